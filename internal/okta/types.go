@@ -269,3 +269,12 @@ func CustomKeys(custom map[string]any) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TimeFormat is the layout of Okta's timestamps, in UTC with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// FormatTime formats t as Okta writes and accepts timestamps in
+// expressions: "2024-01-02T03:04:05.000Z", in UTC.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format(TimeFormat)
+}

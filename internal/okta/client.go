@@ -1,0 +1,484 @@
+// Package okta is a client for the parts of the Okta Management API that a
+// catalog sync needs: listing users, groups, group members and System Log
+// events. It is hand-written on resty and shaped like go-github: one Client
+// holding the org URL, the authenticator and the rate-limit state; one
+// method per API operation; iterators over all pages; a typed *Error built
+// from Okta's error body.
+//
+// The client paces itself per rate-limit bucket so that a sync keeps a share
+// of the org's budget free, caps the requests in flight, waits out 429s,
+// retries server and network errors with backoff, refuses to follow a
+// pagination link off the org, and never writes a credential to a log, an
+// error or a panic.
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/rs/zerolog"
+)
+
+// Options tunes a Client. The zero value of each field means its default.
+type Options struct {
+	// UserPageSize, GroupPageSize and MemberPageSize are the limit
+	// parameters of the listings: default 200, 200 and 1000 (Okta's
+	// maxima are 200, 200 and 1000).
+	UserPageSize, GroupPageSize, MemberPageSize int
+	// LogPageSize is the limit of System Log pages: default and maximum 1000.
+	LogPageSize int
+	// MaxConcurrency is the hard cap on requests in flight: default 20,
+	// well under Okta's concurrency limit of 75 per org.
+	MaxConcurrency int
+	// MaxRetries bounds the retries of a request after server errors,
+	// timeouts and connection errors: default 4. 429s are waited out
+	// separately (up to MaxRateLimitWaits times).
+	MaxRetries int
+	// MaxRateLimitWaits bounds how often one request waits out a 429:
+	// default 8.
+	MaxRateLimitWaits int
+	// RetryBaseDelay is the first backoff delay; each retry doubles it, with
+	// jitter, up to 30 s: default 500 ms.
+	RetryBaseDelay time.Duration
+	// RequestTimeout bounds each HTTP request: default 30 s.
+	RequestTimeout time.Duration
+	// RateShare is the share of each rate-limit bucket the client may use
+	// per window, leaving the rest to the org's other integrations:
+	// default 0.5, range (0, 1].
+	RateShare float64
+	// UserAgent is sent with every request: default "okta-entity-provider/dev".
+	UserAgent string
+	// Logger receives request traces (at trace level), retries and waits
+	// (debug) and 429s (warn). Credentials are never logged.
+	Logger zerolog.Logger
+	// Observer receives measurements for metrics; may be nil.
+	Observer Observer
+	// HTTPClient sends the requests; nil means a client of its own. Its
+	// redirect policy is not used: the client never follows redirects.
+	HTTPClient *http.Client
+}
+
+func (o *Options) setDefaults() error {
+	def := func(p *int, d, maxv int, name string) error {
+		switch {
+		case *p < 0:
+			return fmt.Errorf("%s is negative: %d", name, *p)
+		case *p == 0:
+			*p = d
+		case maxv > 0 && *p > maxv:
+			return fmt.Errorf("%s %d is above Okta's maximum %d", name, *p, maxv)
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		p       *int
+		d, maxv int
+		name    string
+	}{
+		{&o.UserPageSize, 200, 200, "UserPageSize"},
+		{&o.GroupPageSize, 200, 200, "GroupPageSize"},
+		{&o.MemberPageSize, 1000, 1000, "MemberPageSize"},
+		{&o.LogPageSize, 1000, 1000, "LogPageSize"},
+		{&o.MaxConcurrency, 20, 0, "MaxConcurrency"},
+		{&o.MaxRetries, 4, 0, "MaxRetries"},
+		{&o.MaxRateLimitWaits, 8, 0, "MaxRateLimitWaits"},
+	} {
+		if err := def(f.p, f.d, f.maxv, f.name); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.RateShare < 0 || o.RateShare > 1:
+		return fmt.Errorf("RateShare %g is outside (0, 1]", o.RateShare)
+	case o.RateShare == 0:
+		o.RateShare = 0.5
+	}
+	if o.RetryBaseDelay < 0 || o.RequestTimeout < 0 {
+		return errors.New("RetryBaseDelay and RequestTimeout must not be negative")
+	}
+	if o.RetryBaseDelay == 0 {
+		o.RetryBaseDelay = 500 * time.Millisecond
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "okta-entity-provider/dev"
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
+	return nil
+}
+
+// Client talks to one Okta org. It is safe for concurrent use: callers may
+// list the members of many groups at once, and the client caps the requests
+// in flight and paces each rate-limit bucket itself.
+type Client struct {
+	base   *url.URL // the org URL, without a trailing slash
+	rc     *resty.Client
+	auth   authSession
+	opts   Options
+	log    zerolog.Logger
+	obs    Observer
+	limits *limiter
+	slots  chan struct{}
+	calls  atomic.Int64
+	now    func() time.Time
+}
+
+// NewClient returns a client for the org at orgURL, an absolute https URL
+// without a path such as https://example.okta.com. Plain http, and a path
+// (a fake Okta mounted under a prefix), are accepted only for loopback hosts
+// (localhost, 127.0.0.0/8, ::1), which is how tests and the demo mode run.
+func NewClient(orgURL string, auth Authenticator, opts Options) (*Client, error) {
+	base, err := parseOrgURL(orgURL)
+	if err != nil {
+		return nil, err
+	}
+	if auth == nil {
+		return nil, errors.New("okta: no authenticator: set an API token or an OAuth app")
+	}
+	if t, ok := auth.(tokenAuth); ok && t.token == "" {
+		return nil, errors.New("okta: the API token is empty (set OKTA_TOKEN)")
+	}
+	if err := opts.setDefaults(); err != nil {
+		return nil, fmt.Errorf("okta: options: %w", err)
+	}
+	var hc http.Client
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	// Never follow a redirect: it could carry the credentials elsewhere.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc.Timeout = 0 // each request gets its own deadline
+	rc := resty.NewWithClient(&hc).
+		SetLogger(restyLogger{opts.Logger}).
+		SetDisableWarn(true).
+		SetHeader("User-Agent", opts.UserAgent)
+	c := &Client{
+		base:  base,
+		rc:    rc,
+		opts:  opts,
+		log:   opts.Logger,
+		obs:   opts.Observer,
+		slots: make(chan struct{}, opts.MaxConcurrency),
+		now:   time.Now,
+	}
+	c.limits = newLimiter(opts.RateShare, c.now)
+	c.auth = auth.session(c)
+	return c, nil
+}
+
+func parseOrgURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, errors.New("okta: the org URL is empty (set OKTA_ORG_URL, e.g. https://example.okta.com)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("okta: org URL %q is not a URL: %w", raw, err)
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("okta: org URL %q is not absolute, want e.g. https://example.okta.com", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("okta: org URL must not hold credentials")
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	loopback := isLoopback(u.Hostname())
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && loopback:
+	case u.Scheme == "http":
+		return nil, fmt.Errorf("okta: org URL %q uses http, want https (plain http only for loopback test servers)", raw)
+	default:
+		return nil, fmt.Errorf("okta: org URL %q has scheme %q, want https", raw, u.Scheme)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return nil, fmt.Errorf("okta: org URL %q must have no query or fragment", raw)
+	}
+	if strings.Contains(u.Hostname(), "-admin.") {
+		return nil, fmt.Errorf("okta: org URL %q is the Admin Console's address, use the org URL without \"-admin\"", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	if u.Path != "" && !loopback {
+		return nil, fmt.Errorf("okta: org URL %q must have no path, want e.g. https://example.okta.com", raw)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Calls returns the number of HTTP requests sent so far, retries and token
+// requests included.
+func (c *Client) Calls() int64 { return c.calls.Load() }
+
+// RateStatus returns the latest rate-limit state of each bucket (users,
+// groups, logs, other); a bucket with no response yet has a zero RateState.
+func (c *Client) RateStatus() map[string]RateState { return c.limits.status() }
+
+// Response is Okta's answer to one API request, less the body.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	// NextPage is the target of the Link rel="next" header, "" on the last page.
+	NextPage string
+	// Bucket is the rate-limit bucket the request counted against, and
+	// Rate its budget as this response reported it (zero when absent).
+	Bucket string
+	Rate   RateState
+	// RequestID is X-Okta-Request-Id, to quote to Okta support.
+	RequestID string
+}
+
+// expression is the filter or search expression a request carries, named in
+// errors when Okta rejects it.
+type expression struct {
+	kind, text string
+}
+
+// get sends a GET to u, an absolute URL within the org, and returns the
+// response and its body. It paces and caps the request, waits out 429s,
+// retries server and network errors, fetches a new token once on a 401, and
+// turns any other error answer into an *Error.
+func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response, []byte, error) {
+	if err := c.sameOrigin(u); err != nil {
+		return nil, nil, err
+	}
+	bucket := bucketFor(strings.TrimPrefix(u.Path, c.base.Path))
+	path := u.Path
+	retries, rateWaits, authRetries := 0, 0, 0
+	for attempt := 1; ; attempt++ {
+		waited, err := c.limits.acquire(ctx, bucket)
+		if waited > time.Millisecond {
+			c.obs.RateWait(bucket, waited)
+			c.log.Debug().Str("bucket", bucket).Dur("wait", waited).Msg("okta pacing wait")
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+		}
+		h := make(http.Header)
+		h.Set("Accept", "application/json")
+		cred, err := c.auth.authorize(ctx, http.MethodGet, u, h)
+		if err != nil {
+			c.limits.cancel(bucket)
+			return nil, nil, err
+		}
+		start := c.now()
+		resp, err := c.send(ctx, http.MethodGet, u.String(), h, nil)
+		received := c.now()
+		d := received.Sub(start)
+		if err != nil {
+			c.limits.cancel(bucket)
+			c.obs.Request(bucket, OutcomeNetworkError, d)
+			if ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("okta: GET %s: %w", path, ctx.Err())
+			}
+			c.log.Debug().Str("path", path).Int("attempt", attempt).Err(err).Msg("okta request failed")
+			if retries < c.opts.MaxRetries {
+				retries++
+				c.obs.Retry(bucket)
+				if err := c.backoff(ctx, bucket, retries); err != nil {
+					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+				}
+				continue
+			}
+			return nil, nil, fmt.Errorf("%w: GET %s failed after %d attempts: %w", ErrUnavailable, path, attempt, err)
+		}
+
+		status := resp.StatusCode()
+		header := resp.Header()
+		rh := parseRateHeaders(header)
+		c.limits.done(bucket, rh, received)
+		c.obs.Request(bucket, outcomeOf(status), d)
+		if rh.ok && rh.limit > 0 {
+			c.obs.Remaining(bucket, rh.remaining, rh.limit)
+		}
+		c.auth.observe(header)
+		c.log.Trace().Str("method", http.MethodGet).Str("path", path).Str("query", u.RawQuery).
+			Int("status", status).Dur("duration", d).Str("bucket", bucket).
+			Int("remaining", rh.remaining).Int("limit", rh.limit).Int("attempt", attempt).
+			Str("request_id", header.Get("X-Okta-Request-Id")).Msg("okta request")
+
+		switch {
+		case status >= 200 && status < 300:
+			r := &Response{
+				StatusCode: status,
+				Header:     header,
+				NextPage:   nextLink(header.Values("Link")),
+				Bucket:     bucket,
+				RequestID:  header.Get("X-Okta-Request-Id"),
+			}
+			if rh.ok {
+				r.Rate = RateState{Limit: rh.limit, Remaining: rh.remaining, Reset: rh.reset}
+			}
+			return r, resp.Body(), nil
+		case status == http.StatusTooManyRequests:
+			c.obs.RateLimited(bucket)
+			if rateWaits < c.opts.MaxRateLimitWaits {
+				rateWaits++
+				wait := rh.untilReset(received)
+				if wait <= 0 {
+					wait = c.backoffDelay(rateWaits)
+				}
+				wait = min(wait, 2*windowEstimate) + rand.N(500*time.Millisecond)
+				c.log.Warn().Str("bucket", bucket).Str("path", path).Dur("wait", wait).
+					Int("limit", rh.limit).Msg("okta rate limit exceeded, waiting for the reset")
+				c.obs.Retry(bucket)
+				if err := c.sleep(ctx, bucket, wait, true); err != nil {
+					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+				}
+				continue
+			}
+		case status == http.StatusUnauthorized:
+			if authRetries < 2 && c.auth.reject(cred, header) {
+				authRetries++
+				c.obs.Retry(bucket)
+				c.log.Debug().Str("path", path).Msg("okta answered 401, authorizing again")
+				continue
+			}
+		case status >= 500:
+			if retries < c.opts.MaxRetries {
+				retries++
+				c.obs.Retry(bucket)
+				c.log.Debug().Str("path", path).Int("status", status).Int("attempt", attempt).Msg("okta server error, retrying")
+				if err := c.backoff(ctx, bucket, retries); err != nil {
+					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+				}
+				continue
+			}
+		}
+		return nil, nil, apiError(status, resp.Body(), path, ex, attempt)
+	}
+}
+
+func apiError(status int, body []byte, path string, ex expression, attempts int) *Error {
+	e := &Error{StatusCode: status, Method: http.MethodGet, Path: path, Attempts: attempts}
+	var b errorBody
+	if json.Unmarshal(body, &b) == nil {
+		e.Code, e.Summary, e.ID, e.Link = b.ErrorCode, b.ErrorSummary, b.ErrorID, b.ErrorLink
+		for _, cause := range b.ErrorCauses {
+			if cause.ErrorSummary != "" {
+				e.Causes = append(e.Causes, cause.ErrorSummary)
+			}
+		}
+	}
+	if ex.text != "" {
+		e.Expression, e.ExpressionKind = ex.text, ex.kind
+	}
+	return e
+}
+
+// send performs one HTTP request, holding one of the concurrency slots, with
+// the per-request timeout.
+func (c *Client) send(ctx context.Context, method, rawURL string, h http.Header, form url.Values) (*resty.Response, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+	rctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	defer cancel()
+	req := c.rc.R().SetContext(rctx)
+	for k, vs := range h {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if form != nil {
+		req.SetFormDataFromValues(form)
+	}
+	c.calls.Add(1)
+	return req.Execute(method, rawURL)
+}
+
+// backoffDelay is the exponential backoff before retry n (1-based) with
+// jitter: between half and all of base·2^(n-1), at most 30 s.
+func (c *Client) backoffDelay(n int) time.Duration {
+	d := c.opts.RetryBaseDelay << min(n-1, 16)
+	if d <= 0 || d > 30*time.Second {
+		d = 30 * time.Second
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func (c *Client) backoff(ctx context.Context, bucket string, n int) error {
+	return c.sleep(ctx, bucket, c.backoffDelay(n), false)
+}
+
+// sleep waits d or until ctx is done.
+func (c *Client) sleep(ctx context.Context, bucket string, d time.Duration, rateWait bool) error {
+	if rateWait {
+		defer c.obs.RateWait(bucket, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// sameOrigin checks that u is on the org: same scheme, host and port, and
+// under the org URL's path. The credentials go nowhere else.
+func (c *Client) sameOrigin(u *url.URL) error {
+	if !strings.EqualFold(u.Scheme, c.base.Scheme) || hostPort(u) != hostPort(c.base) ||
+		(c.base.Path != "" && !hasPathPrefix(u.Path, c.base.Path)) {
+		return fmt.Errorf("okta: refusing to send a request to %s://%s%s, outside the org %s", u.Scheme, u.Host, u.Path, c.base)
+	}
+	return nil
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// endpoint returns the absolute URL of an API path with its query, encoding
+// spaces as %20 (not "+") the way Okta documents its examples.
+func (c *Client) endpoint(path string, q url.Values) *url.URL {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return &u
+}
+
+// restyLogger sends resty's own messages to the zerolog logger at debug
+// level. They carry no headers or bodies (resty's debug mode stays off).
+type restyLogger struct {
+	log zerolog.Logger
+}
+
+func (l restyLogger) Errorf(format string, v ...any) { l.log.Debug().Msgf("resty: "+format, v...) }
+func (l restyLogger) Warnf(format string, v ...any)  { l.log.Debug().Msgf("resty: "+format, v...) }
+func (l restyLogger) Debugf(format string, v ...any) { l.log.Debug().Msgf("resty: "+format, v...) }
