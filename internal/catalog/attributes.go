@@ -1,0 +1,90 @@
+package catalog
+
+import (
+	"slices"
+	"strings"
+)
+
+// attrTarget is where one profile attribute goes: an annotation or a label.
+type attrTarget struct {
+	attr  string
+	key   string
+	label bool
+}
+
+// attrTargets lists the annotation and label targets of the allowlist and
+// the mappings, allowlist first, in the order configured.
+func attrTargets(allow []string, mappings []AttributeMapping) []attrTarget {
+	var out []attrTarget
+	for _, a := range allow {
+		if a == "" {
+			continue
+		}
+		out = append(out, attrTarget{attr: a, key: profileAnnotationKey(a)})
+	}
+	for _, m := range mappings {
+		if m.Attribute == "" || m.validate() != nil {
+			continue
+		}
+		if m.Label != "" {
+			out = append(out, attrTarget{attr: m.Attribute, key: m.Label, label: true})
+		} else {
+			out = append(out, attrTarget{attr: m.Attribute, key: m.Annotation})
+		}
+	}
+	return out
+}
+
+// profileAnnotationKey is the annotation key of an allowlisted profile
+// attribute: okta.com/profile.<attribute>, the attribute made a valid name
+// part (cut with a suffix derived from the attribute name when long).
+func profileAnnotationKey(attr string) string {
+	const prefix = "profile."
+	clean := sanitize(attr, false)
+	if clean == "" {
+		clean = "attr" + idSuffix(attr)
+	}
+	name := prefix + clean
+	if len(name) > maxNameLen {
+		name = withSuffix(name, idSuffix(attr))
+	}
+	return AnnotationProfilePrefix + name[len(prefix):]
+}
+
+// profileAttributes adds the configured profile attributes to the
+// annotations in ann (which hold the built-in ones) and returns the
+// annotations and the labels, each sorted by key. A key set twice keeps
+// its first value; built-in annotations are never overwritten.
+func (b *builder) profileAttributes(kind, id string, ann []KeyValue, targets []attrTarget, get func(string) (string, bool)) (annotations, labels []KeyValue) {
+	for _, t := range targets {
+		v, ok := get(t.attr)
+		if !ok {
+			continue
+		}
+		if !t.label {
+			if _, dup := lookup(ann, t.key); !dup {
+				ann = append(ann, KeyValue{t.key, strings.ToValidUTF8(v, "\ufffd")})
+			}
+			continue
+		}
+		lv := sanitize(v, false)
+		switch {
+		case lv == "":
+			b.skipped = append(b.skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonInvalidValue})
+			continue
+		case len(lv) > maxNameLen:
+			b.skipped = append(b.skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonValueTooLong})
+			continue
+		}
+		if _, dup := lookup(labels, t.key); !dup {
+			labels = append(labels, KeyValue{t.key, lv})
+		}
+	}
+	sortKV(ann)
+	sortKV(labels)
+	return ann, labels
+}
+
+func sortKV(kvs []KeyValue) {
+	slices.SortFunc(kvs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+}

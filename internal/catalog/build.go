@@ -1,0 +1,558 @@
+package catalog
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// Input is the Okta data one Build maps.
+type Input struct {
+	Users  []okta.User
+	Groups []okta.Group
+	// Members maps a group id to the ids of its member users.
+	Members map[string][]string
+}
+
+// Result is the outcome of one Build.
+type Result struct {
+	// Entities holds the User entities sorted by name (case-insensitively),
+	// then the Group entities sorted the same way.
+	Entities []Entity
+	Report   Report
+}
+
+// Build maps in to Backstage entities. It never fails: whatever cannot be
+// mapped as asked is mapped another valid way or left out, and the Report
+// says so. The output depends only on opts and the content of in, not on
+// the order of its lists. opts should have passed Validate; unknown
+// strategies fall back to the defaults.
+func Build(opts Options, in Input) *Result {
+	b := newBuilder(opts, in)
+	b.selectUsers()
+	b.selectGroups()
+	b.linkMembers()
+	b.filterUsersFromGroups()
+	b.nameGroupsRaw()
+	b.linkHierarchy()
+	b.pruneEmptyGroups()
+	b.nameEntities()
+	return b.result()
+}
+
+type userItem struct {
+	u       *okta.User
+	emitted bool
+	groups  []int32 // indexes into builder.groups of the selected groups holding the user
+	naming  naming
+}
+
+type groupItem struct {
+	g        *okta.Group
+	emitted  bool
+	members  []int32 // indexes into builder.users
+	parent   int32   // index into builder.groups, -1 for none
+	children []int32
+	naming   naming
+}
+
+type builder struct {
+	opts Options
+	in   Input
+	rep  Report
+
+	users   []userItem // every input user, sorted by id, duplicates removed
+	groups  []groupItem
+	userIdx map[string]int32
+
+	renames []Rename
+	dropped []DroppedRef
+	broken  []brokenLink
+	skipped []SkippedLabel
+
+	userAttrs, groupAttrs []attrTarget
+}
+
+type brokenLink struct {
+	group  int32
+	parent string
+	reason string
+}
+
+func newBuilder(opts Options, in Input) *builder {
+	b := &builder{opts: opts, in: in}
+	b.rep.InputUsers = len(in.Users)
+	b.rep.InputGroups = len(in.Groups)
+	b.userAttrs = attrTargets(opts.UserAnnotations, opts.UserMappings)
+	b.groupAttrs = attrTargets(opts.GroupAnnotations, opts.GroupMappings)
+
+	users := make([]*okta.User, len(in.Users))
+	for i := range in.Users {
+		users[i] = &in.Users[i]
+	}
+	slices.SortFunc(users, compareUsers)
+	b.users = make([]userItem, 0, len(users))
+	b.userIdx = make(map[string]int32, len(users))
+	for _, u := range users {
+		if n := len(b.users); n > 0 && b.users[n-1].u.ID == u.ID {
+			continue // a duplicate listing; compareUsers put the newest first
+		}
+		b.userIdx[u.ID] = int32(len(b.users))
+		b.users = append(b.users, userItem{u: u})
+	}
+
+	groups := make([]*okta.Group, len(in.Groups))
+	for i := range in.Groups {
+		groups[i] = &in.Groups[i]
+	}
+	slices.SortFunc(groups, compareGroups)
+	b.groups = make([]groupItem, 0, len(groups))
+	for _, g := range groups {
+		if n := len(b.groups); n > 0 && b.groups[n-1].g.ID == g.ID {
+			continue
+		}
+		b.groups = append(b.groups, groupItem{g: g, parent: -1})
+	}
+	return b
+}
+
+// compareUsers orders users by id, and duplicates of one id newest first
+// with a content tie-break, so the kept one does not depend on input order.
+func compareUsers(a, b *okta.User) int {
+	return cmp.Or(
+		strings.Compare(a.ID, b.ID),
+		b.LastUpdated.Compare(a.LastUpdated),
+		strings.Compare(a.Status, b.Status),
+		strings.Compare(a.Profile.Login, b.Profile.Login),
+		strings.Compare(a.Profile.Email, b.Profile.Email),
+		strings.Compare(a.Profile.DisplayName, b.Profile.DisplayName),
+	)
+}
+
+func compareGroups(a, b *okta.Group) int {
+	return cmp.Or(
+		strings.Compare(a.ID, b.ID),
+		b.LastUpdated.Compare(a.LastUpdated),
+		strings.Compare(a.Type, b.Type),
+		strings.Compare(a.Profile.Name, b.Profile.Name),
+		strings.Compare(a.Profile.Description, b.Profile.Description),
+	)
+}
+
+func (b *builder) selectUsers() {
+	statuses := b.opts.UserStatuses
+	if len(statuses) == 0 {
+		statuses = defaultUserStatuses()
+	}
+	for i := range b.users {
+		it := &b.users[i]
+		if slices.Contains(statuses, it.u.Status) {
+			it.emitted = true
+			continue
+		}
+		if b.rep.SkippedUsersByStatus == nil {
+			b.rep.SkippedUsersByStatus = make(map[string]int)
+		}
+		b.rep.SkippedUsersByStatus[it.u.Status]++
+	}
+}
+
+func (b *builder) selectGroups() {
+	exclude := b.opts.ExcludeGroupTypes
+	if exclude == nil {
+		exclude = []string{okta.GroupTypeBuiltIn}
+	}
+	include := b.opts.IncludeGroupTypes
+	for i := range b.groups {
+		it := &b.groups[i]
+		t := it.g.Type
+		if (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t) {
+			it.emitted = true
+			continue
+		}
+		if b.rep.SkippedGroupsByType == nil {
+			b.rep.SkippedGroupsByType = make(map[string]int)
+		}
+		b.rep.SkippedGroupsByType[t]++
+	}
+}
+
+// linkMembers records the memberships between selected groups and
+// selected users, and reports member ids and group ids that name nothing.
+func (b *builder) linkMembers() {
+	groupIdx := make(map[string]int32, len(b.groups))
+	for i := range b.groups {
+		groupIdx[b.groups[i].g.ID] = int32(i)
+	}
+	// Report membership lists of unknown groups, in id order.
+	var unknown []string
+	for gid := range b.in.Members {
+		if _, ok := groupIdx[gid]; !ok {
+			unknown = append(unknown, gid)
+		}
+	}
+	slices.Sort(unknown)
+	for _, gid := range unknown {
+		b.dropped = append(b.dropped, DroppedRef{Kind: KindGroup, OktaID: gid, Target: gid, Reason: ReasonUnknownGroup})
+	}
+
+	for gi := range b.groups {
+		g := &b.groups[gi]
+		if !g.emitted {
+			continue
+		}
+		ids := b.in.Members[g.g.ID]
+		if len(ids) == 0 {
+			continue
+		}
+		members := make([]int32, 0, len(ids))
+		var missing []string
+		for _, id := range ids {
+			ui, ok := b.userIdx[id]
+			if !ok {
+				missing = append(missing, id)
+				continue
+			}
+			if b.users[ui].emitted {
+				members = append(members, ui)
+			}
+		}
+		slices.Sort(members)
+		members = slices.Compact(members)
+		g.members = members
+		for _, ui := range members {
+			b.users[ui].groups = append(b.users[ui].groups, int32(gi))
+		}
+		slices.Sort(missing)
+		for _, id := range slices.Compact(missing) {
+			b.dropped = append(b.dropped, DroppedRef{Kind: KindGroup, OktaID: g.g.ID, Target: id, Reason: ReasonUnknownUser})
+		}
+	}
+}
+
+// filterUsersFromGroups keeps, in users-from-groups mode, only the users
+// that belong to a selected group.
+func (b *builder) filterUsersFromGroups() {
+	if !b.opts.UsersFromGroups {
+		return
+	}
+	for i := range b.users {
+		it := &b.users[i]
+		if it.emitted && len(it.groups) == 0 {
+			it.emitted = false
+			b.rep.SkippedUsersNotInGroup++
+		}
+	}
+}
+
+func (b *builder) nameGroupsRaw() {
+	for i := range b.groups {
+		if b.groups[i].emitted {
+			b.groups[i].naming = groupName(b.opts.GroupNaming, b.groups[i].g)
+		}
+	}
+}
+
+// pruneEmptyGroups drops, unless empty groups are wanted, every selected
+// group with no emitted member and no non-empty descendant. Parents of
+// kept groups are kept, so the hierarchy stays connected.
+func (b *builder) pruneEmptyGroups() {
+	if b.opts.IncludeEmptyGroups {
+		return
+	}
+	keep := make([]bool, len(b.groups))
+	for i := range b.groups {
+		if !b.groups[i].emitted || len(b.groups[i].members) == 0 {
+			continue
+		}
+		for x := int32(i); x >= 0 && !keep[x]; x = b.groups[x].parent {
+			keep[x] = true
+		}
+	}
+	for i := range b.groups {
+		g := &b.groups[i]
+		if g.emitted && !keep[i] {
+			g.emitted = false
+			b.rep.SkippedEmptyGroups++
+		}
+	}
+	for i := range b.groups {
+		g := &b.groups[i]
+		if !g.emitted {
+			continue
+		}
+		g.children = slices.DeleteFunc(g.children, func(c int32) bool { return !b.groups[c].emitted })
+	}
+	for i := range b.users {
+		u := &b.users[i]
+		u.groups = slices.DeleteFunc(u.groups, func(gi int32) bool { return !b.groups[gi].emitted })
+	}
+}
+
+// nameEntities names the emitted users and groups and resolves collisions.
+func (b *builder) nameEntities() {
+	var users []nameItem
+	for i := range b.users {
+		it := &b.users[i]
+		if !it.emitted {
+			continue
+		}
+		it.naming = userName(b.opts.UserNaming, it.u)
+		users = append(users, nameItem{idx: int32(i), naming: &it.naming, created: it.u.Created, id: it.u.ID})
+	}
+	b.resolve(KindUser, users)
+	var groups []nameItem
+	for i := range b.groups {
+		it := &b.groups[i]
+		if !it.emitted {
+			continue
+		}
+		groups = append(groups, nameItem{idx: int32(i), naming: &it.naming, created: it.g.Created, id: it.g.ID})
+	}
+	b.resolve(KindGroup, groups)
+}
+
+type nameItem struct {
+	idx     int32
+	naming  *naming
+	created time.Time
+	id      string
+}
+
+// resolve makes the names of one kind unique case-insensitively. The
+// entity whose name is its strategy's own (not sanitised) wins a contested
+// name, then the earliest created in Okta, then the smallest id; each
+// loser gets its name with a suffix derived from its Okta id (another
+// suffix if that is taken too). Every name that differs from the
+// strategy's own is reported.
+func (b *builder) resolve(kind string, items []nameItem) {
+	slices.SortFunc(items, func(x, y nameItem) int {
+		return cmp.Or(
+			compareBool(!x.naming.exact(), !y.naming.exact()),
+			x.created.Compare(y.created),
+			strings.Compare(x.id, y.id),
+		)
+	})
+	taken := make(map[string]struct{}, len(items))
+	var losers []nameItem
+	for _, it := range items {
+		key := strings.ToLower(it.naming.name)
+		if _, ok := taken[key]; ok {
+			losers = append(losers, it)
+			continue
+		}
+		taken[key] = struct{}{}
+	}
+	for _, it := range losers {
+		for n := 0; ; n++ {
+			cand := withSuffix(it.naming.name, hashSuffix(it.id, n))
+			key := strings.ToLower(cand)
+			if _, ok := taken[key]; ok {
+				continue
+			}
+			taken[key] = struct{}{}
+			it.naming.name = cand
+			it.naming.reason = ReasonCollision
+			break
+		}
+	}
+	for _, it := range items {
+		if it.naming.reason != "" {
+			b.renames = append(b.renames, Rename{Kind: kind, OktaID: it.id, From: it.naming.raw, To: it.naming.name, Reason: it.naming.reason})
+		}
+	}
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+func (b *builder) result() *Result {
+	res := &Result{}
+	ns := b.opts.Namespace
+	nUsers, nGroups := 0, 0
+	for i := range b.users {
+		if b.users[i].emitted {
+			nUsers++
+		}
+	}
+	for i := range b.groups {
+		if b.groups[i].emitted {
+			nGroups++
+		}
+	}
+	res.Entities = make([]Entity, 0, nUsers+nGroups)
+	for i := range b.users {
+		it := &b.users[i]
+		if !it.emitted {
+			continue
+		}
+		res.Entities = append(res.Entities, b.userEntity(it, ns))
+	}
+	sortByName(res.Entities)
+	for i := range b.groups {
+		it := &b.groups[i]
+		if !it.emitted {
+			continue
+		}
+		res.Entities = append(res.Entities, b.groupEntity(it, ns))
+	}
+	sortByName(res.Entities[nUsers:])
+	b.rep.Users, b.rep.Groups = nUsers, nGroups
+	b.finishReport()
+	res.Report = b.rep
+	return res
+}
+
+func sortByName(es []Entity) {
+	slices.SortFunc(es, func(a, b Entity) int {
+		return cmp.Or(
+			strings.Compare(strings.ToLower(a.Metadata.Name), strings.ToLower(b.Metadata.Name)),
+			strings.Compare(a.Metadata.Name, b.Metadata.Name),
+		)
+	})
+}
+
+func (b *builder) userEntity(it *userItem, ns string) Entity {
+	u := it.u
+	p := &u.Profile
+	display := displayName(p)
+	ann := []KeyValue{{AnnotationID, u.ID}}
+	if p.Email != "" {
+		ann = append(ann, KeyValue{AnnotationEmail, p.Email})
+	}
+	if p.Login != "" {
+		ann = append(ann, KeyValue{AnnotationLogin, p.Login})
+	}
+	ann, labels := b.profileAttributes(KindUser, u.ID, ann, b.userAttrs, p.Get)
+	memberOf := make([]string, len(it.groups))
+	for i, gi := range it.groups {
+		memberOf[i] = b.groups[gi].naming.name
+	}
+	slices.Sort(memberOf)
+	b.rep.Memberships += len(memberOf)
+	var prof *Profile
+	if display != "" || p.Email != "" {
+		prof = &Profile{DisplayName: display, Email: p.Email}
+	}
+	return Entity{
+		APIVersion: APIVersion,
+		Kind:       KindUser,
+		Metadata: Metadata{
+			Name:        it.naming.name,
+			Namespace:   ns,
+			Title:       display,
+			Labels:      labels,
+			Annotations: ann,
+		},
+		User:   &UserSpec{Profile: prof, MemberOf: memberOf},
+		OktaID: u.ID,
+	}
+}
+
+// displayName is the profile's displayName, else "first last", else the
+// login.
+func displayName(p *okta.UserProfile) string {
+	if s := strings.TrimSpace(p.DisplayName); s != "" {
+		return s
+	}
+	if s := strings.TrimSpace(strings.TrimSpace(p.FirstName) + " " + strings.TrimSpace(p.LastName)); s != "" {
+		return s
+	}
+	return strings.TrimSpace(p.Login)
+}
+
+func (b *builder) groupEntity(it *groupItem, ns string) Entity {
+	g := it.g
+	ann := []KeyValue{{AnnotationID, g.ID}}
+	if g.Type != "" {
+		ann = append(ann, KeyValue{AnnotationGroupType, g.Type})
+	}
+	ann, labels := b.profileAttributes(KindGroup, g.ID, ann, b.groupAttrs, g.Profile.Get)
+	typ := b.opts.GroupTypes[g.Type]
+	if strings.TrimSpace(typ) == "" {
+		typ = "group"
+	}
+	spec := &GroupSpec{Type: typ, Children: make([]string, 0, len(it.children))}
+	name := strings.TrimSpace(g.Profile.Name)
+	if name != "" {
+		spec.Profile = &Profile{DisplayName: name}
+	}
+	if it.parent >= 0 {
+		spec.Parent = b.groups[it.parent].naming.name
+	}
+	for _, c := range it.children {
+		spec.Children = append(spec.Children, b.groups[c].naming.name)
+	}
+	slices.Sort(spec.Children)
+	if b.opts.IncludeMembers {
+		spec.Members = make([]string, len(it.members))
+		for i, ui := range it.members {
+			spec.Members[i] = b.users[ui].naming.name
+		}
+		slices.Sort(spec.Members)
+	}
+	return Entity{
+		APIVersion: APIVersion,
+		Kind:       KindGroup,
+		Metadata: Metadata{
+			Name:        it.naming.name,
+			Namespace:   ns,
+			Title:       name,
+			Description: strings.TrimSpace(g.Profile.Description),
+			Labels:      labels,
+			Annotations: ann,
+		},
+		Group:  spec,
+		OktaID: g.ID,
+	}
+}
+
+// finishReport sorts the report's lists into a stable order and caps them.
+func (b *builder) finishReport() {
+	r := &b.rep
+	slices.SortFunc(b.renames, func(x, y Rename) int {
+		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID))
+	})
+	for _, x := range b.renames {
+		r.addRename(x)
+	}
+	for _, x := range b.dropped {
+		r.addDroppedRef(x)
+	}
+	for _, x := range b.broken {
+		g := &b.groups[x.group]
+		name := g.naming.name
+		if name == "" {
+			name = groupName(b.opts.GroupNaming, g.g).name
+		}
+		r.addBrokenLink(BrokenLink{OktaID: g.g.ID, Group: name, Parent: x.parent, Reason: x.reason})
+	}
+	slices.SortFunc(b.skipped, func(x, y SkippedLabel) int {
+		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID), strings.Compare(x.Key, y.Key))
+	})
+	for _, x := range b.skipped {
+		r.addSkippedLabel(x)
+	}
+	if r.Renames == nil {
+		r.Renames = []Rename{}
+	}
+	if r.DroppedRefs == nil {
+		r.DroppedRefs = []DroppedRef{}
+	}
+	if r.BrokenHierarchy == nil {
+		r.BrokenHierarchy = []BrokenLink{}
+	}
+	if r.SkippedLabels == nil {
+		r.SkippedLabels = []SkippedLabel{}
+	}
+}

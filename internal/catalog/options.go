@@ -1,0 +1,227 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// User naming strategies, the values of Options.UserNaming. They carry the
+// names of the Backstage Okta module's strategies and give the same names
+// wherever that module's names are valid and unique.
+const (
+	// UserNamingID names a user by its Okta id.
+	UserNamingID = "id"
+	// UserNamingKebabCaseEmail kebab-cases the whole email:
+	// John.Doe@Example.com -> john-doe-example-com.
+	UserNamingKebabCaseEmail = "kebab-case-email"
+	// UserNamingStripDomainEmail keeps the email's local part as it is:
+	// John.Doe@Example.com -> John.Doe.
+	UserNamingStripDomainEmail = "strip-domain-email"
+	// UserNamingSlugifyEmail slugifies the local part (dropping "+") and the
+	// domain and joins them: John.Doe+x@Example.com -> john.doex-example.com.
+	UserNamingSlugifyEmail = "slugify-email"
+)
+
+// Group naming strategies, the values of Options.GroupNaming.
+const (
+	// GroupNamingID names a group by its Okta id.
+	GroupNamingID = "id"
+	// GroupNamingKebabCaseName kebab-cases the group name: R&D / EMEA -> r-d-emea.
+	GroupNamingKebabCaseName = "kebab-case-name"
+	// GroupNamingProfileName uses the group name as it is.
+	GroupNamingProfileName = "profile-name"
+)
+
+// NamingProfilePrefix starts a strategy that names an entity by a profile
+// attribute, as in "profile:githubUsername".
+const NamingProfilePrefix = "profile:"
+
+// Options configures Build. The zero value is usable: empty fields take
+// the defaults DefaultOptions documents.
+type Options struct {
+	// UserNaming is the user naming strategy: "id", "kebab-case-email",
+	// "strip-domain-email", "slugify-email" or "profile:<attribute>".
+	// Default "strip-domain-email", whose names are what Backstage's
+	// emailLocalPartMatchingUserEntityName sign-in resolver looks up.
+	UserNaming string
+	// GroupNaming is the group naming strategy: "id", "kebab-case-name",
+	// "profile-name" or "profile:<attribute>". Default "kebab-case-name".
+	GroupNaming string
+	// Namespace is the entities' namespace; empty is Backstage's default.
+	Namespace string
+
+	// HierarchyKey and HierarchyParentKey name the group profile
+	// attributes of the group hierarchy, like the Backstage Okta module's
+	// hierarchyConfig key and parentKey: a group's parent is the group
+	// whose HierarchyKey attribute equals its HierarchyParentKey attribute.
+	// A leading "profile." is accepted and ignored; "id" means the Okta
+	// group id. With HierarchyParentKey set and HierarchyKey empty, the
+	// parent value is matched against the groups' names. Both empty: no
+	// hierarchy.
+	HierarchyKey, HierarchyParentKey string
+
+	// GroupTypes maps an Okta group type (OKTA_GROUP, APP_GROUP,
+	// BUILT_IN) to the Backstage spec.type; a type not in the map gets
+	// "group".
+	GroupTypes map[string]string
+	// IncludeGroupTypes, when not empty, keeps only groups of these Okta
+	// types. ExcludeGroupTypes drops groups of these types. nil
+	// ExcludeGroupTypes means the default, BUILT_IN: Okta's Everyone
+	// group holds every user, so emitting it only adds one membership to
+	// every user. Set an empty, non-nil slice to emit it.
+	IncludeGroupTypes, ExcludeGroupTypes []string
+	// IncludeEmptyGroups emits groups with no emitted member and no
+	// non-empty descendant. The zero value leaves them out; DefaultOptions
+	// sets it.
+	IncludeEmptyGroups bool
+	// UserStatuses lists the Okta user statuses to emit; empty means every
+	// status but DEPROVISIONED.
+	UserStatuses []string
+	// UsersFromGroups emits only users that are members of at least one
+	// selected group.
+	UsersFromGroups bool
+	// IncludeMembers also lists each group's users in spec.members (the
+	// users' spec.memberOf always holds the links).
+	IncludeMembers bool
+
+	// UserAnnotations and GroupAnnotations list profile attributes copied
+	// to annotations named okta.com/profile.<attribute>.
+	UserAnnotations, GroupAnnotations []string
+	// UserMappings and GroupMappings copy profile attributes to the
+	// annotations or labels they name.
+	UserMappings, GroupMappings []AttributeMapping
+}
+
+// AttributeMapping copies one profile attribute to an annotation or a
+// label; exactly one of Annotation and Label is set, to a valid key.
+type AttributeMapping struct {
+	Attribute  string `json:"attribute"`
+	Annotation string `json:"annotation,omitempty"`
+	Label      string `json:"label,omitempty"`
+}
+
+// DefaultOptions returns the options the service starts from.
+func DefaultOptions() Options {
+	return Options{
+		UserNaming:         UserNamingStripDomainEmail,
+		GroupNaming:        GroupNamingKebabCaseName,
+		ExcludeGroupTypes:  []string{okta.GroupTypeBuiltIn},
+		IncludeEmptyGroups: true,
+		UserStatuses:       defaultUserStatuses(),
+	}
+}
+
+func defaultUserStatuses() []string {
+	return []string{
+		okta.StatusStaged, okta.StatusProvisioned, okta.StatusActive, okta.StatusRecovery,
+		okta.StatusLockedOut, okta.StatusPasswordExpired, okta.StatusSuspended,
+	}
+}
+
+var (
+	namespaceRE = regexp.MustCompile(`^[a-z0-9]+(?:-+[a-z0-9]+)*$`)
+	nameRE      = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
+	dnsLabelRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
+
+// ValidName reports whether s is a valid Backstage metadata.name (and so a
+// valid label value or key name part).
+func ValidName(s string) bool {
+	return len(s) >= 1 && len(s) <= 63 && nameRE.MatchString(s)
+}
+
+// ValidNamespace reports whether s is a valid Backstage namespace.
+func ValidNamespace(s string) bool {
+	return len(s) >= 1 && len(s) <= 63 && namespaceRE.MatchString(s)
+}
+
+// ValidKey reports whether s is a valid Backstage label or annotation key:
+// an optional DNS subdomain prefix and "/", then a name.
+func ValidKey(s string) bool {
+	prefix, name, found := strings.Cut(s, "/")
+	if !found {
+		return ValidName(s)
+	}
+	if len(prefix) == 0 || len(prefix) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(prefix, ".") {
+		if len(l) > 63 || !dnsLabelRE.MatchString(l) {
+			return false
+		}
+	}
+	return ValidName(name)
+}
+
+var knownStatuses = append(defaultUserStatuses(), okta.StatusDeprovisioned)
+
+// Validate checks the options and returns every problem found, naming the
+// field and the fix.
+func (o Options) Validate() error {
+	var errs []error
+	switch {
+	case o.UserNaming == "", o.UserNaming == UserNamingID, o.UserNaming == UserNamingKebabCaseEmail,
+		o.UserNaming == UserNamingStripDomainEmail, o.UserNaming == UserNamingSlugifyEmail:
+	case strings.HasPrefix(o.UserNaming, NamingProfilePrefix) && len(o.UserNaming) > len(NamingProfilePrefix):
+	default:
+		errs = append(errs, fmt.Errorf("user naming %q: want id, kebab-case-email, strip-domain-email, slugify-email or profile:<attribute>", o.UserNaming))
+	}
+	switch {
+	case o.GroupNaming == "", o.GroupNaming == GroupNamingID, o.GroupNaming == GroupNamingKebabCaseName,
+		o.GroupNaming == GroupNamingProfileName:
+	case strings.HasPrefix(o.GroupNaming, NamingProfilePrefix) && len(o.GroupNaming) > len(NamingProfilePrefix):
+	default:
+		errs = append(errs, fmt.Errorf("group naming %q: want id, kebab-case-name, profile-name or profile:<attribute>", o.GroupNaming))
+	}
+	if o.Namespace != "" && !ValidNamespace(o.Namespace) {
+		errs = append(errs, fmt.Errorf("namespace %q: want lower-case letters, digits and dashes, at most 63 characters", o.Namespace))
+	}
+	if o.HierarchyKey != "" && o.HierarchyParentKey == "" {
+		errs = append(errs, fmt.Errorf("hierarchy key %q without a parent key: set the parent key attribute too", o.HierarchyKey))
+	}
+	for okt, typ := range o.GroupTypes {
+		if strings.TrimSpace(typ) == "" {
+			errs = append(errs, fmt.Errorf("group type for %q is empty: Backstage requires a non-empty spec.type", okt))
+		}
+	}
+	for _, s := range o.UserStatuses {
+		if !slices.Contains(knownStatuses, s) {
+			errs = append(errs, fmt.Errorf("user status %q: want one of %s", s, strings.Join(knownStatuses, ", ")))
+		}
+	}
+	for _, a := range append(slices.Clip(o.UserAnnotations), o.GroupAnnotations...) {
+		if a == "" {
+			errs = append(errs, errors.New("annotation allowlist: empty attribute name"))
+		}
+	}
+	for _, m := range append(slices.Clip(o.UserMappings), o.GroupMappings...) {
+		if err := m.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var reservedKeys = []string{AnnotationID, AnnotationEmail, AnnotationLogin, AnnotationGroupType}
+
+func (m AttributeMapping) validate() error {
+	switch {
+	case m.Attribute == "":
+		return fmt.Errorf("mapping to %q: empty attribute name", m.Annotation+m.Label)
+	case (m.Annotation == "") == (m.Label == ""):
+		return fmt.Errorf("mapping of %q: set exactly one of annotation and label", m.Attribute)
+	}
+	key := m.Annotation + m.Label
+	if !ValidKey(key) {
+		return fmt.Errorf("mapping of %q: key %q is not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)", m.Attribute, key)
+	}
+	if slices.Contains(reservedKeys, key) || strings.HasPrefix(key, "backstage.io/managed-by-") {
+		return fmt.Errorf("mapping of %q: key %q is set by the service itself; choose another", m.Attribute, key)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package catalog
+
+// ReportListLimit caps each list in a Report so the report of a huge org
+// stays small; the matching *Total counts stay exact.
+const ReportListLimit = 500
+
+// Rename reasons, in Rename.Reason.
+const (
+	// ReasonSanitized: the naming strategy's name is not a valid Backstage
+	// name; invalid characters were transliterated or replaced.
+	ReasonSanitized = "sanitized"
+	// ReasonTooLong: the name was over 63 characters and was cut, with a
+	// suffix derived from the Okta id.
+	ReasonTooLong = "too-long"
+	// ReasonFallback: the strategy gave nothing usable (no email, a name of
+	// symbols only, a script with no Latin transliteration); the name is
+	// derived from the Okta id.
+	ReasonFallback = "fallback"
+	// ReasonCollision: another entity of the same kind had the same name,
+	// compared case-insensitively, and took precedence; this one got a
+	// suffix derived from its Okta id.
+	ReasonCollision = "collision"
+)
+
+// Broken hierarchy and dropped reference reasons.
+const (
+	// ReasonMissingParent: the parent key names no group in the input.
+	ReasonMissingParent = "missing-parent"
+	// ReasonParentNotEmitted: the parent group exists but is not emitted
+	// (excluded by type).
+	ReasonParentNotEmitted = "parent-not-emitted"
+	// ReasonSelfParent: the group names itself as parent.
+	ReasonSelfParent = "self-parent"
+	// ReasonCycle: the group's parent link closed a cycle and was dropped.
+	ReasonCycle = "cycle"
+	// ReasonDuplicateKey: another group holds the same hierarchy key and
+	// owns it; this group's key is ignored.
+	ReasonDuplicateKey = "duplicate-key"
+	// ReasonUnknownUser: a group lists a member id that is not in the user
+	// list.
+	ReasonUnknownUser = "unknown-user"
+	// ReasonUnknownGroup: the membership map names a group id that is not in
+	// the group list.
+	ReasonUnknownGroup = "unknown-group"
+)
+
+// Skipped label and annotation reasons.
+const (
+	// ReasonInvalidValue: nothing valid is left of the value after
+	// sanitising it.
+	ReasonInvalidValue = "invalid-value"
+	// ReasonValueTooLong: the label value is over 63 characters.
+	ReasonValueTooLong = "value-too-long"
+)
+
+// Report describes one Build: what was emitted and every place the output
+// departs from the input. It is served as JSON on the status endpoint.
+type Report struct {
+	Users       int `json:"users"`       // User entities emitted
+	Groups      int `json:"groups"`      // Group entities emitted
+	Memberships int `json:"memberships"` // user-to-group links emitted
+
+	InputUsers  int `json:"inputUsers"`
+	InputGroups int `json:"inputGroups"`
+
+	// Selection: users and groups left out on purpose, by reason.
+	SkippedUsersByStatus   map[string]int `json:"skippedUsersByStatus,omitempty"`
+	SkippedUsersNotInGroup int            `json:"skippedUsersNotInGroup"`
+	SkippedGroupsByType    map[string]int `json:"skippedGroupsByType,omitempty"`
+	SkippedEmptyGroups     int            `json:"skippedEmptyGroups"`
+
+	Renames      []Rename `json:"renames"`
+	RenamesTotal int      `json:"renamesTotal"`
+
+	DroppedRefs      []DroppedRef `json:"droppedRefs"`
+	DroppedRefsTotal int          `json:"droppedRefsTotal"`
+
+	BrokenHierarchy      []BrokenLink `json:"brokenHierarchy"`
+	BrokenHierarchyTotal int          `json:"brokenHierarchyTotal"`
+
+	SkippedLabels      []SkippedLabel `json:"skippedLabels"`
+	SkippedLabelsTotal int            `json:"skippedLabelsTotal"`
+}
+
+// Rename is an entity whose name differs from what its naming strategy
+// alone (the peer's algorithm) would give.
+type Rename struct {
+	Kind   string `json:"kind"`
+	OktaID string `json:"oktaId"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// DroppedRef is a reference the input holds that names nothing in it.
+type DroppedRef struct {
+	Kind   string `json:"kind"`   // kind of the entity that would hold the ref
+	OktaID string `json:"oktaId"` // Okta id of that entity
+	Target string `json:"target"` // Okta id the ref points at
+	Reason string `json:"reason"`
+}
+
+// BrokenLink is a group's parent link that was not emitted.
+type BrokenLink struct {
+	OktaID string `json:"oktaId"`
+	Group  string `json:"group"`  // entity name of the group
+	Parent string `json:"parent"` // the parent key value, or the parent's name
+	Reason string `json:"reason"`
+}
+
+// SkippedLabel is a label (or mapped annotation) that could not be made
+// valid and was left out.
+type SkippedLabel struct {
+	Kind   string `json:"kind"`
+	OktaID string `json:"oktaId"`
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+func (r *Report) addRename(x Rename) {
+	r.RenamesTotal++
+	if len(r.Renames) < ReportListLimit {
+		r.Renames = append(r.Renames, x)
+	}
+}
+
+func (r *Report) addDroppedRef(x DroppedRef) {
+	r.DroppedRefsTotal++
+	if len(r.DroppedRefs) < ReportListLimit {
+		r.DroppedRefs = append(r.DroppedRefs, x)
+	}
+}
+
+func (r *Report) addBrokenLink(x BrokenLink) {
+	r.BrokenHierarchyTotal++
+	if len(r.BrokenHierarchy) < ReportListLimit {
+		r.BrokenHierarchy = append(r.BrokenHierarchy, x)
+	}
+}
+
+func (r *Report) addSkippedLabel(x SkippedLabel) {
+	r.SkippedLabelsTotal++
+	if len(r.SkippedLabels) < ReportListLimit {
+		r.SkippedLabels = append(r.SkippedLabels, x)
+	}
+}
