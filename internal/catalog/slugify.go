@@ -30,7 +30,7 @@ func slugify(s string, localPart bool) string {
 	s = norm.NFC.String(s)
 	var b strings.Builder
 	for _, r := range s {
-		rep, ok := slugChar(r)
+		rep, ok := slugChars[r]
 		if !ok {
 			rep = string(r)
 		}
@@ -85,29 +85,3 @@ func jsSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200a || r != 0x85 && unicode.Is(unicode.Zs, r)
 }
 
-// slugChar spells r as slugify's character map does for ASCII symbols
-// and Latin letters (its map differs from lodash's for a few letters).
-func slugChar(r rune) (string, bool) {
-	switch r {
-	case '$':
-		return "dollar", true
-	case '%':
-		return "percent", true
-	case '&':
-		return "and", true
-	case '<':
-		return "less", true
-	case '>':
-		return "greater", true
-	case '|':
-		return "or", true
-	case 'Đ':
-		return "DJ", true
-	case 'đ':
-		return "dj", true
-	case 'ŉ':
-		return "n", true
-	}
-	t, ok := latinLetters[r]
-	return t, ok
-}
