@@ -84,4 +84,3 @@ func jsSpace(r rune) bool {
 	}
 	return r >= 0x2000 && r <= 0x200a || r != 0x85 && unicode.Is(unicode.Zs, r)
 }
-
