@@ -1,0 +1,165 @@
+// Command fake-okta serves an Okta-compatible fake org over HTTP, for local
+// runs, demos and end-to-end tests of the okta-entity-provider.
+//
+//	fake-okta -addr 127.0.0.1:9999 -demo
+//	fake-okta -users 20000 -groups 2000 -seed 1 -latency 50ms -concurrency 75 -rate-users 600 -rate-groups 500
+//
+// API tokens: "demo-token" unless -tokens says otherwise. The admin API
+// lives under /_fake/ (truth, stats, faults, users, groups).
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "fake-okta:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the flags, generates or builds the org, and serves it until
+// ctx is cancelled.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		addr        = fs.String("addr", "127.0.0.1:9999", "listen address")
+		demo        = fs.Bool("demo", false, "serve the small demo org instead of a generated one")
+		users       = fs.Int("users", 1000, "generated users")
+		groups      = fs.Int("groups", 100, "generated groups, Everyone included")
+		perUser     = fs.Int("memberships", 3, "average group memberships per user, Everyone not counted")
+		seed        = fs.Int64("seed", 1, "generator and fault seed")
+		prefix      = fs.String("prefix", "", "serve under this path prefix")
+		tokens      = fs.String("tokens", "demo-token", "accepted API tokens, comma-separated")
+		latency     = fs.Duration("latency", 0, "delay added to every API response")
+		concurrency = fs.Int("concurrency", 0, "concurrent API request limit (0: none; Okta's default is 75)")
+		errorRate   = fs.Float64("error-rate", 0, "share of API requests answered 500")
+		rateUsers   = fs.Int("rate-users", 0, "requests per window for /api/v1/users (0: unlimited)")
+		rateGroups  = fs.Int("rate-groups", 0, "requests per window for /api/v1/groups (0: unlimited)")
+		rateLogs    = fs.Int("rate-logs", 0, "requests per window for /api/v1/logs (0: unlimited)")
+		rateOther   = fs.Int("rate-other", 0, "requests per window for other endpoints (0: unlimited)")
+		rateWindow  = fs.Duration("rate-window", time.Minute, "rate-limit window")
+		oauthClient = fs.String("oauth-client-id", "", "register an OAuth service app with this client id")
+		oauthKey    = fs.String("oauth-public-key", "", "PEM file with the OAuth app's public key (PKIX or certificate)")
+		oauthDPoP   = fs.Bool("oauth-dpop", true, "require DPoP for the OAuth app")
+	)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	_ = getenv
+
+	started := time.Now()
+	var org *oktafake.Org
+	if *demo {
+		org = oktafake.DemoOrg()
+	} else {
+		org = oktafake.GenerateOrg(oktafake.OrgOptions{Users: *users, Groups: *groups, Seed: *seed, MembershipsPerUser: *perUser})
+	}
+	u, g, m := org.Counts()
+	fmt.Fprintf(stdout, "fake-okta: org of %d users, %d groups, %d memberships in %s\n", u, g, m, time.Since(started).Round(time.Millisecond))
+
+	srv := oktafake.NewServer(org, oktafake.Options{
+		Prefix:           *prefix,
+		Tokens:           splitList(*tokens),
+		Latency:          *latency,
+		ErrorRate:        *errorRate,
+		ConcurrencyLimit: *concurrency,
+		RateLimits:       map[string]int{"users": *rateUsers, "groups": *rateGroups, "logs": *rateLogs, "other": *rateOther},
+		RateWindow:       *rateWindow,
+		Seed:             *seed,
+	})
+	if *oauthClient != "" {
+		key, err := readPublicKey(*oauthKey)
+		if err != nil {
+			return fmt.Errorf("-oauth-public-key: %w", err)
+		}
+		srv.RegisterOAuthClient(*oauthClient, key, *oauthDPoP)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "fake-okta: listening on http://%s%s\n", ln.Addr(), *prefix)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// readPublicKey reads a PEM public key (PKIX) or certificate.
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	if path == "" {
+		return nil, errors.New("required with -oauth-client-id")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("no PEM block found")
+	}
+	switch block.Type {
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parse certificate: %w", err)
+		}
+		return cert.PublicKey, nil
+	case "RSA PUBLIC KEY":
+		return x509.ParsePKCS1PublicKey(block.Bytes)
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	return key, nil
+}

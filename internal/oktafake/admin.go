@@ -1,0 +1,235 @@
+package oktafake
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// adminRoutes lists the /_fake admin API that scripts use to inspect and
+// change the org while it runs. It needs no credentials and is neither
+// counted nor rate-limited.
+func (s *Server) adminRoutes() {
+	p := s.prefix + "/_fake"
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+p+"/truth", s.handleTruth)
+	m.HandleFunc("GET "+p+"/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
+	m.HandleFunc("POST "+p+"/stats/reset", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST "+p+"/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f Faults
+		if !decodeBody(w, r, &f) {
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, http.StatusOK, f)
+	})
+	m.HandleFunc("POST "+p+"/latency", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Latency string `json:"latency"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		d, err := time.ParseDuration(body.Latency)
+		if err != nil || d < 0 {
+			adminError(w, http.StatusBadRequest, "latency: want a duration such as 50ms")
+			return
+		}
+		s.SetLatency(d)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST "+p+"/users", func(w http.ResponseWriter, r *http.Request) {
+		var u okta.User
+		if !decodeBody(w, r, &u) {
+			return
+		}
+		writeJSON(w, http.StatusCreated, s.org.AddUser(u))
+	})
+	m.HandleFunc("POST "+p+"/users/{id}/deactivate", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.SetUserStatus(r.PathValue("id"), okta.StatusDeprovisioned))
+	})
+	m.HandleFunc("POST "+p+"/users/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Status string `json:"status"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		s.adminResult(w, s.org.SetUserStatus(r.PathValue("id"), body.Status))
+	})
+	m.HandleFunc("POST "+p+"/users/{id}/profile", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		s.adminResult(w, s.org.UpdateUser(r.PathValue("id"), func(u *okta.User) {
+			b, _ := json.Marshal(u.Profile)
+			var merged map[string]any
+			_ = json.Unmarshal(b, &merged)
+			for k, v := range body {
+				merged[k] = v
+			}
+			b, _ = json.Marshal(merged)
+			var p okta.UserProfile
+			if json.Unmarshal(b, &p) == nil {
+				u.Profile = p
+			}
+		}))
+	})
+	m.HandleFunc("DELETE "+p+"/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.DeleteUser(r.PathValue("id")))
+	})
+	m.HandleFunc("POST "+p+"/groups", func(w http.ResponseWriter, r *http.Request) {
+		var g okta.Group
+		if !decodeBody(w, r, &g) {
+			return
+		}
+		writeJSON(w, http.StatusCreated, s.org.AddGroup(g))
+	})
+	m.HandleFunc("POST "+p+"/groups/{id}/rename", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Name string `json:"name"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		if body.Name == "" {
+			adminError(w, http.StatusBadRequest, "name: required")
+			return
+		}
+		s.adminResult(w, s.org.RenameGroup(r.PathValue("id"), body.Name))
+	})
+	m.HandleFunc("DELETE "+p+"/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.DeleteGroup(r.PathValue("id")))
+	})
+	m.HandleFunc("PUT "+p+"/groups/{id}/users/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.AddMember(r.PathValue("id"), r.PathValue("userId")))
+	})
+	m.HandleFunc("DELETE "+p+"/groups/{id}/users/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.RemoveMember(r.PathValue("id"), r.PathValue("userId")))
+	})
+	s.admin = m
+}
+
+func (s *Server) adminResult(w http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, ErrNotFound):
+		adminError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, ErrForbidden):
+		adminError(w, http.StatusForbidden, err.Error())
+	default:
+		adminError(w, http.StatusBadRequest, err.Error())
+	}
+}
+
+func adminError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v); err != nil {
+		adminError(w, http.StatusBadRequest, "body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// handleTruth serves GET /_fake/truth: counts, and every user and group
+// with the fields a script needs to compute the expected catalog. With
+// ?members=1 each group lists its member ids.
+func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
+	withMembers := r.URL.Query().Get("members") == "1"
+	o := s.org
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	memberships, deprovisioned := 0, 0
+	for _, slot := range o.groupOrder {
+		memberships += len(o.groups[slot].members)
+	}
+	for _, slot := range o.userOrder {
+		if o.users[slot].status == okta.StatusDeprovisioned {
+			deprovisioned++
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	pw := &pageWriter{w: w, buf: make([]byte, 0, flushSize+4096)}
+	b := append(pw.buf, `{"users":`...)
+	b = strconv.AppendInt(b, int64(len(o.userOrder)), 10)
+	b = append(b, `,"deprovisionedUsers":`...)
+	b = strconv.AppendInt(b, int64(deprovisioned), 10)
+	b = append(b, `,"groups":`...)
+	b = strconv.AppendInt(b, int64(len(o.groupOrder)), 10)
+	b = append(b, `,"memberships":`...)
+	b = strconv.AppendInt(b, int64(memberships), 10)
+	b = append(b, `,"now":`...)
+	b = appendTime(b, max(o.last, o.now().UnixMilli()))
+	b = append(b, `,"userList":[`...)
+	for i, slot := range o.userOrder {
+		u := &o.users[slot]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, u.id)
+		b = append(b, `,"login":`...)
+		b = appendString(b, u.profile.Login)
+		b = append(b, `,"email":`...)
+		b = appendString(b, u.profile.Email)
+		b = append(b, `,"status":`...)
+		b = appendString(b, u.status)
+		b = append(b, '}')
+		pw.done(b)
+		b = pw.buf
+	}
+	b = append(b, `],"groupList":[`...)
+	for i, slot := range o.groupOrder {
+		g := &o.groups[slot]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, g.id)
+		b = append(b, `,"name":`...)
+		b = appendString(b, g.name)
+		b = append(b, `,"type":`...)
+		b = appendString(b, g.typ)
+		b = append(b, `,"usersCount":`...)
+		b = strconv.AppendInt(b, int64(len(g.members)), 10)
+		for _, key := range []string{AttrOrgID, AttrParentOrgID} {
+			if v := g.attr(key); v != nil {
+				b = appendKey(b, false, key)
+				b = appendValue(b, v)
+			}
+		}
+		if withMembers {
+			b = append(b, `,"members":[`...)
+			for k, m := range g.members {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, o.users[m].id)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+		pw.done(b)
+		b = pw.buf
+	}
+	b = append(b, "]}\n"...)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,283 @@
+package oktafake
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// The encoders write Okta's JSON by hand: timestamps in Okta's millisecond
+// format, keys in Okta's order, and no reflection, so that pages of large
+// orgs stream fast.
+
+const oktaTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func appendTime(b []byte, ms int64) []byte {
+	if ms == 0 {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = time.UnixMilli(ms).UTC().AppendFormat(b, oktaTimeLayout)
+	return append(b, '"')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case float64:
+		return strconv.AppendFloat(b, x, 'f', -1, 64)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendValue(b, e)
+		}
+		return append(b, ']')
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
+}
+
+func appendKey(b []byte, first bool, key string) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = appendString(b, key)
+	return append(b, ':')
+}
+
+// appendUser writes a user as Okta's Users API does. base is the org's URL
+// (scheme, host and path prefix) for the _links.
+func appendUser(b []byte, u *userRec, base string) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, u.id)
+	b = append(b, `,"status":`...)
+	b = appendString(b, u.status)
+	b = append(b, `,"created":`...)
+	b = appendTime(b, u.created)
+	b = append(b, `,"activated":`...)
+	b = appendTime(b, u.activated)
+	b = append(b, `,"statusChanged":`...)
+	b = appendTime(b, u.statusChanged)
+	b = append(b, `,"lastLogin":`...)
+	b = appendTime(b, u.lastLogin)
+	b = append(b, `,"lastUpdated":`...)
+	b = appendTime(b, u.lastUpdated)
+	b = append(b, `,"passwordChanged":`...)
+	b = appendTime(b, u.passwordChanged)
+	if u.typeID != "" {
+		b = append(b, `,"type":{"id":`...)
+		b = appendString(b, u.typeID)
+		b = append(b, '}')
+	}
+	b = append(b, `,"profile":`...)
+	b = appendUserProfile(b, &u.profile, u.custom)
+	b = append(b, `,"credentials":{"provider":{"type":"OKTA","name":"OKTA"}}`...)
+	b = append(b, `,"_links":{"self":{"href":`...)
+	b = appendString(b, base+"/api/v1/users/"+u.id)
+	return append(b, `}}}`...)
+}
+
+func appendUserProfile(b []byte, p *okta.UserProfile, custom []attr) []byte {
+	b = append(b, '{')
+	first := true
+	field := func(key, v string, nullIfEmpty bool) {
+		if v == "" && !nullIfEmpty {
+			return
+		}
+		b = appendKey(b, first, key)
+		first = false
+		if v == "" {
+			b = append(b, "null"...)
+			return
+		}
+		b = appendString(b, v)
+	}
+	// Okta's order: the name, then phone and second email (null when
+	// unset), then login and email, then the rest.
+	field("firstName", p.FirstName, true)
+	field("lastName", p.LastName, true)
+	field("mobilePhone", "", true)
+	field("secondEmail", p.SecondEmail, true)
+	field("login", p.Login, false)
+	field("email", p.Email, false)
+	field("displayName", p.DisplayName, false)
+	field("nickName", p.NickName, false)
+	field("title", p.Title, false)
+	field("department", p.Department, false)
+	field("division", p.Division, false)
+	field("organization", p.Organization, false)
+	field("costCenter", p.CostCenter, false)
+	field("manager", p.Manager, false)
+	field("managerId", p.ManagerID, false)
+	field("employeeNumber", p.EmployeeNumber, false)
+	field("userType", p.UserType, false)
+	for _, a := range custom {
+		b = appendKey(b, first, a.name)
+		first = false
+		b = appendValue(b, a.value)
+	}
+	return append(b, '}')
+}
+
+// appendGroup writes a group as Okta's Groups API does; usersCount >= 0
+// adds _embedded.stats as expand=stats does.
+func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, g.id)
+	b = append(b, `,"created":`...)
+	b = appendTime(b, g.created)
+	b = append(b, `,"lastUpdated":`...)
+	b = appendTime(b, g.lastUpdated)
+	b = append(b, `,"lastMembershipUpdated":`...)
+	b = appendTime(b, g.lastMembershipUpdated)
+	b = append(b, `,"objectClass":[`...)
+	b = appendString(b, g.objectClass())
+	b = append(b, `],"type":`...)
+	b = appendString(b, g.typ)
+	b = append(b, `,"profile":{"name":`...)
+	b = appendString(b, g.name)
+	b = append(b, `,"description":`...)
+	if g.description == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, g.description)
+	}
+	for _, a := range g.custom {
+		b = appendKey(b, false, a.name)
+		b = appendValue(b, a.value)
+	}
+	b = append(b, '}')
+	if g.sourceID != "" {
+		b = append(b, `,"source":{"id":`...)
+		b = appendString(b, g.sourceID)
+		b = append(b, '}')
+	}
+	self := base + "/api/v1/groups/" + g.id
+	if usersCount >= 0 {
+		b = append(b, `,"_embedded":{"stats":{"usersCount":`...)
+		b = strconv.AppendInt(b, int64(usersCount), 10)
+		b = append(b, `,"appsCount":0,"groupPushMappingsCount":0,"hasAdminPrivilege":false,"_links":{"self":{"href":`...)
+		b = appendString(b, self+"/stats")
+		b = append(b, `}}}}`...)
+	}
+	b = append(b, `,"_links":{"logo":[{"name":"medium","href":`...)
+	b = appendString(b, base+"/assets/img/logos/groups/okta-medium.png")
+	b = append(b, `,"type":"image/png"}],"users":{"href":`...)
+	b = appendString(b, self+"/users")
+	b = append(b, `},"apps":{"href":`...)
+	b = appendString(b, self+"/apps")
+	return append(b, `}}}`...)
+}
+
+func appendEvent(b []byte, e *event) []byte {
+	b = append(b, `{"actor":{"id":"00u0000000000FAKEADM","type":"User","alternateId":"admin@example.com","displayName":"Org Admin","detailEntry":null}`...)
+	b = append(b, `,"client":{"userAgent":{"rawUserAgent":"okta-fake","os":"Unknown","browser":"UNKNOWN"},"zone":"null","device":"Unknown","id":null,"ipAddress":"127.0.0.1","geographicalContext":null}`...)
+	b = append(b, `,"authenticationContext":{"authenticationProvider":null,"credentialProvider":null,"credentialType":null,"issuer":null,"interface":null,"authenticationStep":0,"externalSessionId":"trs-fake"}`...)
+	b = append(b, `,"displayMessage":`...)
+	b = appendString(b, displayMessage(e.eventType))
+	b = append(b, `,"eventType":`...)
+	b = appendString(b, e.eventType)
+	b = append(b, `,"outcome":{"result":"SUCCESS","reason":null},"published":`...)
+	b = appendTime(b, e.published)
+	b = append(b, `,"securityContext":{"asNumber":null,"asOrg":null,"isp":null,"domain":null,"isProxy":null},"severity":"INFO","debugContext":{"debugData":{}},"legacyEventType":null,"transaction":{"type":"WEB","id":"fake","detail":{}},"uuid":`...)
+	b = appendString(b, e.uuid)
+	b = append(b, `,"version":"0","request":{"ipChain":[]},"target":[`...)
+	for i, t := range e.targets {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, t.id)
+		b = append(b, `,"type":`...)
+		b = appendString(b, t.typ)
+		b = append(b, `,"alternateId":`...)
+		b = appendString(b, t.alternateID)
+		b = append(b, `,"displayName":`...)
+		b = appendString(b, t.displayName)
+		b = append(b, `,"detailEntry":null}`...)
+	}
+	return append(b, "]}"...)
+}
+
+func displayMessage(eventType string) string {
+	switch eventType {
+	case "user.lifecycle.create":
+		return "Create Okta user"
+	case "user.lifecycle.deactivate":
+		return "Deactivate Okta user"
+	case "user.lifecycle.delete.initiated":
+		return "Delete Okta user"
+	case "user.account.update_profile":
+		return "Update user profile for Okta"
+	case "group.lifecycle.create":
+		return "Create okta user group"
+	case "group.lifecycle.delete":
+		return "Delete okta user group"
+	case "group.profile.update":
+		return "Update okta user group profile"
+	case "group.user_membership.add":
+		return "Add user to group membership"
+	case "group.user_membership.remove":
+		return "Remove user from group membership"
+	}
+	return eventType
+}

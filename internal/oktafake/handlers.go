@@ -1,0 +1,666 @@
+package oktafake
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// routes lists the whole API surface.
+func (s *Server) routes() {
+	p := s.prefix
+	s.api = http.NewServeMux()
+	s.api.HandleFunc("GET "+p+"/api/v1/users", s.handleListUsers)
+	s.api.HandleFunc("GET "+p+"/api/v1/users/{id}", s.handleGetUser)
+	s.api.HandleFunc("GET "+p+"/api/v1/users/{id}/groups", s.handleUserGroups)
+	s.api.HandleFunc("GET "+p+"/api/v1/groups", s.handleListGroups)
+	s.api.HandleFunc("GET "+p+"/api/v1/groups/{id}", s.handleGetGroup)
+	s.api.HandleFunc("GET "+p+"/api/v1/groups/{id}/users", s.handleGroupMembers)
+	s.api.HandleFunc("GET "+p+"/api/v1/logs", s.handleLogs)
+	s.api.HandleFunc("POST "+p+"/oauth2/v1/token", s.handleToken)
+	s.adminRoutes()
+}
+
+const (
+	userPageDefault, userPageMax     = 200, 200
+	groupPageDefault, groupPageMax   = 10000, 10000
+	memberPageDefault, memberPageMax = 1000, 1000
+	logPageDefault, logPageMax       = 100, 1000
+	flushSize                        = 64 << 10
+)
+
+// pageLimit reads the limit parameter: absent means the default, values
+// above the maximum are capped as Okta does.
+func pageLimit(q url.Values, def, maxLimit int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errors.New("limit: not a non-negative integer")
+	}
+	if n == 0 {
+		return def, nil
+	}
+	return min(n, maxLimit), nil
+}
+
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) == 0 {
+		return "", errors.New("after: not a cursor this server issued")
+	}
+	return string(b), nil
+}
+
+// setLinks writes the self link and, when nextAfter is not empty, the next
+// link, as two Link header lines. The next link keeps every parameter but
+// after.
+func (s *Server) setLinks(w http.ResponseWriter, r *http.Request, nextAfter string) {
+	path := s.baseURL(r) + strings.TrimPrefix(r.URL.Path, s.prefix)
+	self := path
+	if r.URL.RawQuery != "" {
+		self += "?" + r.URL.RawQuery
+	}
+	w.Header().Add("Link", "<"+self+`>; rel="self"`)
+	if nextAfter == "" {
+		return
+	}
+	q := r.URL.Query()
+	q.Set("after", nextAfter)
+	// Okta writes spaces as %20; url.Values writes '+', and a literal '+'
+	// is always %2B, so every '+' here is a space.
+	w.Header().Add("Link", "<"+path+"?"+strings.ReplaceAll(q.Encode(), "+", "%20")+`>; rel="next"`)
+}
+
+// pageWriter streams a JSON array.
+type pageWriter struct {
+	w     http.ResponseWriter
+	buf   []byte
+	count int
+	err   error
+}
+
+func newPageWriter(w http.ResponseWriter) *pageWriter {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return &pageWriter{w: w, buf: append(make([]byte, 0, flushSize+4096), '[')}
+}
+
+// next starts an element, returning the buffer to append it to.
+func (p *pageWriter) next() []byte {
+	if p.count > 0 {
+		p.buf = append(p.buf, ',')
+	}
+	p.count++
+	return p.buf
+}
+
+// done ends an element appended to the buffer next returned.
+func (p *pageWriter) done(b []byte) {
+	p.buf = b
+	if len(p.buf) >= flushSize && p.err == nil {
+		_, p.err = p.w.Write(p.buf)
+		p.buf = p.buf[:0]
+	}
+}
+
+func (p *pageWriter) close() {
+	p.buf = append(p.buf, ']')
+	if p.err == nil {
+		_, p.err = p.w.Write(p.buf)
+	}
+}
+
+func badExpression(w http.ResponseWriter, err error) {
+	writeError(w, http.StatusBadRequest, "E0000031", "Invalid search criteria.", err.Error())
+}
+
+func badRequest(w http.ResponseWriter, cause string) {
+	writeError(w, http.StatusBadRequest, "E0000001", "Api validation failed: "+cause, cause)
+}
+
+// handleListUsers serves GET /api/v1/users.
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	filter, search, prefix := q.Get("filter"), q.Get("search"), q.Get("q")
+	if filter != "" && search != "" {
+		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
+		return
+	}
+	limit, err := pageLimit(q, userPageDefault, userPageMax)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	after := ""
+	if c := q.Get("after"); c != "" {
+		if after, err = decodeCursor(c); err != nil {
+			badRequest(w, err.Error())
+			return
+		}
+	}
+	var match func(*userRec) bool
+	switch {
+	case filter != "" || search != "":
+		expr, sc := filter, userFilterSchema
+		if search != "" {
+			expr, sc = search, userSearchSchema
+		}
+		n, err := compile(expr, sc)
+		if err != nil {
+			badExpression(w, err)
+			return
+		}
+		match = func(u *userRec) bool { return eval(n, u.get) }
+	case prefix != "":
+		match = func(u *userRec) bool {
+			return u.status != okta.StatusDeprovisioned && (hasPrefixFold(u.profile.FirstName, prefix) ||
+				hasPrefixFold(u.profile.LastName, prefix) || hasPrefixFold(u.profile.Email, prefix))
+		}
+	default:
+		match = func(u *userRec) bool { return u.status != okta.StatusDeprovisioned }
+	}
+
+	o := s.org
+	o.mu.RLock()
+	start := sort.Search(len(o.userOrder), func(i int) bool { return o.users[o.userOrder[i]].id > after })
+	page := make([]userRec, 0, min(limit, 256))
+	more := false
+	for _, slot := range o.userOrder[start:] {
+		u := &o.users[slot]
+		if !match(u) {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		page = append(page, *u)
+	}
+	o.mu.RUnlock()
+
+	next := ""
+	if more && prefix == "" {
+		next = encodeCursor(page[len(page)-1].id)
+	}
+	s.setLinks(w, r, next)
+	base := s.baseURL(r)
+	pw := newPageWriter(w)
+	for i := range page {
+		pw.done(appendUser(pw.next(), &page[i], base))
+	}
+	pw.close()
+}
+
+// handleGetUser serves GET /api/v1/users/{id}, by id or login.
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
+	o := s.org
+	id := r.PathValue("id")
+	o.mu.RLock()
+	slot, ok := o.lookupUser(id)
+	var u userRec
+	if ok {
+		u = o.users[slot]
+	}
+	o.mu.RUnlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (User)")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(appendUser(nil, &u, s.baseURL(r)))
+}
+
+// lookupUser finds a user by id or login. Callers hold o.mu.
+func (o *Org) lookupUser(idOrLogin string) (int32, bool) {
+	if slot, ok := o.userByID[idOrLogin]; ok {
+		return slot, true
+	}
+	for _, slot := range o.userOrder {
+		if strings.EqualFold(o.users[slot].profile.Login, idOrLogin) {
+			return slot, true
+		}
+	}
+	return 0, false
+}
+
+// handleUserGroups serves GET /api/v1/users/{id}/groups, unpaged.
+func (s *Server) handleUserGroups(w http.ResponseWriter, r *http.Request) {
+	o := s.org
+	id := r.PathValue("id")
+	o.mu.RLock()
+	slot, ok := o.userByID[id]
+	var groups []groupRec
+	if ok {
+		for _, g := range o.userGroups(slot) {
+			rec := o.groups[g]
+			rec.members = nil
+			groups = append(groups, rec)
+		}
+	}
+	o.mu.RUnlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (User)")
+		return
+	}
+	s.setLinks(w, r, "")
+	base := s.baseURL(r)
+	pw := newPageWriter(w)
+	for i := range groups {
+		pw.done(appendGroup(pw.next(), &groups[i], -1, base))
+	}
+	pw.close()
+}
+
+// groupPage is a group copied out of the org with its member count.
+type groupPage struct {
+	rec   groupRec
+	count int
+}
+
+// handleListGroups serves GET /api/v1/groups.
+func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	filter, search, prefix := q.Get("filter"), q.Get("search"), q.Get("q")
+	if filter != "" && search != "" {
+		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
+		return
+	}
+	limit, err := pageLimit(q, groupPageDefault, groupPageMax)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	stats := false
+	for e := range strings.SplitSeq(q.Get("expand"), ",") {
+		switch strings.TrimSpace(e) {
+		case "stats":
+			stats = true
+		case "", "app":
+		default:
+			badRequest(w, "expand: unsupported value "+e)
+			return
+		}
+	}
+	after := ""
+	if c := q.Get("after"); c != "" {
+		if after, err = decodeCursor(c); err != nil {
+			badRequest(w, err.Error())
+			return
+		}
+	}
+	match := func(*groupRec) bool { return true }
+	switch {
+	case filter != "" || search != "":
+		expr, sc := filter, groupFilterSchema
+		if search != "" {
+			expr, sc = search, groupSearchSchema
+		}
+		n, err := compile(expr, sc)
+		if err != nil {
+			badExpression(w, err)
+			return
+		}
+		match = func(g *groupRec) bool { return eval(n, g.get) }
+	case prefix != "":
+		match = func(g *groupRec) bool { return hasPrefixFold(g.name, prefix) }
+	}
+
+	o := s.org
+	o.mu.RLock()
+	start := sort.Search(len(o.groupOrder), func(i int) bool { return o.groups[o.groupOrder[i]].id > after })
+	page := make([]groupPage, 0, min(limit, 256))
+	more := false
+	for _, slot := range o.groupOrder[start:] {
+		g := &o.groups[slot]
+		if !match(g) {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		rec := *g
+		rec.members = nil
+		page = append(page, groupPage{rec, len(g.members)})
+	}
+	o.mu.RUnlock()
+
+	next := ""
+	if more && prefix == "" {
+		next = encodeCursor(page[len(page)-1].rec.id)
+	}
+	s.setLinks(w, r, next)
+	base := s.baseURL(r)
+	pw := newPageWriter(w)
+	for i := range page {
+		count := -1
+		if stats {
+			count = page[i].count
+		}
+		pw.done(appendGroup(pw.next(), &page[i].rec, count, base))
+	}
+	pw.close()
+}
+
+// handleGetGroup serves GET /api/v1/groups/{id}.
+func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
+	o := s.org
+	id := r.PathValue("id")
+	o.mu.RLock()
+	slot, ok := o.groupByID[id]
+	var g groupRec
+	count := -1
+	if ok {
+		g = o.groups[slot]
+		if r.URL.Query().Get("expand") == "stats" {
+			count = len(g.members)
+		}
+		g.members = nil
+	}
+	o.mu.RUnlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (UserGroup)")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(appendGroup(nil, &g, count, s.baseURL(r)))
+}
+
+// handleGroupMembers serves GET /api/v1/groups/{id}/users.
+func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id := r.PathValue("id")
+	limit, err := pageLimit(q, memberPageDefault, memberPageMax)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	after := ""
+	if c := q.Get("after"); c != "" {
+		if after, err = decodeCursor(c); err != nil {
+			badRequest(w, err.Error())
+			return
+		}
+	}
+	o := s.org
+	o.mu.RLock()
+	slot, ok := o.groupByID[id]
+	var page []userRec
+	more := false
+	if ok {
+		members := o.groups[slot].members
+		start := sort.Search(len(members), func(i int) bool { return o.users[members[i]].id > after })
+		end := min(len(members), start+limit)
+		more = end < len(members)
+		page = make([]userRec, 0, end-start)
+		for _, m := range members[start:end] {
+			page = append(page, o.users[m])
+		}
+	}
+	o.mu.RUnlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (UserGroup)")
+		return
+	}
+	next := ""
+	if more {
+		next = encodeCursor(page[len(page)-1].id)
+	}
+	s.setLinks(w, r, next)
+	base := s.baseURL(r)
+	pw := newPageWriter(w)
+	for i := range page {
+		pw.done(appendUser(pw.next(), &page[i], base))
+	}
+	pw.close()
+}
+
+// handleLogs serves GET /api/v1/logs. Without until it is a polling request
+// and always has a next link, as Okta's.
+func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := pageLimit(q, logPageDefault, logPageMax)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	now := s.now()
+	since := now.Add(-7 * 24 * time.Hour)
+	if v := q.Get("since"); v != "" {
+		if since, err = parseOktaTime(v); err != nil {
+			badRequest(w, "since: not an ISO 8601 timestamp")
+			return
+		}
+	}
+	var until time.Time
+	polling := true
+	if v := q.Get("until"); v != "" {
+		if until, err = parseOktaTime(v); err != nil {
+			badRequest(w, "until: not an ISO 8601 timestamp")
+			return
+		}
+		polling = false
+	}
+	if so := q.Get("sortOrder"); so != "" && so != "ASCENDING" {
+		badRequest(w, "sortOrder: only ASCENDING is supported")
+		return
+	}
+	var n node
+	if f := q.Get("filter"); f != "" {
+		if n, err = compile(f, logFilterSchema); err != nil {
+			badExpression(w, err)
+			return
+		}
+	}
+	pos := -1
+	if c := q.Get("after"); c != "" {
+		v, err := decodeCursor(c)
+		if err == nil {
+			pos, err = strconv.Atoi(v)
+		}
+		if err != nil || pos < 0 {
+			badRequest(w, "after: not a cursor this server issued")
+			return
+		}
+	}
+
+	o := s.org
+	o.mu.RLock()
+	sinceMS := since.UnixMilli()
+	start := sort.Search(len(o.events), func(i int) bool { return o.events[i].published >= sinceMS })
+	if pos >= 0 {
+		start = max(start, min(pos, len(o.events)))
+	}
+	var page []event
+	i := start
+	more := false
+	for ; i < len(o.events); i++ {
+		e := &o.events[i]
+		if !until.IsZero() && e.published >= until.UnixMilli() {
+			break
+		}
+		if n != nil && !eval(n, e.get) {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		page = append(page, *e)
+	}
+	o.mu.RUnlock()
+
+	next := ""
+	switch {
+	case more:
+		next = encodeCursor(strconv.Itoa(i))
+	case polling:
+		next = encodeCursor(strconv.Itoa(i))
+	}
+	s.setLinks(w, r, next)
+	pw := newPageWriter(w)
+	for k := range page {
+		pw.done(appendEvent(pw.next(), &page[k]))
+	}
+	pw.close()
+}
+
+// get is the accessor of user expressions.
+func (u *userRec) get(a string) (any, bool) {
+	switch a {
+	case "id":
+		return exactString(u.id), true
+	case "status":
+		return exactString(u.status), true
+	case "type.id":
+		return exactString(u.typeID), u.typeID != ""
+	case "created":
+		return dateMS(u.created), u.created != 0
+	case "activated":
+		return dateMS(u.activated), u.activated != 0
+	case "statusChanged":
+		return dateMS(u.statusChanged), u.statusChanged != 0
+	case "lastUpdated":
+		return dateMS(u.lastUpdated), u.lastUpdated != 0
+	case "lastLogin":
+		return dateMS(u.lastLogin), u.lastLogin != 0
+	case "passwordChanged":
+		return dateMS(u.passwordChanged), u.passwordChanged != 0
+	}
+	name, ok := strings.CutPrefix(a, "profile.")
+	if !ok {
+		return nil, false
+	}
+	if v, base := baseUserAttr(&u.profile, name); base {
+		return v, v != ""
+	}
+	for _, c := range u.custom {
+		if c.name == name {
+			return c.value, c.value != nil
+		}
+	}
+	return nil, false
+}
+
+func baseUserAttr(p *okta.UserProfile, name string) (string, bool) {
+	switch name {
+	case "login":
+		return p.Login, true
+	case "email":
+		return p.Email, true
+	case "secondEmail":
+		return p.SecondEmail, true
+	case "firstName":
+		return p.FirstName, true
+	case "lastName":
+		return p.LastName, true
+	case "displayName":
+		return p.DisplayName, true
+	case "nickName":
+		return p.NickName, true
+	case "title":
+		return p.Title, true
+	case "department":
+		return p.Department, true
+	case "division":
+		return p.Division, true
+	case "organization":
+		return p.Organization, true
+	case "costCenter":
+		return p.CostCenter, true
+	case "manager":
+		return p.Manager, true
+	case "managerId":
+		return p.ManagerID, true
+	case "employeeNumber":
+		return p.EmployeeNumber, true
+	case "userType":
+		return p.UserType, true
+	}
+	return "", false
+}
+
+// get is the accessor of group expressions.
+func (g *groupRec) get(a string) (any, bool) {
+	switch a {
+	case "id":
+		return exactString(g.id), true
+	case "type":
+		return exactString(g.typ), true
+	case "source.id":
+		return exactString(g.sourceID), g.sourceID != ""
+	case "created":
+		return dateMS(g.created), g.created != 0
+	case "lastUpdated":
+		return dateMS(g.lastUpdated), g.lastUpdated != 0
+	case "lastMembershipUpdated":
+		return dateMS(g.lastMembershipUpdated), g.lastMembershipUpdated != 0
+	case "profile.name":
+		return g.name, g.name != ""
+	case "profile.description":
+		return g.description, g.description != ""
+	}
+	name, ok := strings.CutPrefix(a, "profile.")
+	if !ok {
+		return nil, false
+	}
+	v := g.attr(name)
+	return v, v != nil
+}
+
+// get is the accessor of System Log filters. Target attributes hold the
+// values of every target, so eq matches any of them.
+func (e *event) get(a string) (any, bool) {
+	switch a {
+	case "eventType":
+		return exactString(e.eventType), true
+	case "uuid":
+		return exactString(e.uuid), true
+	case "published":
+		return dateMS(e.published), true
+	case "severity":
+		return exactString("INFO"), true
+	case "outcome.result":
+		return exactString("SUCCESS"), true
+	case "displayMessage":
+		return displayMessage(e.eventType), true
+	case "actor.id":
+		return exactString("00u0000000000FAKEADM"), true
+	case "actor.type":
+		return exactString("User"), true
+	case "actor.alternateId":
+		return "admin@example.com", true
+	case "actor.displayName":
+		return "Org Admin", true
+	}
+	field, ok := strings.CutPrefix(a, "target.")
+	if !ok || len(e.targets) == 0 {
+		return nil, false
+	}
+	vals := make([]any, 0, len(e.targets))
+	for _, t := range e.targets {
+		switch field {
+		case "id":
+			vals = append(vals, exactString(t.id))
+		case "type":
+			vals = append(vals, exactString(t.typ))
+		case "alternateId":
+			vals = append(vals, t.alternateID)
+		case "displayName":
+			vals = append(vals, t.displayName)
+		}
+	}
+	return vals, len(vals) > 0
+}
