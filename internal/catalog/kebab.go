@@ -8,8 +8,9 @@ import (
 // kebabCase splits s into words the way lodash's kebabCase does (the
 // peer's kebab-case-email and kebab-case-name strategies) and joins them
 // with "-". raw is lodash's result: lower-cased words, non-ASCII letters
-// included. clean is the same words transliterated to ASCII, with what has
-// no ASCII spelling dropped; it equals raw whenever raw is all ASCII.
+// included. clean is the same words transliterated to ASCII, symbols
+// dropped, or empty when a word holds a letter with no ASCII spelling; it
+// equals raw whenever raw is all ASCII.
 //
 // lodash first "deburrs" the string (Latin-1 and Latin Extended-A letters
 // to ASCII, combining marks removed), removes apostrophes, then matches
@@ -31,14 +32,21 @@ func kebabCase(s string) (raw, clean string) {
 	rs := deburr(s)
 	words := splitWords(rs)
 	var rb, cb strings.Builder
+	spellable := true
 	for _, w := range words {
 		lw := strings.ToLower(string(w))
 		if rb.Len() > 0 {
 			rb.WriteByte('-')
 		}
 		rb.WriteString(lw)
-		cw := asciiWord(lw)
-		if cw == "" {
+		cw, ok := asciiWord(lw)
+		if !ok {
+			// A word we cannot spell: a name of the other words would
+			// mislead, so give none and let the caller fall back.
+			cb.Reset()
+			spellable = false
+		}
+		if cw == "" || !spellable {
 			continue
 		}
 		if cb.Len() > 0 {
@@ -50,8 +58,9 @@ func kebabCase(s string) (raw, clean string) {
 }
 
 // asciiWord transliterates a lower-case word to ASCII letters and digits,
-// dropping what has no spelling.
-func asciiWord(w string) string {
+// dropping symbols. ok is false when the word holds a letter with no
+// spelling.
+func asciiWord(w string) (string, bool) {
 	ascii := true
 	for i := 0; i < len(w); i++ {
 		if w[i] >= utf8.RuneSelf {
@@ -60,7 +69,7 @@ func asciiWord(w string) string {
 		}
 	}
 	if ascii {
-		return w
+		return w, true
 	}
 	var b strings.Builder
 	for _, r := range w {
@@ -68,7 +77,11 @@ func asciiWord(w string) string {
 			b.WriteRune(r)
 			continue
 		}
-		for _, c := range []byte(transliterate(r)) {
+		t, ok := transliterate(r)
+		if !ok {
+			return "", false
+		}
+		for _, c := range []byte(t) {
 			if isAlnum(c) {
 				if 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
@@ -77,7 +90,7 @@ func asciiWord(w string) string {
 			}
 		}
 	}
-	return b.String()
+	return b.String(), true
 }
 
 // deburr maps Latin-1 and Latin Extended-A letters to ASCII as lodash does,

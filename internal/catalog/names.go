@@ -190,8 +190,10 @@ func isAlnum(c byte) bool {
 // sanitize turns s into the characters of a valid name: letters are
 // transliterated to ASCII, every other character becomes a separator, a
 // run of separators that is not a single allowed one becomes one "-", and
-// separators are trimmed from both ends. The result may be empty or longer
-// than 63 characters.
+// separators are trimmed from both ends. The result may be longer than 63
+// characters. It is empty when nothing is left, and also when s holds a
+// letter with no ASCII spelling (Han, Kana, Hangul...): a name made of the
+// rest would mislead, so the caller falls back to the Okta id.
 func sanitize(s string, lower bool) string {
 	b := make([]byte, 0, len(s))
 	pending := 0     // separators (or invalid characters) seen since the last letter or digit
@@ -230,7 +232,10 @@ func sanitize(s string, lower bool) string {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		t := transliterate(r)
+		t, ok := transliterate(r)
+		if !ok {
+			return ""
+		}
 		if t == "" {
 			sep(0)
 			continue
@@ -249,39 +254,56 @@ func sanitize(s string, lower bool) string {
 	return string(b)
 }
 
-// transliterate returns an ASCII spelling of a non-ASCII rune, or "" when
-// it has none: the table first, then the canonical decomposition without
-// its combining marks.
-func transliterate(r rune) string {
+// transliterate returns an ASCII spelling of a non-ASCII rune: from the
+// tables (lodash's deburr for Latin-1 and Latin Extended-A, then a few more
+// Latin letters, then slugify's map for Greek, Cyrillic and other
+// alphabets), else its compatibility decomposition without combining
+// marks. It returns "", true for a character that is not a letter or digit
+// (a separator to the caller) and false for a letter or digit with no
+// spelling.
+func transliterate(r rune) (string, bool) {
 	if t, ok := latinLetters[r]; ok {
-		return t
+		return t, true
 	}
 	if t, ok := extraLetters[r]; ok {
-		return t
+		return t, true
 	}
-	if r == unicode.ReplacementChar {
-		return ""
+	if t, ok := slugChars[r]; ok && isAlnumString(t) {
+		return t, true
+	}
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+		return "", true
 	}
 	var buf [utf8.UTFMax * 4]byte
 	d := norm.NFKD.AppendString(buf[:0], string(r))
 	out := make([]byte, 0, len(d))
-	for _, c := range d {
-		if c < utf8.RuneSelf && isAlnum(c) {
-			out = append(out, c)
-		}
-	}
-	// A decomposition that is not letters, digits and marks (a ligature
-	// with punctuation, a fraction) would change meaning; keep only clean
-	// ones.
-	if len(out) == 0 {
-		return ""
-	}
 	for _, x := range string(d) {
-		if x >= utf8.RuneSelf && !unicode.Is(unicode.Mn, x) {
-			return ""
+		switch {
+		case x < utf8.RuneSelf && isAlnum(byte(x)):
+			out = append(out, byte(x))
+		case unicode.Is(unicode.Mn, x):
+		default:
+			// Part of the decomposition has no spelling.
+			return "", unicode.Is(unicode.Mn, r)
 		}
 	}
-	return string(out)
+	if len(out) == 0 {
+		// A lone combining mark: drop it.
+		return "", unicode.Is(unicode.Mn, r)
+	}
+	return string(out), true
+}
+
+func isAlnumString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // extraLetters spells letters outside Latin-1 and Latin Extended-A that
