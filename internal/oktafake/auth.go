@@ -119,7 +119,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.wall()
 	tokenURL := s.baseURL(r) + tokenPath
-	clientID, err := s.verifyAssertion(f.Get("client_assertion"), f.Get("client_id"), tokenURL, now)
+	clientID, jti, err := s.verifyAssertion(f.Get("client_assertion"), f.Get("client_id"), tokenURL, now)
 	if err != nil {
 		oauthError(w, http.StatusUnauthorized, "invalid_client", "The client_assertion token is invalid: "+err.Error())
 		return
@@ -162,6 +162,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		jkt = thumb
 	}
+	// The assertion's jti is spent only by a request that gets a token, so
+	// that a client may resend its form with a nonce after use_dpop_nonce.
+	if !s.useJTI("assertion:"+jti.id, jti.until, now) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "The client_assertion token is invalid: jti has already been used")
+		return
+	}
 
 	tok := accessToken{clientID: clientID, scopes: requested, expires: now.Add(tokenLifetime), jkt: jkt}
 	value := randomToken()
@@ -183,16 +189,22 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// spentID is a token id and how long to remember it.
+type spentID struct {
+	id    string
+	until time.Time
+}
+
 // verifyAssertion checks a client assertion's signature and claims and
-// returns the client id.
-func (s *Server) verifyAssertion(assertion, formClientID, tokenURL string, now time.Time) (string, error) {
+// returns the client id and the assertion's jti, not yet recorded as used.
+func (s *Server) verifyAssertion(assertion, formClientID, tokenURL string, now time.Time) (string, spentID, error) {
 	tok, err := jwt.ParseSigned(assertion, signingAlgs)
 	if err != nil {
-		return "", fmt.Errorf("not a JWT signed with RS256/384/512 or ES256/384/512: %w", err)
+		return "", spentID{}, fmt.Errorf("not a JWT signed with RS256/384/512 or ES256/384/512: %w", err)
 	}
 	var unverified jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return "", fmt.Errorf("claims: %w", err)
+		return "", spentID{}, fmt.Errorf("claims: %w", err)
 	}
 	clientID := unverified.Issuer
 	a := &s.auth
@@ -204,10 +216,10 @@ func (s *Server) verifyAssertion(assertion, formClientID, tokenURL string, now t
 	}
 	a.mu.Unlock()
 	if client == nil {
-		return "", fmt.Errorf("unknown client %q in iss", clientID)
+		return "", spentID{}, fmt.Errorf("unknown client %q in iss", clientID)
 	}
 	if formClientID != "" && formClientID != clientID {
-		return "", fmt.Errorf("client_id does not match iss")
+		return "", spentID{}, fmt.Errorf("client_id does not match iss")
 	}
 	var claims jwt.Claims
 	verified := false
@@ -218,31 +230,31 @@ func (s *Server) verifyAssertion(assertion, formClientID, tokenURL string, now t
 		}
 	}
 	if !verified {
-		return "", fmt.Errorf("signature does not match any key registered for the client")
+		return "", spentID{}, fmt.Errorf("signature does not match any key registered for the client")
 	}
 	if claims.Subject != clientID {
-		return "", fmt.Errorf("sub must equal iss, the client id")
+		return "", spentID{}, fmt.Errorf("sub must equal iss, the client id")
 	}
 	if !claims.Audience.Contains(tokenURL) {
-		return "", fmt.Errorf("aud must be %s", tokenURL)
+		return "", spentID{}, fmt.Errorf("aud must be %s", tokenURL)
 	}
 	if claims.Expiry == nil {
-		return "", fmt.Errorf("exp is required")
+		return "", spentID{}, fmt.Errorf("exp is required")
 	}
 	exp := claims.Expiry.Time()
 	if !now.Before(exp.Add(assertionSkew)) {
-		return "", fmt.Errorf("the assertion has expired")
+		return "", spentID{}, fmt.Errorf("the assertion has expired")
 	}
 	if exp.After(now.Add(tokenLifetime + assertionSkew)) {
-		return "", fmt.Errorf("exp must be at most one hour in the future")
+		return "", spentID{}, fmt.Errorf("exp must be at most one hour in the future")
 	}
 	if claims.ID == "" {
-		return "", fmt.Errorf("jti is required")
+		return "", spentID{}, fmt.Errorf("jti is required")
 	}
-	if !s.useJTI("assertion:"+claims.ID, exp.Add(assertionSkew), now) {
-		return "", fmt.Errorf("jti has already been used")
+	if s.seenJTI("assertion:"+claims.ID, now) {
+		return "", spentID{}, fmt.Errorf("jti has already been used")
 	}
-	return clientID, nil
+	return clientID, spentID{claims.ID, exp.Add(assertionSkew)}, nil
 }
 
 // proofClaims are the claims of a DPoP proof.
@@ -299,6 +311,15 @@ func (s *Server) verifyProof(proof, method, htu string, now time.Time) (proofCla
 		return c, "", fmt.Errorf("jwk thumbprint: %w", err)
 	}
 	return c, base64.RawURLEncoding.EncodeToString(thumb), nil
+}
+
+// seenJTI reports whether a token id was used and is still remembered.
+func (s *Server) seenJTI(id string, now time.Time) bool {
+	a := &s.auth
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	exp, seen := a.jtis[id]
+	return seen && now.Before(exp)
 }
 
 // useJTI records a token id and reports whether it was new.

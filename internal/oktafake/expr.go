@@ -3,6 +3,7 @@ package oktafake
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -291,7 +292,7 @@ func (p *parser) parseComparison() (node, error) {
 			n.val = literal{kind: litNull}
 		default:
 			f, err := strconv.ParseFloat(v.text, 64)
-			if err != nil {
+			if err != nil || !jsonNumber.MatchString(v.text) {
 				return nil, exprErrorf("invalid value %q at position %d: strings need double quotes", v.text, v.pos)
 			}
 			n.val = literal{kind: litNumber, n: f}
@@ -301,6 +302,10 @@ func (p *parser) parseComparison() (node, error) {
 	}
 	return n, nil
 }
+
+// jsonNumber is JSON's number syntax; ParseFloat alone would also take
+// "inf", "nan" and hex.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 
 func validAttrName(s string) bool {
 	if s == "" || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") || strings.Contains(s, "..") {
