@@ -113,7 +113,7 @@ func TestCollisionsResolveByCreatedThenID(t *testing.T) {
 	in := Input{Users: []okta.User{
 		u("00u3", "Bob@a.com", at(2020)),
 		u("00u1", "bob@b.com", at(2021)),
-		u("00u2", "BOB@c.com", at(2020)), // same created as 00u3: the smaller id wins
+		u("00u2", "BOB@c.com", at(2020)),   // same created as 00u3: the smaller id wins
 		u("00u4", "bob+x@d.com", at(2000)), // sanitised to bob-x, no collision
 		u("00u5", "bob@e.com", at(1990)),   // earliest of all... but see below
 	}}
@@ -143,7 +143,7 @@ func TestExactNameBeatsSanitisedName(t *testing.T) {
 	t.Parallel()
 	old := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	in := Input{Users: []okta.User{
-		{ID: "00u1", Status: okta.StatusActive, Created: old, Profile: okta.UserProfile{Email: "jane+x@a.com"}},              // sanitised to jane-x
+		{ID: "00u1", Status: okta.StatusActive, Created: old, Profile: okta.UserProfile{Email: "jane+x@a.com"}},                  // sanitised to jane-x
 		{ID: "00u2", Status: okta.StatusActive, Created: old.AddDate(5, 0, 0), Profile: okta.UserProfile{Email: "jane-x@b.com"}}, // exact jane-x
 	}}
 	res := Build(DefaultOptions(), in)
