@@ -42,7 +42,11 @@ func parseLinks(s string) []link {
 		if end < 0 {
 			return links
 		}
-		l := link{target: strings.TrimSpace(s[start+1 : start+end])}
+		target := s[start+1 : start+end]
+		if i := strings.LastIndexByte(target, '<'); i >= 0 {
+			target = target[i+1:] // a URI never holds '<': the link starts at the last one
+		}
+		l := link{target: strings.TrimSpace(target)}
 		s = s[start+end+1:]
 		// Parameters run until a comma outside quotes.
 		params, rest := splitParams(s)
@@ -91,8 +95,11 @@ func splitParams(s string) (params []string, rest string) {
 				params = append(params, p)
 			}
 			return params, s[i+1:]
-		case c == '<' && !inQuote && strings.TrimSpace(cur.String()) == "":
+		case c == '<' && !inQuote:
 			// A new link without a separating comma: stop here.
+			if p := strings.TrimSpace(cur.String()); p != "" {
+				params = append(params, p)
+			}
 			return params, s[i:]
 		}
 		cur.WriteByte(c)

@@ -45,9 +45,12 @@ type OAuthConfig struct {
 // and checks the key now, so a bad key fails at start. Access tokens are
 // fetched from <org>/oauth2/v1/token with a signed client assertion, cached
 // until shortly before they expire, and fetched again once when Okta answers
-// 401. DPoP is handled without configuration: every token request carries a
-// DPoP proof (with the server's nonce when it asks for one), and when Okta
-// issues a DPoP token every API call carries a fresh proof bound to it.
+// 401. DPoP is handled without configuration: when Okta answers a token
+// request with invalid_dpop_proof (the app requires DPoP, Okta's default for
+// new service apps), token requests carry a DPoP proof from then on, with
+// the server's nonce once it asks for one (use_dpop_nonce); and when the
+// token response says token_type DPoP, every API call carries a fresh proof
+// bound to the token.
 //
 // See https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/
 func NewOAuth(cfg OAuthConfig) (Authenticator, error) {
@@ -109,6 +112,7 @@ type oauthSession struct {
 	expires   time.Time
 	dpopKey   *ecdsa.PrivateKey // proof key, made on first use
 	dpopSign  jose.Signer
+	useDPoP   bool   // the app requires DPoP proofs on token requests
 	authNonce string // DPoP nonce of the authorization server
 	apiNonce  string // DPoP nonce of the resource server
 }
@@ -218,13 +222,15 @@ func (s *oauthSession) fetch(ctx context.Context) (string, string, error) {
 		h := make(http.Header)
 		h.Set("Accept", "application/json")
 		s.mu.Lock()
-		nonce := s.authNonce
+		nonce, useDPoP := s.authNonce, s.useDPoP
 		s.mu.Unlock()
-		proof, err := s.proof(http.MethodPost, tokenURL, "", nonce)
-		if err != nil {
-			return "", "", err
+		if useDPoP {
+			proof, err := s.proof(http.MethodPost, tokenURL, "", nonce)
+			if err != nil {
+				return "", "", err
+			}
+			h.Set("DPoP", proof)
 		}
-		h.Set("DPoP", proof)
 
 		start := c.now()
 		resp, err := c.send(ctx, http.MethodPost, s.tokenURL, h, form)
@@ -287,7 +293,16 @@ func (s *oauthSession) fetch(ctx context.Context) (string, string, error) {
 			}
 		}
 		e := tokenError(resp.StatusCode(), resp.Body(), tokenURL.Path, attempt)
-		if e.Code == "use_dpop_nonce" && resp.Header().Get("DPoP-Nonce") != "" && nonceRetries < 2 {
+		switch {
+		case e.Code == "invalid_dpop_proof" && !useDPoP:
+			// The app requires DPoP: from now on every token request
+			// carries a proof.
+			s.mu.Lock()
+			s.useDPoP = true
+			s.mu.Unlock()
+			c.log.Debug().Msg("okta OAuth app requires DPoP, sending proofs")
+			continue
+		case e.Code == "use_dpop_nonce" && useDPoP && resp.Header().Get("DPoP-Nonce") != "" && nonceRetries < 2:
 			nonceRetries++
 			continue
 		}

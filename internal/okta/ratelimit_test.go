@@ -1,0 +1,169 @@
+package okta
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestBucketFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ path, want string }{
+		{"/api/v1/users", BucketUsers},
+		{"/api/v1/users/00u1/groups", BucketUsers},
+		{"/api/v1/usersX", BucketOther},
+		{"/api/v1/groups", BucketGroups},
+		{"/api/v1/groups/00g1/users", BucketGroups},
+		{"/api/v1/logs", BucketLogs},
+		{"/api/v1/apps", BucketOther},
+		{"/oauth2/v1/token", BucketOther},
+	}
+	for _, tt := range tests {
+		if got := bucketFor(tt.path); got != tt.want {
+			t.Errorf("bucketFor(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
+
+func rateHeader(limit, remaining int, reset, date time.Time) http.Header {
+	h := make(http.Header)
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	if !date.IsZero() {
+		h.Set("Date", date.UTC().Format(http.TimeFormat))
+	}
+	return h
+}
+
+func TestParseRateHeaders(t *testing.T) {
+	t.Parallel()
+	server := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	local := server.Add(-10 * time.Minute) // a badly skewed local clock
+	tests := []struct {
+		name     string
+		h        http.Header
+		wantOK   bool
+		wantWait time.Duration
+	}{
+		{"reset 30 s after the server's date", rateHeader(600, 599, server.Add(30*time.Second), server), true, 31 * time.Second},
+		{"reset already passed", rateHeader(600, 0, server.Add(-5*time.Second), server), true, 0},
+		{"no date: local clock", rateHeader(600, 0, local.Add(10*time.Second), time.Time{}), true, 11 * time.Second},
+		{"missing headers", http.Header{"Date": {server.Format(http.TimeFormat)}}, false, 0},
+		{"garbage", http.Header{"X-Rate-Limit-Limit": {"x"}, "X-Rate-Limit-Remaining": {"1"}, "X-Rate-Limit-Reset": {"1"}}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := parseRateHeaders(tt.h)
+			if r.ok != tt.wantOK {
+				t.Fatalf("ok = %v, want %v", r.ok, tt.wantOK)
+			}
+			if got := r.untilReset(local); got != tt.wantWait {
+				t.Errorf("untilReset = %v, want %v", got, tt.wantWait)
+			}
+		})
+	}
+}
+
+// tryAcquire reports whether the limiter grants a request right now: with a
+// cancelled context, a request that would have to wait fails instead.
+func tryAcquire(t *testing.T, l *limiter, bucket string) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := l.acquire(ctx, bucket)
+	return err == nil
+}
+
+func TestLimiterPacing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time { return now }
+	l := newLimiter(0.5, clock)
+	resp := func(limit, remaining int, reset time.Time) rateHeaders {
+		return parseRateHeaders(rateHeader(limit, remaining, reset, now))
+	}
+	reset1 := now.Add(60 * time.Second)
+
+	// Before any response: one request at a time.
+	if !tryAcquire(t, l, BucketUsers) {
+		t.Fatal("first request not granted")
+	}
+	if tryAcquire(t, l, BucketUsers) {
+		t.Fatal("second request granted before the first response, want a wait")
+	}
+	// Other buckets are independent.
+	if !tryAcquire(t, l, BucketGroups) {
+		t.Fatal("first groups request not granted")
+	}
+	l.done(BucketUsers, resp(10, 9, reset1), now)
+
+	// Limit 10, share 0.5: 5 per window; one is used.
+	granted := 0
+	for tryAcquire(t, l, BucketUsers) {
+		granted++
+		if granted > 10 {
+			break
+		}
+	}
+	if granted != 4 {
+		t.Fatalf("granted %d more requests in the window, want 4", granted)
+	}
+	for i := range 4 {
+		l.done(BucketUsers, resp(10, 8-i, reset1), now)
+	}
+	if tryAcquire(t, l, BucketUsers) {
+		t.Fatal("granted past the share of the window")
+	}
+	// Another integration used the bucket: still no room.
+	l.done(BucketUsers, resp(10, 3, reset1), now)
+	got := l.status()[BucketUsers]
+	want := RateState{Limit: 10, Remaining: 3, Reset: reset1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+
+	// The window ends by the local clock (reset + 1 s): room again.
+	now = reset1.Add(time.Second)
+	if !tryAcquire(t, l, BucketUsers) {
+		t.Fatal("not granted after the window reset")
+	}
+	// A late response of the old window does not shrink the new one.
+	l.done(BucketUsers, resp(10, 0, reset1), now)
+	if !tryAcquire(t, l, BucketUsers) {
+		t.Fatal("a stale response of the old window blocked the new one")
+	}
+	// The new window's first response replaces the estimate.
+	reset2 := now.Add(60 * time.Second)
+	l.done(BucketUsers, resp(10, 5, reset2), now)
+	if tryAcquire(t, l, BucketUsers) {
+		t.Fatal("granted though the new window has only 5 of 10 left with one pending")
+	}
+	// A concurrency 429 (limit 0) says nothing about the window.
+	l.done(BucketUsers, resp(0, 0, reset2), now)
+	if got := l.status()[BucketUsers]; got.Limit != 10 {
+		t.Errorf("limit after a concurrency 429 = %d, want 10", got.Limit)
+	}
+}
+
+func TestLimiterWaitEndsOnResponse(t *testing.T) {
+	t.Parallel()
+	l := newLimiter(0.5, time.Now)
+	if !tryAcquire(t, l, BucketLogs) {
+		t.Fatal("first request not granted")
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := l.acquire(context.Background(), BucketLogs)
+		got <- err
+	}()
+	now := time.Now()
+	l.done(BucketLogs, parseRateHeaders(rateHeader(120, 119, now.Add(time.Minute), now)), now)
+	if err := <-got; err != nil {
+		t.Fatalf("waiting request: %v", err)
+	}
+}
