@@ -1,0 +1,153 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/rs/zerolog"
+)
+
+// quietPaths are polled by probes and scrapers; their requests are logged at
+// debug level only.
+func quietPath(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
+}
+
+// logRequests logs every request once it is answered, with its request id, and
+// puts a logger carrying that id in the request's context. The token query
+// parameter is redacted and no header is logged, so secrets stay out of logs.
+func logRequests(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			id := middleware.GetReqID(r.Context())
+			w.Header().Set(middleware.RequestIDHeader, id)
+			reqLog := log.With().Str("request_id", id).Logger()
+			r = r.WithContext(reqLog.WithContext(r.Context()))
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+
+			defer func() {
+				status := ww.Status()
+				if status == 0 {
+					status = http.StatusOK
+				}
+				level := zerolog.InfoLevel
+				switch {
+				case status >= 500:
+					level = zerolog.WarnLevel
+				case quietPath(r.URL.Path):
+					level = zerolog.DebugLevel
+				}
+				ev := reqLog.WithLevel(level).
+					Str("method", r.Method).
+					Str("path", r.URL.Path)
+				if r.URL.RawQuery != "" {
+					ev = ev.Str("query", redactQuery(r.URL.RawQuery))
+				}
+				ev.Int("status", status).
+					Int("bytes", ww.BytesWritten()).
+					Dur("duration", time.Since(start)).
+					Str("remote", r.RemoteAddr).
+					Str("user_agent", r.UserAgent()).
+					Msg("request")
+			}()
+			next.ServeHTTP(ww, r)
+		})
+	}
+}
+
+// redactQuery returns a raw query fit for logs: the value of every token
+// parameter is replaced. A query that does not parse is not logged at all,
+// since a token might hide in it.
+func redactQuery(raw string) string {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "[unparsable query]"
+	}
+	if _, ok := q["token"]; !ok {
+		return raw
+	}
+	for i := range q["token"] {
+		q["token"][i] = "REDACTED"
+	}
+	return q.Encode()
+}
+
+// recoverPanics turns a panicking handler into a logged 500, unless the
+// handler aborted on purpose (http.ErrAbortHandler) or had already begun its
+// answer, in which case the connection is dropped.
+func recoverPanics(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww, ok := w.(middleware.WrapResponseWriter)
+			if !ok {
+				ww = middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			}
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if v == http.ErrAbortHandler { //nolint:errorlint // compared as net/http does
+					panic(v)
+				}
+				zerolog.Ctx(r.Context()).Error().
+					Interface("panic", v).
+					Bytes("stack", debug.Stack()).
+					Msg("handler panicked")
+				if ww.Status() != 0 {
+					panic(http.ErrAbortHandler)
+				}
+				writeError(ww, r, errInternal)
+			}()
+			next.ServeHTTP(ww, r)
+		})
+	}
+}
+
+// requireToken lets a request through only when it carries the token as
+// "Authorization: Bearer <token>" or as the token query parameter. An unset
+// token lets everything through.
+func requireToken(token secret) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if !token.set {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !token.matches(bearer(r)) && !token.matches(r.URL.Query().Get("token")) {
+				writeError(w, r, errEntitiesToken)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bearer returns the credentials of an "Authorization: Bearer" header, or "".
+func bearer(r *http.Request) string {
+	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(cred)
+}
+
+// matches reports, in constant time, whether candidate is the secret. The
+// empty candidate never matches.
+func (s secret) matches(candidate string) bool {
+	if !s.set || candidate == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(candidate))
+	return subtle.ConstantTimeCompare(sum[:], s.sum[:]) == 1
+}

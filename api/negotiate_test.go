@@ -1,0 +1,140 @@
+package api
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNoneMatch(t *testing.T) {
+	t.Parallel()
+	const plain, gz = `"0123abcd"`, `"0123abcd-gzip"`
+	tests := []struct {
+		name  string
+		lines []string
+		want  bool
+	}{
+		{"exact", []string{`"0123abcd"`}, true},
+		{"gzip tag", []string{`"0123abcd-gzip"`}, true},
+		{"weak prefix compares weakly", []string{`W/"0123abcd"`}, true},
+		{"weak gzip", []string{`W/"0123abcd-gzip"`}, true},
+		{"star", []string{`*`}, true},
+		{"other tag", []string{`"ffff"`}, false},
+		{"list with match last", []string{`"a", W/"b",  "0123abcd"`}, true},
+		{"list without match", []string{`"a", "b"`}, false},
+		{"second header line", []string{`"a"`, `"0123abcd"`}, true},
+		{"comma inside a tag", []string{`"x,0123abcd", "y"`}, false},
+		{"unquoted is malformed", []string{`0123abcd`}, false},
+		{"unterminated", []string{`"0123abcd`}, false},
+		{"prefix only", []string{`"0123abc"`}, false},
+		{"longer", []string{`"0123abcdd"`}, false},
+		{"empty", []string{``}, false},
+		{"only commas", []string{` , ,`}, false},
+		{"tabs and commas", []string{"\t,\"0123abcd\""}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := noneMatch(tt.lines, plain, gz); got != tt.want {
+				t.Errorf("noneMatch(%q) = %v, want %v", tt.lines, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrefersJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		accept string
+		want   bool
+	}{
+		{"", false},
+		{"*/*", false},
+		{"application/json", true},
+		{"Application/JSON", true},
+		{"application/json; charset=utf-8", true},
+		{"application/yaml", false},
+		{"application/json, application/yaml", false},
+		{"application/json;q=0.9, application/yaml", false},
+		{"application/json, application/yaml;q=0.5", true},
+		{"application/json, */*;q=0.1", true},
+		{"application/json;q=0", false},
+		{"application/*", false},
+		{"text/html, application/json;q=0.9, */*;q=0.8", true},
+		{"text/*, application/json;q=0.5", false},
+		{"application/json;q=bogus", false},
+		{"application/json;q=2", false},
+		{"text/plain", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			t.Parallel()
+			var lines []string
+			if tt.accept != "" {
+				lines = strings.Split(tt.accept, "\n")
+			}
+			if got := prefersJSON(lines); got != tt.want {
+				t.Errorf("prefersJSON(%q) = %v, want %v", tt.accept, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		acceptEncoding string
+		want           bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"x-gzip", true},
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
+		{"deflate", false},
+		{"gzip;q=0", false},
+		{"*", true},
+		{"*;q=0", false},
+		{"gzip;q=0, *", false},
+		{"identity", false},
+		{"gzip ; q=0.5", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.acceptEncoding, func(t *testing.T) {
+			t.Parallel()
+			var lines []string
+			if tt.acceptEncoding != "" {
+				lines = []string{tt.acceptEncoding}
+			}
+			if got := acceptsGzip(lines); got != tt.want {
+				t.Errorf("acceptsGzip(%q) = %v, want %v", tt.acceptEncoding, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw, want string
+	}{
+		{"a=1&b=2", "a=1&b=2"},
+		{"token=s3cret", "token=REDACTED"},
+		{"a=1&token=s3cret&token=two", "a=1&token=REDACTED&token=REDACTED"},
+		{"tok%65n=s3cret", "token=REDACTED"},
+		{"token=s3cret;x", "[unparsable query]"},
+		{"%zz=1", "[unparsable query]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			t.Parallel()
+			got := redactQuery(tt.raw)
+			if got != tt.want {
+				t.Errorf("redactQuery(%q) = %q, want %q", tt.raw, got, tt.want)
+			}
+			if strings.Contains(got, "s3cret") {
+				t.Errorf("redactQuery(%q) = %q, which holds the secret", tt.raw, got)
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+// Package api serves the catalog over HTTP: the entity endpoints Backstage reads,
+// health, status, metrics, the OpenAPI document and the admin call that accepts
+// a held-back snapshot. openapi.yaml at the repository root is its contract.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+)
+
+// Source is what the server serves from.
+type Source interface {
+	// Snapshot returns the snapshot to serve, or nil before the first good
+	// sync. It is called on every entity request and must be cheap (an atomic
+	// load). A snapshot with no entities is never served: the entity endpoints
+	// answer 503 for it as for nil.
+	Snapshot() *catalog.Snapshot
+	// Status returns the body of GET /status, marshalled with encoding/json. It
+	// must match the Status schema in openapi.yaml.
+	Status() any
+	// AcceptHeld serves the snapshot held back by the mass-deletion guard. It
+	// returns an error wrapping catalog.ErrNothingHeld when none is held.
+	AcceptHeld(ctx context.Context) error
+}
+
+// Config holds the server's settings.
+type Config struct {
+	// EntitiesToken, when set, protects the entity endpoints: requests must
+	// carry it as "Authorization: Bearer <token>" or as the token query
+	// parameter. Empty leaves them open.
+	EntitiesToken string
+	// AdminToken authorizes POST /admin/accept ("Authorization: Bearer
+	// <token>"). Empty disables that endpoint (403).
+	AdminToken string
+	// RetryAfter is the Retry-After sent with 503 answers; default 30s.
+	RetryAfter time.Duration
+}
+
+// NewServer returns the HTTP handler of the whole API. src provides the
+// snapshots and the status, metrics serves GET /metrics (nil: 404), openapi is
+// served at GET /openapi.yaml. Request logs go to log, without secrets.
+func NewServer(log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) http.Handler {
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 30 * time.Second
+	}
+	r := chi.NewRouter()
+	addRoutes(r, log, src, metrics, openapi, cfg)
+	return r
+}
+
+// secret is a token kept only as its hash, so comparing it takes the same time
+// whatever the length and content of the candidate.
+type secret struct {
+	set bool
+	sum [sha256.Size]byte
+}
+
+func newSecret(token string) secret {
+	if token == "" {
+		return secret{}
+	}
+	return secret{set: true, sum: sha256.Sum256([]byte(token))}
+}
