@@ -189,8 +189,16 @@ func TestOAuthPrivateKeyJWT(t *testing.T) {
 		{"signed by another key", c.form((&oauthTest{t: t, base: base, clientID: "0oarsa", alg: jose.ES256, key: otherKey}).assertion(nil), "okta.users.read"), "invalid_client"},
 		{"no scope", c.form(c.assertion(nil), ""), "invalid_scope"},
 		{"scope not granted", c.form(c.assertion(nil), "okta.users.manage"), "invalid_scope"},
-		{"wrong grant", func() url.Values { f := c.form(c.assertion(nil), "okta.users.read"); f.Set("grant_type", "password"); return f }(), "unsupported_grant_type"},
-		{"no assertion type", func() url.Values { f := c.form(c.assertion(nil), "okta.users.read"); f.Del("client_assertion_type"); return f }(), "invalid_client"},
+		{"wrong grant", func() url.Values {
+			f := c.form(c.assertion(nil), "okta.users.read")
+			f.Set("grant_type", "password")
+			return f
+		}(), "unsupported_grant_type"},
+		{"no assertion type", func() url.Values {
+			f := c.form(c.assertion(nil), "okta.users.read")
+			f.Del("client_assertion_type")
+			return f
+		}(), "invalid_client"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
