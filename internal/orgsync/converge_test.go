@@ -1,0 +1,183 @@
+package orgsync
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+)
+
+var (
+	convergeRounds = flag.Int("converge-rounds", 10, "incremental syncs per change sequence in TestIncrementalConverges")
+	convergeSeeds  = flag.Int("converge-seeds", 2, "change sequences per case in TestIncrementalConverges")
+)
+
+// mutate applies one random change to the org, as an admin would.
+func mutate(t *testing.T, rng *rand.Rand, org *oktafake.Org, n int) string {
+	t.Helper()
+	users, groups := org.Users(), org.Groups()
+	user := func() okta.User { return users[rng.IntN(len(users))] }
+	var deletable []okta.Group
+	for _, g := range groups {
+		if g.Type != okta.GroupTypeBuiltIn {
+			deletable = append(deletable, g)
+		}
+	}
+	group := func() okta.Group {
+		if len(deletable) == 0 {
+			return groups[0]
+		}
+		return deletable[rng.IntN(len(deletable))]
+	}
+	var err error
+	var what string
+	switch k := rng.IntN(12); {
+	case k == 0 || len(users) < 5:
+		name := fmt.Sprintf("new%d", n)
+		u := org.AddUser(okta.User{Profile: okta.UserProfile{
+			Login: name + "@example.com", Email: name + "@example.com", FirstName: "New", LastName: fmt.Sprintf("User %d", n),
+		}})
+		what = "add user " + u.ID
+	case k == 1:
+		u := user()
+		what = "update user " + u.ID
+		err = org.UpdateUser(u.ID, func(u *okta.User) {
+			u.Profile.Title = fmt.Sprintf("Title %d", n)
+			u.Profile.FirstName = []string{"Ada", "Jo", "Max"}[rng.IntN(3)]
+		})
+	case k == 2:
+		u := user()
+		what = "deactivate user " + u.ID
+		err = org.SetUserStatus(u.ID, okta.StatusDeprovisioned)
+	case k == 3:
+		u := user()
+		what = "activate user " + u.ID
+		err = org.SetUserStatus(u.ID, okta.StatusActive)
+	case k == 4:
+		u := user()
+		what = "suspend user " + u.ID
+		err = org.SetUserStatus(u.ID, okta.StatusSuspended)
+	case k == 5:
+		u := user()
+		what = "delete user " + u.ID
+		err = org.DeleteUser(u.ID)
+	case k == 6:
+		g := org.AddGroup(okta.Group{Profile: okta.GroupProfile{Name: fmt.Sprintf("Group %d %s", n, []string{"alpha", "beta"}[rng.IntN(2)])}})
+		what = "add group " + g.ID
+	case k == 7:
+		g := group()
+		what = "rename group " + g.ID
+		err = org.RenameGroup(g.ID, fmt.Sprintf("Renamed %d %s", n, []string{"alpha", "beta"}[rng.IntN(2)]))
+	case k == 8 && len(deletable) > 3:
+		g := group()
+		what = "delete group " + g.ID
+		err = org.DeleteGroup(g.ID)
+	case k <= 10:
+		g, u := group(), user()
+		what = "add member " + u.ID + " to " + g.ID
+		err = org.AddMember(g.ID, u.ID)
+	default:
+		g := group()
+		members := org.Members(g.ID)
+		if len(members) == 0 {
+			return "nothing"
+		}
+		id := members[rng.IntN(len(members))]
+		what = "remove member " + id + " from " + g.ID
+		err = org.RemoveMember(g.ID, id)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return what
+}
+
+// entitiesYAML is the catalog body a state maps to.
+func entitiesYAML(opts catalog.Options, st *State) []byte {
+	res := catalog.Build(opts, catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
+	var b []byte
+	for i := range res.Entities {
+		b = append(b, "---\n"...)
+		b = catalog.AppendYAML(b, &res.Entities[i])
+	}
+	return b
+}
+
+// TestIncrementalConverges applies random change sequences to a fake org
+// and checks after every incremental sync that the state, and the catalog
+// built from it, equal those of a fresh full sync, byte for byte.
+func TestIncrementalConverges(t *testing.T) {
+	t.Parallel()
+	rounds, seeds := *convergeRounds, int64(*convergeSeeds)
+	if testing.Short() || raceEnabled {
+		rounds, seeds = min(rounds, 5), 1
+	}
+	catalogOpts := catalog.DefaultOptions()
+	fromGroupsOpts := catalog.DefaultOptions()
+	fromGroupsOpts.UsersFromGroups = true
+	for _, tc := range []struct {
+		name    string
+		opts    Options
+		noLogs  bool
+		catalog catalog.Options
+	}{
+		{name: "whole org", opts: Options{}, catalog: catalogOpts},
+		{name: "user filter", opts: Options{UserFilter: `status eq "ACTIVE" or status eq "SUSPENDED"`}, catalog: catalogOpts},
+		{name: "user search", opts: Options{UserSearch: `profile.firstName eq "Ada" or profile.firstName eq "Max"`}, catalog: catalogOpts},
+		{name: "group search", opts: Options{GroupSearch: `profile.name co "alpha"`}, catalog: catalogOpts},
+		{name: "group types", opts: Options{GroupFilter: `type eq "OKTA_GROUP"`, ExcludeGroupTypes: []string{okta.GroupTypeApp}}, catalog: catalogOpts},
+		{name: "users from groups", opts: Options{UsersFromGroups: true, ExcludeGroupTypes: []string{okta.GroupTypeBuiltIn}}, catalog: fromGroupsOpts},
+		{name: "without the system log", opts: Options{DeletionCheckEvery: 1}, noLogs: true, catalog: catalogOpts},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for seed := int64(1); seed <= seeds; seed++ {
+				f := newFixture(t, fixtureOptions{users: 50, groups: 12, seed: seed, noLogs: tc.noLogs})
+				rng := rand.New(rand.NewPCG(uint64(seed), 99))
+				s := f.syncer(tc.opts)
+				ctx := context.Background()
+				st, _, err := s.Full(ctx)
+				if err != nil {
+					t.Fatalf("full sync: %v", err)
+				}
+				if st.LogReadable() == tc.noLogs {
+					t.Fatalf("got LogReadable %v with noLogs %v", st.LogReadable(), tc.noLogs)
+				}
+				var history []string
+				for round := range rounds {
+					for range rng.IntN(6) {
+						history = append(history, mutate(t, rng, f.org, len(history)))
+						// Mostly inside the overlap window, sometimes past it.
+						f.clock.Advance(time.Duration(rng.IntN(90)) * time.Second)
+					}
+					next, stats, err := s.Incremental(ctx, st)
+					if err != nil {
+						t.Fatalf("seed %d round %d: incremental sync: %v", seed, round, err)
+					}
+					if stats.Mode != ModeIncremental {
+						t.Fatalf("seed %d round %d: got mode %q (%s), want incremental", seed, round, stats.Mode, stats.Reason)
+					}
+					full, _, err := s.Full(ctx)
+					if err != nil {
+						t.Fatalf("full sync: %v", err)
+					}
+					if d := next.Diff(full); d.Total() != 0 {
+						t.Fatalf("seed %d round %d: incremental state differs from a full sync: %v\nchanges: %v", seed, round, d.Examples, history)
+					}
+					got, want := entitiesYAML(tc.catalog, next), entitiesYAML(tc.catalog, full)
+					if !bytes.Equal(got, want) {
+						t.Fatalf("seed %d round %d: catalog YAML differs from a full sync's (%d vs %d bytes)\nchanges: %v", seed, round, len(got), len(want), history)
+					}
+					st = next
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package orgsync
+
+import (
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+)
+
+const (
+	testToken       = "test-token"
+	testTokenNoLogs = "test-token-without-logs"
+	testPrefix      = "/okta-prefix"
+)
+
+// clock is a settable clock for the fake org, so that tests decide how far
+// apart changes are.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fixture is a generated fake org served over HTTP under a path prefix and
+// a real Okta client for it.
+type fixture struct {
+	org    *oktafake.Org
+	srv    *oktafake.Server
+	clock  *clock
+	client *okta.Client
+}
+
+type fixtureOptions struct {
+	users, groups int
+	seed          int64
+	noLogs        bool // the client's token may not read the System Log
+	server        oktafake.Options
+}
+
+func newFixture(t *testing.T, fo fixtureOptions) *fixture {
+	t.Helper()
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := &clock{t: start}
+	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: fo.users, Groups: fo.groups, Seed: fo.seed, Start: start, Now: clk.Now})
+	so := fo.server
+	so.Prefix = testPrefix
+	so.Tokens = []string{testToken}
+	so.TokensWithoutLogs = []string{testTokenNoLogs}
+	srv := oktafake.NewServer(org, so)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	token := testToken
+	if fo.noLogs {
+		token = testTokenNoLogs
+	}
+	client, err := okta.NewClient(hs.URL+testPrefix, okta.NewTokenAuth(token), okta.Options{
+		RetryBaseDelay: time.Millisecond,
+		MaxConcurrency: 8,
+		Logger:         zerolog.Nop(),
+	})
+	if err != nil {
+		t.Fatalf("new client: %v", err)
+	}
+	return &fixture{org: org, srv: srv, clock: clk, client: client}
+}
+
+func (f *fixture) syncer(opts Options) *Syncer {
+	return New(f.client, opts, zerolog.Nop())
+}

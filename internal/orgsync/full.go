@@ -1,0 +1,182 @@
+package orgsync
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// Full lists everything the options select and returns a new state. It
+// makes only the calls it needs: the group pages (with expand=stats), the
+// user pages (none in "users from groups" mode, where the member listings
+// bring the users), one listing per non-empty group other than Everyone,
+// and one System Log read (two pages when it has events), which also tells
+// whether later syncs can take deletions from it.
+//
+// Any failure fails the whole sync: a partial state is never returned.
+func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
+	start := time.Now()
+	st := Stats{Mode: ModeFull}
+	next := &State{selection: s.opts.selection()}
+
+	// Groups first: whether Everyone is among them decides where the users
+	// come from.
+	p, t0 := s.phase(), time.Now()
+	var (
+		groups   []okta.Group
+		counts   = map[string]int{}
+		maxStamp time.Time
+	)
+	gopts := s.opts.groupExpression()
+	gopts.ExpandStats = true
+	for g, err := range s.src.ListGroups(ctx, gopts) {
+		if err != nil {
+			return nil, st, fmt.Errorf("list groups: %w", err)
+		}
+		maxStamp = later(maxStamp, groupStamp(&g))
+		if !s.opts.groupTypeSelected(g.Type) {
+			continue
+		}
+		if n, ok := g.UsersCount(); ok {
+			counts[g.ID] = n
+		}
+		normalizeGroup(&g)
+		groups = append(groups, g)
+	}
+	groups = sortByID(groups, groupID)
+	next.groupMark = lower(maxStamp, time.Since(t0))
+	st.GroupCalls = p.calls()
+
+	next.usersFromGroups = s.opts.UsersFromGroups && !s.opts.hasUserExpression() &&
+		!slices.ContainsFunc(groups, func(g okta.Group) bool { return g.Type == okta.GroupTypeBuiltIn })
+
+	var users []okta.User
+	if !next.usersFromGroups {
+		p, t0 := s.phase(), time.Now()
+		var maxUpdated time.Time
+		for u, err := range s.src.ListUsers(ctx, s.opts.userExpression()) {
+			if err != nil {
+				return nil, st, fmt.Errorf("list users: %w", err)
+			}
+			maxUpdated = later(maxUpdated, u.LastUpdated)
+			if !s.keepUser(next, &u) {
+				continue
+			}
+			normalizeUser(&u)
+			users = append(users, u)
+		}
+		users = sortByID(users, userID)
+		next.userMark = lower(maxUpdated, time.Since(t0))
+		st.UserCalls = p.calls()
+	}
+
+	var todo []string
+	for i := range groups {
+		g := &groups[i]
+		if next.derived(g) {
+			continue
+		}
+		if n, ok := counts[g.ID]; ok && n == 0 {
+			continue
+		}
+		todo = append(todo, g.ID)
+	}
+	p, t0 = s.phase(), time.Now()
+	res, err := s.listMembers(ctx, todo, sortedIntern(users), next.usersFromGroups)
+	if err != nil {
+		return nil, st, err
+	}
+	st.MemberCalls, st.MemberListings = p.calls(), len(todo)
+	next.members = res.members
+	if len(res.missing) > 0 {
+		// Deleted since the group listing.
+		groups = slices.DeleteFunc(groups, func(g okta.Group) bool { return slices.Contains(res.missing, g.ID) })
+	}
+	if next.usersFromGroups {
+		users = res.sortedUsers()
+		next.userMark = lower(res.maxUpdated, time.Since(t0))
+	}
+	next.users, next.groups = users, groups
+
+	// Read the System Log from the watermarks on: it tells whether it can be
+	// read, and catches what was deleted while the listings ran.
+	if from := later(next.userMark, next.groupMark); !from.IsZero() {
+		p, t0 := s.phase(), time.Now()
+		del, last, readable, err := s.readLog(ctx, from.Add(-s.opts.Overlap))
+		if err != nil {
+			return nil, st, err
+		}
+		st.LogCalls = p.calls()
+		next.logReadable = readable
+		if readable {
+			next.users = slices.DeleteFunc(next.users, func(u okta.User) bool { return del.users[u.ID] })
+			next.groups = slices.DeleteFunc(next.groups, func(g okta.Group) bool { return del.groups[g.ID] })
+			for id := range del.groups {
+				delete(next.members, id)
+			}
+			next.logMark = later(from, lower(last, time.Since(t0)))
+		}
+	}
+
+	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
+	st.UsersChanged, st.GroupsChanged, st.MembershipsChanged = len(next.users), len(next.groups), len(next.members)
+	st.Changed, st.LogReadable = true, next.logReadable
+	st.Duration = time.Since(start)
+	s.log.Debug().Int("users", len(next.users)).Int("groups", len(next.groups)).
+		Int64("oktaCalls", st.Calls).Bool("logReadable", next.logReadable).Bool("usersFromGroups", next.usersFromGroups).
+		Dur("took", st.Duration).Msg("full sync")
+	return next, st, nil
+}
+
+// keepUser reports whether a listed user belongs in the state. A plain
+// listing of the org omits DEPROVISIONED users, so without an admin
+// expression they are dropped, including when a change listing (which
+// returns them) shows a user being deprovisioned. Member listings return
+// them, so "users from groups" keeps them.
+func (s *Syncer) keepUser(st *State, u *okta.User) bool {
+	return st.usersFromGroups || s.opts.hasUserExpression() || u.Status != okta.StatusDeprovisioned
+}
+
+// sortedIntern returns a function that maps a user id to the string the
+// (id-sorted) users hold, so that member lists share it.
+func sortedIntern(users []okta.User) func(string) string {
+	return func(id string) string {
+		i, ok := slices.BinarySearchFunc(users, id, func(u okta.User, id string) int {
+			switch {
+			case u.ID < id:
+				return -1
+			case u.ID > id:
+				return 1
+			}
+			return 0
+		})
+		if !ok {
+			return id
+		}
+		return users[i].ID
+	}
+}
+
+// later returns the latest of the given instants.
+func later(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
+// lower returns mark moved back by d, the time the listing that saw it
+// took: a change made while a listing ran may be missing from it, so the
+// next sync must look again from the listing's start. Zero stays zero.
+func lower(mark time.Time, d time.Duration) time.Time {
+	if mark.IsZero() {
+		return mark
+	}
+	return mark.Add(-d)
+}

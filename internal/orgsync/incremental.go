@@ -1,0 +1,341 @@
+package orgsync
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// epoch stands for "from the beginning" in a change listing, whose since
+// cannot be zero.
+var epoch = time.Unix(0, 0).UTC()
+
+// Incremental brings prev up to date with what changed in Okta since it was
+// made and returns the new state; prev is not modified. Without a previous
+// state, or with one made under other selection options, it runs a full
+// sync instead (Stats.Mode and Stats.Reason say so).
+//
+// A sync in which nothing changed costs one users page and one groups page
+// (two each when an admin expression is set and a changed object is not
+// yet known to be in or out of it) and one or two System Log pages. A
+// change to K groups' memberships adds the member pages of those K groups.
+func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, error) {
+	switch {
+	case prev == nil:
+		return s.fullBecause(ctx, "no previous state")
+	case prev.selection != s.opts.selection():
+		return s.fullBecause(ctx, "the selection options changed")
+	}
+	start := time.Now()
+	st := Stats{Mode: ModeIncremental}
+	b := newBuild(prev)
+
+	// Groups.
+	p, t0 := s.phase(), time.Now()
+	changed, counts, outside, maxStamp, err := s.changedGroups(ctx, b, since(prev.groupMark, s.opts.Overlap))
+	if err != nil {
+		return nil, st, err
+	}
+	b.groupMark = later(prev.groupMark, lower(maxStamp, time.Since(t0)))
+	st.GroupCalls = p.calls()
+	var todo []string
+	for _, g := range changed {
+		if !s.opts.groupTypeSelected(g.Type) {
+			outside = append(outside, g)
+			continue
+		}
+		old, had := b.groups.get(g.ID)
+		if had && reflect.DeepEqual(old, g) {
+			continue
+		}
+		b.groups.set(g)
+		st.GroupsChanged++
+		switch n, ok := counts[g.ID]; {
+		case b.derived(&g):
+		case had && old.LastMembershipUpdated.Equal(g.LastMembershipUpdated):
+		case ok && n == 0:
+			if b.setMembers(g.ID, nil) {
+				st.MembershipsChanged++
+			}
+		default:
+			todo = append(todo, g.ID)
+		}
+	}
+	for _, g := range outside {
+		if b.removeGroup(g.ID) {
+			st.GroupsRemoved++
+		}
+		if s.opts.hasGroupExpression() {
+			b.setOutside("g"+g.ID, groupStamp(&g))
+		}
+	}
+
+	// Users.
+	p, t0 = s.phase(), time.Now()
+	switch {
+	case !prev.usersFromGroups:
+		sel, out, maxUpdated, err := s.changedUsers(ctx, b, since(prev.userMark, s.opts.Overlap))
+		if err != nil {
+			return nil, st, err
+		}
+		b.userMark = later(prev.userMark, lower(maxUpdated, time.Since(t0)))
+		for _, u := range sel {
+			if !s.keepUser(prev, &u) {
+				out = append(out, u)
+				continue
+			}
+			if old, had := b.users.get(u.ID); !had || !reflect.DeepEqual(old, u) {
+				b.users.set(u)
+				st.UsersChanged++
+			}
+		}
+		for _, u := range out {
+			if b.users.remove(u.ID) {
+				st.UsersRemoved++
+			}
+			if s.opts.hasUserExpression() {
+				b.setOutside("u"+u.ID, u.LastUpdated)
+			}
+		}
+	case !prev.userMark.IsZero():
+		// Users from groups: refresh the users the state holds; new ones
+		// come with the member listings.
+		var maxUpdated time.Time
+		for u, err := range s.src.ListUsersChangedSince(ctx, since(prev.userMark, s.opts.Overlap), okta.UserListOptions{}) {
+			if err != nil {
+				return nil, st, fmt.Errorf("list changed users: %w", err)
+			}
+			maxUpdated = later(maxUpdated, u.LastUpdated)
+			normalizeUser(&u)
+			if b.putNewer(u, false) {
+				st.UsersChanged++
+			}
+		}
+		b.userMark = later(prev.userMark, lower(maxUpdated, time.Since(t0)))
+	}
+	st.UserCalls = p.calls()
+
+	// Members of the groups whose membership changed.
+	p, t0 = s.phase(), time.Now()
+	res, err := s.listMembers(ctx, todo, b.intern, prev.usersFromGroups)
+	if err != nil {
+		return nil, st, err
+	}
+	st.MemberCalls, st.MemberListings = p.calls(), len(todo)
+	for _, id := range slices.Sorted(maps.Keys(res.members)) {
+		if b.setMembers(id, res.members[id]) {
+			st.MembershipsChanged++
+		}
+	}
+	for _, id := range res.missing {
+		if b.removeGroup(id) {
+			st.GroupsRemoved++
+		}
+	}
+	if prev.usersFromGroups {
+		for _, u := range res.users {
+			if b.putNewer(u, true) {
+				st.UsersChanged++
+			}
+		}
+		if prev.userMark.IsZero() {
+			b.userMark = lower(res.maxUpdated, time.Since(t0))
+		}
+	}
+
+	// Deletions.
+	p, t0 = s.phase(), time.Now()
+	if prev.logReadable {
+		del, last, readable, err := s.readLog(ctx, prev.logMark.Add(-s.opts.Overlap))
+		if err != nil {
+			return nil, st, err
+		}
+		if !readable {
+			s.log.Warn().Msg("the System Log can no longer be read; deleted groups will be found by listing the groups every few syncs until the next full sync")
+		}
+		b.logReadable = readable
+		b.logMark = later(prev.logMark, lower(last, time.Since(t0)))
+		for id := range del.users {
+			if b.users.remove(id) {
+				st.UsersRemoved++
+			}
+		}
+		for id := range del.groups {
+			if b.removeGroup(id) {
+				st.GroupsRemoved++
+			}
+		}
+	}
+	if !b.logReadable {
+		b.syncsSinceCheck = prev.syncsSinceCheck + 1
+		if b.syncsSinceCheck >= s.opts.DeletionCheckEvery {
+			users, groups, err := s.checkDeleted(ctx, b)
+			if err != nil {
+				return nil, st, err
+			}
+			st.UsersRemoved += users
+			st.GroupsRemoved += groups
+			st.DeletionCheck = true
+			b.syncsSinceCheck = 0
+		}
+	}
+	st.LogCalls = p.calls()
+	if prev.usersFromGroups && b.membersChanged {
+		st.UsersRemoved += b.dropNonMembers()
+	}
+	b.logMark = later(b.logMark, b.userMark, b.groupMark)
+
+	next := b.finish(s.opts.Overlap)
+	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
+	st.Changed, st.LogReadable = b.users.changed() || b.groups.changed() || b.membersChanged, next.logReadable
+	st.Duration = time.Since(start)
+	s.log.Debug().Int64("oktaCalls", st.Calls).Int("usersChanged", st.UsersChanged).Int("usersRemoved", st.UsersRemoved).
+		Int("groupsChanged", st.GroupsChanged).Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).
+		Dur("took", st.Duration).Msg("incremental sync")
+	return next, st, nil
+}
+
+func (s *Syncer) fullBecause(ctx context.Context, reason string) (*State, Stats, error) {
+	s.log.Info().Str("reason", reason).Msg("running a full sync instead of an incremental one")
+	next, st, err := s.Full(ctx)
+	st.Reason = reason
+	return next, st, err
+}
+
+// since returns where a change listing starts: the watermark less the
+// overlap, or the epoch when nothing was seen yet.
+func since(mark time.Time, overlap time.Duration) time.Time {
+	if mark.IsZero() {
+		return epoch
+	}
+	return mark.Add(-overlap)
+}
+
+// changedGroups lists the groups changed after from. Without a group
+// expression that is one listing. With one, a group can also leave the
+// selection (a rename out of a search), which the expression's own listing
+// cannot show: the changes are listed without it, and only when one of them
+// is not already known in or out, a second listing with the expression
+// tells which are in. It returns the selected changed groups (normalized),
+// their member counts, the changed groups left out, and the latest change
+// stamp seen.
+func (s *Syncer) changedGroups(ctx context.Context, b *build, from time.Time) (sel []okta.Group, counts map[string]int, out []okta.Group, maxStamp time.Time, err error) {
+	counts = map[string]int{}
+	list := func(opts okta.GroupListOptions) ([]okta.Group, error) {
+		opts.ExpandStats = true
+		var gs []okta.Group
+		for g, err := range s.src.ListGroupsChangedSince(ctx, from, opts) {
+			if err != nil {
+				return nil, fmt.Errorf("list changed groups: %w", err)
+			}
+			maxStamp = later(maxStamp, groupStamp(&g))
+			if n, ok := g.UsersCount(); ok {
+				counts[g.ID] = n
+			}
+			normalizeGroup(&g)
+			gs = append(gs, g)
+		}
+		return gs, nil
+	}
+	all, err := list(okta.GroupListOptions{})
+	if err != nil || !s.opts.hasGroupExpression() {
+		return all, counts, nil, maxStamp, err
+	}
+	if !slices.ContainsFunc(all, func(g okta.Group) bool { return !b.knownGroup(&g) }) {
+		return nil, counts, nil, maxStamp, nil
+	}
+	sel, err = list(s.opts.groupExpression())
+	if err != nil {
+		return nil, nil, nil, maxStamp, err
+	}
+	in := make(map[string]bool, len(sel))
+	for _, g := range sel {
+		in[g.ID] = true
+	}
+	for _, g := range all {
+		if !in[g.ID] {
+			out = append(out, g)
+		}
+	}
+	return sel, counts, out, maxStamp, nil
+}
+
+// changedUsers lists the users changed after from, as changedGroups does
+// for groups: it returns the changed users the expression selects and the
+// changed users it leaves out (normalized), and the latest lastUpdated seen.
+func (s *Syncer) changedUsers(ctx context.Context, b *build, from time.Time) (sel, out []okta.User, maxUpdated time.Time, err error) {
+	list := func(opts okta.UserListOptions) ([]okta.User, error) {
+		var us []okta.User
+		for u, err := range s.src.ListUsersChangedSince(ctx, from, opts) {
+			if err != nil {
+				return nil, fmt.Errorf("list changed users: %w", err)
+			}
+			maxUpdated = later(maxUpdated, u.LastUpdated)
+			normalizeUser(&u)
+			us = append(us, u)
+		}
+		return us, nil
+	}
+	all, err := list(okta.UserListOptions{})
+	if err != nil || !s.opts.hasUserExpression() {
+		return all, nil, maxUpdated, err
+	}
+	if !slices.ContainsFunc(all, func(u okta.User) bool { return !b.knownUser(&u) }) {
+		return nil, nil, maxUpdated, nil
+	}
+	sel, err = list(s.opts.userExpression())
+	if err != nil {
+		return nil, nil, maxUpdated, err
+	}
+	in := make(map[string]bool, len(sel))
+	for _, u := range sel {
+		in[u.ID] = true
+	}
+	for _, u := range all {
+		if !in[u.ID] {
+			out = append(out, u)
+		}
+	}
+	return sel, out, maxUpdated, nil
+}
+
+// checkDeleted lists the selected groups and (unless the users come from
+// the member listings, which show deleted users leaving their groups) the
+// selected users, and removes those that are gone: the fallback for
+// deletions when the System Log cannot be read. It returns the numbers of
+// users and groups removed.
+func (s *Syncer) checkDeleted(ctx context.Context, b *build) (users, groups int, err error) {
+	present := map[string]bool{}
+	for g, err := range s.src.ListGroups(ctx, s.opts.groupExpression()) {
+		if err != nil {
+			return 0, 0, fmt.Errorf("list groups for deletions: %w", err)
+		}
+		present[g.ID] = true
+	}
+	for _, g := range b.groups.result() {
+		if !present[g.ID] && b.removeGroup(g.ID) {
+			groups++
+		}
+	}
+	if b.prev.usersFromGroups {
+		return 0, groups, nil
+	}
+	clear(present)
+	for u, err := range s.src.ListUsers(ctx, s.opts.userExpression()) {
+		if err != nil {
+			return 0, 0, fmt.Errorf("list users for deletions: %w", err)
+		}
+		present[u.ID] = true
+	}
+	for _, u := range b.users.result() {
+		if !present[u.ID] && b.users.remove(u.ID) {
+			users++
+		}
+	}
+	return users, groups, nil
+}

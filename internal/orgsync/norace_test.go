@@ -1,0 +1,5 @@
+//go:build !race
+
+package orgsync
+
+const raceEnabled = false
