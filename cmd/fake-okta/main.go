@@ -42,8 +42,12 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	defaultAddr := getenv("FAKE_OKTA_ADDR")
+	if defaultAddr == "" {
+		defaultAddr = "127.0.0.1:9999"
+	}
 	var (
-		addr        = fs.String("addr", "127.0.0.1:9999", "listen address")
+		addr        = fs.String("addr", defaultAddr, "listen address (env FAKE_OKTA_ADDR)")
 		demo        = fs.Bool("demo", false, "serve the small demo org instead of a generated one")
 		users       = fs.Int("users", 1000, "generated users")
 		groups      = fs.Int("groups", 100, "generated groups, Everyone included")
@@ -69,7 +73,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	_ = getenv
 
 	started := time.Now()
 	var org *oktafake.Org

@@ -45,6 +45,18 @@ func (s *Server) adminRoutes() {
 		s.SetLatency(d)
 		w.WriteHeader(http.StatusNoContent)
 	})
+	m.HandleFunc("POST "+p+"/changes", func(w http.ResponseWriter, r *http.Request) {
+		var c Changes
+		if !decodeBody(w, r, &c) {
+			return
+		}
+		applied, err := s.org.ApplyChanges(c)
+		if err != nil {
+			adminError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, applied)
+	})
 	m.HandleFunc("POST "+p+"/users", func(w http.ResponseWriter, r *http.Request) {
 		var u okta.User
 		if !decodeBody(w, r, &u) {

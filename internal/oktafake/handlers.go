@@ -138,7 +138,11 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
 		return
 	}
-	limit, err := pageLimit(q, userPageDefault, userPageMax)
+	def := userPageDefault
+	if prefix != "" {
+		def = 10 // Okta's default for q
+	}
+	limit, err := pageLimit(q, def, userPageMax)
 	if err != nil {
 		badRequest(w, err.Error())
 		return

@@ -293,10 +293,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 			return
 		}
 	}
-	if faults.Down {
-		writeError(sw, http.StatusServiceUnavailable, "E0000010", "Service is temporarily unavailable")
-		return
-	}
 	if overConcurrency {
 		h.Set("X-Rate-Limit-Limit", "0")
 		h.Set("X-Rate-Limit-Remaining", "0")
@@ -311,6 +307,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(int64(math.Ceil(float64(reset.UnixMilli())/1000)), 10))
+	if faults.Down {
+		writeError(sw, http.StatusServiceUnavailable, "E0000010", "Service is temporarily unavailable")
+		return
+	}
 	if !within {
 		writeError(sw, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
 		return
