@@ -1,0 +1,130 @@
+package metrics_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/metrics"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
+)
+
+var (
+	_ okta.Observer     = (*metrics.Metrics)(nil)
+	_ provider.Observer = (*metrics.Metrics)(nil)
+)
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+
+	m.Request("groups", "ok", 120*time.Millisecond)
+	m.Request("groups", "ok", 80*time.Millisecond)
+	m.Request("groups", "rate_limited", 10*time.Millisecond)
+	m.Retry("groups")
+	m.RateLimited("groups")
+	m.RateWait("groups", 1500*time.Millisecond)
+	m.Remaining("groups", 240, 500)
+	m.SyncDone("full", "ok", 3*time.Second, 42)
+	m.SyncDone("full", "failed", time.Second, 7)
+	m.Published(60, 15, time.Unix(1700000000, 0))
+	m.Held(true)
+	m.Mismatch("membership", 2)
+	m.StateSaveFailed()
+
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "groups", "outcome": "ok"}, 2},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "groups", "outcome": "rate_limited"}, 1},
+		{"okta_entity_provider_okta_request_duration_seconds", map[string]string{"bucket": "groups"}, 3},
+		{"okta_entity_provider_okta_retries_total", map[string]string{"bucket": "groups"}, 1},
+		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"bucket": "groups"}, 1},
+		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"bucket": "groups"}, 1.5},
+		{"okta_entity_provider_okta_rate_limit_remaining", map[string]string{"bucket": "groups"}, 240},
+		{"okta_entity_provider_okta_rate_limit_limit", map[string]string{"bucket": "groups"}, 500},
+		{"okta_entity_provider_syncs_total", map[string]string{"mode": "full", "outcome": "ok"}, 1},
+		{"okta_entity_provider_syncs_total", map[string]string{"mode": "full", "outcome": "failed"}, 1},
+		{"okta_entity_provider_sync_duration_seconds", map[string]string{"mode": "full"}, 2},
+		{"okta_entity_provider_last_sync_okta_calls", map[string]string{"mode": "full"}, 7},
+		{"okta_entity_provider_entities", map[string]string{"kind": "User"}, 60},
+		{"okta_entity_provider_entities", map[string]string{"kind": "Group"}, 15},
+		{"okta_entity_provider_snapshot_built_timestamp_seconds", nil, 1.7e9},
+		{"okta_entity_provider_snapshot_held_back", nil, 1},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "membership"}, 2},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "user"}, 0},
+		{"okta_entity_provider_state_save_errors_total", nil, 1},
+	}
+	for _, tt := range tests {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	if got := value(t, reg, "okta_entity_provider_last_successful_sync_timestamp_seconds", nil); got < 1.7e9 {
+		t.Errorf("last successful sync: got %v, want a current Unix time", got)
+	}
+
+	m.Held(false)
+	if got := value(t, reg, "okta_entity_provider_snapshot_held_back", nil); got != 0 {
+		t.Errorf("held back after Held(false): got %v, want 0", got)
+	}
+}
+
+func TestNewTwiceOnOneRegistryPanics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	metrics.New(reg)
+	defer func() {
+		if recover() == nil {
+			t.Error("second New on the same registry: got no panic, want a duplicate registration panic")
+		}
+	}()
+	metrics.New(reg)
+}
+
+// value gathers reg and returns the value of the series name{labels}: a
+// counter's or gauge's value, a histogram's sample count. It fails the test
+// when the series does not exist.
+func value(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if !matches(m.GetLabel(), labels) {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	t.Fatalf("series %s%v: not found", name, labels)
+	return 0
+}
+
+func matches(pairs []*dto.LabelPair, want map[string]string) bool {
+	if len(pairs) != len(want) {
+		return false
+	}
+	for _, p := range pairs {
+		if want[p.GetName()] != p.GetValue() {
+			return false
+		}
+	}
+	return true
+}
