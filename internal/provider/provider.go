@@ -1,0 +1,333 @@
+// Package provider owns time and state: it syncs Okta users and groups on a
+// schedule, builds catalog snapshots from them and serves the last good one,
+// holding back a snapshot that would delete too much of the catalog.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// Okta is what the provider needs of the Okta client.
+type Okta interface {
+	ListUsers(ctx context.Context, opts okta.UserListOptions) iter.Seq2[okta.User, error]
+	ListGroups(ctx context.Context, opts okta.GroupListOptions) iter.Seq2[okta.Group, error]
+	ListGroupMembers(ctx context.Context, groupID string) iter.Seq2[okta.User, error]
+	Calls() int64
+	RateStatus() map[string]okta.RateState
+}
+
+// Observer receives the provider's events, for metrics. Implementations
+// must be safe for concurrent use.
+type Observer interface {
+	// SyncDone reports a finished sync: mode "full" or "incremental",
+	// outcome "ok", "failed" or "held".
+	SyncDone(mode, outcome string, d time.Duration, oktaCalls int64)
+	// Published reports a snapshot now being served.
+	Published(users, groups int, builtAt time.Time)
+	// Held reports whether a snapshot is held back by the deletion guard.
+	Held(held bool)
+	// Mismatch reports n differences of one kind (user, group, membership)
+	// that a full reconciliation found against the incremental state.
+	Mismatch(kind string, n int)
+	// StateSaveFailed reports a failure to persist the sync state.
+	StateSaveFailed()
+}
+
+// Sync outcomes, as reported on /status and to the Observer.
+const (
+	OutcomeOK     = "ok"
+	OutcomeFailed = "failed"
+	OutcomeHeld   = "held"
+)
+
+// Sync modes.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+)
+
+// Config is the provider's configuration.
+type Config struct {
+	// Interval is the time between syncs; each wait is jittered by ±10 %.
+	Interval time.Duration
+	// Timeout bounds one sync.
+	Timeout time.Duration
+	// Users and Groups are the admin's list expressions.
+	Users  okta.UserListOptions
+	Groups okta.GroupListOptions
+	// Catalog holds the mapping and selection options.
+	Catalog catalog.Options
+	// Shards is the number of entity shards (0 = off).
+	Shards int
+	// MemberConcurrency is how many group member listings run at once; the
+	// client caps in-flight requests on its own as well. Default 8.
+	MemberConcurrency int
+	// MaxDeleteShare is the share of the served users or groups a new
+	// snapshot may remove before it is held back; 0 holds back every removal.
+	MaxDeleteShare float64
+	// AcceptDeletions serves snapshots whatever they remove (the guard only
+	// logs).
+	AcceptDeletions bool
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Provider syncs Okta into catalog snapshots. It implements the source the
+// HTTP API serves from: Snapshot, Status and AcceptHeld.
+type Provider struct {
+	log    zerolog.Logger
+	client Okta
+	cfg    Config
+	obs    Observer
+
+	snap atomic.Pointer[catalog.Snapshot]
+
+	// syncMu serialises syncs and acceptance of a held snapshot.
+	syncMu sync.Mutex
+
+	mu        sync.Mutex // guards the fields below
+	served    *generation
+	held      *heldSnapshot
+	completed int64
+	failed    int64
+	lastSync  *SyncInfo
+	lastOK    time.Time
+}
+
+// generation is a published snapshot with the state it was built from and
+// the entity refs it serves, for the deletion guard.
+type generation struct {
+	snap   *catalog.Snapshot
+	state  *state
+	users  map[string]struct{}
+	groups map[string]struct{}
+}
+
+type heldSnapshot struct {
+	gen    *generation
+	info   HeldBack
+	heldAt time.Time
+}
+
+// New returns a provider; it does nothing until Run. obs may be nil.
+func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MemberConcurrency <= 0 {
+		cfg.MemberConcurrency = 8
+	}
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &Provider{log: log, client: client, cfg: cfg, obs: obs}
+}
+
+// Snapshot returns the snapshot being served, nil before the first good
+// sync.
+func (p *Provider) Snapshot() *catalog.Snapshot { return p.snap.Load() }
+
+// Run syncs at once and then every interval (with jitter) until ctx is
+// cancelled. A failed sync is logged and reported; Run keeps going. It
+// returns nil when ctx is cancelled.
+func (p *Provider) Run(ctx context.Context) error {
+	for {
+		p.SyncOnce(ctx)
+		wait := jitter(p.cfg.Interval)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// jitter returns d moved by a random amount within ±10 %.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+// SyncOnce runs one sync now and publishes its snapshot when it succeeds and
+// passes the deletion guard. It reports the outcome ("ok", "failed", "held").
+func (p *Provider) SyncOnce(ctx context.Context) string {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+
+	start := p.cfg.Now()
+	calls0 := p.client.Calls()
+	mode := ModeFull
+	log := p.log.With().Str("mode", mode).Logger()
+	log.Info().Msg("sync started")
+
+	sctx := ctx
+	if p.cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+		defer cancel()
+	}
+	gen, err := p.fullSync(sctx)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	finished := p.cfg.Now()
+	calls := p.client.Calls() - calls0
+	info := &SyncInfo{
+		Mode:            mode,
+		StartedAt:       start.UTC(),
+		FinishedAt:      finished.UTC(),
+		DurationSeconds: finished.Sub(start).Seconds(),
+		OktaCalls:       calls,
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("sync did not finish within SYNC_TIMEOUT (%s): %w", p.cfg.Timeout, err)
+		}
+		info.Outcome, info.Error = OutcomeFailed, err.Error()
+		p.failed++
+		p.lastSync = info
+		log.Error().Err(err).Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).
+			Msg("sync failed; still serving the last good snapshot")
+		p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
+		return info.Outcome
+	}
+
+	p.completed++
+	info.Outcome = OutcomeOK
+	if held, ok := p.guard(gen); !ok {
+		info.Outcome = OutcomeHeld
+		info.Error = held.Reason
+		p.held = &heldSnapshot{gen: gen, info: held, heldAt: finished}
+		p.obs.Held(true)
+		log.Error().Int("users", held.Users).Int("groups", held.Groups).
+			Int("removedUsers", held.removedUsers).Int("removedGroups", held.removedGroups).
+			Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + held.Reason +
+				"; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
+	} else {
+		p.publish(gen)
+		p.lastOK = finished
+	}
+	p.lastSync = info
+	p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
+	log.Info().Str("outcome", info.Outcome).Int("users", gen.snap.Users).Int("groups", gen.snap.Groups).
+		Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).Msg("sync finished")
+	return info.Outcome
+}
+
+// AcceptHeld serves the snapshot held back by the deletion guard. It
+// returns catalog.ErrNothingHeld when none is held.
+func (p *Provider) AcceptHeld(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		return catalog.ErrNothingHeld
+	}
+	h := p.held
+	p.publish(h.gen)
+	p.lastOK = p.cfg.Now()
+	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
+		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
+		Msg("held snapshot accepted by an operator; now serving it")
+	return nil
+}
+
+// publish serves gen and clears any hold. p.mu must be held.
+func (p *Provider) publish(gen *generation) {
+	p.served = gen
+	p.snap.Store(gen.snap)
+	if p.held != nil {
+		p.held = nil
+		p.obs.Held(false)
+	}
+	p.obs.Published(gen.snap.Users, gen.snap.Groups, gen.snap.BuiltAt)
+}
+
+// guard compares gen with the served generation. It returns ok=false and a
+// description when gen removes more than the allowed share of users or
+// groups. p.mu must be held.
+func (p *Provider) guard(gen *generation) (HeldBack, bool) {
+	if p.served == nil {
+		return HeldBack{}, true
+	}
+	ru := removed(p.served.users, gen.users)
+	rg := removed(p.served.groups, gen.groups)
+	h := HeldBack{
+		Users: gen.snap.Users, Groups: gen.snap.Groups,
+		removedUsers: ru, removedGroups: rg,
+	}
+	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
+	switch {
+	case over(ru, len(p.served.users)):
+		h.Reason = fmt.Sprintf("would remove %d of %d users (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
+			ru, len(p.served.users), 100*float64(ru)/float64(len(p.served.users)), 100*p.cfg.MaxDeleteShare)
+	case over(rg, len(p.served.groups)):
+		h.Reason = fmt.Sprintf("would remove %d of %d groups (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
+			rg, len(p.served.groups), 100*float64(rg)/float64(len(p.served.groups)), 100*p.cfg.MaxDeleteShare)
+	default:
+		return h, true
+	}
+	if p.cfg.AcceptDeletions {
+		p.log.Warn().Int("removedUsers", ru).Int("removedGroups", rg).
+			Msg("serving a snapshot that " + h.Reason + ", because ACCEPT_DELETIONS is set")
+		return h, true
+	}
+	return h, false
+}
+
+// removed counts the keys of old missing from cur.
+func removed(old, cur map[string]struct{}) int {
+	n := 0
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// build maps st into a snapshot generation.
+func (p *Provider) build(st *state) *generation {
+	res := catalog.Build(p.cfg.Catalog, st.input())
+	gen := &generation{
+		snap:   catalog.NewSnapshotFrom(p.snap.Load(), res, p.cfg.Now().UTC(), p.cfg.Shards),
+		state:  st,
+		users:  make(map[string]struct{}),
+		groups: make(map[string]struct{}),
+	}
+	for i := range res.Entities {
+		e := &res.Entities[i]
+		switch e.Kind {
+		case "User":
+			gen.users[e.Ref()] = struct{}{}
+		case "Group":
+			gen.groups[e.Ref()] = struct{}{}
+		}
+	}
+	return gen
+}
+
+type nopObserver struct{}
+
+func (nopObserver) SyncDone(string, string, time.Duration, int64) {}
+func (nopObserver) Published(int, int, time.Time)                 {}
+func (nopObserver) Held(bool)                                     {}
+func (nopObserver) Mismatch(string, int)                          {}
+func (nopObserver) StateSaveFailed()                              {}

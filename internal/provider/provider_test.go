@@ -1,0 +1,444 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// fakeOkta is an in-memory Okta org behind the provider's Okta interface.
+type fakeOkta struct {
+	mu       sync.Mutex
+	users    []okta.User
+	groups   []okta.Group
+	members  map[string][]string
+	failUser error            // ListUsers fails with it
+	failMem  map[string]error // ListGroupMembers of these groups fails
+	listed   []string         // groups whose members were listed
+	delay    time.Duration    // per member listing
+
+	calls    atomic.Int64
+	inFlight atomic.Int64
+	maxIn    atomic.Int64
+}
+
+func newFakeOkta(users, groups int) *fakeOkta {
+	f := &fakeOkta{members: make(map[string][]string), failMem: make(map[string]error)}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range users {
+		f.users = append(f.users, okta.User{
+			ID: fmt.Sprintf("00u%03d", i), Status: okta.StatusActive, LastUpdated: t0.Add(time.Duration(i) * time.Minute),
+			Profile: okta.UserProfile{Login: fmt.Sprintf("user%d@example.com", i), Email: fmt.Sprintf("user%d@example.com", i),
+				FirstName: "User", LastName: fmt.Sprint(i)},
+		})
+	}
+	f.groups = append(f.groups, okta.Group{ID: "00g-everyone", Type: okta.GroupTypeBuiltIn, Profile: okta.GroupProfile{Name: "Everyone"}})
+	for i := range groups {
+		id := fmt.Sprintf("00g%03d", i)
+		f.groups = append(f.groups, okta.Group{ID: id, Type: okta.GroupTypeOkta, LastUpdated: t0,
+			Profile: okta.GroupProfile{Name: fmt.Sprintf("Team %d", i)}})
+		for j := i; j < users; j += groups {
+			f.members[id] = append(f.members[id], f.users[j].ID)
+		}
+	}
+	return f
+}
+
+func (f *fakeOkta) ListUsers(ctx context.Context, _ okta.UserListOptions) iter.Seq2[okta.User, error] {
+	return func(yield func(okta.User, error) bool) {
+		f.calls.Add(1)
+		f.mu.Lock()
+		users, fail := slices.Clone(f.users), f.failUser
+		f.mu.Unlock()
+		if fail != nil {
+			yield(okta.User{}, fail)
+			return
+		}
+		for _, u := range users {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeOkta) ListGroups(ctx context.Context, opts okta.GroupListOptions) iter.Seq2[okta.Group, error] {
+	return func(yield func(okta.Group, error) bool) {
+		f.calls.Add(1)
+		f.mu.Lock()
+		groups := slices.Clone(f.groups)
+		counts := make(map[string]int)
+		for id, m := range f.members {
+			counts[id] = len(m)
+		}
+		everyone := len(f.users)
+		f.mu.Unlock()
+		for _, g := range groups {
+			if opts.ExpandStats {
+				n := counts[g.ID]
+				if g.Type == okta.GroupTypeBuiltIn {
+					n = everyone
+				}
+				g.Embedded = &okta.GroupEmbedded{Stats: &okta.GroupStats{UsersCount: n}}
+			}
+			if !yield(g, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeOkta) ListGroupMembers(ctx context.Context, id string) iter.Seq2[okta.User, error] {
+	return func(yield func(okta.User, error) bool) {
+		f.calls.Add(1)
+		n := f.inFlight.Add(1)
+		defer f.inFlight.Add(-1)
+		for {
+			m := f.maxIn.Load()
+			if n <= m || f.maxIn.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select {
+		case <-time.After(f.delay):
+		case <-ctx.Done():
+			yield(okta.User{}, ctx.Err())
+			return
+		}
+		f.mu.Lock()
+		f.listed = append(f.listed, id)
+		fail := f.failMem[id]
+		var users []okta.User
+		for _, uid := range f.members[id] {
+			for _, u := range f.users {
+				if u.ID == uid {
+					users = append(users, u)
+				}
+			}
+		}
+		f.mu.Unlock()
+		if fail != nil {
+			yield(okta.User{}, fail)
+			return
+		}
+		for _, u := range users {
+			if !yield(u, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeOkta) Calls() int64 { return f.calls.Load() }
+
+func (f *fakeOkta) RateStatus() map[string]okta.RateState {
+	return map[string]okta.RateState{"groups": {Limit: 500, Remaining: 480}}
+}
+
+// removeUsers deletes the first n users.
+func (f *fakeOkta) removeUsers(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	gone := make(map[string]bool)
+	for _, u := range f.users[:n] {
+		gone[u.ID] = true
+	}
+	f.users = f.users[n:]
+	for id, m := range f.members {
+		f.members[id] = slices.DeleteFunc(slices.Clone(m), func(uid string) bool { return gone[uid] })
+	}
+}
+
+// recorder is an Observer that keeps what it is told.
+type recorder struct {
+	mu       sync.Mutex
+	outcomes []string
+	held     bool
+	users    int
+}
+
+func (r *recorder) SyncDone(mode, outcome string, _ time.Duration, _ int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcomes = append(r.outcomes, mode+":"+outcome)
+}
+func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users = users; r.mu.Unlock() }
+func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }
+func (r *recorder) Mismatch(string, int)                {}
+func (r *recorder) StateSaveFailed()                    {}
+
+func newTestProvider(t *testing.T, f *fakeOkta, mod func(*Config)) (*Provider, *recorder) {
+	t.Helper()
+	cfg := Config{Interval: time.Hour, Timeout: time.Minute, Catalog: catalog.DefaultOptions(), MaxDeleteShare: 0.1, MemberConcurrency: 4}
+	if mod != nil {
+		mod(&cfg)
+	}
+	rec := &recorder{}
+	return New(zerolog.Nop(), f, cfg, rec), rec
+}
+
+func TestFirstSyncPublishes(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(20, 4)
+	p, rec := newTestProvider(t, f, nil)
+	if p.Snapshot() != nil {
+		t.Fatal("snapshot before the first sync: got one, want nil")
+	}
+	st := p.status()
+	if st.Snapshot != nil || st.LastSync != nil || st.SnapshotAgeSeconds != nil {
+		t.Errorf("status before the first sync: got %+v, want no snapshot and no last sync", st)
+	}
+	if got := p.SyncOnce(context.Background()); got != OutcomeOK {
+		t.Fatalf("outcome: got %q, want ok", got)
+	}
+	snap := p.Snapshot()
+	if snap == nil {
+		t.Fatal("snapshot after a good sync: got nil")
+	}
+	if snap.Users != 20 || snap.Groups != 4 {
+		t.Errorf("snapshot: got %d users, %d groups, want 20, 4 (Everyone left out by default)", snap.Users, snap.Groups)
+	}
+	st = p.status()
+	if st.Syncs != (SyncCounts{Completed: 1}) || st.LastSync == nil || st.LastSync.Outcome != OutcomeOK {
+		t.Errorf("status: got syncs %+v, last %+v, want 1 completed and outcome ok", st.Syncs, st.LastSync)
+	}
+	if st.LastSync.OktaCalls != 2+4 {
+		t.Errorf("oktaCalls: got %d, want 6 (users, groups, 4 member listings)", st.LastSync.OktaCalls)
+	}
+	if st.Snapshot == nil || st.Snapshot.ETag != snap.All.ETag || st.Report == nil || st.RateLimits["groups"].Limit != 500 {
+		t.Errorf("status snapshot: got %+v, report %v, rates %v", st.Snapshot, st.Report, st.RateLimits)
+	}
+	if rec.users != 20 || !slices.Equal(rec.outcomes, []string{"full:ok"}) {
+		t.Errorf("observer: got users %d, outcomes %v, want 20 and [full:ok]", rec.users, rec.outcomes)
+	}
+}
+
+func TestMembershipListingsAreSaved(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(10, 5)
+	// An empty group is never paged.
+	f.groups = append(f.groups, okta.Group{ID: "00g-empty", Type: okta.GroupTypeOkta, Profile: okta.GroupProfile{Name: "Empty"}})
+	p, _ := newTestProvider(t, f, func(c *Config) { c.Catalog.ExcludeGroupTypes = []string{} })
+	if got := p.SyncOnce(context.Background()); got != OutcomeOK {
+		t.Fatalf("outcome: got %q, want ok", got)
+	}
+	slices.Sort(f.listed)
+	want := []string{"00g000", "00g001", "00g002", "00g003", "00g004"}
+	if !slices.Equal(f.listed, want) {
+		t.Errorf("member listings: got %v, want %v (no Everyone, no empty group)", f.listed, want)
+	}
+	// Everyone is emitted with every user as a member, derived locally.
+	gen := p.served
+	if got := len(gen.state.input().Members["00g-everyone"]); got != 10 {
+		t.Errorf("Everyone members: got %d, want 10", got)
+	}
+}
+
+func TestMemberListingsRunConcurrentlyWithinTheCap(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(40, 20)
+	f.delay = 20 * time.Millisecond
+	p, _ := newTestProvider(t, f, func(c *Config) { c.MemberConcurrency = 5 })
+	if got := p.SyncOnce(context.Background()); got != OutcomeOK {
+		t.Fatalf("outcome: got %q, want ok", got)
+	}
+	if got := f.maxIn.Load(); got < 2 || got > 5 {
+		t.Errorf("member listings in flight: got at most %d, want 2..5", got)
+	}
+}
+
+func TestFailedSyncKeepsLastGoodSnapshot(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		breakIt func(f *fakeOkta)
+		want    string
+	}{
+		{"one group's members", func(f *fakeOkta) { f.failMem["00g002"] = errors.New("okta: 500 Internal Server Error") },
+			`list members of group 00g002 ("Team 2"): okta: 500 Internal Server Error`},
+		{"users", func(f *fakeOkta) { f.failUser = errors.New("okta: 401 invalid token") },
+			"list users: okta: 401 invalid token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeOkta(30, 6)
+			p, rec := newTestProvider(t, f, nil)
+			p.SyncOnce(context.Background())
+			good := p.Snapshot()
+
+			f.mu.Lock()
+			tt.breakIt(f)
+			f.mu.Unlock()
+			f.removeUsers(1) // a change that must not show
+			if got := p.SyncOnce(context.Background()); got != OutcomeFailed {
+				t.Fatalf("outcome: got %q, want failed", got)
+			}
+			if p.Snapshot() != good {
+				t.Error("snapshot after a failed sync: got a new one, want the last good one")
+			}
+			st := p.status()
+			if st.Syncs != (SyncCounts{Completed: 1, Failed: 1}) {
+				t.Errorf("syncs: got %+v, want 1 completed, 1 failed", st.Syncs)
+			}
+			if st.LastSync.Outcome != OutcomeFailed || st.LastSync.Error != tt.want {
+				t.Errorf("last sync: got %q %q, want failed %q", st.LastSync.Outcome, st.LastSync.Error, tt.want)
+			}
+			if !slices.Equal(rec.outcomes, []string{"full:ok", "full:failed"}) {
+				t.Errorf("observer outcomes: got %v", rec.outcomes)
+			}
+		})
+	}
+}
+
+func TestDeletionGuard(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(50, 5)
+	p, rec := newTestProvider(t, f, nil)
+	ctx := context.Background()
+	p.SyncOnce(ctx)
+	first := p.Snapshot()
+
+	if err := p.AcceptHeld(ctx); !errors.Is(err, catalog.ErrNothingHeld) {
+		t.Errorf("accept with nothing held: got %v, want ErrNothingHeld", err)
+	}
+
+	// 5 of 50 users (10 %) is within the limit.
+	f.removeUsers(5)
+	if got := p.SyncOnce(ctx); got != OutcomeOK {
+		t.Fatalf("removing 10%%: got %q, want ok", got)
+	}
+	second := p.Snapshot()
+	if second == first || second.Users != 45 {
+		t.Fatalf("removing 10%%: got %d users served, want 45", second.Users)
+	}
+
+	// 10 of 45 (22 %) is held.
+	f.removeUsers(10)
+	if got := p.SyncOnce(ctx); got != OutcomeHeld {
+		t.Fatalf("removing 22%%: got %q, want held", got)
+	}
+	if p.Snapshot() != second {
+		t.Error("held snapshot is served")
+	}
+	st := p.status()
+	wantReason := "would remove 10 of 45 users (22.2%, limit 10% by MAX_DELETE_SHARE)"
+	if st.HeldBack == nil || st.HeldBack.Users != 35 || st.HeldBack.Reason != wantReason {
+		t.Fatalf("heldBack: got %+v, want 35 users and reason %q", st.HeldBack, wantReason)
+	}
+	if st.LastSync.Outcome != OutcomeHeld || st.LastSync.Error != wantReason || !rec.held {
+		t.Errorf("last sync: got %+v (observer held %v), want held with the reason", st.LastSync, rec.held)
+	}
+
+	if err := p.AcceptHeld(ctx); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	if got := p.Snapshot(); got.Users != 35 {
+		t.Errorf("after accept: got %d users served, want 35", got.Users)
+	}
+	if st := p.status(); st.HeldBack != nil || rec.held {
+		t.Errorf("after accept: heldBack %+v, observer held %v, want none", st.HeldBack, rec.held)
+	}
+
+	// A later sync that no longer shrinks clears a hold.
+	f.removeUsers(20)
+	if got := p.SyncOnce(ctx); got != OutcomeHeld {
+		t.Fatalf("removing 20 of 35: got %q, want held", got)
+	}
+	f2 := newFakeOkta(50, 5) // Okta recovers: everyone is back
+	f.mu.Lock()
+	f.users, f.members = f2.users, f2.members
+	f.mu.Unlock()
+	if got := p.SyncOnce(ctx); got != OutcomeOK {
+		t.Fatalf("after recovery: got %q, want ok", got)
+	}
+	if st := p.status(); st.HeldBack != nil || p.Snapshot().Users != 50 {
+		t.Errorf("after recovery: heldBack %+v, %d users, want none and 50", st.HeldBack, p.Snapshot().Users)
+	}
+}
+
+func TestDeletionGuardGroupsAndAcceptDeletions(t *testing.T) {
+	t.Parallel()
+	for _, accept := range []bool{false, true} {
+		t.Run(fmt.Sprint("accept=", accept), func(t *testing.T) {
+			t.Parallel()
+			f := newFakeOkta(20, 10)
+			p, _ := newTestProvider(t, f, func(c *Config) { c.AcceptDeletions = accept })
+			p.SyncOnce(context.Background())
+			f.mu.Lock()
+			f.groups = f.groups[:6] // Everyone and 5 of 10 groups
+			f.mu.Unlock()
+			got := p.SyncOnce(context.Background())
+			want := OutcomeHeld
+			if accept {
+				want = OutcomeOK
+			}
+			if got != want {
+				t.Fatalf("outcome: got %q, want %q", got, want)
+			}
+			if !accept && !strings.Contains(p.status().HeldBack.Reason, "would remove 5 of 10 groups") {
+				t.Errorf("reason: got %q", p.status().HeldBack.Reason)
+			}
+		})
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(5, 2)
+	p, _ := newTestProvider(t, f, func(c *Config) { c.Interval = 10 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	deadline := time.After(10 * time.Second)
+	for p.status().Syncs.Completed < 3 {
+		select {
+		case <-deadline:
+			t.Fatal("Run made fewer than 3 syncs in 10s")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: got %v, want nil on cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestSyncTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(10, 3)
+	f.delay = time.Second
+	p, _ := newTestProvider(t, f, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	if got := p.SyncOnce(context.Background()); got != OutcomeFailed {
+		t.Fatalf("outcome: got %q, want failed", got)
+	}
+	if e := p.status().LastSync.Error; !strings.HasPrefix(e, "sync did not finish within SYNC_TIMEOUT (50ms)") {
+		t.Errorf("error: got %q", e)
+	}
+}
+
+func TestJitter(t *testing.T) {
+	t.Parallel()
+	for range 1000 {
+		if d := jitter(time.Minute); d < 54*time.Second || d > 66*time.Second {
+			t.Fatalf("jitter(1m): got %s, want within ±10%%", d)
+		}
+	}
+}

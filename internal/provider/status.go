@@ -1,0 +1,106 @@
+package provider
+
+import (
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+)
+
+// Status is the provider's state as /status reports it.
+type Status struct {
+	Syncs      SyncCounts           `json:"syncs"`
+	LastSync   *SyncInfo            `json:"lastSync"`
+	LastOKAt   *time.Time           `json:"lastSuccessAt"`
+	Snapshot   *SnapshotInfo        `json:"snapshot"`
+	HeldBack   *HeldBack            `json:"heldBack"`
+	Report     *catalog.Report      `json:"report"`
+	RateLimits map[string]RateLimit `json:"rateLimits"`
+	// SnapshotAgeSeconds is the age of the served snapshot, null before the
+	// first one.
+	SnapshotAgeSeconds *float64 `json:"snapshotAgeSeconds"`
+}
+
+// SyncCounts counts syncs since start. A held sync counts as completed.
+type SyncCounts struct {
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+}
+
+// SyncInfo describes one sync.
+type SyncInfo struct {
+	Mode            string    `json:"-"`
+	StartedAt       time.Time `json:"startedAt"`
+	FinishedAt      time.Time `json:"finishedAt"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	Outcome         string    `json:"outcome"`
+	Error           string    `json:"error,omitempty"`
+	OktaCalls       int64     `json:"oktaCalls"`
+}
+
+// SnapshotInfo describes the served snapshot.
+type SnapshotInfo struct {
+	Users   int       `json:"users"`
+	Groups  int       `json:"groups"`
+	ETag    string    `json:"etag"`
+	BuiltAt time.Time `json:"builtAt"`
+	Shards  int       `json:"shards"`
+}
+
+// HeldBack describes a snapshot held back by the deletion guard: its user
+// and group counts, why it is held (how much it would remove) and since when.
+type HeldBack struct {
+	Users  int       `json:"users"`
+	Groups int       `json:"groups"`
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since"`
+
+	removedUsers, removedGroups int
+}
+
+// RateLimit is the last rate-limit headroom seen for one Okta bucket.
+type RateLimit struct {
+	Limit     int       `json:"limit"`
+	Remaining int       `json:"remaining"`
+	Reset     time.Time `json:"reset"`
+}
+
+// Status returns the provider's current status; the result is the JSON body
+// of /status.
+func (p *Provider) Status() any {
+	return p.status()
+}
+
+func (p *Provider) status() Status {
+	now := p.cfg.Now()
+	rates := p.client.RateStatus()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Status{
+		Syncs:      SyncCounts{Completed: p.completed, Failed: p.failed},
+		RateLimits: make(map[string]RateLimit, len(rates)),
+	}
+	if p.lastSync != nil {
+		ls := *p.lastSync
+		st.LastSync = &ls
+	}
+	if !p.lastOK.IsZero() {
+		t := p.lastOK.UTC()
+		st.LastOKAt = &t
+	}
+	if snap := p.snap.Load(); snap != nil {
+		st.Snapshot = &SnapshotInfo{Users: snap.Users, Groups: snap.Groups, ETag: snap.All.ETag, BuiltAt: snap.BuiltAt, Shards: len(snap.Shards)}
+		r := snap.Report
+		st.Report = &r
+		age := now.Sub(snap.BuiltAt).Seconds()
+		st.SnapshotAgeSeconds = &age
+	}
+	if p.held != nil {
+		h := p.held.info
+		h.Since = p.held.heldAt.UTC()
+		st.HeldBack = &h
+	}
+	for k, r := range rates {
+		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC()}
+	}
+	return st
+}
