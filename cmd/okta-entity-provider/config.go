@@ -1,0 +1,431 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// config is the whole configuration of the service. Defaults, environment
+// variables and flags are described by the settings table (settings.go);
+// the optional YAML file adds the structured options.
+type config struct {
+	OrgURL         string
+	Token          string
+	TokenFile      string
+	ClientID       string
+	PrivateKey     string
+	PrivateKeyFile string
+	KeyID          string
+	Scopes         []string
+	RateShare      float64
+	MaxConcurrency int
+	RequestTimeout time.Duration
+
+	UserFilter, UserSearch   string
+	GroupFilter, GroupSearch string
+
+	UserNaming, GroupNaming          string
+	Namespace                        string
+	HierarchyKey, HierarchyParentKey string
+	GroupTypes                       map[string]string
+	IncludeGroupTypes                []string
+	ExcludeGroupTypes                []string
+	IncludeEmptyGroups               bool
+	UserStatuses                     []string
+	UsersFromGroups                  bool
+	GroupMembers                     bool
+	UserAnnotations                  []string
+	GroupAnnotations                 []string
+	UserMappings, GroupMappings      []catalog.AttributeMapping // file only
+
+	ListenAddr       string
+	SyncInterval     time.Duration
+	SyncTimeout      time.Duration
+	FullSyncInterval time.Duration
+	DataDir          string
+	EntityShards     int
+	EntitiesToken    string
+	AdminToken       string
+	MaxDeleteShare   float64
+	AcceptDeletions  bool
+	ShutdownTimeout  time.Duration
+	LogLevel         zerolog.Level
+	LogFormat        string
+	ConfigFile       string
+	Demo             bool
+
+	// demo is the resolved mode: the built-in demo org is served.
+	demo bool
+}
+
+// errHelp is returned by loadConfig when -h was asked for; run then exits 0.
+var errHelp = flag.ErrHelp
+
+// loadConfig builds the configuration from defaults, the optional config
+// file, the environment and the flags, in increasing precedence, and
+// validates it. Errors are one line naming the setting and the fix.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	table := c.settings()
+	for _, s := range table {
+		if err := s.value.Set(s.def); err != nil {
+			return nil, fmt.Errorf("default of %s %q: %w", s.env, s.def, err)
+		}
+	}
+
+	fs := flag.NewFlagSet("okta-entity-provider", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { printUsage(stderr, table) }
+	flags := make(map[string]string)
+	for _, s := range table {
+		record := func(v string) error { flags[s.env] = v; return nil }
+		if s.isBool() {
+			fs.BoolFunc(s.flagName(), s.usage, record)
+		} else {
+			fs.Func(s.flagName(), s.usage, record)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: settings are flags such as -okta-org-url or environment variables; the only subcommand is healthcheck", fs.Arg(0))
+	}
+
+	file, fromFlag := flags["CONFIG_FILE"]
+	if !fromFlag {
+		file = getenv("CONFIG_FILE")
+	}
+	if file != "" {
+		if err := c.loadFile(file); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range table {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.value.Set(v); err != nil {
+			return nil, invalid(s, s.env, v, err)
+		}
+	}
+	for _, s := range table {
+		v, ok := flags[s.env]
+		if !ok {
+			continue
+		}
+		if err := s.value.Set(v); err != nil {
+			return nil, invalid(s, "-"+s.flagName(), v, err)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func invalid(s setting, name, v string, err error) error {
+	if s.secret {
+		return fmt.Errorf("invalid %s: %v", name, err)
+	}
+	return fmt.Errorf("invalid %s %q: %v", name, v, err)
+}
+
+// fileConfig is the YAML config file. Unknown keys are errors, so a typo
+// fails at start instead of being ignored.
+type fileConfig struct {
+	Naming struct {
+		User      string  `yaml:"user"`
+		Group     string  `yaml:"group"`
+		Namespace *string `yaml:"namespace"`
+	} `yaml:"naming"`
+	Hierarchy struct {
+		Key       string `yaml:"key"`
+		ParentKey string `yaml:"parentKey"`
+	} `yaml:"hierarchy"`
+	Selection struct {
+		IncludeGroupTypes  []string `yaml:"includeGroupTypes"`
+		ExcludeGroupTypes  []string `yaml:"excludeGroupTypes"`
+		IncludeEmptyGroups *bool    `yaml:"includeEmptyGroups"`
+		UserStatuses       []string `yaml:"userStatuses"`
+		UsersFromGroups    *bool    `yaml:"usersFromGroups"`
+		GroupMembers       *bool    `yaml:"groupMembers"`
+	} `yaml:"selection"`
+	GroupTypes       map[string]string `yaml:"groupTypes"`
+	UserAnnotations  []string          `yaml:"userAnnotations"`
+	GroupAnnotations []string          `yaml:"groupAnnotations"`
+	UserMappings     []fileMapping     `yaml:"userMappings"`
+	GroupMappings    []fileMapping     `yaml:"groupMappings"`
+}
+
+type fileMapping struct {
+	Attribute  string `yaml:"attribute"`
+	Annotation string `yaml:"annotation"`
+	Label      string `yaml:"label"`
+}
+
+var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
+
+// loadFile applies the config file at path to c.
+func (c *config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read CONFIG_FILE: %w; point it at a readable YAML file or unset it", err)
+	}
+	var f fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		msgs := []string{err.Error()}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs = te.Errors
+		}
+		for i, m := range msgs {
+			msgs[i] = yamlUnknownField.ReplaceAllString(strings.TrimPrefix(m, "yaml: "), "unknown key $1")
+		}
+		msg := strings.Join(msgs, "; ")
+		return fmt.Errorf("invalid CONFIG_FILE %s: %s; fix the YAML (see docs/settings.md)", path, msg)
+	}
+	setStr := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	setList := func(dst *[]string, v []string) {
+		if v != nil {
+			*dst = v
+		}
+	}
+	setBool := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setStr(&c.UserNaming, f.Naming.User)
+	setStr(&c.GroupNaming, f.Naming.Group)
+	if f.Naming.Namespace != nil {
+		c.Namespace = *f.Naming.Namespace
+	}
+	setStr(&c.HierarchyKey, f.Hierarchy.Key)
+	setStr(&c.HierarchyParentKey, f.Hierarchy.ParentKey)
+	setList(&c.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
+	setList(&c.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
+	setBool(&c.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
+	setList(&c.UserStatuses, f.Selection.UserStatuses)
+	setBool(&c.UsersFromGroups, f.Selection.UsersFromGroups)
+	setBool(&c.GroupMembers, f.Selection.GroupMembers)
+	if f.GroupTypes != nil {
+		c.GroupTypes = f.GroupTypes
+	}
+	setList(&c.UserAnnotations, f.UserAnnotations)
+	setList(&c.GroupAnnotations, f.GroupAnnotations)
+	for i, m := range f.UserMappings {
+		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
+			return fmt.Errorf("invalid CONFIG_FILE %s: userMappings[%d] needs an attribute and an annotation or a label", path, i)
+		}
+		c.UserMappings = append(c.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	}
+	for i, m := range f.GroupMappings {
+		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
+			return fmt.Errorf("invalid CONFIG_FILE %s: groupMappings[%d] needs an attribute and an annotation or a label", path, i)
+		}
+		c.GroupMappings = append(c.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	}
+	return nil
+}
+
+var (
+	groupTypes   = []string{okta.GroupTypeOkta, okta.GroupTypeApp, okta.GroupTypeBuiltIn}
+	userStatuses = []string{okta.StatusStaged, okta.StatusProvisioned, okta.StatusActive, okta.StatusRecovery,
+		okta.StatusLockedOut, okta.StatusPasswordExpired, okta.StatusSuspended, okta.StatusDeprovisioned}
+)
+
+// validate checks settings against each other, resolves the mode and reads
+// the token and key files.
+func (c *config) validate() error {
+	for _, e := range []struct{ filter, search, fv, sv string }{
+		{"OKTA_USER_FILTER", "OKTA_USER_SEARCH", c.UserFilter, c.UserSearch},
+		{"OKTA_GROUP_FILTER", "OKTA_GROUP_SEARCH", c.GroupFilter, c.GroupSearch},
+	} {
+		if e.fv != "" && e.sv != "" {
+			return fmt.Errorf("%s and %s are both set: Okta takes a filter or a search expression, not both; keep one", e.filter, e.search)
+		}
+	}
+	for _, e := range []struct {
+		name    string
+		values  []string
+		allowed []string
+	}{
+		{"INCLUDE_GROUP_TYPES", c.IncludeGroupTypes, groupTypes},
+		{"EXCLUDE_GROUP_TYPES", c.ExcludeGroupTypes, groupTypes},
+		{"USER_STATUSES", c.UserStatuses, userStatuses},
+	} {
+		for _, v := range e.values {
+			if !slices.Contains(e.allowed, v) {
+				return fmt.Errorf("invalid %s: unknown value %q; use %s", e.name, v, strings.Join(e.allowed, ", "))
+			}
+		}
+	}
+	for k := range c.GroupTypes {
+		if !slices.Contains(groupTypes, k) {
+			return fmt.Errorf("invalid GROUP_TYPES: unknown Okta group type %q; use %s", k, strings.Join(groupTypes, ", "))
+		}
+	}
+	for _, e := range []struct {
+		name string
+		set  func(o *catalog.Options)
+	}{
+		{"USER_NAMING", func(o *catalog.Options) { o.UserNaming = c.UserNaming }},
+		{"GROUP_NAMING", func(o *catalog.Options) { o.GroupNaming = c.GroupNaming }},
+		{"NAMESPACE", func(o *catalog.Options) { o.Namespace = c.Namespace }},
+	} {
+		o := catalog.DefaultOptions()
+		e.set(&o)
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("invalid %s: %v", e.name, err)
+		}
+	}
+	if c.HierarchyKey != "" && c.HierarchyParentKey == "" {
+		return errors.New("GROUP_HIERARCHY_KEY is set but GROUP_HIERARCHY_PARENT_KEY is not: set the attribute holding the parent's key too, e.g. parentOrgId")
+	}
+	mappings := catalog.DefaultOptions()
+	mappings.UserMappings, mappings.GroupMappings = c.UserMappings, c.GroupMappings
+	if err := mappings.Validate(); err != nil {
+		return fmt.Errorf("invalid CONFIG_FILE %s: %s", c.ConfigFile, oneLine(err))
+	}
+	if err := c.catalogOptions().Validate(); err != nil {
+		return fmt.Errorf("invalid mapping options: %s", oneLine(err))
+	}
+	c.demo = c.Demo || (c.OrgURL == "" && c.Token == "" && c.TokenFile == "" &&
+		c.ClientID == "" && c.PrivateKey == "" && c.PrivateKeyFile == "")
+	if c.demo {
+		return nil
+	}
+	if c.OrgURL == "" {
+		return errors.New("OKTA_ORG_URL is not set: set it to your Okta org URL such as https://example.okta.com, or unset every OKTA_ setting to run the demo org")
+	}
+	hasToken := c.Token != "" || c.TokenFile != ""
+	switch {
+	case c.Token != "" && c.TokenFile != "":
+		return errors.New("OKTA_TOKEN and OKTA_TOKEN_FILE are both set: keep one")
+	case hasToken && c.ClientID != "":
+		return errors.New("OKTA_TOKEN and OKTA_CLIENT_ID are both set: use an API token or an OAuth service app, not both")
+	case !hasToken && c.ClientID == "":
+		return errors.New("OKTA_TOKEN is not set: set OKTA_TOKEN (or OKTA_TOKEN_FILE) to an API token, or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY for an OAuth service app")
+	case hasToken && (c.PrivateKey != "" || c.PrivateKeyFile != ""):
+		return errors.New("OKTA_PRIVATE_KEY is set with OKTA_TOKEN: the key is for OAuth with OKTA_CLIENT_ID; remove one")
+	}
+	if c.TokenFile != "" {
+		t, err := readSecretFile("OKTA_TOKEN_FILE", c.TokenFile, "the API token")
+		if err != nil {
+			return err
+		}
+		c.Token = t
+	}
+	if c.ClientID != "" {
+		switch {
+		case c.PrivateKey != "" && c.PrivateKeyFile != "":
+			return errors.New("OKTA_PRIVATE_KEY and OKTA_PRIVATE_KEY_FILE are both set: keep one")
+		case c.PrivateKey == "" && c.PrivateKeyFile == "":
+			return errors.New("OKTA_PRIVATE_KEY is not set: OAuth with OKTA_CLIENT_ID needs the app's private key in OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE")
+		case c.PrivateKeyFile != "":
+			k, err := readSecretFile("OKTA_PRIVATE_KEY_FILE", c.PrivateKeyFile, "the OAuth app's private key (PEM or JWK)")
+			if err != nil {
+				return err
+			}
+			c.PrivateKey = k
+		}
+	}
+	return nil
+}
+
+// oneLine joins the lines of a joined error with "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// readSecretFile reads a token or key file; what says what it should hold.
+func readSecretFile(name, path, what string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w; point it at a readable file holding %s", name, err, what)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s %s is empty: put %s in it", name, path, what)
+	}
+	return s, nil
+}
+
+// catalogOptions returns the mapping and selection options.
+func (c *config) catalogOptions() catalog.Options {
+	o := catalog.DefaultOptions()
+	o.UserNaming = c.UserNaming
+	o.GroupNaming = c.GroupNaming
+	o.Namespace = c.Namespace
+	o.HierarchyKey = c.HierarchyKey
+	o.HierarchyParentKey = c.HierarchyParentKey
+	if len(c.GroupTypes) > 0 {
+		o.GroupTypes = c.GroupTypes
+	}
+	o.IncludeGroupTypes = c.IncludeGroupTypes
+	// A nil ExcludeGroupTypes means the catalog's default; "none" must mean none.
+	o.ExcludeGroupTypes = append([]string{}, c.ExcludeGroupTypes...)
+	o.IncludeEmptyGroups = c.IncludeEmptyGroups
+	o.UserStatuses = c.UserStatuses
+	o.UsersFromGroups = c.UsersFromGroups
+	o.IncludeMembers = c.GroupMembers
+	o.UserAnnotations = c.UserAnnotations
+	o.GroupAnnotations = c.GroupAnnotations
+	o.UserMappings = c.UserMappings
+	o.GroupMappings = c.GroupMappings
+	return o
+}
+
+// logDict returns the configuration for the start-up log, secrets masked.
+func (c *config) logDict() *zerolog.Event {
+	d := zerolog.Dict()
+	for _, s := range c.settings() {
+		v := s.value.String()
+		if s.secret && v != "" {
+			v = "***"
+		}
+		d.Str(s.env, v)
+	}
+	d.Int("userMappings", len(c.UserMappings)).Int("groupMappings", len(c.GroupMappings))
+	return d
+}
+
+// printUsage writes the flag help: one line per setting, grouped.
+func printUsage(w io.Writer, table []setting) {
+	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n\n")
+	fmt.Fprintf(w, "Every flag has an equal environment variable (-okta-org-url = OKTA_ORG_URL); flags win.\n")
+	section := ""
+	for _, s := range table {
+		if s.section != section {
+			section = s.section
+			fmt.Fprintf(w, "\n%s:\n", section)
+		}
+		def := ""
+		if s.def != "" {
+			def = fmt.Sprintf(" (default %s)", s.def)
+		}
+		fmt.Fprintf(w, "  -%s, %s%s\n        %s\n", s.flagName(), s.env, def, strings.ReplaceAll(s.usage, "`", ""))
+	}
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
+	"github.com/okta-entity-provider/okta-entity-provider/api"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/metrics"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
+)
+
+// demoToken is the API token the built-in demo org accepts.
+const demoToken = "demo-token"
+
+// run is the whole program: it loads the configuration, wires the Okta
+// client, the provider and the HTTP server, and runs until ctx is
+// cancelled, then shuts down gracefully. Only invalid configuration (or a
+// listen address that cannot be bound) makes it return an error; Okta
+// being unreachable is reported on /status and retried.
+//
+// Once the server listens, run logs "listening" with the bound address in
+// the field "addr" (useful with LISTEN_ADDR=127.0.0.1:0).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck(ctx, args[1:], getenv, stdout)
+	}
+	cfg, err := loadConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	log.Info().Str("version", version).Dict("config", cfg.logDict()).Msg("starting")
+
+	orgURL, auth := cfg.OrgURL, okta.Authenticator(nil)
+	if cfg.demo {
+		url, stopDemo, err := startDemo(log)
+		if err != nil {
+			return err
+		}
+		// Stopped last, after the sync that reads from it.
+		defer stopDemo()
+		orgURL, auth = url, okta.NewTokenAuth(demoToken)
+	} else if auth, err = cfg.authenticator(); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	client, err := okta.NewClient(orgURL, auth, okta.Options{
+		MaxConcurrency: cfg.MaxConcurrency,
+		RequestTimeout: cfg.RequestTimeout,
+		RateShare:      cfg.RateShare,
+		UserAgent:      "okta-entity-provider/" + version,
+		Logger:         log.With().Str("component", "okta").Logger(),
+		Observer:       m,
+	})
+	if err != nil {
+		return fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
+	}
+	prov := provider.New(log.With().Str("component", "sync").Logger(), client, provider.Config{
+		Interval:          cfg.SyncInterval,
+		Timeout:           cfg.SyncTimeout,
+		Users:             okta.UserListOptions{Filter: cfg.UserFilter, Search: cfg.UserSearch},
+		Groups:            okta.GroupListOptions{Filter: cfg.GroupFilter, Search: cfg.GroupSearch},
+		Catalog:           cfg.catalogOptions(),
+		Shards:            cfg.EntityShards,
+		MemberConcurrency: cfg.MaxConcurrency,
+		MaxDeleteShare:    cfg.MaxDeleteShare,
+		AcceptDeletions:   cfg.AcceptDeletions,
+	}, m)
+
+	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), oktaentityprovider.OpenAPI,
+		api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken})
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on LISTEN_ADDR %s: %w; choose a free address such as :8080", cfg.ListenAddr, err)
+	}
+	srv := newHTTPServer(handler, log)
+	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	})
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	wg.Go(func() { _ = prov.Run(syncCtx) })
+
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("shutting down: finishing in-flight requests")
+	case err = <-serveErr:
+		err = fmt.Errorf("http server: %w", err)
+		log.Error().Err(err).Msg("shutting down")
+	}
+	stopSync()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		log.Warn().Err(serr).Msg("in-flight requests did not finish within SHUTDOWN_TIMEOUT; closing them")
+		srv.Close()
+	}
+	wg.Wait()
+	log.Info().Msg("stopped")
+	return err
+}
+
+// newHTTPServer returns the server with its timeouts. Entity bodies can be
+// many megabytes and Backstage's reader may be slow, so the write timeout
+// is generous; slow or idle clients are cut off by the others.
+func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdLogger(log.With().Str("component", "http").Logger()),
+	}
+}
+
+// startDemo serves the built-in demo org on a loopback port and returns its
+// URL and a function that stops it and waits for its goroutine.
+func startDemo(log zerolog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("demo mode: cannot listen on a loopback port: %w", err)
+	}
+	fake := oktafake.NewServer(oktafake.DemoOrg(), oktafake.Options{Tokens: []string{demoToken}})
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ln) })
+	url := "http://" + ln.Addr().String()
+	log.Warn().Str("oktaOrgURL", url).
+		Msg("DEMO MODE: serving the built-in demo org from a fake Okta, not a real one; set OKTA_ORG_URL and OKTA_TOKEN (or OKTA_CLIENT_ID and OKTA_PRIVATE_KEY) to sync your org")
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		wg.Wait()
+	}
+	return url, stop, nil
+}
+
+// authenticator returns the Okta credentials: an API token, or an OAuth
+// service app whose key is parsed here so a bad key fails at start.
+func (c *config) authenticator() (okta.Authenticator, error) {
+	if c.ClientID == "" {
+		return okta.NewTokenAuth(c.Token), nil
+	}
+	auth, err := okta.NewOAuth(okta.OAuthConfig{
+		ClientID:   c.ClientID,
+		PrivateKey: []byte(c.PrivateKey),
+		KeyID:      c.KeyID,
+		Scopes:     c.Scopes,
+	})
+	if err != nil {
+		name := "OKTA_PRIVATE_KEY"
+		if c.PrivateKeyFile != "" {
+			name = "OKTA_PRIVATE_KEY_FILE"
+		}
+		return nil, fmt.Errorf("invalid %s: %s; give the service app's private key as PEM (PKCS#1, PKCS#8, SEC1) or JWK", name,
+			strings.TrimPrefix(err.Error(), "okta: "))
+	}
+	return auth, nil
+}
+
+// newLogger returns the service's logger, writing JSON or console lines to w.
+func newLogger(cfg *config, w io.Writer) zerolog.Logger {
+	if cfg.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: w, NoColor: true, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Logger()
+}
