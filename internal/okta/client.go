@@ -268,6 +268,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 	path := u.Path
 	retries, rateWaits, authRetries := 0, 0, 0
 	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+		}
 		waited, err := c.limits.acquire(ctx, bucket)
 		if waited > time.Millisecond {
 			c.obs.RateWait(bucket, waited)
@@ -397,6 +400,9 @@ func (c *Client) send(ctx context.Context, method, rawURL string, h http.Header,
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.slots }()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	rctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	req := c.rc.R().SetContext(rctx)

@@ -129,7 +129,7 @@ func TestErrorMessages(t *testing.T) {
 		{
 			"bad filter",
 			&Error{StatusCode: 400, Code: "E0000031", Summary: "Invalid search criteria.", Expression: `profile.title eq "x"`, ExpressionKind: "filter", Causes: []string{"unsupported attribute"}},
-			[]string{`filter expression "profile.title eq \"x\""`, "E0000031", "unsupported attribute"},
+			[]string{"filter expression `profile.title eq \"x\"`", "E0000031", "unsupported attribute"},
 			IsBadExpression,
 		},
 		{

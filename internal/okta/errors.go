@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -65,7 +66,7 @@ func (e *Error) Error() string {
 	case e.isForbidden():
 		fmt.Fprintf(&b, "okta denied permission (%d %s) on %s: %s", e.StatusCode, e.Code, req, missingPermission(e.Path, e.Code))
 	case e.isBadExpression():
-		fmt.Fprintf(&b, "okta rejected the %s expression %q (%d %s) on %s", orDefault(e.ExpressionKind, "filter/search"), e.Expression, e.StatusCode, e.Code, req)
+		fmt.Fprintf(&b, "okta rejected the %s expression %s (%d %s) on %s", orDefault(e.ExpressionKind, "filter/search"), quoteExpression(e.Expression), e.StatusCode, e.Code, req)
 	case e.StatusCode == http.StatusTooManyRequests:
 		fmt.Fprintf(&b, "okta rate limit still exceeded (%d %s) on %s after %d attempts", e.StatusCode, e.Code, req, e.Attempts)
 	default:
@@ -127,6 +128,18 @@ func missingPermission(path, code string) string {
 		return fmt.Sprintf("grant the OAuth app the scope %s (Okta API Scopes tab) or request only granted scopes", scope)
 	}
 	return fmt.Sprintf("the API token's admin needs a role that can read this (Read-Only Administrator is enough), or the OAuth app needs the scope %s and an admin role", scope)
+}
+
+// quoteExpression quotes an expression for a message without escaping its
+// double quotes, which Okta expressions are full of.
+func quoteExpression(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	if !strings.ContainsAny(s, "`\n") {
+		return "`" + s + "`"
+	}
+	return strconv.Quote(s)
 }
 
 func orDefault(s, def string) string {
