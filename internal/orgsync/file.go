@@ -1,6 +1,7 @@
 package orgsync
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -9,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -33,8 +36,13 @@ const (
 	headerSize  = len(fileMagic) + 4 + 8 + sha256.Size
 )
 
-// fileState is the JSON body of a state file.
-type fileState struct {
+// fileMeta is the bookkeeping part of a state file's JSON body:
+//
+//	{"meta": fileMeta, "users": [...], "groups": [...], "members": {...}}
+//
+// The lists are written and read one object at a time, so that neither
+// needs the whole encoding in memory.
+type fileMeta struct {
 	Selection       string               `json:"selection"`
 	UsersFromGroups bool                 `json:"usersFromGroups"`
 	LogReadable     bool                 `json:"logReadable"`
@@ -43,9 +51,6 @@ type fileState struct {
 	LogMark         time.Time            `json:"logMark"`
 	SyncsSinceCheck int                  `json:"syncsSinceCheck"`
 	Outside         map[string]time.Time `json:"outside,omitempty"`
-	Users           []okta.User          `json:"users"`
-	Groups          []okta.Group         `json:"groups"`
-	Members         map[string][]string  `json:"members"`
 }
 
 // Save writes st to path atomically: to a temporary file in the same
@@ -57,19 +62,7 @@ func Save(path string, st *State) (err error) {
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	if err := json.NewEncoder(zw).Encode(fileState{
-		Selection:       st.selection,
-		UsersFromGroups: st.usersFromGroups,
-		LogReadable:     st.logReadable,
-		UserMark:        st.userMark,
-		GroupMark:       st.groupMark,
-		LogMark:         st.logMark,
-		SyncsSinceCheck: st.syncsSinceCheck,
-		Outside:         st.outside,
-		Users:           st.users,
-		Groups:          st.groups,
-		Members:         st.members,
-	}); err != nil {
+	if err := encodeState(zw, st); err != nil {
 		return fmt.Errorf("save state: encode: %w", err)
 	}
 	if err := zw.Close(); err != nil {
@@ -143,26 +136,12 @@ func Load(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
 	}
-	var fs fileState
-	dec := json.NewDecoder(zr)
-	if err := dec.Decode(&fs); err != nil {
+	st, err := decodeState(zr)
+	if err != nil {
 		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
 	}
 	if _, err := io.Copy(io.Discard, zr); err != nil {
 		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
-	}
-	st := &State{
-		users:           sortByID(fs.Users, userID),
-		groups:          sortByID(fs.Groups, groupID),
-		members:         fs.Members,
-		userMark:        fs.UserMark.UTC(),
-		groupMark:       fs.GroupMark.UTC(),
-		logMark:         fs.LogMark.UTC(),
-		logReadable:     fs.LogReadable,
-		usersFromGroups: fs.UsersFromGroups,
-		selection:       fs.Selection,
-		outside:         fs.Outside,
-		syncsSinceCheck: fs.SyncsSinceCheck,
 	}
 	for i := range st.users {
 		normalizeUser(&st.users[i])
@@ -176,8 +155,150 @@ func Load(path string) (*State, error) {
 			ids[i] = intern(id)
 		}
 	}
-	if st.members == nil {
-		st.members = map[string][]string{}
+	return st, nil
+}
+
+func encodeState(w io.Writer, st *State) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	bw.WriteString(`{"meta":`)
+	if err := enc.Encode(fileMeta{
+		Selection:       st.selection,
+		UsersFromGroups: st.usersFromGroups,
+		LogReadable:     st.logReadable,
+		UserMark:        st.userMark,
+		GroupMark:       st.groupMark,
+		LogMark:         st.logMark,
+		SyncsSinceCheck: st.syncsSinceCheck,
+		Outside:         st.outside,
+	}); err != nil {
+		return err
+	}
+	if err := encodeList(bw, enc, `,"users":`, st.users); err != nil {
+		return err
+	}
+	if err := encodeList(bw, enc, `,"groups":`, st.groups); err != nil {
+		return err
+	}
+	bw.WriteString(`,"members":{`)
+	for i, id := range slices.Sorted(maps.Keys(st.members)) {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if err := enc.Encode(id); err != nil {
+			return err
+		}
+		bw.WriteByte(':')
+		if err := enc.Encode(st.members[id]); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("}}\n")
+	return bw.Flush()
+}
+
+func encodeList[T any](bw *bufio.Writer, enc *json.Encoder, key string, items []T) error {
+	bw.WriteString(key)
+	bw.WriteByte('[')
+	for i := range items {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if err := enc.Encode(&items[i]); err != nil {
+			return err
+		}
+	}
+	bw.WriteByte(']')
+	return nil
+}
+
+func decodeState(r io.Reader) (*State, error) {
+	dec := json.NewDecoder(r)
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	st := &State{members: map[string][]string{}}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		seen[key] = true
+		switch key {
+		case "meta":
+			var m fileMeta
+			if err := dec.Decode(&m); err != nil {
+				return nil, fmt.Errorf("meta: %w", err)
+			}
+			st.selection, st.usersFromGroups, st.logReadable = m.Selection, m.UsersFromGroups, m.LogReadable
+			st.userMark, st.groupMark, st.logMark = m.UserMark.UTC(), m.GroupMark.UTC(), m.LogMark.UTC()
+			st.syncsSinceCheck, st.outside = m.SyncsSinceCheck, m.Outside
+		case "users":
+			if st.users, err = decodeList[okta.User](dec); err != nil {
+				return nil, fmt.Errorf("users: %w", err)
+			}
+		case "groups":
+			if st.groups, err = decodeList[okta.Group](dec); err != nil {
+				return nil, fmt.Errorf("groups: %w", err)
+			}
+		case "members":
+			if err := expectDelim(dec, '{'); err != nil {
+				return nil, fmt.Errorf("members: %w", err)
+			}
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return nil, fmt.Errorf("members: %w", err)
+				}
+				id, _ := tok.(string)
+				var ids []string
+				if err := dec.Decode(&ids); err != nil {
+					return nil, fmt.Errorf("members of %s: %w", id, err)
+				}
+				st.members[id] = ids
+			}
+			if err := expectDelim(dec, '}'); err != nil {
+				return nil, fmt.Errorf("members: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("unknown key %q", key)
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	for _, key := range []string{"meta", "users", "groups", "members"} {
+		if !seen[key] {
+			return nil, fmt.Errorf("no %s", key)
+		}
 	}
 	return st, nil
+}
+
+func decodeList[T any](dec *json.Decoder) ([]T, error) {
+	if err := expectDelim(dec, '['); err != nil {
+		return nil, err
+	}
+	var out []T
+	for dec.More() {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return slices.Clip(out), expectDelim(dec, ']')
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("got %v, want %v", tok, want)
+	}
+	return nil
 }

@@ -1,0 +1,341 @@
+// Command syncbench measures one sync step against an Okta org (normally
+// the fake Okta of cmd/fake-okta, in its own process so that the memory
+// measured is the sync's alone) and prints one JSON line of figures: Okta
+// calls, 429s, wall time and peak RSS.
+//
+//	syncbench -okta-url http://127.0.0.1:18080 -state /var/tmp/state -mode full
+//
+// Modes:
+//   - full: a full sync, saved to -state.
+//   - noop: load -state, an incremental sync with no change in Okta, save.
+//   - small: load -state, change the org through the fake's admin API (10
+//     user profiles, 5 memberships added, 1 group deleted), an incremental
+//     sync, save.
+//   - serve: load -state, build the catalog, pre-encode the snapshot and GET
+//     /entities from the API server (the full body, then the 304 path).
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/api"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "syncbench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is the line printed for one step.
+type result struct {
+	Mode           string  `json:"mode"`
+	Users          int     `json:"users"`
+	Groups         int     `json:"groups"`
+	Memberships    int     `json:"memberships"`
+	OktaCalls      int64   `json:"oktaCalls"`
+	UserCalls      int64   `json:"userCalls"`
+	GroupCalls     int64   `json:"groupCalls"`
+	MemberCalls    int64   `json:"memberCalls"`
+	LogCalls       int64   `json:"logCalls"`
+	MemberListings int     `json:"memberListings"`
+	CallBound      int64   `json:"callBound,omitempty"` // the target for small: 5 + sum ceil(members/1000)
+	RateLimited    int64   `json:"rateLimited"`         // 429s the fake answered during the step
+	ServerCalls    int64   `json:"serverCalls"`
+	MaxInFlight    int     `json:"maxInFlight"`
+	WallSeconds    float64 `json:"wallSeconds"`
+	SyncSeconds    float64 `json:"syncSeconds"`
+	LoadSeconds    float64 `json:"loadSeconds,omitempty"`
+	SaveSeconds    float64 `json:"saveSeconds,omitempty"`
+	StateFileMB    float64 `json:"stateFileMB,omitempty"`
+	BuildSeconds   float64 `json:"buildSeconds,omitempty"`
+	BodyMB         float64 `json:"bodyMB,omitempty"`
+	GetSeconds     float64 `json:"getSeconds,omitempty"`
+	NotModifiedMs  float64 `json:"notModifiedMs,omitempty"`
+	PeakRSSMB      float64 `json:"peakRSSMB"`
+	Changed        bool    `json:"changed"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		oktaURL     = fs.String("okta-url", "http://127.0.0.1:18080", "org URL (the fake Okta)")
+		token       = fs.String("token", "demo-token", "API token")
+		statePath   = fs.String("state", "", "state file (required)")
+		mode        = fs.String("mode", "full", "full, noop, small or serve")
+		concurrency = fs.Int("concurrency", 0, "member listings at once (0: orgsync's default)")
+		maxInFlight = fs.Int("max-in-flight", 0, "the client's cap on requests in flight (0: the client's default)")
+		rateShare   = fs.Float64("rate-share", 0.5, "share of each rate-limit bucket to use")
+	)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *statePath == "" {
+		return errors.New("-state is required")
+	}
+	client, err := okta.NewClient(*oktaURL, okta.NewTokenAuth(*token), okta.Options{
+		RateShare:      *rateShare,
+		MaxConcurrency: *maxInFlight,
+		Logger:         zerolog.New(stderr).Level(zerolog.WarnLevel),
+	})
+	if err != nil {
+		return err
+	}
+	syncer := orgsync.New(client, orgsync.Options{Concurrency: *concurrency}, zerolog.New(stderr).Level(zerolog.InfoLevel))
+	fake := fakeAdmin{base: strings.TrimSuffix(*oktaURL, "/")}
+	before, err := fake.stats(ctx)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	res := result{Mode: *mode}
+	var st *orgsync.State
+	var stats orgsync.Stats
+	switch *mode {
+	case "full":
+		t := time.Now()
+		if st, stats, err = syncer.Full(ctx); err != nil {
+			return err
+		}
+		res.SyncSeconds = time.Since(t).Seconds()
+	case "noop", "small":
+		t := time.Now()
+		prev, err := orgsync.Load(*statePath)
+		if err != nil {
+			return err
+		}
+		res.LoadSeconds = time.Since(t).Seconds()
+		if *mode == "small" {
+			if res.CallBound, err = fake.smallChange(ctx, prev); err != nil {
+				return err
+			}
+		}
+		t = time.Now()
+		if st, stats, err = syncer.Incremental(ctx, prev); err != nil {
+			return err
+		}
+		res.SyncSeconds = time.Since(t).Seconds()
+	case "serve":
+		if err := serve(ctx, *statePath, &res); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown mode %q", *mode)
+	}
+	if st != nil {
+		t := time.Now()
+		if err := orgsync.Save(*statePath, st); err != nil {
+			return err
+		}
+		res.SaveSeconds = time.Since(t).Seconds()
+		if fi, err := os.Stat(*statePath); err == nil {
+			res.StateFileMB = mb(fi.Size())
+		}
+		res.Users, res.Groups, res.Memberships = st.Counts()
+		res.OktaCalls, res.UserCalls, res.GroupCalls, res.MemberCalls, res.LogCalls = stats.Calls, stats.UserCalls, stats.GroupCalls, stats.MemberCalls, stats.LogCalls
+		res.MemberListings, res.Changed = stats.MemberListings, stats.Changed
+	}
+	after, err := fake.stats(ctx)
+	if err != nil {
+		return err
+	}
+	res.RateLimited = after.RateLimited - before.RateLimited
+	res.ServerCalls = after.Calls - before.Calls
+	res.MaxInFlight = after.MaxInFlight
+	res.WallSeconds = time.Since(start).Seconds()
+	res.PeakRSSMB = peakRSS()
+	b, _ := json.Marshal(res)
+	fmt.Fprintln(stdout, string(b))
+	return nil
+}
+
+// serve builds the catalog from a saved state, pre-encodes the snapshot
+// and reads /entities from the API server over loopback HTTP.
+func serve(ctx context.Context, statePath string, res *result) error {
+	t := time.Now()
+	st, err := orgsync.Load(statePath)
+	if err != nil {
+		return err
+	}
+	res.LoadSeconds = time.Since(t).Seconds()
+	res.Users, res.Groups, res.Memberships = st.Counts()
+
+	t = time.Now()
+	built := catalog.Build(catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
+	snap := catalog.NewSnapshot(built, time.Now(), 0)
+	res.BuildSeconds = time.Since(t).Seconds()
+	built = nil
+	runtime.GC()
+
+	srv := httptest.NewServer(api.NewServer(zerolog.Nop(), snapshotSource{snap}, http.NotFoundHandler(), nil, api.Config{}))
+	defer srv.Close()
+	t = time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/entities", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /entities: status %d, %v", resp.StatusCode, err)
+	}
+	res.GetSeconds = time.Since(t).Seconds()
+	res.BodyMB = mb(n)
+
+	t = time.Now()
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/entities", nil)
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		return fmt.Errorf("GET /entities with If-None-Match: status %d, want 304", resp.StatusCode)
+	}
+	res.NotModifiedMs = float64(time.Since(t).Microseconds()) / 1000
+	return nil
+}
+
+// snapshotSource serves one fixed snapshot to the API server.
+type snapshotSource struct{ snap *catalog.Snapshot }
+
+func (s snapshotSource) Snapshot() *catalog.Snapshot      { return s.snap }
+func (s snapshotSource) Status() any                      { return map[string]any{} }
+func (s snapshotSource) AcceptHeld(context.Context) error { return catalog.ErrNothingHeld }
+
+// fakeAdmin talks to the fake Okta's admin API, which is neither counted
+// nor rate-limited.
+type fakeAdmin struct{ base string }
+
+type fakeStats struct {
+	Calls       int64 `json:"calls"`
+	RateLimited int64 `json:"rateLimited"`
+	MaxInFlight int   `json:"maxInFlight"`
+}
+
+func (f fakeAdmin) stats(ctx context.Context) (fakeStats, error) {
+	var s fakeStats
+	body, err := f.do(ctx, http.MethodGet, "/_fake/stats", nil)
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal(body, &s)
+}
+
+func (f fakeAdmin) do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, f.base+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+// smallChange changes 10 user profiles, adds 5 memberships (to 5
+// different groups) and deletes 1 group, choosing them from the state
+// deterministically. It returns the call bound of the target: 5 + the
+// member pages (1000 a page) of the groups whose membership changed.
+func (f fakeAdmin) smallChange(ctx context.Context, st *orgsync.State) (int64, error) {
+	users, groups := st.Users(), st.Groups()
+	members := st.Members()
+	if len(users) < 20 || len(groups) < 10 {
+		return 0, errors.New("the org is too small for the small change")
+	}
+	stamp := strconv.FormatInt(time.Now().UnixNano(), 36)
+	for i := range 10 {
+		u := users[(i*7919)%len(users)]
+		if _, err := f.do(ctx, http.MethodPost, "/_fake/users/"+u.ID+"/profile", map[string]any{"title": "Benchmark " + stamp}); err != nil {
+			return 0, err
+		}
+	}
+	var candidates []string
+	for _, g := range groups {
+		if g.Type == "OKTA_GROUP" && len(members[g.ID]) > 0 {
+			candidates = append(candidates, g.ID)
+		}
+	}
+	slices.SortFunc(candidates, func(a, b string) int { return cmp.Compare(len(members[a]), len(members[b])) })
+	if len(candidates) < 6 {
+		return 0, errors.New("too few non-empty OKTA_GROUPs")
+	}
+	// Median-sized groups: the common case, neither empty nor the largest.
+	mid := len(candidates) / 2
+	var bound int64 = 5
+	for i, id := range candidates[mid : mid+5] {
+		u := users[(i*104729+13)%len(users)]
+		if _, err := f.do(ctx, http.MethodPut, "/_fake/groups/"+id+"/users/"+u.ID, nil); err != nil {
+			return 0, err
+		}
+		bound += int64(len(members[id])+1+999) / 1000
+	}
+	if _, err := f.do(ctx, http.MethodDelete, "/_fake/groups/"+candidates[mid-1], nil); err != nil {
+		return 0, err
+	}
+	return bound, nil
+}
+
+// peakRSS returns the process's peak resident set size in MB (VmHWM).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
