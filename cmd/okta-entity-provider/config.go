@@ -33,6 +33,7 @@ type config struct {
 	Scopes         []string
 	RateShare      float64
 	MaxConcurrency int
+	MaxRetries     int
 	RequestTimeout time.Duration
 
 	UserFilter, UserSearch   string

@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	client, err := okta.NewClient(orgURL, auth, okta.Options{
 		MaxConcurrency: cfg.MaxConcurrency,
+		MaxRetries:     cfg.MaxRetries,
 		RequestTimeout: cfg.RequestTimeout,
 		RateShare:      cfg.RateShare,
 		UserAgent:      "okta-entity-provider/" + version,

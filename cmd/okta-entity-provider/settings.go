@@ -77,6 +77,8 @@ func (c *config) settings() []setting {
 			usage: "Share of each Okta rate-limit bucket the service may use."},
 		{env: "OKTA_MAX_CONCURRENCY", section: sectionOkta, def: "20", value: intValue{p: &c.MaxConcurrency, min: 1, max: 75},
 			usage: "Most Okta requests in flight at once (Okta's default concurrency limit is 75)."},
+		{env: "OKTA_MAX_RETRIES", section: sectionOkta, def: "4", value: intValue{p: &c.MaxRetries, min: 1, max: 20},
+			usage: "Retries of an Okta request after a server error, timeout or connection error (429s are waited out separately)."},
 		{env: "OKTA_REQUEST_TIMEOUT", section: sectionOkta, def: "30s", value: durationValue{p: &c.RequestTimeout, min: time.Second},
 			usage: "Timeout of one Okta request."},
 		{env: "OKTA_USER_FILTER", section: sectionSelection, value: stringValue{&c.UserFilter},
