@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// fakeSource is a hand-written Source whose answers the test sets.
+type fakeSource struct {
+	mu        sync.Mutex
+	snap      *catalog.Snapshot
+	status    any
+	acceptErr error
+	accepted  int
+	panicMsg  string // Snapshot panics with it when set
+}
+
+func (f *fakeSource) Snapshot() *catalog.Snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicMsg != "" {
+		panic(f.panicMsg)
+	}
+	return f.snap
+}
+
+func (f *fakeSource) Status() any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status
+}
+
+func (f *fakeSource) AcceptHeld(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if f.acceptErr != nil {
+		return f.acceptErr
+	}
+	f.accepted++
+	return nil
+}
+
+// testStatus is a /status body as the provider reports it, shaped by the
+// Status schema of openapi.yaml.
+func testStatus(report *catalog.Report) map[string]any {
+	return map[string]any{
+		"syncs": map[string]any{"completed": 3, "failed": 1},
+		"lastSync": map[string]any{
+			"startedAt":       "2026-01-02T03:04:05Z",
+			"finishedAt":      "2026-01-02T03:04:07.5Z",
+			"durationSeconds": 2.5,
+			"outcome":         "held",
+			"error":           "would remove 40% of users (limit 10%)",
+			"oktaCalls":       12,
+		},
+		"lastSuccessAt": "2026-01-02T02:04:07Z",
+		"snapshot": map[string]any{
+			"users": 20, "groups": 5, "etag": `"0123456789abcdef0123456789abcdef"`,
+			"builtAt": "2026-01-02T02:04:07Z", "shards": 0,
+		},
+		"heldBack": map[string]any{
+			"users": 12, "groups": 5, "reason": "would remove 40% of users (limit 10%)",
+			"since": "2026-01-02T03:04:07Z",
+		},
+		"report": report,
+		"rateLimits": map[string]any{
+			"users": map[string]any{"limit": 600, "remaining": 597, "reset": "2026-01-02T03:05:00Z"},
+		},
+		"snapshotAgeSeconds": 3600.0,
+	}
+}
+
+// testInput generates an Okta org of the given size: users with full
+// profiles, OKTA_GROUP groups, each user in two groups, and a few names
+// Backstage would reject as they are.
+func testInput(users, groups int) catalog.Input {
+	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	in := catalog.Input{Members: make(map[string][]string, groups)}
+	first := []string{"Alice", "Bob", "Chloé", "Dmitri", "Eve", "Fatima", "Gustavo", "Hiroshi", "Ines", "José"}
+	last := []string{"Smith", "O'Brien", "Müller", "Nakamura", "García", "Kowalski", "Nguyen", "Dubois"}
+	depts := []string{"Engineering", "Sales", "Finance", "Support", "Security"}
+	for i := range users {
+		f, l := first[i%len(first)], last[(i/len(first))%len(last)]
+		login := fmt.Sprintf("%s.%s%d@example.com", f, l, i)
+		in.Users = append(in.Users, okta.User{
+			ID:          fmt.Sprintf("00u%07d", i),
+			Status:      okta.StatusActive,
+			Created:     created,
+			LastUpdated: created.Add(time.Duration(i) * time.Minute),
+			Profile: okta.UserProfile{
+				Login:       login,
+				Email:       login,
+				FirstName:   f,
+				LastName:    l,
+				DisplayName: f + " " + l,
+				Title:       "Engineer",
+				Department:  depts[i%len(depts)],
+			},
+		})
+	}
+	for g := range groups {
+		name := fmt.Sprintf("Team %d %s", g, depts[g%len(depts)])
+		if g == 0 {
+			name = "Équipe Sécurité & Ops"
+		}
+		in.Groups = append(in.Groups, okta.Group{
+			ID:          fmt.Sprintf("00g%06d", g),
+			Type:        okta.GroupTypeOkta,
+			Created:     created,
+			LastUpdated: created,
+			Profile:     okta.GroupProfile{Name: name, Description: "The " + name + " team"},
+		})
+	}
+	if groups > 0 {
+		for i := range users {
+			for _, g := range []int{i % groups, (i*7 + 3) % groups} {
+				id := fmt.Sprintf("00g%06d", g)
+				in.Members[id] = append(in.Members[id], fmt.Sprintf("00u%07d", i))
+			}
+		}
+	}
+	return in
+}
+
+// testSnapshot builds a snapshot of a generated org through catalog.Build.
+func testSnapshot(users, groups, shards int) *catalog.Snapshot {
+	opts := catalog.DefaultOptions()
+	opts.IncludeMembers = true
+	res := catalog.Build(opts, testInput(users, groups))
+	return catalog.NewSnapshot(res, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), shards)
+}

@@ -1,0 +1,472 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+// serve sends r to h and checks the response against openapi.yaml.
+func serve(t *testing.T, s *spec, h http.Handler, r *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	res := rec.Result()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != nil {
+		for _, err := range s.check(r.Method, r.URL.Path, res, body) {
+			t.Error(err)
+		}
+	}
+	return res, body
+}
+
+// metricsStub stands in for the Prometheus handler.
+type metricsStub struct{}
+
+func (metricsStub) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	_, _ = io.WriteString(w, "# TYPE up gauge\nup 1\n")
+}
+
+// TestServer drives every endpoint through its documented answers, checks
+// each response against openapi.yaml, and finally that every documented
+// status was seen.
+func TestServer(t *testing.T) {
+	spec := loadSpec(t)
+	plain := testSnapshot(40, 6, 0)
+	sharded := testSnapshot(40, 6, 4)
+	usersOnly := testSnapshot(5, 0, 0)
+	empty := catalog.NewSnapshot(&catalog.Result{}, plain.BuiltAt, 0)
+	status := testStatus(&plain.Report)
+
+	type want struct {
+		status int
+		header map[string]string // "" asserts the header is absent
+		body   []byte            // nil: not compared
+	}
+	tests := []struct {
+		name    string
+		src     *fakeSource
+		cfg     Config
+		metrics http.Handler
+		method  string
+		target  string
+		header  map[string]string
+		want    want
+	}{
+		// Before the first snapshot, and with an empty one: 503, never an
+		// empty 200.
+		{name: "no snapshot", src: &fakeSource{}, method: "GET", target: "/entities",
+			want: want{status: 503, header: map[string]string{"Retry-After": "30", "Etag": ""}}},
+		{name: "no snapshot users", src: &fakeSource{}, method: "GET", target: "/entities/users",
+			want: want{status: 503, header: map[string]string{"Retry-After": "30"}}},
+		{name: "no snapshot groups HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/groups",
+			want: want{status: 503, header: map[string]string{"Retry-After": "30"}, body: []byte{}}},
+		{name: "no snapshot shard", src: &fakeSource{}, method: "GET", target: "/entities/shards/0",
+			want: want{status: 503}},
+		{name: "no snapshot shard HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/shards/0",
+			want: want{status: 503}},
+		{name: "no snapshot HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities",
+			want: want{status: 503}},
+		{name: "no snapshot users HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/users",
+			want: want{status: 503}},
+		{name: "no snapshot groups", src: &fakeSource{}, method: "GET", target: "/entities/groups",
+			want: want{status: 503}},
+		{name: "retry after setting", src: &fakeSource{}, cfg: Config{RetryAfter: 1500 * 1e6}, method: "GET", target: "/entities",
+			want: want{status: 503, header: map[string]string{"Retry-After": "2"}}},
+		{name: "empty snapshot", src: &fakeSource{snap: empty}, method: "GET", target: "/entities",
+			want: want{status: 503}},
+		{name: "empty snapshot JSON", src: &fakeSource{snap: empty}, method: "GET", target: "/entities",
+			header: map[string]string{"Accept": "application/json"}, want: want{status: 503}},
+		{name: "no groups", src: &fakeSource{snap: usersOnly}, method: "GET", target: "/entities/groups",
+			want: want{status: 503}},
+		{name: "users only", src: &fakeSource{snap: usersOnly}, method: "GET", target: "/entities/users",
+			want: want{status: 200, body: usersOnly.UsersYAML.Data}},
+
+		// Entities.
+		{name: "all", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			want: want{status: 200, body: plain.All.Data, header: map[string]string{
+				"Etag": plain.All.ETag, "Content-Type": "application/yaml", "Vary": "Accept, Accept-Encoding",
+				"Cache-Control": "no-cache", "Content-Encoding": "", "Content-Length": strconv.Itoa(len(plain.All.Data)),
+			}}},
+		{name: "all as Backstage asks", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"Accept": "*/*", "User-Agent": "node", "Accept-Encoding": "gzip, deflate"},
+			want: want{status: 200, body: plain.All.Gzip, header: map[string]string{
+				"Etag": plain.All.GzipETag, "Content-Encoding": "gzip", "Content-Type": "application/yaml",
+			}}},
+		{name: "all JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"Accept": "application/json"},
+			want: want{status: 200, body: plain.AllJSON.Data, header: map[string]string{
+				"Etag": plain.AllJSON.ETag, "Content-Type": "application/json",
+			}}},
+		{name: "all JSON gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"Accept": "application/json", "Accept-Encoding": "gzip"},
+			want:   want{status: 200, body: plain.AllJSON.Gzip, header: map[string]string{"Etag": plain.AllJSON.GzipETag}}},
+		{name: "HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities",
+			want: want{status: 200, body: []byte{}, header: map[string]string{
+				"Etag": plain.All.ETag, "Content-Length": strconv.Itoa(len(plain.All.Data)),
+			}}},
+		{name: "users", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
+			want: want{status: 200, body: plain.UsersYAML.Data, header: map[string]string{"Etag": plain.UsersYAML.ETag}}},
+		{name: "users JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
+			header: map[string]string{"Accept": "application/json"},
+			want:   want{status: 200, body: plain.UsersJSON.Data}},
+		{name: "users HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/users",
+			want: want{status: 200, body: []byte{}}},
+		{name: "groups", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
+			want: want{status: 200, body: plain.GroupsYAML.Data, header: map[string]string{"Etag": plain.GroupsYAML.ETag}}},
+		{name: "groups JSON gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
+			header: map[string]string{"Accept": "application/json", "Accept-Encoding": "gzip"},
+			want:   want{status: 200, body: plain.GroupsJSON.Gzip}},
+		{name: "groups HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/groups",
+			want: want{status: 200, body: []byte{}}},
+
+		// Conditional requests.
+		{name: "not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": plain.All.ETag},
+			want: want{status: 304, body: []byte{}, header: map[string]string{
+				"Etag": plain.All.ETag, "Vary": "Accept, Accept-Encoding", "Cache-Control": "no-cache", "Content-Type": "",
+			}}},
+		{name: "not modified gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": plain.All.GzipETag, "Accept-Encoding": "gzip"},
+			want:   want{status: 304, body: []byte{}, header: map[string]string{"Etag": plain.All.GzipETag, "Content-Encoding": ""}}},
+		{name: "gzip tag without gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": plain.All.GzipETag},
+			want:   want{status: 304, header: map[string]string{"Etag": plain.All.ETag}}},
+		{name: "weak tag in a list", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": `"other", W/` + plain.All.ETag},
+			want:   want{status: 304}},
+		{name: "star", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": "*"}, want: want{status: 304}},
+		{name: "stale tag", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": `"0123456789abcdef0123456789abcdef"`},
+			want:   want{status: 200, body: plain.All.Data}},
+		{name: "YAML tag does not match JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
+			header: map[string]string{"If-None-Match": plain.All.ETag, "Accept": "application/json"},
+			want:   want{status: 200, body: plain.AllJSON.Data}},
+		{name: "not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities",
+			header: map[string]string{"If-None-Match": plain.All.ETag}, want: want{status: 304, body: []byte{}}},
+		{name: "users not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
+			header: map[string]string{"If-None-Match": plain.UsersYAML.ETag}, want: want{status: 304}},
+		{name: "users not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/users",
+			header: map[string]string{"If-None-Match": plain.UsersYAML.ETag}, want: want{status: 304}},
+		{name: "groups not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
+			header: map[string]string{"If-None-Match": plain.GroupsYAML.ETag}, want: want{status: 304}},
+		{name: "groups not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/groups",
+			header: map[string]string{"If-None-Match": plain.GroupsYAML.ETag}, want: want{status: 304}},
+
+		// Large-org mode.
+		{name: "index", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
+			want: want{status: 200, body: sharded.Index.Data, header: map[string]string{"Etag": sharded.Index.ETag}}},
+		{name: "index JSON is all entities", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
+			header: map[string]string{"Accept": "application/json"}, want: want{status: 200, body: sharded.AllJSON.Data}},
+		{name: "sharded users", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/users",
+			want: want{status: 200, body: sharded.UsersYAML.Data}},
+		{name: "shard 0", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/0",
+			want: want{status: 200, body: sharded.Shards[0].Data, header: map[string]string{
+				"Etag": sharded.Shards[0].ETag, "Vary": "Accept-Encoding", "Content-Type": "application/yaml",
+			}}},
+		{name: "shard 3 gzip", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/3",
+			header: map[string]string{"Accept-Encoding": "gzip"},
+			want:   want{status: 200, body: sharded.Shards[3].Gzip, header: map[string]string{"Etag": sharded.Shards[3].GzipETag}}},
+		{name: "shard JSON accept is YAML", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/1",
+			header: map[string]string{"Accept": "application/json"},
+			want:   want{status: 200, body: sharded.Shards[1].Data, header: map[string]string{"Content-Type": "application/yaml"}}},
+		{name: "shard HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
+			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": strconv.Itoa(len(sharded.Shards[2].Data))}}},
+		{name: "shard not modified", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/2",
+			header: map[string]string{"If-None-Match": sharded.Shards[2].ETag}, want: want{status: 304}},
+		{name: "shard not modified HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
+			header: map[string]string{"If-None-Match": sharded.Shards[2].ETag}, want: want{status: 304}},
+		{name: "shard out of range", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/4",
+			want: want{status: 404}},
+		{name: "shard out of range HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/4",
+			want: want{status: 404}},
+		{name: "shard negative", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/-1",
+			want: want{status: 404}},
+		{name: "shard leading zero", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/01",
+			want: want{status: 404}},
+		{name: "shard not a number", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/x",
+			want: want{status: 404}},
+		{name: "not sharded", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/shards/0",
+			want: want{status: 404}},
+
+		// The entities token.
+		{name: "token missing", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
+			want: want{status: 401, header: map[string]string{"Www-Authenticate": `Bearer realm="entities"`}}},
+		{name: "token missing before snapshot", src: &fakeSource{}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
+			want: want{status: 401}},
+		{name: "token wrong", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities?token=s3cre",
+			want: want{status: 401}},
+		{name: "token query", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities?token=s3cret",
+			want: want{status: 200, body: plain.All.Data}},
+		{name: "token bearer", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/users",
+			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 200, body: plain.UsersYAML.Data}},
+		{name: "token bearer lower-case scheme", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
+			header: map[string]string{"Authorization": "bearer s3cret"}, want: want{status: 200}},
+		{name: "token bearer wrong", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/groups",
+			header: map[string]string{"Authorization": "Bearer s3cret2"}, want: want{status: 401}},
+		{name: "token basic scheme", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
+			header: map[string]string{"Authorization": "Basic s3cret"}, want: want{status: 401}},
+		{name: "token shard query", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1?token=s3cret",
+			want: want{status: 200, body: sharded.Shards[1].Data}},
+		{name: "token shard missing", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1",
+			want: want{status: 401}},
+		{name: "token shard missing HEAD", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/shards/1",
+			want: want{status: 401}},
+		{name: "token HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities",
+			want: want{status: 401}},
+		{name: "token users HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/users",
+			want: want{status: 401}},
+		{name: "token groups HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/groups",
+			want: want{status: 401}},
+		{name: "token users", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/users",
+			want: want{status: 401}},
+		{name: "token not needed for health", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/healthz",
+			want: want{status: 200}},
+
+		// Operations.
+		{name: "healthz before snapshot", src: &fakeSource{}, method: "GET", target: "/healthz",
+			want: want{status: 200, body: []byte("{\"status\":\"ok\"}\n")}},
+		{name: "readyz before snapshot", src: &fakeSource{}, method: "GET", target: "/readyz",
+			want: want{status: 503, header: map[string]string{"Retry-After": "30"}}},
+		{name: "readyz empty snapshot", src: &fakeSource{snap: empty}, method: "GET", target: "/readyz",
+			want: want{status: 503}},
+		{name: "readyz", src: &fakeSource{snap: plain}, method: "GET", target: "/readyz",
+			want: want{status: 200, body: []byte("{\"status\":\"ready\"}\n")}},
+		{name: "status", src: &fakeSource{snap: plain, status: status}, method: "GET", target: "/status",
+			want: want{status: 200, header: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}}},
+		{name: "status before the first sync", src: &fakeSource{status: map[string]any{
+			"syncs": map[string]any{"completed": 0, "failed": 0}, "lastSync": nil, "snapshot": nil,
+			"heldBack": nil, "report": nil, "rateLimits": map[string]any{}, "snapshotAgeSeconds": nil,
+		}}, method: "GET", target: "/status", want: want{status: 200}},
+		{name: "status with an empty report", src: &fakeSource{status: testStatus(&catalog.Report{})}, method: "GET", target: "/status",
+			want: want{status: 200}},
+		{name: "metrics", src: &fakeSource{}, metrics: metricsStub{}, method: "GET", target: "/metrics",
+			want: want{status: 200, body: []byte("# TYPE up gauge\nup 1\n")}},
+		{name: "metrics off", src: &fakeSource{}, method: "GET", target: "/metrics",
+			want: want{status: 404}},
+		{name: "openapi", src: &fakeSource{}, method: "GET", target: "/openapi.yaml",
+			want: want{status: 200, body: oktaentityprovider.OpenAPI, header: map[string]string{"Content-Type": "application/yaml"}}},
+
+		// Admin.
+		{name: "admin disabled", src: &fakeSource{status: status}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer anything"}, want: want{status: 403}},
+		{name: "admin no token", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			want: want{status: 401, header: map[string]string{"Www-Authenticate": `Bearer realm="admin"`}}},
+		{name: "admin wrong token", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1"}, want: want{status: 401}},
+		{name: "admin query token refused", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept?token=adm1n",
+			want: want{status: 401}},
+		{name: "admin entities token refused", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n", EntitiesToken: "s3cret"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 401}},
+		{name: "admin nothing held", src: &fakeSource{status: status, acceptErr: fmt.Errorf("accept: %w", catalog.ErrNothingHeld)},
+			cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 409}},
+		{name: "admin failure hides details", src: &fakeSource{status: status, acceptErr: errors.New("disk full at /var/lib/x")},
+			cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n"},
+			want:   want{status: 500, body: []byte("{\"error\":\"internal error\",\"requestId\":\"test-request\"}\n")}},
+		{name: "admin accept", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewServer(zerolog.Nop(), tt.src, tt.metrics, oktaentityprovider.OpenAPI, tt.cfg)
+			r := httptest.NewRequest(tt.method, tt.target, nil)
+			r.Header.Set("X-Request-Id", "test-request")
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			res, body := serve(t, spec, h, r)
+			if res.StatusCode != tt.want.status {
+				t.Fatalf("%s: got status %d, want %d; body %.300s", describe(r), res.StatusCode, tt.want.status, body)
+			}
+			for k, v := range tt.want.header {
+				if got := res.Header.Get(k); got != v {
+					t.Errorf("%s: got %s %q, want %q", describe(r), k, got, v)
+				}
+			}
+			if tt.want.body != nil && !bytes.Equal(body, tt.want.body) {
+				t.Errorf("%s: got a %d-byte body, want %d bytes:\n%.300s", describe(r), len(body), len(tt.want.body), body)
+			}
+			if got := res.Header.Get("X-Request-Id"); got != "test-request" {
+				t.Errorf("%s: got X-Request-Id %q, want test-request", describe(r), got)
+			}
+			if res.StatusCode >= 400 {
+				var e errorBody
+				if err := json.Unmarshal(body, &e); tt.method != "HEAD" && (err != nil || e.Error == "" || e.RequestID != "test-request") {
+					t.Errorf("%s: error body %q is not {error, requestId}: %v", describe(r), body, err)
+				}
+			}
+		})
+	}
+
+	t.Run("every documented status was answered", func(t *testing.T) {
+		for _, s := range spec.statuses() {
+			if !spec.seen[s] {
+				t.Errorf("%s: documented but never answered in this test", s)
+			}
+		}
+	})
+}
+
+func TestAcceptCallsSource(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{status: testStatus(&catalog.Report{})}
+	h := NewServer(zerolog.Nop(), src, nil, nil, Config{AdminToken: "adm1n"})
+	r := httptest.NewRequest("POST", "/admin/accept", nil)
+	r.Header.Set("Authorization", "Bearer adm1n")
+	res, body := serve(t, nil, h, r)
+	if res.StatusCode != 200 || src.accepted != 1 {
+		t.Fatalf("got status %d and %d accepts, want 200 and 1", res.StatusCode, src.accepted)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(testStatus(&catalog.Report{}))
+	var wantMap map[string]any
+	_ = json.Unmarshal(want, &wantMap)
+	if diff := cmp.Diff(wantMap, got); diff != "" {
+		t.Errorf("accept body is not the status (-want +got):\n%s", diff)
+	}
+
+	for _, bad := range []string{"", "Bearer adm1", "Bearer adm1nn", "adm1n"} {
+		r := httptest.NewRequest("POST", "/admin/accept", nil)
+		r.Header.Set("Authorization", bad)
+		if res, _ := serve(t, nil, h, r); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("Authorization %q: got status %d, want 401", bad, res.StatusCode)
+		}
+	}
+	if src.accepted != 1 {
+		t.Errorf("got %d accepts after refused calls, want 1", src.accepted)
+	}
+}
+
+func TestGoldenBodies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		src    *fakeSource
+		cfg    Config
+		target string
+	}{
+		{"index.yaml.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities"},
+		{"no-snapshot.json.golden", &fakeSource{}, Config{}, "/entities"},
+		{"empty-snapshot.json.golden", &fakeSource{snap: catalog.NewSnapshot(&catalog.Result{}, testSnapshot(1, 0, 0).BuiltAt, 0)}, Config{}, "/entities/users"},
+		{"unauthorized.json.golden", &fakeSource{}, Config{EntitiesToken: "x"}, "/entities"},
+		{"no-shard.json.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities/shards/3"},
+		{"not-found.json.golden", &fakeSource{}, Config{}, "/nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := NewServer(zerolog.Nop(), tt.src, nil, nil, tt.cfg)
+			r := httptest.NewRequest("GET", tt.target, nil)
+			r.Header.Set("X-Request-Id", "golden")
+			_, body := serve(t, nil, h, r)
+			golden(t, tt.name, body)
+		})
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	h := NewServer(zerolog.Nop(), &fakeSource{}, nil, nil, Config{})
+	for _, target := range []string{"/entities", "/status", "/admin/accept"} {
+		method := "POST"
+		if target == "/admin/accept" {
+			method = "GET"
+		}
+		r := httptest.NewRequest(method, target, nil)
+		res, body := serve(t, nil, h, r)
+		if res.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), `"error"`) {
+			t.Errorf("%s: got %d %s, want 405 with a JSON error", describe(r), res.StatusCode, body)
+		}
+	}
+}
+
+// TestEntitiesOverHTTP reads through a real server and client: gzip is
+// negotiated and decoded transparently, and a conditional request answers
+// 304.
+func TestEntitiesOverHTTP(t *testing.T) {
+	t.Parallel()
+	snap := testSnapshot(30, 4, 0)
+	srv := httptest.NewServer(NewServer(zerolog.Nop(), &fakeSource{snap: snap}, nil, nil, Config{}))
+	t.Cleanup(srv.Close)
+
+	res, err := srv.Client().Get(srv.URL + "/entities")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !res.Uncompressed || !bytes.Equal(body, snap.All.Data) {
+		t.Errorf("got uncompressed=%v and %d bytes, want a gzip answer decoding to the %d bytes of All", res.Uncompressed, len(body), len(snap.All.Data))
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/entities", nil)
+	req.Header.Set("If-None-Match", snap.All.GzipETag)
+	res, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotModified {
+		t.Errorf("got status %d, want 304", res.StatusCode)
+	}
+
+	req, _ = http.NewRequestWithContext(t.Context(), "HEAD", srv.URL+"/entities", nil)
+	res, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Etag") == "" {
+		t.Errorf("HEAD: got status %d, ETag %q", res.StatusCode, res.Header.Get("Etag"))
+	}
+}
