@@ -1,0 +1,502 @@
+#!/usr/bin/env bash
+# container-smoke.sh builds the project's Dockerfile with podman and runs the
+# image in demo mode, with no container registry reachable.
+#
+# No base image can be pulled, so it first builds local stand-ins under the
+# exact tags the Dockerfile's FROM lines name: a Go toolchain image made from
+# the local Go installation and a minimal static runtime (/etc/passwd with the
+# nonroot user, CA certificates, /tmp). Then it builds the real Dockerfile with
+# --pull=never and no network, runs the image, and checks /readyz, /entities,
+# the HEALTHCHECK, the user and the data directory.
+#
+# The Dockerfile itself is used unchanged. Its build stage downloads modules
+# with `go mod download` as it would anywhere; here GOPROXY (a build argument
+# the Dockerfile declares, unset by default) points at the local module
+# download cache, mounted read-only into the build.
+#
+# Everything podman keeps (images, containers, layers) lives in a temporary
+# directory with its own containers.conf and storage.conf, so the machine's
+# own podman configuration and images are neither used nor changed. It is
+# removed on exit; SMOKE_KEEP=1 keeps it for a look.
+#
+# Runs as root (rootful podman). Installs podman and runc from the
+# distribution's packages with apt-get when they are missing.
+#
+# Usage: scripts/container-smoke.sh
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+dockerfile=$root/Dockerfile
+image=localhost/okta-entity-provider:smoke
+ctr=okta-entity-provider-smoke-$$
+start=$SECONDS
+passed=0
+failed=0
+work=
+
+log() { printf '[%3ds] %s\n' $((SECONDS - start)) "$*"; }
+pass() {
+	printf 'PASS: %s\n' "$*"
+	passed=$((passed + 1))
+}
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	failed=$((failed + 1))
+}
+
+# finish prints the summary and exits; non-zero when anything failed.
+finish() {
+	log "done"
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	if ((failed > 0)); then
+		exit 1
+	fi
+	exit 0
+}
+
+# abort records a failure the rest cannot run without, and stops.
+abort() {
+	fail "$*"
+	finish
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [[ -n $work && -d $work ]]; then
+		if [[ ${SMOKE_KEEP:-} == 1 ]]; then
+			log "kept $work (CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf)"
+		else
+			podman rm --force --time 0 --all >/dev/null 2>&1
+			podman rmi --force --all >/dev/null 2>&1
+			# Overlay layers still mounted under the storage root would
+			# make rm fail; unmount whatever is left, deepest first.
+			findmnt -rn -o TARGET | grep -F "$work/" | sort -r | xargs -r -n1 umount -l 2>/dev/null
+			rm -rf -- "$work"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+# A command failing where no check expects it still ends with a FAIL line
+# and the summary.
+trap 'abort "unexpected error at line $LINENO: $BASH_COMMAND (exit $?)"' ERR
+
+# ---- tools -----------------------------------------------------------------
+
+install_tools() {
+	local missing=() cmd
+	for cmd in podman runc curl tar findmnt; do
+		command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
+	done
+	[[ -r /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+	((${#missing[@]} == 0)) && return 0
+
+	local pkgs=() m
+	for m in "${missing[@]}"; do
+		case $m in
+		findmnt) pkgs+=(util-linux) ;;
+		*) pkgs+=("$m") ;;
+		esac
+	done
+	if ((EUID != 0)) || ! command -v apt-get >/dev/null 2>&1; then
+		abort "missing ${missing[*]}: install them (as root, with apt-get: ${pkgs[*]})"
+	fi
+	log "installing ${pkgs[*]} with apt-get"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+}
+
+if ((EUID != 0)); then
+	abort "run as root: the smoke test uses rootful podman"
+fi
+command -v go >/dev/null 2>&1 || abort "go not found: the Go stand-in image is made from the local Go installation"
+install_tools
+log "podman $(podman --version | awk '{print $3}'), $(runc --version | head -n1), $(go env GOVERSION)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/container-smoke.XXXXXX")
+
+# Podman configuration for this run only. runc and cgroupfs because no
+# systemd runs here; the default ulimits because the inherited hard limits can
+# be lower than podman's defaults, which makes runc refuse to start
+# containers; the file events logger because there is no journald.
+cat >"$work/containers.conf" <<'EOF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+cat >"$work/storage.conf" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$work/storage"
+runroot = "$work/run"
+EOF
+# Short names (golang:1.26-bookworm) resolve to docker.io, as Docker does;
+# with --pull=never this only names local images.
+cat >"$work/registries.conf" <<'EOF'
+unqualified-search-registries = ["docker.io"]
+short-name-mode = "permissive"
+EOF
+export CONTAINERS_CONF=$work/containers.conf
+export CONTAINERS_STORAGE_CONF=$work/storage.conf
+export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
+
+# ---- stand-in base images --------------------------------------------------
+
+# qualify turns a Docker-style reference into the full name podman stores it
+# under: golang:1.26 -> docker.io/library/golang:1.26.
+qualify() {
+	local ref=$1 first=${1%%/*}
+	if [[ $ref != */* ]]; then
+		ref=docker.io/library/$ref
+	elif [[ $first != *.* && $first != *:* && $first != localhost ]]; then
+		ref=docker.io/$ref
+	fi
+	printf '%s\n' "$ref"
+}
+
+# copy_with_libs copies a host program and the shared libraries it loads into
+# the root file system $1, under the same paths.
+copy_with_libs() {
+	local dest=$1 bin=$2 lib
+	bin=$(type -P "$bin") || abort "$2 not found on this machine"
+	mkdir -p "$dest/bin"
+	cp -L "$bin" "$dest/bin/"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		[[ -e $dest$lib ]] || cp -L --parents "$lib" "$dest"
+	done
+}
+
+# make_go_image builds the Go toolchain stand-in: the local GOROOT at
+# /usr/local/go on a root file system with a shell and the few programs a
+# Dockerfile's RUN lines use, laid out like the official golang image
+# (GOPATH=/go, GOTOOLCHAIN=local, WORKDIR /go).
+make_go_image() {
+	local tag=$1 fs=$work/rootfs-go goroot goversion want prog
+	goroot=$(go env GOROOT)
+	goversion=$(go env GOVERSION)
+	# The tag's version (golang:1.26-bookworm -> 1.26) must be the local Go's.
+	want=$(sed -nE 's/^[^:]*golang:([0-9]+\.[0-9]+(\.[0-9]+)?).*$/\1/p' <<<"$tag")
+	if [[ -z $want ]]; then
+		abort "cannot read a Go version from the tag $tag"
+	fi
+	if [[ $goversion != "go$want" && $goversion != go"$want".* ]]; then
+		abort "local Go is $goversion but the Dockerfile builds with $tag: install Go $want to run this check"
+	fi
+
+	mkdir -p "$fs"/{etc/ssl/certs,tmp,root,go/bin,go/src,usr/local}
+	chmod 1777 "$fs/tmp" "$fs/go"
+	chmod 700 "$fs/root"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$fs/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$fs/etc/group"
+	printf 'hosts: files dns\n' >"$fs/etc/nsswitch.conf"
+	cp /etc/ssl/certs/ca-certificates.crt "$fs/etc/ssl/certs/"
+	for prog in sh mkdir cp mv rm ls cat ln chmod chown touch env true false id uname; do
+		copy_with_libs "$fs" "$prog"
+	done
+	# One tar stream: the root file system, then GOROOT renamed to
+	# usr/local/go (its tests and docs left out: go build reads neither).
+	local gobase
+	gobase=$(basename "$goroot")
+	tar --numeric-owner -cf - -C "$fs" . \
+		-C "$(dirname "$goroot")" \
+		--anchored --exclude="$gobase/test" --exclude="$gobase/doc" --exclude="$gobase/api" --exclude="$gobase/misc" --no-anchored \
+		--transform="s,^$gobase\(/\|\$\),usr/local/go\1," "$gobase" | podman import \
+		--change "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		--change "ENV GOLANG_VERSION=${goversion#go}" \
+		--change "ENV GOPATH=/go" \
+		--change "ENV GOTOOLCHAIN=local" \
+		--change "ENV HOME=/root" \
+		--change "WORKDIR /go" \
+		--message "stand-in for $tag from the local $goversion" \
+		- "$(qualify "$tag")" >/dev/null
+	rm -rf "$fs"
+}
+
+# make_static_image builds the distroless-static stand-in: no shell, just
+# /etc/passwd and /etc/group with root, nobody and nonroot (65532), CA
+# certificates, time zones, /tmp and /home/nonroot. A :nonroot tag runs as
+# 65532 like the real one.
+make_static_image() {
+	local tag=$1 fs=$work/rootfs-static changes=()
+	mkdir -p "$fs"/{etc/ssl/certs,tmp,root,home/nonroot,usr/share}
+	chmod 1777 "$fs/tmp"
+	chmod 700 "$fs/root" "$fs/home/nonroot"
+	chown 65532:65532 "$fs/home/nonroot"
+	cat >"$fs/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
+EOF
+	printf 'root:x:0:\nnobody:x:65534:\ntty:x:5:\nstaff:x:50:\nnonroot:x:65532:\n' >"$fs/etc/group"
+	printf 'hosts: files dns\n' >"$fs/etc/nsswitch.conf"
+	cp /etc/ssl/certs/ca-certificates.crt "$fs/etc/ssl/certs/"
+	if [[ -d /usr/share/zoneinfo ]]; then
+		cp -a /usr/share/zoneinfo "$fs/usr/share/"
+	fi
+	if [[ $tag == *nonroot* ]]; then
+		changes=(--change "USER 65532" --change "WORKDIR /home/nonroot")
+	fi
+	tar -C "$fs" --numeric-owner -cf - . | podman import "${changes[@]}" \
+		--change "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		--message "stand-in for $tag" \
+		- "$(qualify "$tag")" >/dev/null
+	rm -rf "$fs"
+}
+
+# The base images, read from the Dockerfile's FROM lines (skipping
+# --platform flags and references to earlier stages).
+mapfile -t bases < <(awk '
+	toupper($1) == "FROM" {
+		i = 2
+		while ($i ~ /^--/) i++
+		ref = $i
+		if (tolower($(i+1)) == "as") stages[tolower($(i+2))] = 1
+		if (!(tolower(ref) in stages) && tolower(ref) != "scratch") print ref
+	}' "$dockerfile")
+((${#bases[@]} > 0)) || abort "no base images found in $dockerfile"
+
+for base in "${bases[@]}"; do
+	case ${base##*/} in
+	golang:*) make_go_image "$base" ;;
+	*) make_static_image "$base" ;;
+	esac
+	if podman image exists "$(qualify "$base")"; then
+		pass "stand-in base image $base built ($(podman image inspect --format '{{.Size}}' "$(qualify "$base")" | awk '{printf "%.0f MB", $1/1e6}'))"
+	else
+		abort "stand-in base image $base was not created"
+	fi
+done
+log "stand-ins ready"
+
+# ---- build -----------------------------------------------------------------
+
+# The build stage's `go mod download` reads modules from the local download
+# cache through a file:// GOPROXY. Make sure the cache holds every module the
+# build needs first (this one step may use the Go module proxy).
+modcache=$(go env GOMODCACHE)
+(cd "$root" && go mod download) || abort "go mod download on the host failed"
+
+version=smoke-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)
+build_start=$SECONDS
+# --format docker keeps HEALTHCHECK (the OCI format has no field for it);
+# --network none proves the build needs nothing from outside.
+if podman build --pull=never --format docker --network none \
+	--volume "$modcache/cache/download:/goproxy:ro" \
+	--build-arg GOPROXY=file:///goproxy \
+	--build-arg VERSION="$version" \
+	--build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
+	--file "$dockerfile" --tag "$image" "$root" >"$work/build.log" 2>&1; then
+	pass "podman build of the Dockerfile, offline, in $((SECONDS - build_start))s"
+else
+	tail -n 40 "$work/build.log"
+	abort "podman build of the Dockerfile failed (log above)"
+fi
+
+# ---- image configuration ---------------------------------------------------
+
+inspect() { podman image inspect --format "$1" "$image"; }
+
+size=$(inspect '{{.Size}}')
+log "image $image: $((size / 1000000)) MB, $(inspect '{{len .RootFS.Layers}}') layers"
+
+user=$(inspect '{{.Config.User}}')
+if [[ $user =~ ^([0-9]+)(:[0-9]+)?$ ]] && ((BASH_REMATCH[1] != 0)); then
+	pass "image USER is numeric and not root ($user)"
+else
+	fail "image USER is $user, want a numeric non-root uid"
+fi
+
+entrypoint=$(inspect '{{json .Config.Entrypoint}}')
+if [[ $entrypoint == '["/okta-entity-provider"]' ]]; then
+	pass "exec-form ENTRYPOINT $entrypoint"
+else
+	fail "ENTRYPOINT is $entrypoint, want [\"/okta-entity-provider\"]"
+fi
+
+ports=$(inspect '{{json .Config.ExposedPorts}}')
+if [[ $ports == *'"8080/tcp"'* ]]; then
+	pass "EXPOSE 8080 ($ports)"
+else
+	fail "exposed ports are $ports, want 8080/tcp"
+fi
+
+health=$(inspect '{{json .Config.Healthcheck.Test}}')
+if [[ $health == '["CMD","/okta-entity-provider","healthcheck"]' ]]; then
+	pass "HEALTHCHECK runs the binary without a shell: $health"
+else
+	fail "HEALTHCHECK test is $health, want [\"CMD\",\"/okta-entity-provider\",\"healthcheck\"]"
+fi
+
+env=$(inspect '{{json .Config.Env}}')
+if [[ $env == *'"DATA_DIR=/data"'* ]]; then
+	pass "DATA_DIR=/data in the image environment"
+else
+	fail "image environment $env has no DATA_DIR=/data"
+fi
+
+label=$(inspect '{{index .Config.Labels "org.opencontainers.image.version"}}')
+if [[ $label == "$version" ]]; then
+	pass "OCI version label is the build's VERSION ($label)"
+else
+	fail "org.opencontainers.image.version is \"$label\", want \"$version\""
+fi
+
+# The healthcheck must be able to fail: with no server it exits non-zero.
+if timeout 60 podman run --rm --pull=never --network none --entrypoint /okta-entity-provider \
+	"$image" healthcheck >"$work/hc-neg.log" 2>&1; then
+	fail "healthcheck with no server running exited 0"
+else
+	pass "healthcheck with no server running fails ($(tail -n1 "$work/hc-neg.log" | cut -c1-120))"
+fi
+
+# ---- run ---------------------------------------------------------------------
+
+# free_port finds an unused loopback port (for host networking).
+free_port() {
+	local p
+	for p in $(seq 18080 18180); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_container runs the image in demo mode with the given network mode and
+# prints the loopback base URL once /readyz answers 200, within 90s.
+start_container() {
+	local mode=$1 port args=()
+	podman rm --force --time 0 "$ctr" >/dev/null 2>&1 || true
+	case $mode in
+	host)
+		port=$(free_port) || return 1
+		args=(--network host --env "LISTEN_ADDR=127.0.0.1:$port")
+		;;
+	bridge) args=(--publish 127.0.0.1::8080) ;;
+	*) args=(--network "$mode" --publish 127.0.0.1::8080) ;;
+	esac
+	# --health-interval disable: no systemd here for podman's healthcheck
+	# timer; `podman healthcheck run` below runs the image's check.
+	podman run --detach --pull=never --name "$ctr" --health-interval disable \
+		"${args[@]}" "$image" >/dev/null 2>"$work/run-$mode.err" || return 1
+	if [[ $mode != host ]]; then
+		port=$(podman port "$ctr" 8080/tcp | head -n1 | sed 's/.*://')
+		[[ -n $port ]] || return 1
+	fi
+	local deadline=$((SECONDS + 90)) code
+	while ((SECONDS < deadline)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" || true)
+		if [[ $code == 200 ]]; then
+			printf 'http://127.0.0.1:%s\n' "$port"
+			return 0
+		fi
+		[[ $(podman inspect --format '{{.State.Running}}' "$ctr" 2>/dev/null) == true ]] || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+base=
+run_start=$SECONDS
+for mode in bridge slirp4netns host; do
+	if base=$(start_container "$mode"); then
+		pass "container ready in $mode network mode: $base/readyz answered 200 after $((SECONDS - run_start))s"
+		break
+	fi
+	log "network mode $mode did not work:"
+	cat "$work/run-$mode.err" 2>/dev/null | tail -n 5
+	podman logs --tail 20 "$ctr" 2>&1 || true
+	base=
+done
+[[ -n $base ]] || abort "the container never became ready"
+
+if [[ $mode != host ]]; then
+	published=$(podman port "$ctr" 8080/tcp)
+	if [[ $published == 127.0.0.1:* ]]; then
+		pass "port published on loopback only ($published)"
+	else
+		fail "port published on $published, want 127.0.0.1 only"
+	fi
+fi
+
+# /entities: multi-document YAML with User and Group entities.
+code=$(curl -sS -D "$work/entities.headers" -o "$work/entities.yaml" -w '%{http_code}' --max-time 10 "$base/entities" || true)
+docs=$(grep -c '^kind: ' "$work/entities.yaml" || true)
+users=$(grep -c '^kind: User$' "$work/entities.yaml" || true)
+groups=$(grep -c '^kind: Group$' "$work/entities.yaml" || true)
+seps=$(grep -c '^---$' "$work/entities.yaml" || true)
+apiv=$(grep -c '^apiVersion: backstage.io/v1alpha1$' "$work/entities.yaml" || true)
+if [[ $code == 200 ]] && ((users > 0 && groups > 0 && seps >= docs - 1 && apiv == docs)); then
+	pass "/entities: 200, $docs YAML documents ($users User, $groups Group), all backstage.io/v1alpha1"
+else
+	fail "/entities: status $code, $docs documents ($users User, $groups Group, $seps separators, $apiv with apiVersion backstage.io/v1alpha1)"
+	head -n 20 "$work/entities.yaml"
+fi
+
+etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' "$work/entities.headers" | tr -d '\r')
+if [[ -n $etag ]]; then
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "If-None-Match: $etag" "$base/entities" || true)
+	if [[ $code == 304 ]]; then
+		pass "/entities with If-None-Match $etag: 304"
+	else
+		fail "/entities with If-None-Match $etag: got $code, want 304"
+	fi
+else
+	fail "/entities sent no ETag"
+fi
+
+# HEALTHCHECK: podman runs the image's own check inside the container.
+if out=$(podman healthcheck run "$ctr" 2>&1); then
+	pass "podman healthcheck run: healthy ${out:+($out)}"
+else
+	fail "podman healthcheck run: $out"
+fi
+status=$(podman inspect --format '{{.State.Health.Status}}' "$ctr" 2>/dev/null || podman inspect --format '{{.State.Healthcheck.Status}}' "$ctr")
+if [[ $status == healthy ]]; then
+	pass "container health status: $status"
+else
+	fail "container health status: $status, want healthy"
+fi
+
+# The process really runs as the image's user (rootful, no user namespace:
+# the host's view of the process's uids is the container's).
+pid=$(podman inspect --format '{{.State.Pid}}' "$ctr" || true)
+uids=$(awk '/^Uid:/ {print $2 ":" $3}' "/proc/$pid/status" 2>/dev/null || true)
+if [[ $uids == "${user%%:*}:${user%%:*}" ]] && [[ ${user%%:*} != 0 ]]; then
+	pass "service process $pid runs as uid ${user%%:*} (real:effective $uids)"
+else
+	fail "service process $pid runs with real:effective uids \"$uids\", want ${user%%:*}"
+fi
+
+# /data exists and belongs to the runtime user.
+if mnt=$(podman mount "$ctr" 2>/dev/null); then
+	owner=$(stat -c '%u:%g' "$mnt/data" 2>/dev/null || echo missing)
+	podman umount "$ctr" >/dev/null 2>&1 || true
+	if [[ $owner == "${user%%:*}":* ]]; then
+		pass "/data is owned by the runtime user ($owner)"
+	else
+		fail "/data owner is $owner, want uid ${user%%:*}"
+	fi
+else
+	fail "podman mount failed, cannot check /data"
+fi
+
+# SIGTERM: the service shuts down cleanly, well inside the stop timeout.
+stop_start=$SECONDS
+podman stop --time 30 "$ctr" >/dev/null 2>&1 || true
+exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$ctr")
+if [[ $exit_code == 0 ]] && ((SECONDS - stop_start < 30)); then
+	pass "podman stop (SIGTERM): exit code 0 after $((SECONDS - stop_start))s"
+else
+	fail "podman stop (SIGTERM): exit code $exit_code after $((SECONDS - stop_start))s, want 0 before the 30s kill"
+	podman logs --tail 20 "$ctr" 2>&1 || true
+fi
+
+finish
