@@ -49,6 +49,7 @@ module.exports = createBackendModule({
                 time: new Date().toISOString(),
                 entity: ref,
                 location,
+                target: unprocessedEntity?.spec?.target ?? '',
                 error: message,
               });
               fs.appendFileSync(file, `${line}\n`);

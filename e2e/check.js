@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+// Assertions for scripts/e2e-backstage.sh, run against a live fake Okta,
+// okta-entity-provider and Backstage catalog. Only Node.js built-ins.
+//
+// Every check prints one line starting with "PASS:" or "FAIL:" saying what
+// was checked, with numbers. The exit code is the number of failures
+// (capped at 100). Checks that wait poll until they pass or their deadline
+// passes, and then report the last observation.
+//
+// Environment:
+//   CATALOG_URL            e.g. http://127.0.0.1:7007
+//   CATALOG_TOKEN          static external-access token of the catalog
+//   FAKE_URL               e.g. http://127.0.0.1:9999 (the fake Okta)
+//   EXPECT_USER_STATUSES   Okta user statuses the service should emit, after
+//                          OKTA_USER_FILTER and its USER_STATUSES, comma separated
+//   EXPECT_GROUP_TYPES     Okta group types the service should emit
+//   ERRORS_FILE            JSON lines written by the catalog's processing-errors module
+//
+// Commands:
+//   ingest  [--wait S] [--label L] [--save FILE]
+//       the catalog's users, groups and relations equal what the fake
+//       org's truth implies; zero processing errors since --errors-from
+//   same    --from FILE [--wait S] [--label L]
+//       the catalog holds exactly the entities (refs and Okta ids) in FILE
+//   keep    --from FILE --for S [--label L]
+//       for S seconds, every entity in FILE stays in the catalog
+//   absent  --user ID [--wait S] [--why TEXT]
+//       no entity carries the Okta id
+//   renamed --group ID --name NAME --old-ref REF [--wait S]
+//       the group's entity shows NAME and the old ref is gone
+//   errors  [--from N] [--expect-location URL --expect-text TEXT]
+//       counts processing errors after line N of ERRORS_FILE
+'use strict';
+
+const fs = require('node:fs');
+
+const env = (name, def) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') {
+    if (def !== undefined) return def;
+    throw new Error(`environment variable ${name} is required`);
+  }
+  return v;
+};
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      out[a.slice(2)] = argv[i + 1];
+      i++;
+    } else {
+      out._.push(a);
+    }
+  }
+  return out;
+}
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+async function getJSON(url, headers = {}) {
+  const res = await fetch(url, {
+    headers,
+    signal: AbortSignal.timeout(20000),
+  });
+  if (!res.ok) {
+    const body = await res.text().catch(() => '');
+    throw new Error(`GET ${url}: ${res.status} ${body.slice(0, 200)}`);
+  }
+  return res.json();
+}
+
+// fetchCatalog reads every User and Group with the fields the checks need,
+// following the by-query cursor.
+async function fetchCatalog() {
+  const base = env('CATALOG_URL');
+  const headers = { Authorization: `Bearer ${env('CATALOG_TOKEN')}` };
+  const fields = [
+    'kind',
+    'metadata.name',
+    'metadata.namespace',
+    'metadata.annotations',
+    'spec.profile',
+    'relations',
+  ].join(',');
+  const items = [];
+  let url =
+    `${base}/api/catalog/entities/by-query?filter=kind=user&filter=kind=group` +
+    `&fields=${fields}&limit=500`;
+  for (let page = 0; page < 1000; page++) {
+    const body = await getJSON(url, headers);
+    items.push(...body.items);
+    const next = body.pageInfo?.nextCursor;
+    if (!next) break;
+    url = `${base}/api/catalog/entities/by-query?cursor=${encodeURIComponent(next)}`;
+  }
+  return items;
+}
+
+function refOf(e) {
+  return `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase();
+}
+
+const oktaID = e => e.metadata.annotations?.['okta.com/id'];
+
+// summarize turns catalog entities into sets keyed by Okta id.
+function summarize(items) {
+  const users = new Map(); // okta id -> ref
+  const groups = new Map();
+  const byRef = new Map(); // ref -> okta id
+  const dupIDs = [];
+  const noID = [];
+  for (const e of items) {
+    const id = oktaID(e);
+    const ref = refOf(e);
+    if (!id) {
+      noID.push(ref);
+      continue;
+    }
+    const m = e.kind.toLowerCase() === 'user' ? users : groups;
+    if (m.has(id)) dupIDs.push(id);
+    m.set(id, ref);
+    byRef.set(ref, id);
+  }
+  const rel = { memberOf: [], hasMember: [], childOf: [], parentOf: [] };
+  const dangling = [];
+  for (const e of items) {
+    const from = byRef.get(refOf(e));
+    if (!from) continue;
+    for (const r of e.relations ?? []) {
+      if (!(r.type in rel)) continue;
+      const to = byRef.get(String(r.targetRef).toLowerCase());
+      if (!to) {
+        dangling.push(`${refOf(e)} ${r.type} ${r.targetRef}`);
+        continue;
+      }
+      rel[r.type].push(`${from}>${to}`);
+    }
+  }
+  return { items, users, groups, rel, dangling, dupIDs, noID };
+}
+
+// expected computes what the catalog should hold from the fake's truth.
+function expected(truth) {
+  const statuses = new Set(env('EXPECT_USER_STATUSES').split(','));
+  const types = new Set(env('EXPECT_GROUP_TYPES').split(','));
+  const users = new Set(truth.userList.filter(u => statuses.has(u.status)).map(u => u.id));
+  const groupList = truth.groupList.filter(g => types.has(g.type));
+  const groups = new Set(groupList.map(g => g.id));
+  const memberships = [];
+  for (const g of groupList) {
+    for (const u of g.members ?? []) if (users.has(u)) memberships.push(`${u}>${g.id}`);
+  }
+  // Hierarchy: orgId / parentOrgId on selected groups. A parent naming no
+  // selected group, or the group itself, is dropped; a cycle loses the link
+  // of its group with the smallest Okta id.
+  const owner = new Map();
+  for (const g of [...truth.groupList].sort((a, b) =>
+    Number(types.has(b.type)) - Number(types.has(a.type)))) {
+    if (g.orgId && !owner.has(String(g.orgId))) owner.set(String(g.orgId), g);
+  }
+  const parent = new Map();
+  for (const g of groupList) {
+    if (g.parentOrgId === undefined || g.parentOrgId === null) continue;
+    const p = owner.get(String(g.parentOrgId));
+    if (!p || p.id === g.id || !groups.has(p.id)) continue;
+    parent.set(g.id, p.id);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const start of parent.keys()) {
+      const seen = [];
+      let cur = start;
+      while (parent.has(cur) && !seen.includes(cur)) {
+        seen.push(cur);
+        cur = parent.get(cur);
+      }
+      if (seen.includes(cur)) {
+        const cycle = seen.slice(seen.indexOf(cur));
+        parent.delete(cycle.sort()[0]);
+        changed = true;
+        break;
+      }
+    }
+  }
+  const childOf = [...parent].map(([c, p]) => `${c}>${p}`);
+  return { users, groups, memberships, childOf };
+}
+
+function diff(got, want) {
+  const g = new Set(got);
+  const w = new Set(want);
+  return {
+    missing: [...w].filter(x => !g.has(x)),
+    extra: [...g].filter(x => !w.has(x)),
+  };
+}
+
+const reverse = pairs => pairs.map(p => p.split('>').reverse().join('>'));
+const sample = xs => (xs.length ? ` e.g. ${xs.slice(0, 3).join(', ')}` : '');
+
+function readErrors(from) {
+  const file = env('ERRORS_FILE');
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return lines.slice(Number(from ?? 0)).map(l => JSON.parse(l));
+}
+
+// evaluateIngest returns the list of [ok, message] for the ingest checks.
+function evaluateIngest(truth, cat, label, errorsFrom) {
+  const want = expected(truth);
+  const results = [];
+  const setCheck = (what, got, wantSet) => {
+    const d = diff(got, wantSet);
+    const ok = d.missing.length === 0 && d.extra.length === 0 && got.length === new Set(got).size;
+    results.push([
+      ok,
+      `${label}: ${what}: catalog has ${new Set(got).size}, fake org truth implies ${new Set(wantSet).size}` +
+        (ok ? '' : ` (missing ${d.missing.length}${sample(d.missing)}; unexpected ${d.extra.length}${sample(d.extra)})`),
+    ]);
+  };
+  setCheck(
+    `users (okta statuses ${env('EXPECT_USER_STATUSES')} of ${truth.userList.length} in Okta)`,
+    [...cat.users.keys()],
+    [...want.users],
+  );
+  setCheck(
+    `groups (okta types ${env('EXPECT_GROUP_TYPES')} of ${truth.groupList.length} in Okta)`,
+    [...cat.groups.keys()],
+    [...want.groups],
+  );
+  setCheck('memberOf relations user->group', cat.rel.memberOf, want.memberships);
+  setCheck('hasMember relations group->user', cat.rel.hasMember, reverse(want.memberships));
+  setCheck('childOf relations group->parent', cat.rel.childOf, want.childOf);
+  setCheck('parentOf relations parent->group', cat.rel.parentOf, reverse(want.childOf));
+  results.push([
+    cat.dangling.length === 0 && cat.dupIDs.length === 0 && cat.noID.length === 0,
+    `${label}: every relation target exists and every entity has one okta.com/id: ` +
+      `${cat.dangling.length} dangling${sample(cat.dangling)}, ${cat.dupIDs.length} duplicate ids, ` +
+      `${cat.noID.length} without id`,
+  ]);
+  const errors = readErrors(errorsFrom);
+  results.push([
+    errors.length === 0,
+    `${label}: catalog processing errors (entities rejected by validation or failed reads): ${errors.length}` +
+      errors.slice(0, 5).map(e => `\n    ${e.entity}: ${e.error.slice(0, 300)}`).join(''),
+  ]);
+  return results;
+}
+
+function print(results) {
+  let failed = 0;
+  for (const [ok, msg] of results) {
+    if (!ok) failed++;
+    console.log(`${ok ? 'PASS' : 'FAIL'}: ${msg}`);
+  }
+  return failed;
+}
+
+// poll calls evaluate until every result passes or the deadline passes.
+async function poll(waitSeconds, evaluate) {
+  const deadline = Date.now() + waitSeconds * 1000;
+  const started = Date.now();
+  let results;
+  let lastNote = 0;
+  for (;;) {
+    try {
+      results = await evaluate();
+    } catch (err) {
+      results = [[false, `could not read: ${err.message}`]];
+    }
+    if (results.every(r => r[0]) || Date.now() >= deadline) break;
+    if (Date.now() - lastNote > 10000) {
+      lastNote = Date.now();
+      const first = results.find(r => !r[0]);
+      process.stderr.write(
+        `  ... waiting (${Math.round((Date.now() - started) / 1000)}s of ${waitSeconds}s): ${first[1].split('\n')[0]}\n`,
+      );
+    }
+    await sleep(1000);
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`  (settled after ${secs}s)\n`);
+  return results;
+}
+
+function saveState(file, cat) {
+  const state = {
+    users: Object.fromEntries([...cat.users].sort()),
+    groups: Object.fromEntries([...cat.groups].sort()),
+    relations: Object.fromEntries(Object.entries(cat.rel).map(([k, v]) => [k, [...v].sort()])),
+  };
+  fs.writeFileSync(file, JSON.stringify(state, null, 1));
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const cmd = args._[0];
+  const label = args.label ?? cmd;
+  const wait = Number(args.wait ?? 0);
+  const fake = () => getJSON(`${env('FAKE_URL')}/_fake/truth?members=1`);
+  let results;
+  let lastCat;
+  switch (cmd) {
+    case 'ingest':
+      results = await poll(wait, async () => {
+        const [truth, items] = await Promise.all([fake(), fetchCatalog()]);
+        lastCat = summarize(items);
+        return evaluateIngest(truth, lastCat, label, args['errors-from']);
+      });
+      if (args.save && lastCat) saveState(args.save, lastCat);
+      break;
+    case 'same': {
+      const before = JSON.parse(fs.readFileSync(args.from, 'utf8'));
+      results = await poll(wait, async () => {
+        const cat = summarize(await fetchCatalog());
+        const r = [];
+        for (const kind of ['users', 'groups']) {
+          const want = Object.entries(before[kind]).map(([id, ref]) => `${id}=${ref}`);
+          const got = [...cat[kind]].map(([id, ref]) => `${id}=${ref}`);
+          const d = diff(got, want);
+          r.push([
+            d.missing.length === 0 && d.extra.length === 0,
+            `${label}: ${kind} (Okta id and entity ref) identical to the earlier run: ${got.length} now, ${want.length} before` +
+              (d.missing.length + d.extra.length
+                ? ` (missing ${d.missing.length}${sample(d.missing)}; unexpected ${d.extra.length}${sample(d.extra)})`
+                : ''),
+          ]);
+        }
+        const want = Object.values(before.relations).flat().length;
+        const got = Object.values(cat.rel).flat().length;
+        const same = Object.keys(before.relations).every(
+          k => diff(cat.rel[k], before.relations[k]).missing.length === 0 &&
+            diff(cat.rel[k], before.relations[k]).extra.length === 0,
+        );
+        r.push([same, `${label}: relations identical to the earlier run: ${got} now, ${want} before`]);
+        return r;
+      });
+      break;
+    }
+    case 'keep': {
+      const before = JSON.parse(fs.readFileSync(args.from, 'utf8'));
+      const want = Object.keys(before.users).length + Object.keys(before.groups).length;
+      const seconds = Number(args.for);
+      const deadline = Date.now() + seconds * 1000;
+      let samples = 0;
+      let worst = want;
+      let lost = [];
+      while (Date.now() < deadline) {
+        const cat = summarize(await fetchCatalog());
+        samples++;
+        const missing = [
+          ...Object.keys(before.users).filter(id => !cat.users.has(id)),
+          ...Object.keys(before.groups).filter(id => !cat.groups.has(id)),
+        ];
+        worst = Math.min(worst, want - missing.length);
+        if (missing.length) lost = missing;
+        await sleep(2000);
+      }
+      results = [[
+        worst === want,
+        `${label}: catalog kept all ${want} users and groups over ${seconds}s (${samples} samples, fewest seen ${worst})` +
+          (lost.length ? ` (lost ${lost.length}${sample(lost)})` : ''),
+      ]];
+      break;
+    }
+    case 'absent':
+      results = await poll(wait, async () => {
+        const cat = summarize(await fetchCatalog());
+        const ref = cat.users.get(args.user) ?? cat.groups.get(args.user);
+        return [[!ref, `${label}: ${args.why ?? 'entity'} ${args.user} is gone from the catalog` +
+          (ref ? ` (still there as ${ref})` : '')]];
+      });
+      break;
+    case 'renamed':
+      results = await poll(wait, async () => {
+        const items = await fetchCatalog();
+        const mine = items.filter(e => oktaID(e) === args.group);
+        const old = items.filter(e => refOf(e) === args['old-ref'].toLowerCase());
+        const shown = mine.map(e => `${refOf(e)} "${e.spec?.profile?.displayName ?? ''}"`);
+        const ok = mine.length === 1 && mine[0].spec?.profile?.displayName === args.name && old.length === 0;
+        return [[ok, `${label}: group ${args.group} renamed in Okta to "${args.name}": catalog shows ` +
+          `${shown.join(', ') || 'nothing'}; old ref ${args['old-ref']} ${old.length ? 'still present' : 'gone'}`]];
+      });
+      break;
+    case 'errors': {
+      const errors = readErrors(args.from);
+      if (args['expect-location']) {
+        const where = args['expect-location'];
+        const hits = errors.filter(e => (e.location === where || e.target === where) &&
+          e.error.includes(args['expect-text']));
+        results = [[hits.length > 0, `${label}: ${hits.length} processing errors for ` +
+          `${args['expect-location']} containing "${args['expect-text']}"` +
+          (hits.length ? `, e.g. ${hits[0].error.slice(0, 200)}` : ` (saw ${errors.length} others)`)]];
+      } else {
+        results = [[errors.length === 0, `${label}: catalog processing errors: ${errors.length}` +
+          errors.slice(0, 5).map(e => `\n    ${e.entity}: ${e.error.slice(0, 300)}`).join('')]];
+      }
+      break;
+    }
+    default:
+      throw new Error(`unknown command ${cmd}`);
+  }
+  process.exitCode = Math.min(print(results), 100);
+}
+
+main().catch(err => {
+  console.log(`FAIL: ${process.argv[2]}: ${err.message}`);
+  process.exitCode = 1;
+});

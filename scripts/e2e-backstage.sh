@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# End-to-end test against a real Backstage catalog.
+#
+# Builds okta-entity-provider and the fake Okta, starts a fake org with the
+# nasty cases, the service against it and a catalog-only Backstage backend
+# (e2e/backstage) that reads the service's /entities URL, then asserts
+# through the catalog's REST API: ingestion against the fake org's truth,
+# following changes, Okta failing, 304s, sharded mode and the entities token.
+#
+# Everything listens on 127.0.0.1. Run from anywhere:
+#
+#   bash scripts/e2e-backstage.sh
+#
+# E2E_KEEP=1 keeps the work directory (logs) afterwards.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BS="$ROOT/e2e/backstage"
+CHECK="$ROOT/e2e/check.js"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-backstage.XXXXXX")
+STARTED_AT=$(date +%s)
+
+PASSED=0
+FAILED=0
+FAKE_PID=""
+SERVICE_PID=""
+CATALOG_PID=""
+
+log() { printf '[e2e %3ds] %s\n' "$(($(date +%s) - STARTED_AT))" "$*"; }
+step() { printf '\n=== %s\n' "$*"; }
+
+stop_pid() { # stop_pid PID NAME: TERM, then KILL after 10s
+	local pid=$1 name=$2
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+		sleep 0.1
+	done
+	log "$name (pid $pid) did not stop in 10s; killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	stop_pid "$CATALOG_PID" catalog
+	stop_pid "$SERVICE_PID" okta-entity-provider
+	stop_pid "$FAKE_PID" fake-okta
+	if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+		for f in service.log backstage.log fake.log; do
+			[ -f "$WORK/$f" ] || continue
+			echo "--- last lines of $f ---"
+			tail -n 25 "$WORK/$f"
+		done
+	fi
+	if [ "${E2E_KEEP:-}" = 1 ]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+
+# check runs e2e/check.js and counts its PASS/FAIL lines.
+check() {
+	local out
+	out=$(node "$CHECK" "$@") || true
+	printf '%s\n' "$out"
+	PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$out" || true)))
+	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out" || true)))
+}
+
+# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.5s.
+wait_until() {
+	local secs=$1 what=$2
+	shift 2
+	local deadline=$(($(date +%s) + secs))
+	until "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			log "timeout: $what not ready after ${secs}s"
+			return 1
+		fi
+		sleep 0.5
+	done
+}
+
+free_port() {
+	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# json EXPR: evaluates a JavaScript expression over the JSON on stdin (as d).
+json() { node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{const d=JSON.parse(s);const v=('"$1"');console.log(typeof v==="string"?v:JSON.stringify(v))})'; }
+
+# ---------------------------------------------------------------------------
+step "prerequisites"
+
+need_apt=()
+command -v curl >/dev/null || need_apt+=(curl)
+command -v make >/dev/null || need_apt+=(make)
+command -v g++ >/dev/null || need_apt+=(g++)
+command -v python3 >/dev/null || need_apt+=(python3)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	need_apt+=(nodejs npm)
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+	log "installing with apt-get: ${need_apt[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+	echo "FAIL: Node.js 20 or later is needed, found $(node --version)"
+	exit 1
+fi
+# better-sqlite3 compiles from source against the local Node headers
+# (.npmrc: nodedir=/usr).
+if [ ! -f /usr/include/node/node.h ]; then
+	log "installing the Node.js headers"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libnode-dev >/dev/null ||
+		{ echo "FAIL: no Node.js headers in /usr/include/node"; exit 1; }
+fi
+log "node $(node --version), npm $(npm --version), go $(go env GOVERSION)"
+
+step "npm ci (e2e/backstage)"
+t0=$(date +%s)
+# Build better-sqlite3 from source right away (no prebuilt download) with
+# both cores.
+(cd "$BS" && npm_config_build_from_source=true JOBS=max npm ci --no-audit --no-fund --loglevel=error) >"$WORK/npm-ci.log" 2>&1 ||
+	{ tail -n 40 "$WORK/npm-ci.log"; echo "FAIL: npm ci in e2e/backstage"; exit 1; }
+log "npm ci took $(($(date +%s) - t0))s"
+dups=$(cd "$BS" && npm ls --all --parseable --long 2>/dev/null | sed -n 's#.*:\(@backstage/[^:]*\)@\([^:]*\):.*#\1 \2#p' | sort -u | awk '{print $1}' | uniq -d)
+if [ -n "$dups" ]; then
+	fail "npm ls shows several versions of: $dups"
+else
+	pass "npm ls: one version of each of $(cd "$BS" && npm ls --all --parseable --long 2>/dev/null | grep -o '@backstage/[^:]*@[0-9][^:]*' | sort -u | wc -l) @backstage packages (backend-defaults $(node -p "require('$BS/node_modules/@backstage/backend-defaults/package.json').version"), plugin-catalog-backend $(node -p "require('$BS/node_modules/@backstage/plugin-catalog-backend/package.json').version"))"
+fi
+
+step "build"
+t0=$(date +%s)
+mkdir -p "$WORK/bin"
+(cd "$ROOT" && go build -o "$WORK/bin/okta-entity-provider" ./cmd/okta-entity-provider &&
+	go build -o "$WORK/bin/fake-okta" ./cmd/fake-okta)
+log "go build took $(($(date +%s) - t0))s"
+
+# ---------------------------------------------------------------------------
+FAKE_PORT=$(free_port)
+SERVICE_PORT=$(free_port)
+CATALOG_PORT=$(free_port)
+FAKE_URL="http://127.0.0.1:$FAKE_PORT"
+SERVICE_URL="http://127.0.0.1:$SERVICE_PORT"
+CATALOG_URL="http://127.0.0.1:$CATALOG_PORT"
+CATALOG_TOKEN="e2e-$(node -p 'require("crypto").randomBytes(16).toString("hex")')"
+ERRORS_FILE="$WORK/processing-errors.jsonl"
+
+# The selection under test: a filter Okta evaluates (status) and the
+# service's defaults on top (DEPROVISIONED users left out).
+USER_FILTER_STATUSES="ACTIVE LOCKED_OUT SUSPENDED DEPROVISIONED"
+OKTA_USER_FILTER=$(printf 'status eq "%s" or ' $USER_FILTER_STATUSES)
+OKTA_USER_FILTER=${OKTA_USER_FILTER% or }
+OKTA_GROUP_FILTER='type eq "OKTA_GROUP" or type eq "APP_GROUP"'
+
+export CATALOG_URL CATALOG_TOKEN FAKE_URL ERRORS_FILE
+export EXPECT_USER_STATUSES="ACTIVE,LOCKED_OUT,SUSPENDED"
+export EXPECT_GROUP_TYPES="OKTA_GROUP,APP_GROUP"
+
+start_fake() {
+	"$WORK/bin/fake-okta" -addr "127.0.0.1:$FAKE_PORT" -users 300 -groups 40 -seed 7 >"$WORK/fake.log" 2>&1 &
+	FAKE_PID=$!
+	wait_until 20 "fake Okta on $FAKE_URL" curl -fsS "$FAKE_URL/_fake/stats"
+}
+
+# start_service [VAR=value...]: starts okta-entity-provider with extra settings.
+start_service() {
+	env OKTA_ORG_URL="$FAKE_URL" OKTA_TOKEN=demo-token SYNC_INTERVAL=2s \
+		LISTEN_ADDR="127.0.0.1:$SERVICE_PORT" LOG_FORMAT=json LOG_LEVEL=info \
+		OKTA_USER_FILTER="$OKTA_USER_FILTER" OKTA_GROUP_FILTER="$OKTA_GROUP_FILTER" \
+		GROUP_HIERARCHY_KEY=orgId GROUP_HIERARCHY_PARENT_KEY=parentOrgId GROUP_MEMBERS=true \
+		"$@" "$WORK/bin/okta-entity-provider" >>"$WORK/service.log" 2>&1 &
+	SERVICE_PID=$!
+	wait_until 60 "okta-entity-provider /readyz on $SERVICE_URL" curl -fsS "$SERVICE_URL/readyz"
+}
+
+# start_catalog ENTITIES_URL: starts the Backstage backend with a fresh
+# in-memory database.
+start_catalog() {
+	(cd "$BS" && exec env BACKSTAGE_PORT="$CATALOG_PORT" PROVIDER_HOST="127.0.0.1:$SERVICE_PORT" \
+		CATALOG_TOKEN="$CATALOG_TOKEN" ENTITIES_URL="$1" PROCESSING_ERRORS_FILE="$ERRORS_FILE" \
+		NO_COLOR=1 node src/index.js --config "$BS/app-config.yaml") >>"$WORK/backstage.log" 2>&1 &
+	CATALOG_PID=$!
+	local t0
+	t0=$(date +%s)
+	wait_until 120 "Backstage catalog on $CATALOG_URL" \
+		curl -fsS -H "Authorization: Bearer $CATALOG_TOKEN" "$CATALOG_URL/api/catalog/entities?limit=1"
+	log "catalog answering after $(($(date +%s) - t0))s"
+}
+
+stop_service() { stop_pid "$SERVICE_PID" okta-entity-provider; SERVICE_PID=""; }
+stop_catalog() { stop_pid "$CATALOG_PID" catalog; CATALOG_PID=""; }
+error_lines() { if [ -f "$ERRORS_FILE" ]; then wc -l <"$ERRORS_FILE"; else echo 0; fi; }
+
+# ---------------------------------------------------------------------------
+step "start fake Okta, okta-entity-provider and the catalog"
+start_fake
+truth=$(curl -fsS "$FAKE_URL/_fake/truth")
+log "fake org: $(json '`${d.users} users (${d.deprovisionedUsers} deprovisioned), ${d.groups} groups, ${d.memberships} memberships`' <<<"$truth")"
+log "OKTA_USER_FILTER=$OKTA_USER_FILTER"
+start_service
+log "service ready: $(curl -fsS "$SERVICE_URL/status" | json '`snapshot of ${d.snapshot.users} users, ${d.snapshot.groups} groups`')"
+start_catalog "$SERVICE_URL/entities"
+
+step "ingestion"
+t0=$(date +%s)
+check ingest --wait 120 --label "initial ingestion" --save "$WORK/state1.json"
+log "ingestion checks settled after $(($(date +%s) - t0))s"
+status=$(curl -fsS "$SERVICE_URL/status")
+svc_users=$(json 'd.snapshot.users' <<<"$status")
+svc_groups=$(json 'd.snapshot.groups' <<<"$status")
+cat_users=$(json 'Object.keys(d.users).length' <"$WORK/state1.json")
+cat_groups=$(json 'Object.keys(d.groups).length' <"$WORK/state1.json")
+if [ "$svc_users" = "$cat_users" ] && [ "$svc_groups" = "$cat_groups" ]; then
+	pass "service /status reports the catalog's counts: $svc_users users, $svc_groups groups"
+else
+	fail "service /status reports $svc_users users, $svc_groups groups; catalog holds $cat_users users, $cat_groups groups"
+fi
+
+step "unchanged refreshes get 304"
+mark=$(wc -l <"$WORK/service.log")
+sleep 12
+counts=$(tail -n +"$((mark + 1))" "$WORK/service.log" | node -e '
+let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{const n={};for(const l of s.split("\n")){let e;try{e=JSON.parse(l)}catch{continue}
+if(e.message!=="request"||!String(e.path).startsWith("/entities"))continue;n[e.status]=(n[e.status]||0)+1}
+console.log(`${n[304]||0} ${n[200]||0} ${JSON.stringify(n)}`)})')
+read -r n304 n200 byStatus <<<"$counts"
+if [ "$n304" -ge 2 ] && [ "$n200" -eq 0 ]; then
+	pass "catalog re-reads of an unchanged /entities over 12s (syncs every 2s): $n304 answered 304, $n200 answered 200"
+else
+	fail "catalog re-reads of an unchanged /entities over 12s: $n304 answered 304, $n200 answered 200 (by status $byStatus); want >=2 and 0"
+fi
+
+step "following changes in Okta"
+pick=$(curl -fsS "$FAKE_URL/_fake/truth?members=1" | json '(() => {
+	const inGroups = new Set(d.groupList.filter(g => g.type !== "BUILT_IN").flatMap(g => g.members));
+	const users = d.userList.filter(u => u.status === "ACTIVE" && inGroups.has(u.id) && /^[a-z]+\.[a-z]+@example\.com$/.test(u.email));
+	const group = d.groupList.find(g => g.type === "OKTA_GROUP" && g.usersCount > 0 && /^[A-Za-z ]+$/.test(g.name) && g.parentOrgId);
+	return [users[3].id, users[7].id, group.id, group.name].join(" ");
+})()')
+read -r deact_id delete_id group_id group_name <<<"$pick"
+old_ref=$(json "d.groups['$group_id']" <"$WORK/state1.json")
+new_name="Renamed $group_name Guild"
+log "deactivating user $deact_id, deleting user $delete_id, renaming group $group_id ($old_ref) to \"$new_name\""
+curl -fsS -X POST "$FAKE_URL/_fake/users/$deact_id/deactivate" >/dev/null
+curl -fsS -X DELETE "$FAKE_URL/_fake/users/$delete_id" >/dev/null
+curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"name\":\"$new_name\"}" "$FAKE_URL/_fake/groups/$group_id/rename" >/dev/null
+t0=$(date +%s)
+check absent --user "$deact_id" --why "user deactivated in Okta" --wait 90 --label "deactivation"
+check absent --user "$delete_id" --why "user deleted in Okta" --wait 60 --label "deletion"
+check renamed --group "$group_id" --name "$new_name" --old-ref "$old_ref" --wait 60 --label "rename"
+check ingest --wait 60 --label "after the changes" --save "$WORK/state2.json"
+log "changes reflected in the catalog after $(($(date +%s) - t0))s"
+
+step "Okta down: the catalog keeps every entity"
+failed_syncs() { curl -fsS "$SERVICE_URL/status" | json 'd.syncs.failed'; }
+failed_syncs_above() { [ "$(failed_syncs)" -gt "$1" ]; }
+last_sync_ok() { curl -fsS "$SERVICE_URL/status" | json 'String(d.lastSync && d.lastSync.outcome)' | grep -qx ok; }
+failed_before=$(failed_syncs)
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"down":true}' "$FAKE_URL/_fake/faults" >/dev/null
+if wait_until 30 "a failed sync" failed_syncs_above "$failed_before"; then
+	pass "service noticed Okta down: failed syncs went above $failed_before ($(curl -fsS "$SERVICE_URL/status" | json 'd.lastSync.error||d.lastSync.outcome' | cut -c1-120))"
+else
+	fail "service reported no failed sync within 30s of Okta going down"
+fi
+check keep --from "$WORK/state2.json" --for 40 --label "Okta down for 40s (>10 processing cycles, >1 orphan cleanup)"
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"down":false}' "$FAKE_URL/_fake/faults" >/dev/null
+if wait_until 30 "a successful sync" last_sync_ok; then
+	pass "service synced again after Okta came back"
+else
+	fail "service did not sync successfully within 30s after Okta came back"
+fi
+check same --from "$WORK/state2.json" --wait 20 --label "after Okta came back"
+
+# ---------------------------------------------------------------------------
+step "large-org mode: ENTITY_SHARDS=4 (service and catalog restarted)"
+stop_catalog
+stop_service
+start_service ENTITY_SHARDS=4
+locations=$(curl -fsS "$SERVICE_URL/entities" | grep -c '^kind: Location' || true)
+if [ "$locations" -eq 4 ]; then
+	pass "sharded /entities answers $locations Location entities"
+else
+	fail "sharded /entities answers $locations Location entities, want 4"
+fi
+errors_mark=$(error_lines)
+start_catalog "$SERVICE_URL/entities"
+check ingest --wait 120 --label "sharded" --errors-from "$errors_mark"
+check same --from "$WORK/state2.json" --label "sharded vs unsharded"
+
+step "entities token: location URL with ?token="
+stop_catalog
+stop_service
+ENTITIES_TOKEN="et-$(node -p 'require("crypto").randomBytes(12).toString("hex")')"
+start_service ENTITY_SHARDS=4 ENTITIES_TOKEN="$ENTITIES_TOKEN"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$SERVICE_URL/entities")
+code_shard=$(curl -s -o /dev/null -w '%{http_code}' "$SERVICE_URL/entities/shards/0")
+code_ok=$(curl -s -o /dev/null -w '%{http_code}' "$SERVICE_URL/entities?token=$ENTITIES_TOKEN")
+if [ "$code" = 401 ] && [ "$code_shard" = 401 ] && [ "$code_ok" = 200 ]; then
+	pass "without the token /entities answers $code and /entities/shards/0 $code_shard; with ?token= $code_ok"
+else
+	fail "without the token /entities answers $code and /entities/shards/0 $code_shard (want 401); with ?token= $code_ok (want 200)"
+fi
+errors_mark=$(error_lines)
+start_catalog "$SERVICE_URL/entities?token=$ENTITIES_TOKEN"
+check ingest --wait 120 --label "with ENTITIES_TOKEN (sharded)" --errors-from "$errors_mark"
+check same --from "$WORK/state2.json" --label "token mode vs unsharded"
+
+# The same catalog given the URL without the token fails to read it.
+errors_mark=$(error_lines)
+loc=$(curl -fsS -X POST -H "Authorization: Bearer $CATALOG_TOKEN" -H 'Content-Type: application/json' \
+	-d "{\"type\":\"url\",\"target\":\"$SERVICE_URL/entities\"}" "$CATALOG_URL/api/catalog/locations")
+loc_id=$(json 'd.location.id' <<<"$loc")
+new_error_with() { [ -f "$ERRORS_FILE" ] && tail -n +"$((errors_mark + 1))" "$ERRORS_FILE" | grep -q "$1"; }
+wait_until 30 "a processing error for the location without the token" new_error_with 401 || true
+check errors --from "$errors_mark" --label "location without the token" \
+	--expect-location "url:$SERVICE_URL/entities" --expect-text "401"
+curl -fsS -X DELETE -H "Authorization: Bearer $CATALOG_TOKEN" "$CATALOG_URL/api/catalog/locations/$loc_id" >/dev/null
+check same --from "$WORK/state2.json" --label "catalog unchanged by the failing location"
+
+# ---------------------------------------------------------------------------
+step "summary"
+log "total run time $(($(date +%s) - STARTED_AT))s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
