@@ -1,7 +1,8 @@
 // Command syncbench measures one sync step against an Okta org (normally
 // the fake Okta of cmd/fake-okta, in its own process so that the memory
 // measured is the sync's alone) and prints one JSON line of figures: Okta
-// calls, 429s, wall time and peak RSS.
+// calls (with the minimum for a full sync and the target bound for a small
+// change), 429s, wall time and peak RSS.
 //
 //	syncbench -okta-url http://127.0.0.1:18080 -state /var/tmp/state -mode full
 //
@@ -65,6 +66,7 @@ type result struct {
 	LogCalls       int64   `json:"logCalls"`
 	MemberListings int     `json:"memberListings"`
 	CallBound      int64   `json:"callBound,omitempty"` // the target for small: 5 + sum ceil(members/1000)
+	MinCalls       int64   `json:"minCalls,omitempty"`  // the minimum for full, from the fake's own counts
 	RateLimited    int64   `json:"rateLimited"`         // 429s the fake answered during the step
 	ServerCalls    int64   `json:"serverCalls"`
 	MaxInFlight    int     `json:"maxInFlight"`
@@ -171,6 +173,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res.MaxInFlight = after.MaxInFlight
 	res.WallSeconds = time.Since(start).Seconds()
 	res.PeakRSSMB = peakRSS()
+	if *mode == "full" {
+		// After the peak RSS is read: the org's listing is the benchmark's
+		// memory, not the sync's.
+		if res.MinCalls, err = fake.minFullCalls(ctx); err != nil {
+			return err
+		}
+	}
 	b, _ := json.Marshal(res)
 	fmt.Fprintln(stdout, string(b))
 	return nil
@@ -278,6 +287,38 @@ func (f fakeAdmin) do(ctx context.Context, method, path string, body any) ([]byt
 		return nil, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, out)
 	}
 	return out, nil
+}
+
+// minFullCalls returns the fewest Okta calls a full sync of the fake's org
+// can make, from the fake's own view of it: the user pages (200 a page; a
+// plain listing leaves DEPROVISIONED users out), the group pages (200 a
+// page), the member pages (1000 a page) of every non-empty group but
+// Everyone (whose members are all the users), and one System Log page.
+func (f fakeAdmin) minFullCalls(ctx context.Context) (int64, error) {
+	body, err := f.do(ctx, http.MethodGet, "/_fake/truth", nil)
+	if err != nil {
+		return 0, err
+	}
+	var truth struct {
+		Users         int `json:"users"`
+		Deprovisioned int `json:"deprovisionedUsers"`
+		Groups        int `json:"groups"`
+		GroupList     []struct {
+			Type       string `json:"type"`
+			UsersCount int    `json:"usersCount"`
+		} `json:"groupList"`
+	}
+	if err := json.Unmarshal(body, &truth); err != nil {
+		return 0, fmt.Errorf("GET /_fake/truth: %w", err)
+	}
+	pages := func(n, size int) int64 { return int64((n + size - 1) / size) }
+	calls := pages(truth.Users-truth.Deprovisioned, 200) + pages(truth.Groups, 200) + 1
+	for _, g := range truth.GroupList {
+		if g.Type != okta.GroupTypeBuiltIn {
+			calls += pages(g.UsersCount, 1000)
+		}
+	}
+	return calls, nil
 }
 
 // smallChange changes 10 user profiles, adds 5 memberships (to 5
