@@ -194,5 +194,6 @@ func (b *build) finish(overlap time.Duration) *State {
 		selection:       b.prev.selection,
 		outside:         outside,
 		syncsSinceCheck: b.syncsSinceCheck,
+		fullAt:          b.prev.fullAt,
 	}
 }

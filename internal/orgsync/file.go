@@ -51,6 +51,7 @@ type fileMeta struct {
 	LogMark         time.Time            `json:"logMark"`
 	SyncsSinceCheck int                  `json:"syncsSinceCheck"`
 	Outside         map[string]time.Time `json:"outside,omitempty"`
+	FullSyncAt      time.Time            `json:"fullSyncAt,omitzero"`
 }
 
 // Save writes st to path atomically: to a temporary file in the same
@@ -171,6 +172,7 @@ func encodeState(w io.Writer, st *State) error {
 		LogMark:         st.logMark,
 		SyncsSinceCheck: st.syncsSinceCheck,
 		Outside:         st.outside,
+		FullSyncAt:      st.fullAt,
 	}); err != nil {
 		return err
 	}
@@ -234,7 +236,7 @@ func decodeState(r io.Reader) (*State, error) {
 			}
 			st.selection, st.usersFromGroups, st.logReadable = m.Selection, m.UsersFromGroups, m.LogReadable
 			st.userMark, st.groupMark, st.logMark = m.UserMark.UTC(), m.GroupMark.UTC(), m.LogMark.UTC()
-			st.syncsSinceCheck, st.outside = m.SyncsSinceCheck, m.Outside
+			st.syncsSinceCheck, st.outside, st.fullAt = m.SyncsSinceCheck, m.Outside, m.FullSyncAt
 		case "users":
 			if st.users, err = decodeList[okta.User](dec); err != nil {
 				return nil, fmt.Errorf("users: %w", err)

@@ -20,7 +20,7 @@ import (
 func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	start := time.Now()
 	st := Stats{Mode: ModeFull}
-	next := &State{selection: s.opts.selection()}
+	next := &State{selection: s.opts.selection(), fullAt: start}
 
 	// Groups first: whether Everyone is among them decides where the users
 	// come from.

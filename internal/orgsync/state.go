@@ -37,6 +37,9 @@ type State struct {
 	// syncsSinceCheck counts incremental syncs since the last listing of
 	// the groups for deletions (when the System Log cannot be read).
 	syncsSinceCheck int
+	// fullAt is when the full sync this state descends from started, by
+	// the local clock: used only to schedule the next full reconciliation.
+	fullAt time.Time
 
 	once    sync.Once
 	userIDs map[string]struct{}
@@ -62,6 +65,10 @@ func (s *State) Counts() (users, groups, memberships int) {
 func (s *State) Watermarks() (users, groups, log time.Time) {
 	return s.userMark, s.groupMark, s.logMark
 }
+
+// FullSyncAt returns when the full sync this state descends from started,
+// by the local clock (for scheduling the next full reconciliation).
+func (s *State) FullSyncAt() time.Time { return s.fullAt }
 
 // LogReadable reports whether the System Log could be read when the state
 // was made, so that deletions come from it.
