@@ -60,6 +60,7 @@ func testStatus(report *catalog.Report) map[string]any {
 			"outcome":         "held",
 			"error":           "would remove 40% of users (limit 10%)",
 			"oktaCalls":       12,
+			"mode":            "incremental",
 		},
 		"lastSuccessAt": "2026-01-02T02:04:07Z",
 		"snapshot": map[string]any{

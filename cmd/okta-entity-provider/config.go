@@ -57,6 +57,7 @@ type config struct {
 	SyncInterval     time.Duration
 	SyncTimeout      time.Duration
 	FullSyncInterval time.Duration
+	DeletionCheck    int
 	DataDir          string
 	EntityShards     int
 	EntitiesToken    string

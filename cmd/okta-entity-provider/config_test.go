@@ -113,6 +113,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 			"invalid CONFIG_FILE " + badYAML + ": line 2: unknown key usr; fix the YAML (see docs/settings.md)"},
 		{"reserved mapping key", nil, map[string]string{"CONFIG_FILE": badMapping},
 			"invalid CONFIG_FILE " + badMapping + `: mapping of "x": key "okta.com/id" is set by the service itself; choose another`},
+		{"data dir is a file", nil, map[string]string{"DATA_DIR": emptyFile},
+			"invalid DATA_DIR: mkdir " + emptyFile + ": not a directory; give a writable directory (in a container, mount a volume there) or leave DATA_DIR empty"},
 		{"unknown flag", []string{"-okta-org"}, nil, "flag provided but not defined: -okta-org"},
 		{"stray argument", []string{"serve"}, nil,
 			`unexpected argument "serve": settings are flags such as -okta-org-url or environment variables; the only subcommand is healthcheck`},

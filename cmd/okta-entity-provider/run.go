@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +51,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg, stdout)
 	log.Info().Str("version", version).Dict("config", cfg.logDict()).Msg("starting")
+	statePath, err := stateFile(cfg.DataDir)
+	if err != nil {
+		return err
+	}
 
 	orgURL, auth := cfg.OrgURL, okta.Authenticator(nil)
 	if cfg.demo {
@@ -80,15 +86,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
 	}
 	prov := provider.New(log.With().Str("component", "sync").Logger(), client, provider.Config{
-		Interval:          cfg.SyncInterval,
-		Timeout:           cfg.SyncTimeout,
-		Users:             okta.UserListOptions{Filter: cfg.UserFilter, Search: cfg.UserSearch},
-		Groups:            okta.GroupListOptions{Filter: cfg.GroupFilter, Search: cfg.GroupSearch},
-		Catalog:           cfg.catalogOptions(),
-		Shards:            cfg.EntityShards,
-		MemberConcurrency: cfg.MaxConcurrency,
-		MaxDeleteShare:    cfg.MaxDeleteShare,
-		AcceptDeletions:   cfg.AcceptDeletions,
+		Interval:           cfg.SyncInterval,
+		Timeout:            cfg.SyncTimeout,
+		FullInterval:       cfg.FullSyncInterval,
+		DeletionCheckEvery: cfg.DeletionCheck,
+		StatePath:          statePath,
+		Users:              okta.UserListOptions{Filter: cfg.UserFilter, Search: cfg.UserSearch},
+		Groups:             okta.GroupListOptions{Filter: cfg.GroupFilter, Search: cfg.GroupSearch},
+		Catalog:            cfg.catalogOptions(),
+		Shards:             cfg.EntityShards,
+		MemberConcurrency:  cfg.MaxConcurrency,
+		MaxDeleteShare:     cfg.MaxDeleteShare,
+		AcceptDeletions:    cfg.AcceptDeletions,
 	}, m)
 
 	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,
@@ -130,6 +139,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wg.Wait()
 	log.Info().Msg("stopped")
 	return err
+}
+
+// stateFile returns the sync state file under dataDir, "" when dataDir is
+// empty, after making sure the directory exists and is writable, so that a
+// volume mounted read-only or owned by another user fails at start rather
+// than at the first save.
+func stateFile(dataDir string) (string, error) {
+	if dataDir == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("invalid DATA_DIR: %w; give a writable directory (in a container, mount a volume there) or leave DATA_DIR empty", err)
+	}
+	f, err := os.CreateTemp(dataDir, ".write-check-*")
+	if err != nil {
+		return "", fmt.Errorf("invalid DATA_DIR: %s is not writable: %w; make it writable by the service's user or leave DATA_DIR empty", dataDir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return filepath.Join(dataDir, "sync-state.bin"), nil
 }
 
 // newHTTPServer returns the server with its timeouts. Entity bodies can be

@@ -285,11 +285,20 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	// One group's member listing fails: nothing is published, the last good
-	// snapshot stays, and the failure shows on /status.
+	// snapshot stays, and the failure shows on /status. Its membership
+	// changes, so that an incremental sync must list it.
 	failing := groups[1].ID
 	fake.SetFaults(oktafake.Faults{FailPathPrefix: "/api/v1/groups/" + failing + "/users"})
 	if err := org.RenameGroup(groups[2].ID, "Renamed During Outage"); err != nil {
 		t.Fatal(err)
+	}
+	for _, u := range org.Users() {
+		if u.Status == okta.StatusActive && !slices.Contains(org.Members(failing), u.ID) {
+			if err := org.AddMember(failing, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
 	}
 	failed := s.status(t).Syncs.Failed
 	waitFor(t, 15*time.Second, "a failed sync", func() bool {
@@ -339,7 +348,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if got := s.get(t, "/entities").header.Get("ETag"); got == etag || got != st.Snapshot.ETag {
 		t.Errorf("ETag after accept: got %s, want the new snapshot's %s", got, st.Snapshot.ETag)
 	}
-	if r := s.get(t, "/metrics"); !bytes.Contains(r.body, []byte(`okta_entity_provider_syncs_total{mode="full",outcome="held"}`)) {
+	if r := s.get(t, "/metrics"); !bytes.Contains(r.body, []byte(`okta_entity_provider_syncs_total{mode="incremental",outcome="held"}`)) {
 		t.Error("metrics: no held sync counted")
 	}
 	if stats := fake.Stats(); stats.MaxInFlight > 4 {

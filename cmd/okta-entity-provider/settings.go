@@ -125,6 +125,8 @@ func (c *config) settings() []setting {
 			usage: "Longest a sync may run before it counts as failed."},
 		{env: "FULL_SYNC_INTERVAL", section: sectionService, def: "24h", value: durationValue{p: &c.FullSyncInterval, min: time.Second},
 			usage: "Time between full reconciliations; syncs in between fetch only changes."},
+		{env: "DELETION_CHECK_EVERY", section: sectionService, def: "10", value: intValue{p: &c.DeletionCheck, min: 1, max: 10000},
+			usage: "When the System Log cannot be read (no `okta.logs.read`), every Nth incremental sync lists the users and groups to find deleted ones."},
 		{env: "DATA_DIR", section: sectionService, value: stringValue{&c.DataDir},
 			usage: "Directory for the persisted sync state, so a restart serves at once and resumes incrementally. Empty: nothing is persisted."},
 		{env: "ENTITY_SHARDS", section: sectionService, def: "0", value: intValue{p: &c.EntityShards, min: 0, max: 1024},

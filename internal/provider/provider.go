@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -17,14 +16,13 @@ import (
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
-// Okta is what the provider needs of the Okta client.
+// Okta is what the provider needs of the Okta client: the listings a sync
+// makes, and the rate-limit headroom for /status.
 type Okta interface {
-	ListUsers(ctx context.Context, opts okta.UserListOptions) iter.Seq2[okta.User, error]
-	ListGroups(ctx context.Context, opts okta.GroupListOptions) iter.Seq2[okta.Group, error]
-	ListGroupMembers(ctx context.Context, groupID string) iter.Seq2[okta.User, error]
-	Calls() int64
+	orgsync.Source
 	RateStatus() map[string]okta.RateState
 }
 
@@ -64,6 +62,9 @@ type Config struct {
 	Interval time.Duration
 	// Timeout bounds one sync.
 	Timeout time.Duration
+	// FullInterval is how often a full reconciliation runs instead of an
+	// incremental sync; 0 means every sync is a full one.
+	FullInterval time.Duration
 	// Users and Groups are the admin's list expressions.
 	Users  okta.UserListOptions
 	Groups okta.GroupListOptions
@@ -74,6 +75,13 @@ type Config struct {
 	// MemberConcurrency is how many group member listings run at once; the
 	// client caps in-flight requests on its own as well. Default 8.
 	MemberConcurrency int
+	// DeletionCheckEvery is how often, when the System Log cannot be read,
+	// an incremental sync lists the users and groups to find deleted ones:
+	// every Nth sync. Default 10.
+	DeletionCheckEvery int
+	// StatePath is the file the sync state is kept in across restarts; ""
+	// keeps it in memory only.
+	StatePath string
 	// MaxDeleteShare is the share of the served users or groups a new
 	// snapshot may remove before it is held back; 0 holds back every removal.
 	MaxDeleteShare float64
@@ -84,11 +92,33 @@ type Config struct {
 	Now func() time.Time
 }
 
+// syncOptions returns what the Syncer copies from Okta: the admin's
+// expressions, and the catalog's group type and "users from groups"
+// selection, so that what the catalog would drop is never listed.
+func (c *Config) syncOptions() orgsync.Options {
+	exclude := c.Catalog.ExcludeGroupTypes
+	if exclude == nil {
+		exclude = []string{okta.GroupTypeBuiltIn} // the catalog's default
+	}
+	return orgsync.Options{
+		UserFilter:         c.Users.Filter,
+		UserSearch:         c.Users.Search,
+		GroupFilter:        c.Groups.Filter,
+		GroupSearch:        c.Groups.Search,
+		IncludeGroupTypes:  c.Catalog.IncludeGroupTypes,
+		ExcludeGroupTypes:  exclude,
+		UsersFromGroups:    c.Catalog.UsersFromGroups,
+		Concurrency:        c.MemberConcurrency,
+		DeletionCheckEvery: c.DeletionCheckEvery,
+	}
+}
+
 // Provider syncs Okta into catalog snapshots. It implements the source the
 // HTTP API serves from: Snapshot, Status and AcceptHeld.
 type Provider struct {
 	log    zerolog.Logger
 	client Okta
+	syncer *orgsync.Syncer
 	cfg    Config
 	obs    Observer
 
@@ -96,6 +126,12 @@ type Provider struct {
 
 	// syncMu serialises syncs and acceptance of a held snapshot.
 	syncMu sync.Mutex
+	// latest is the state of the last successful sync, served or held:
+	// the next incremental sync starts from it. Guarded by syncMu.
+	latest *orgsync.State
+	// savedAt is when the served state was last written to StatePath.
+	// Guarded by syncMu.
+	savedAt time.Time
 
 	mu        sync.Mutex // guards the fields below
 	served    *generation
@@ -106,11 +142,11 @@ type Provider struct {
 	lastOK    time.Time
 }
 
-// generation is a published snapshot with the state it was built from and
-// the entity refs it serves, for the deletion guard.
+// generation is a snapshot with the state it was built from and the entity
+// refs it serves, for the deletion guard.
 type generation struct {
 	snap   *catalog.Snapshot
-	state  *state
+	state  *orgsync.State
 	users  map[string]struct{}
 	groups map[string]struct{}
 }
@@ -132,17 +168,24 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Provider{log: log, client: client, cfg: cfg, obs: obs}
+	return &Provider{
+		log:    log,
+		client: client,
+		syncer: orgsync.New(client, cfg.syncOptions(), log),
+		cfg:    cfg,
+		obs:    obs,
+	}
 }
 
 // Snapshot returns the snapshot being served, nil before the first good
 // sync.
 func (p *Provider) Snapshot() *catalog.Snapshot { return p.snap.Load() }
 
-// Run syncs at once and then every interval (with jitter) until ctx is
-// cancelled. A failed sync is logged and reported; Run keeps going. It
-// returns nil when ctx is cancelled.
+// Run serves the saved state, if there is one, then syncs at once and every
+// interval (with jitter) until ctx is cancelled. A failed sync is logged
+// and reported; Run keeps going. It returns nil when ctx is cancelled.
 func (p *Provider) Run(ctx context.Context) error {
+	p.LoadState()
 	for {
 		p.SyncOnce(ctx)
 		wait := jitter(p.cfg.Interval)
@@ -163,13 +206,22 @@ func jitter(d time.Duration) time.Duration {
 
 // SyncOnce runs one sync now and publishes its snapshot when it succeeds and
 // passes the deletion guard. It reports the outcome ("ok", "failed", "held").
+//
+// The first sync, and one every FullInterval, is a full sync; the others
+// fetch only what changed since the last successful one. A full sync that
+// follows an incremental state also brings that state up to date and
+// compares the two: any difference is logged and counted as a mismatch.
 func (p *Provider) SyncOnce(ctx context.Context) string {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
 
 	start := p.cfg.Now()
 	calls0 := p.client.Calls()
-	mode := ModeFull
+	prev := p.latest
+	mode := ModeIncremental
+	if prev == nil || p.cfg.FullInterval <= 0 || start.Sub(prev.FullSyncAt()) >= p.cfg.FullInterval {
+		mode = ModeFull
+	}
 	log := p.log.With().Str("mode", mode).Logger()
 	log.Info().Msg("sync started")
 
@@ -179,9 +231,12 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	gen, err := p.fullSync(sctx)
+	next, stats, err := p.sync(sctx, log, mode, prev)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
+	}
+	if err == nil {
+		mode = stats.Mode // an incremental sync may have run a full one
 	}
 	finished := p.cfg.Now()
 	calls := p.client.Calls() - calls0
@@ -192,29 +247,37 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		DurationSeconds: finished.Sub(start).Seconds(),
 		OktaCalls:       calls,
 	}
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			err = fmt.Errorf("sync did not finish within SYNC_TIMEOUT (%s): %w", p.cfg.Timeout, err)
 		}
 		info.Outcome, info.Error = OutcomeFailed, err.Error()
+		p.mu.Lock()
 		p.failed++
 		p.lastSync = info
+		p.mu.Unlock()
 		log.Error().Err(err).Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).
 			Msg("sync failed; still serving the last good snapshot")
 		p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
 		return info.Outcome
 	}
+	p.latest = next
+	gen := p.generationFor(next, stats.Changed)
 
+	p.mu.Lock()
 	p.completed++
 	info.Outcome = OutcomeOK
 	if held, ok := p.guard(gen); !ok {
 		info.Outcome = OutcomeHeld
 		info.Error = held.Reason
-		p.held = &heldSnapshot{gen: gen, info: held, heldAt: finished}
-		p.obs.Held(true)
+		heldAt := finished
+		if p.held != nil {
+			heldAt = p.held.heldAt
+		}
+		if p.held == nil {
+			p.obs.Held(true)
+		}
+		p.held = &heldSnapshot{gen: gen, info: held, heldAt: heldAt}
 		log.Error().Int("users", held.Users).Int("groups", held.Groups).
 			Int("removedUsers", held.removedUsers).Int("removedGroups", held.removedGroups).
 			Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + held.Reason +
@@ -224,10 +287,79 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		p.lastOK = finished
 	}
 	p.lastSync = info
+	p.mu.Unlock()
+
+	if info.Outcome == OutcomeOK {
+		p.saveState(gen.state, stats.Changed)
+	}
 	p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
 	log.Info().Str("outcome", info.Outcome).Int("users", gen.snap.Users).Int("groups", gen.snap.Groups).
-		Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).Msg("sync finished")
+		Int64("oktaCalls", calls).Bool("changed", stats.Changed).Int("usersChanged", stats.UsersChanged).
+		Int("usersRemoved", stats.UsersRemoved).Int("groupsChanged", stats.GroupsChanged).
+		Int("groupsRemoved", stats.GroupsRemoved).Int("memberListings", stats.MemberListings).
+		Bool("systemLog", stats.LogReadable).Dur("took", finished.Sub(start)).Msg("sync finished")
 	return info.Outcome
+}
+
+// sync brings the state up to date: a full listing in mode full (compared
+// with prev brought up to date, when there is a prev), else an incremental
+// sync from prev.
+func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode string, prev *orgsync.State) (*orgsync.State, orgsync.Stats, error) {
+	if mode == ModeIncremental {
+		return p.syncer.Incremental(ctx, prev)
+	}
+	var inc *orgsync.State
+	if prev != nil && p.cfg.FullInterval > 0 {
+		// Reconciliation: bring the incremental state up to date first, so
+		// that the full listing right after should find it equal.
+		st, _, err := p.syncer.Incremental(ctx, prev)
+		if err != nil {
+			return nil, orgsync.Stats{}, fmt.Errorf("incremental sync before the full reconciliation: %w", err)
+		}
+		inc = st
+	}
+	next, stats, err := p.syncer.Full(ctx)
+	if err != nil {
+		return nil, stats, err
+	}
+	if inc != nil {
+		p.reconcile(log, inc, next)
+	}
+	return next, stats, nil
+}
+
+// reconcile compares the incrementally kept state with a fresh full one
+// and reports every difference: there should be none, and any is a bug.
+func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
+	d := inc.Diff(full)
+	p.obs.Mismatch("user", d.Users)
+	p.obs.Mismatch("group", d.Groups)
+	p.obs.Mismatch("membership", d.Memberships)
+	if d.Total() == 0 {
+		log.Info().Msg("full reconciliation: the incremental state matched the full listing")
+		return
+	}
+	log.Error().Int("users", d.Users).Int("groups", d.Groups).Int("memberships", d.Memberships).
+		Strs("examples", d.Examples).
+		Msg("full reconciliation: the incremental state differed from the full listing (a change made while the two listings ran counts too); serving the full one")
+}
+
+// generationFor returns the generation for st: the previous one with st
+// as its state when nothing a catalog is built from changed (no rebuild, no
+// re-encoding), else a new build.
+func (p *Provider) generationFor(st *orgsync.State, changed bool) *generation {
+	p.mu.Lock()
+	base := p.served
+	if p.held != nil {
+		base = p.held.gen
+	}
+	p.mu.Unlock()
+	if !changed && base != nil {
+		g := *base
+		g.state = st
+		return &g
+	}
+	return p.build(st)
 }
 
 // AcceptHeld serves the snapshot held back by the deletion guard. It
@@ -236,16 +368,18 @@ func (p *Provider) AcceptHeld(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.held == nil {
+	h := p.held
+	if h == nil {
+		p.mu.Unlock()
 		return catalog.ErrNothingHeld
 	}
-	h := p.held
 	p.publish(h.gen)
 	p.lastOK = p.cfg.Now()
+	p.mu.Unlock()
 	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
 		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
 		Msg("held snapshot accepted by an operator; now serving it")
+	p.saveState(h.gen.state, true)
 	return nil
 }
 
@@ -304,8 +438,8 @@ func removed(old, cur map[string]struct{}) int {
 }
 
 // build maps st into a snapshot generation.
-func (p *Provider) build(st *state) *generation {
-	res := catalog.Build(p.cfg.Catalog, st.input())
+func (p *Provider) build(st *orgsync.State) *generation {
+	res := catalog.Build(p.cfg.Catalog, catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
 	gen := &generation{
 		snap:   catalog.NewSnapshotFrom(p.snap.Load(), res, p.cfg.Now().UTC(), p.cfg.Shards),
 		state:  st,

@@ -28,7 +28,7 @@ type SyncCounts struct {
 
 // SyncInfo describes one sync.
 type SyncInfo struct {
-	Mode            string    `json:"-"`
+	Mode            string    `json:"mode"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
 	DurationSeconds float64   `json:"durationSeconds"`

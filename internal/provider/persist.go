@@ -1,0 +1,75 @@
+package provider
+
+import (
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// saveEvery is how often the state is saved when nothing changed: only the
+// watermarks moved, and a restart from older ones just re-reads a little.
+const saveEvery = 10 * time.Minute
+
+// LoadState serves the state saved by an earlier run, if Config.StatePath
+// names one, so that a restarted instance serves at once and its next sync
+// is incremental. The saved state is the one that was served, so it skips
+// the deletion guard. A missing, corrupt, truncated or incompatible file
+// is logged and ignored: the first sync is then a full one. It does
+// nothing once a sync has run.
+func (p *Provider) LoadState() {
+	if p.cfg.StatePath == "" {
+		return
+	}
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	if p.latest != nil {
+		return
+	}
+	log := p.log.With().Str("stateFile", p.cfg.StatePath).Logger()
+	t0 := time.Now()
+	st, err := orgsync.Load(p.cfg.StatePath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Info().Msg("no saved sync state; the first sync is a full one")
+		return
+	case errors.Is(err, orgsync.ErrCorrupt), errors.Is(err, orgsync.ErrIncompatible):
+		log.Warn().Err(err).Msg("ignoring the saved sync state; the first sync is a full one and overwrites it")
+		return
+	case err != nil:
+		log.Warn().Err(err).Msg("cannot read the saved sync state; the first sync is a full one (check DATA_DIR's permissions)")
+		return
+	}
+	gen := p.build(st)
+	p.latest = st
+	p.savedAt = p.cfg.Now()
+	p.mu.Lock()
+	p.publish(gen)
+	p.mu.Unlock()
+	users, groups, _ := st.Watermarks()
+	log.Info().Int("users", gen.snap.Users).Int("groups", gen.snap.Groups).Str("etag", gen.snap.All.ETag).
+		Time("usersWatermark", users).Time("groupsWatermark", groups).Dur("took", time.Since(t0)).
+		Msg("serving the saved snapshot; the next sync is incremental")
+}
+
+// saveState writes st, the served state, to Config.StatePath when it
+// changed or the saved one is getting old. A failure is logged and counted;
+// the service goes on, and only a restart would pay for it with a full
+// sync. syncMu must be held.
+func (p *Provider) saveState(st *orgsync.State, changed bool) {
+	if p.cfg.StatePath == "" {
+		return
+	}
+	now := p.cfg.Now()
+	if !changed && now.Sub(p.savedAt) < saveEvery {
+		return
+	}
+	if err := orgsync.Save(p.cfg.StatePath, st); err != nil {
+		p.obs.StateSaveFailed()
+		p.log.Error().Err(err).Str("stateFile", p.cfg.StatePath).
+			Msg("cannot save the sync state; a restart will run a full sync (check DATA_DIR: it must be writable)")
+		return
+	}
+	p.savedAt = now
+}
