@@ -76,6 +76,13 @@ func testStatus(report *catalog.Report) map[string]any {
 			"users": map[string]any{"limit": 600, "remaining": 597, "reset": "2026-01-02T03:05:00Z"},
 		},
 		"snapshotAgeSeconds": 3600.0,
+		"changes": map[string]any{
+			"lastFullSyncAt": "2026-01-01T03:00:00Z", "nextFullSyncAt": "2026-01-02T03:00:00Z",
+			"deletionsFrom": "system-log",
+			"watermarks": map[string]any{
+				"users": "2026-01-02T03:01:00Z", "groups": "2026-01-02T03:00:30Z", "log": "2026-01-02T03:01:10Z",
+			},
+		},
 	}
 }
 

@@ -357,7 +357,7 @@ func TestSpecSchemas(t *testing.T) {
 		value  string
 	}{
 		{"Status", `{"syncs": {"completed": 1, "failed": 0}}`},
-		{"Status", `{"syncs": {"completed": 1, "failed": 0}, "lastSync": {"outcome": "maybe"}, "snapshot": null, "heldBack": null, "report": null, "rateLimits": {}, "snapshotAgeSeconds": null}`},
+		{"Status", `{"syncs": {"completed": 1, "failed": 0}, "lastSync": {"outcome": "maybe"}, "snapshot": null, "heldBack": null, "report": null, "rateLimits": {}, "snapshotAgeSeconds": null, "changes": null}`},
 		{"Entity", `{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "-bad"}, "spec": {"memberOf": []}}`},
 		{"Entity", `{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "alice"}, "spec": {}}`},
 		{"Entity", `{"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "team"}, "spec": {"type": "team"}}`},
@@ -418,9 +418,9 @@ func TestCheckRejects(t *testing.T) {
 		{"503 without Retry-After", "GET", "/entities", 503, http.Header{"Content-Type": {"application/json"}}, `{"error":"x"}`},
 		{"status missing fields", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}, `{"syncs":{"completed":1,"failed":0}}`},
 		{"status bad outcome", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
-			`{"syncs":{"completed":1,"failed":0},"lastSync":{"mode":"full","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:01Z","durationSeconds":1,"outcome":"meh","oktaCalls":1},"snapshot":null,"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null}`},
+			`{"syncs":{"completed":1,"failed":0},"lastSync":{"mode":"full","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:01Z","durationSeconds":1,"outcome":"meh","oktaCalls":1},"snapshot":null,"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null,"changes":null}`},
 		{"status bad time", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
-			`{"syncs":{"completed":1,"failed":0},"lastSync":null,"snapshot":{"users":1,"groups":1,"etag":"\"x\"","builtAt":"yesterday"},"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null}`},
+			`{"syncs":{"completed":1,"failed":0},"lastSync":null,"snapshot":{"users":1,"groups":1,"etag":"\"x\"","builtAt":"yesterday"},"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null,"changes":null}`},
 		{"error body shape", "GET", "/readyz", 503, http.Header{"Content-Type": {"application/json"}, "Retry-After": {"30"}}, `{"message":"x"}`},
 	}
 	for _, tt := range tests {

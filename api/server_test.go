@@ -281,7 +281,7 @@ func TestServer(t *testing.T) {
 			want: want{status: 200, header: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}}},
 		{name: "status before the first sync", src: &fakeSource{status: map[string]any{
 			"syncs": map[string]any{"completed": 0, "failed": 0}, "lastSync": nil, "snapshot": nil,
-			"heldBack": nil, "report": nil, "rateLimits": map[string]any{}, "snapshotAgeSeconds": nil,
+			"heldBack": nil, "report": nil, "rateLimits": map[string]any{}, "snapshotAgeSeconds": nil, "changes": nil,
 		}}, method: "GET", target: "/status", want: want{status: 200}},
 		{name: "status with an empty report", src: &fakeSource{status: testStatus(&catalog.Report{})}, method: "GET", target: "/status",
 			want: want{status: 200}},

@@ -45,6 +45,7 @@ func (p *Provider) LoadState() {
 	p.latest = st
 	p.savedAt = p.cfg.Now()
 	p.mu.Lock()
+	p.changes = p.changeTracking(st)
 	p.publish(gen)
 	p.mu.Unlock()
 	users, groups, _ := st.Watermarks()

@@ -140,6 +140,7 @@ type Provider struct {
 	failed    int64
 	lastSync  *SyncInfo
 	lastOK    time.Time
+	changes   *ChangeTracking // of latest
 }
 
 // generation is a snapshot with the state it was built from and the entity
@@ -265,6 +266,7 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	gen := p.generationFor(next, stats.Changed)
 
 	p.mu.Lock()
+	p.changes = p.changeTracking(next)
 	p.completed++
 	info.Outcome = OutcomeOK
 	if held, ok := p.guard(gen); !ok {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
 // Status is the provider's state as /status reports it.
@@ -18,6 +19,43 @@ type Status struct {
 	// SnapshotAgeSeconds is the age of the served snapshot, null before the
 	// first one.
 	SnapshotAgeSeconds *float64 `json:"snapshotAgeSeconds"`
+	// Changes describes how syncs find changes, null before the first good
+	// sync.
+	Changes *ChangeTracking `json:"changes"`
+}
+
+// ChangeTracking describes the state incremental syncs start from.
+type ChangeTracking struct {
+	LastFullSyncAt time.Time  `json:"lastFullSyncAt"`
+	NextFullSyncAt *time.Time `json:"nextFullSyncAt"`
+	// DeletionsFrom is "system-log" or "periodic-check".
+	DeletionsFrom string     `json:"deletionsFrom"`
+	Watermarks    Watermarks `json:"watermarks"`
+}
+
+// Watermarks are the Okta instants up to which changes are in the state.
+type Watermarks struct {
+	Users  time.Time `json:"users"`
+	Groups time.Time `json:"groups"`
+	Log    time.Time `json:"log"`
+}
+
+// changeTracking describes st for /status.
+func (p *Provider) changeTracking(st *orgsync.State) *ChangeTracking {
+	if st == nil {
+		return nil
+	}
+	c := &ChangeTracking{LastFullSyncAt: st.FullSyncAt().UTC(), DeletionsFrom: "periodic-check"}
+	if st.LogReadable() {
+		c.DeletionsFrom = "system-log"
+	}
+	if p.cfg.FullInterval > 0 {
+		t := c.LastFullSyncAt.Add(p.cfg.FullInterval)
+		c.NextFullSyncAt = &t
+	}
+	u, g, l := st.Watermarks()
+	c.Watermarks = Watermarks{Users: u.UTC(), Groups: g.UTC(), Log: l.UTC()}
+	return c
 }
 
 // SyncCounts counts syncs since start. A held sync counts as completed.
@@ -99,6 +137,7 @@ func (p *Provider) status() Status {
 		h.Since = p.held.heldAt.UTC()
 		st.HeldBack = &h
 	}
+	st.Changes = p.changes
 	for k, r := range rates {
 		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC()}
 	}

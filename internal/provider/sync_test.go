@@ -107,6 +107,14 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 			if p.Snapshot() != first {
 				t.Error("no-change sync: got a new snapshot, want the same one served")
 			}
+			wantFrom := "system-log"
+			if !logs {
+				wantFrom = "periodic-check"
+			}
+			if c := st.Changes; c == nil || c.DeletionsFrom != wantFrom || c.Watermarks.Users.IsZero() || c.NextFullSyncAt == nil ||
+				!c.NextFullSyncAt.Equal(c.LastFullSyncAt.Add(24*time.Hour)) {
+				t.Errorf("status changes: got %+v, want deletions from %s, watermarks and the next full sync a day after the last", c, wantFrom)
+			}
 
 			for round := range 3 {
 				if _, err := fake.Org().ApplyChanges(oktafake.Changes{
