@@ -17,19 +17,24 @@
 //   ERRORS_FILE            JSON lines written by the catalog's processing-errors module
 //
 // Commands:
-//   ingest  [--wait S] [--label L] [--save FILE]
+//   ingest  [--wait S] [--label L] [--save FILE] [--errors-from N] [--nasty yes]
 //       the catalog's users, groups and relations equal what the fake
 //       org's truth implies; zero processing errors since --errors-from
 //   same    --from FILE [--wait S] [--label L]
 //       the catalog holds exactly the entities (refs and Okta ids) in FILE
 //   keep    --from FILE --for S [--label L]
-//       for S seconds, every entity in FILE stays in the catalog
+//       for S seconds, every entity and relation in FILE stays in the catalog
 //   absent  --user ID [--wait S] [--why TEXT]
 //       no entity carries the Okta id
 //   renamed --group ID --name NAME --old-ref REF [--wait S]
 //       the group's entity shows NAME and the old ref is gone
 //   errors  [--from N] [--expect-location URL --expect-text TEXT]
 //       counts processing errors after line N of ERRORS_FILE
+//   deps    --dir DIR
+//       the installed Backstage backend in DIR: npm ls clean, one version of
+//       each @backstage package, each pinned exactly in overrides, every
+//       declared @backstage range accepting the pinned versions, and
+//       better-sqlite3 12.x built for this Node.js
 'use strict';
 
 const fs = require('node:fs');
@@ -111,9 +116,13 @@ function summarize(items) {
   const byRef = new Map(); // ref -> okta id
   const dupIDs = [];
   const noID = [];
+  // An entity its location no longer emits is marked orphan at once and
+  // deleted by the next orphan cleanup (every 30s, orphanStrategy delete).
+  const orphans = new Set(); // okta ids
   for (const e of items) {
     const id = oktaID(e);
     const ref = refOf(e);
+    if (id && e.metadata.annotations?.['backstage.io/orphan'] === 'true') orphans.add(id);
     if (!id) {
       noID.push(ref);
       continue;
@@ -138,7 +147,7 @@ function summarize(items) {
       rel[r.type].push(`${from}>${to}`);
     }
   }
-  return { items, users, groups, rel, dangling, dupIDs, noID };
+  return { items, users, groups, rel, dangling, dupIDs, noID, orphans };
 }
 
 // expected computes what the catalog should hold from the fake's truth.
@@ -208,7 +217,7 @@ function readErrors(from) {
 }
 
 // evaluateIngest returns the list of [ok, message] for the ingest checks.
-function evaluateIngest(truth, cat, label, errorsFrom) {
+function evaluateIngest(truth, cat, label, errorsFrom, nasty) {
   const want = expected(truth);
   const results = [];
   const setCheck = (what, got, wantSet) => {
@@ -235,16 +244,146 @@ function evaluateIngest(truth, cat, label, errorsFrom) {
   setCheck('childOf relations group->parent', cat.rel.childOf, want.childOf);
   setCheck('parentOf relations parent->group', cat.rel.parentOf, reverse(want.childOf));
   results.push([
-    cat.dangling.length === 0 && cat.dupIDs.length === 0 && cat.noID.length === 0,
-    `${label}: every relation target exists and every entity has one okta.com/id: ` +
+    cat.dangling.length === 0 && cat.dupIDs.length === 0 && cat.noID.length === 0 && cat.orphans.size === 0,
+    `${label}: every relation target exists, every entity has one okta.com/id and none is orphaned: ` +
       `${cat.dangling.length} dangling${sample(cat.dangling)}, ${cat.dupIDs.length} duplicate ids, ` +
-      `${cat.noID.length} without id`,
+      `${cat.noID.length} without id, ${cat.orphans.size} orphaned${sample([...cat.orphans])}`,
   ]);
+  if (nasty) results.push(nastyCheck(truth, cat, want, label));
   const errors = readErrors(errorsFrom);
   results.push([
     errors.length === 0,
     `${label}: catalog processing errors (entities rejected by validation or failed reads): ${errors.length}` +
       errors.slice(0, 5).map(e => `\n    ${e.entity}: ${e.error.slice(0, 300)}`).join(''),
+  ]);
+  return results;
+}
+
+// nastyCheck checks, by name, the cases that trip naive name mappings: users
+// whose login or email is not a plain first.last@example.com (plus signs,
+// apostrophes, upper case, no email, over-long, other domains, colliding
+// emails) and groups whose name is not plain words and a number (symbols
+// only, accents, slashes, over-long, case-only twins). It fails when the
+// fake org has too few of them to mean anything.
+function nastyCheck(truth, cat, want, label) {
+  const plainUser = u => /^[a-z]+\.[a-z]+@example\.com$/.test(u.login) && u.email === u.login;
+  const plainGroup = g => /^[A-Za-z]+( [A-Za-z]+)?( [0-9]+)?$/.test(g.name) &&
+    truth.groupList.filter(h => h.name.toLowerCase() === g.name.toLowerCase()).length === 1;
+  const users = truth.userList.filter(u => want.users.has(u.id) && !plainUser(u));
+  const groups = truth.groupList.filter(g => want.groups.has(g.id) && !plainGroup(g));
+  const lostUsers = users.filter(u => !cat.users.has(u.id)).map(u => JSON.stringify(u.login));
+  const lostGroups = groups.filter(g => !cat.groups.has(g.id)).map(g => JSON.stringify(g.name));
+  const missing = [...lostUsers, ...lostGroups];
+  const enough = users.length >= 5 && groups.length >= 3;
+  const shown = [
+    ...users.filter(u => !/subsidiary/.test(u.login)).slice(0, 6)
+      .map(u => `${JSON.stringify(u.login)} -> ${cat.users.get(u.id) ?? 'MISSING'}`),
+    ...groups.slice(0, 6).map(g => `${JSON.stringify(g.name)} -> ${cat.groups.get(g.id) ?? 'MISSING'}`),
+  ];
+  return [
+    enough && missing.length === 0,
+    `${label}: nasty names: ${users.length - lostUsers.length} of ${users.length} users with unusual ` +
+      `logins/emails and ${groups.length - lostGroups.length} of ${groups.length} groups with unusual ` +
+      `names are in the catalog` +
+      (enough ? '' : ' (the fake org has too few nasty cases: want >= 5 users and >= 3 groups)') +
+      (missing.length ? ` (missing ${missing.length}: ${missing.slice(0, 5).join(', ')})` : '') +
+      `\n    ${shown.join(', ')}`,
+  ];
+}
+
+// depsCheck checks the installed Backstage backend in dir (after npm ci).
+function depsCheck(dir) {
+  const path = require('node:path');
+  const { spawnSync, execFileSync } = require('node:child_process');
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const results = [];
+  const ls = spawnSync('npm', ['ls', '--all', '--json'], {
+    cwd: dir, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120000,
+  });
+  let tree = {};
+  try {
+    tree = JSON.parse(ls.stdout);
+  } catch {
+    // reported below
+  }
+  results.push([
+    ls.status === 0,
+    `npm ls --all exits ${ls.status}: ` +
+      (ls.status === 0 ? 'no missing, invalid or extraneous packages'
+        : (tree.problems ?? [String(ls.stderr).slice(0, 300)]).slice(0, 5).join('; ')),
+  ]);
+  const versions = new Map(); // @backstage name -> Set of versions
+  const walk = (node, depth) => {
+    if (depth > 100) return;
+    for (const [name, dep] of Object.entries(node.dependencies ?? {})) {
+      if (name.startsWith('@backstage/') && dep.version) {
+        if (!versions.has(name)) versions.set(name, new Set());
+        versions.get(name).add(dep.version);
+      }
+      walk(dep, depth + 1);
+    }
+  };
+  walk(tree, 0);
+  const several = [...versions].filter(([, v]) => v.size > 1).map(([n, v]) => `${n}@${[...v].join('+')}`);
+  results.push([
+    versions.size > 0 && several.length === 0,
+    `npm ls: one version of each of the ${versions.size} @backstage packages` +
+      (several.length ? ` (several versions: ${several.join(', ')})` : '') +
+      ` (backend-defaults ${[...(versions.get('@backstage/backend-defaults') ?? [])]}, ` +
+      `plugin-catalog-backend ${[...(versions.get('@backstage/plugin-catalog-backend') ?? [])]})`,
+  ]);
+  const overrides = pkg.overrides ?? {};
+  const unpinned = [];
+  for (const [name, v] of versions) {
+    let spec = overrides[name];
+    if (typeof spec === 'string' && spec.startsWith('$')) spec = pkg.dependencies?.[spec.slice(1)];
+    if (typeof spec !== 'string' || !/^\d+\.\d+\.\d+$/.test(spec) || !v.has(spec) || v.size > 1) {
+      unpinned.push(`${name}@${[...v].join('+')} (override ${JSON.stringify(overrides[name] ?? null)})`);
+    }
+  }
+  results.push([
+    versions.size > 0 && unpinned.length === 0,
+    `package.json overrides pin every installed @backstage package to exactly its installed version` +
+      (unpinned.length ? `; not pinned: ${unpinned.join(', ')}` : ` (${versions.size} pinned)`),
+  ]);
+  // One release line: no installed @backstage package asks for a version of
+  // another that the pins do not satisfy, so the overrides force nothing.
+  const dirRequire = require('node:module').createRequire(path.join(path.resolve(dir), 'package.json'));
+  const semver = dirRequire('semver');
+  const conflicts = [];
+  let ranges = 0;
+  for (const name of versions.keys()) {
+    const p = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', name, 'package.json'), 'utf8'));
+    for (const [dep, range] of Object.entries({ ...p.dependencies, ...p.peerDependencies })) {
+      if (!dep.startsWith('@backstage/')) continue;
+      ranges++;
+      const have = [...(versions.get(dep) ?? [])][0];
+      if (!have || !semver.satisfies(have, range)) conflicts.push(`${name} wants ${dep}@${range}, pinned ${have ?? 'none'}`);
+    }
+  }
+  results.push([
+    ranges > 0 && conflicts.length === 0,
+    `one release line: all ${ranges} @backstage dependency ranges declared by the installed @backstage ` +
+      `packages accept the pinned versions` + (conflicts.length ? `; conflicts: ${conflicts.slice(0, 5).join('; ')}` : ''),
+  ]);
+  // better-sqlite3 12.x (13 crashes on Node 20), compiled for this Node.js:
+  // load it in a child process and run a query on an in-memory database.
+  let sqlite = '';
+  let sqliteErr = '';
+  try {
+    sqlite = execFileSync(process.execPath, ['-e',
+      "const D=require('better-sqlite3');const db=new D(':memory:');" +
+      "console.log(require('better-sqlite3/package.json').version+' '+db.prepare('select sqlite_version() v').get().v)"],
+    { cwd: dir, encoding: 'utf8', timeout: 30000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    sqliteErr = String(err.stderr || err.message).split('\n').filter(Boolean).slice(0, 3).join(' | ');
+  }
+  const [bsv, sqv] = sqlite.split(' ');
+  results.push([
+    /^12\./.test(bsv ?? '') && !!sqv,
+    sqliteErr ? `better-sqlite3 does not load under Node.js ${process.version}: ${sqliteErr}`
+      : `better-sqlite3 ${bsv} (want 12.x) built from source loads under Node.js ${process.version} ` +
+        `(ABI ${process.versions.modules}) and opens an in-memory SQLite ${sqv}`,
   ]);
   return results;
 }
@@ -307,7 +446,7 @@ async function main() {
       results = await poll(wait, async () => {
         const [truth, items] = await Promise.all([fake(), fetchCatalog()]);
         lastCat = summarize(items);
-        return evaluateIngest(truth, lastCat, label, args['errors-from']);
+        return evaluateIngest(truth, lastCat, label, args['errors-from'], args.nasty === 'yes');
       });
       if (args.save && lastCat) saveState(args.save, lastCat);
       break;
@@ -318,7 +457,7 @@ async function main() {
         const r = [];
         for (const kind of ['users', 'groups']) {
           const want = Object.entries(before[kind]).map(([id, ref]) => `${id}=${ref}`);
-          const got = [...cat[kind]].map(([id, ref]) => `${id}=${ref}`);
+          const got = [...cat[kind]].map(([id, ref]) => `${id}=${ref}${cat.orphans.has(id) ? ' (orphaned)' : ''}`);
           const d = diff(got, want);
           r.push([
             d.missing.length === 0 && d.extra.length === 0,
@@ -342,26 +481,38 @@ async function main() {
     case 'keep': {
       const before = JSON.parse(fs.readFileSync(args.from, 'utf8'));
       const want = Object.keys(before.users).length + Object.keys(before.groups).length;
+      const wantRel = Object.values(before.relations).flat().length;
       const seconds = Number(args.for);
       const deadline = Date.now() + seconds * 1000;
       let samples = 0;
       let worst = want;
+      let worstRel = wantRel;
       let lost = [];
+      let lostRel = [];
       while (Date.now() < deadline) {
         const cat = summarize(await fetchCatalog());
         samples++;
+        // Orphaned counts as lost: the next orphan cleanup deletes it.
         const missing = [
-          ...Object.keys(before.users).filter(id => !cat.users.has(id)),
-          ...Object.keys(before.groups).filter(id => !cat.groups.has(id)),
+          ...Object.keys(before.users).filter(id => !cat.users.has(id) || cat.orphans.has(id)),
+          ...Object.keys(before.groups).filter(id => !cat.groups.has(id) || cat.orphans.has(id)),
         ];
         worst = Math.min(worst, want - missing.length);
         if (missing.length) lost = missing;
+        const missingRel = Object.entries(before.relations).flatMap(([type, pairs]) => {
+          const have = new Set(cat.rel[type]);
+          return pairs.filter(p => !have.has(p)).map(p => `${type} ${p}`);
+        });
+        worstRel = Math.min(worstRel, wantRel - missingRel.length);
+        if (missingRel.length) lostRel = missingRel;
         await sleep(2000);
       }
       results = [[
-        worst === want,
-        `${label}: catalog kept all ${want} users and groups over ${seconds}s (${samples} samples, fewest seen ${worst})` +
-          (lost.length ? ` (lost ${lost.length}${sample(lost)})` : ''),
+        samples > 0 && worst === want && worstRel === wantRel,
+        `${label}: catalog kept all ${want} users and groups (none orphaned) and all ${wantRel} relations over ${seconds}s ` +
+          `(${samples} samples, fewest seen ${worst} entities, ${worstRel} relations)` +
+          (lost.length ? ` (lost ${lost.length}${sample(lost)})` : '') +
+          (lostRel.length ? ` (lost relations ${lostRel.length}${sample(lostRel)})` : ''),
       ]];
       break;
     }
@@ -399,6 +550,9 @@ async function main() {
       }
       break;
     }
+    case 'deps':
+      results = depsCheck(args.dir);
+      break;
     default:
       throw new Error(`unknown command ${cmd}`);
   }
