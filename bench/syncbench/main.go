@@ -30,9 +30,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -80,7 +83,20 @@ type result struct {
 	GetSeconds     float64 `json:"getSeconds,omitempty"`
 	NotModifiedMs  float64 `json:"notModifiedMs,omitempty"`
 	PeakRSSMB      float64 `json:"peakRSSMB"`
-	Changed        bool    `json:"changed"`
+	// PeakHeapMB is the largest Go heap (live and not yet collected objects)
+	// seen, sampled every 5 ms, and PhasePeakHeapMB the largest in each phase
+	// of the step; LiveHeapMB is the heap live at the end.
+	PeakHeapMB      float64            `json:"peakHeapMB"`
+	PhasePeakHeapMB map[string]float64 `json:"phasePeakHeapMB"`
+	LiveHeapMB      float64            `json:"liveHeapMB"`
+	// What the snapshot of serve holds: the YAML buffer (All, UsersYAML and
+	// GroupsYAML share it), the three JSON bodies, and the gzip encodings of
+	// all six (their length, and the capacity their buffers keep).
+	SnapshotYAMLMB    float64 `json:"snapshotYAMLMB,omitempty"`
+	SnapshotJSONMB    float64 `json:"snapshotJSONMB,omitempty"`
+	SnapshotGzipMB    float64 `json:"snapshotGzipMB,omitempty"`
+	SnapshotGzipCapMB float64 `json:"snapshotGzipCapMB,omitempty"`
+	Changed           bool    `json:"changed"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,9 +110,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		concurrency = fs.Int("concurrency", 0, "member listings at once (0: orgsync's default)")
 		maxInFlight = fs.Int("max-in-flight", 0, "the client's cap on requests in flight (0: the client's default)")
 		rateShare   = fs.Float64("rate-share", 0.5, "share of each rate-limit bucket to use")
+		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the step to this file")
+		memProfile  = fs.String("memprofile", "", "write an allocation profile of the step to this file")
 	)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		// Sampled finely (every 4 KB allocated, not every 512 KB), so that the
+		// profile shows where the allocations of the step come from. The
+		// profile costs memory: peak RSS is measured without it.
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if *statePath == "" {
 		return errors.New("-state is required")
@@ -116,8 +157,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	heap := sampleHeap()
 	start := time.Now()
-	res := result{Mode: *mode}
+	res := result{Mode: *mode, PhasePeakHeapMB: map[string]float64{}}
+	phase := func(name string) { res.PhasePeakHeapMB[name] = mb(int64(heap.take())) }
 	var st *orgsync.State
 	var stats orgsync.Stats
 	switch *mode {
@@ -127,6 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.SyncSeconds = time.Since(t).Seconds()
+		phase("sync")
 	case "noop", "small":
 		t := time.Now()
 		prev, err := orgsync.Load(*statePath)
@@ -134,6 +178,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.LoadSeconds = time.Since(t).Seconds()
+		phase("load")
 		if *mode == "small" {
 			if res.CallBound, err = fake.smallChange(ctx, prev); err != nil {
 				return err
@@ -144,8 +189,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.SyncSeconds = time.Since(t).Seconds()
+		phase("sync")
 	case "serve":
-		if err := serve(ctx, *statePath, &res); err != nil {
+		if err := serve(ctx, *statePath, &res, phase); err != nil {
 			return err
 		}
 	default:
@@ -157,10 +203,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		res.SaveSeconds = time.Since(t).Seconds()
+		phase("save")
 		if fi, err := os.Stat(*statePath); err == nil {
 			res.StateFileMB = mb(fi.Size())
 		}
 		res.Users, res.Groups, res.Memberships = st.Counts()
+		phase("counts")
 		res.OktaCalls, res.UserCalls, res.GroupCalls, res.MemberCalls, res.LogCalls = stats.Calls, stats.UserCalls, stats.GroupCalls, stats.MemberCalls, stats.LogCalls
 		res.MemberListings, res.Changed = stats.MemberListings, stats.Changed
 	}
@@ -173,6 +221,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res.MaxInFlight = after.MaxInFlight
 	res.WallSeconds = time.Since(start).Seconds()
 	res.PeakRSSMB = peakRSS()
+	res.PeakHeapMB = mb(int64(heap.stop()))
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.LiveHeapMB = mb(int64(ms.HeapAlloc)) // with the state the step made, if any
+	runtime.KeepAlive(st)
 	if *mode == "full" {
 		// After the peak RSS is read: the org's listing is the benchmark's
 		// memory, not the sync's.
@@ -187,19 +241,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // serve builds the catalog from a saved state, pre-encodes the snapshot
 // and reads /entities from the API server over loopback HTTP.
-func serve(ctx context.Context, statePath string, res *result) error {
+func serve(ctx context.Context, statePath string, res *result, phase func(string)) error {
 	t := time.Now()
 	st, err := orgsync.Load(statePath)
 	if err != nil {
 		return err
 	}
 	res.LoadSeconds = time.Since(t).Seconds()
+	phase("load")
 	res.Users, res.Groups, res.Memberships = st.Counts()
+	phase("counts")
 
 	t = time.Now()
 	built := catalog.Build(catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
+	phase("build")
 	snap := catalog.NewSnapshot(built, time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
+	phase("snapshot")
+	res.SnapshotYAMLMB = mb(int64(cap(snap.All.Data)))
+	res.SnapshotJSONMB = mb(int64(cap(snap.AllJSON.Data) + cap(snap.UsersJSON.Data) + cap(snap.GroupsJSON.Data)))
+	for _, b := range []*catalog.Body{&snap.All, &snap.UsersYAML, &snap.GroupsYAML, &snap.AllJSON, &snap.UsersJSON, &snap.GroupsJSON} {
+		res.SnapshotGzipMB += mb(int64(len(b.Gzip)))
+		res.SnapshotGzipCapMB += mb(int64(cap(b.Gzip)))
+	}
 	built = nil
 	runtime.GC()
 
@@ -231,6 +295,7 @@ func serve(ctx context.Context, statePath string, res *result) error {
 		return fmt.Errorf("GET /entities with If-None-Match: status %d, want 304", resp.StatusCode)
 	}
 	res.NotModifiedMs = float64(time.Since(t).Microseconds()) / 1000
+	phase("serve")
 	return nil
 }
 
@@ -362,6 +427,59 @@ func (f fakeAdmin) smallChange(ctx context.Context, st *orgsync.State) (int64, e
 		return 0, err
 	}
 	return bound, nil
+}
+
+// heapSampler samples the bytes of heap objects (live or not yet
+// collected) every 5 ms. runtime/metrics reads do not stop the world.
+type heapSampler struct {
+	mu         sync.Mutex
+	peak, all  uint64
+	done       chan struct{}
+	doneSample chan struct{}
+}
+
+func sampleHeap() *heapSampler {
+	h := &heapSampler{done: make(chan struct{}), doneSample: make(chan struct{})}
+	go func() {
+		defer close(h.doneSample)
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(samples)
+			if samples[0].Value.Kind() == metrics.KindUint64 {
+				v := samples[0].Value.Uint64()
+				h.mu.Lock()
+				h.peak, h.all = max(h.peak, v), max(h.all, v)
+				h.mu.Unlock()
+			}
+			select {
+			case <-h.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return h
+}
+
+// take returns the largest sample since the last take and starts a new
+// phase.
+func (h *heapSampler) take() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.peak
+	h.peak = 0
+	return p
+}
+
+// stop ends the sampling and returns the largest sample of all.
+func (h *heapSampler) stop() uint64 {
+	close(h.done)
+	<-h.doneSample
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.all
 }
 
 // peakRSS returns the process's peak resident set size in MB (VmHWM).
