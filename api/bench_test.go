@@ -49,7 +49,7 @@ func BenchmarkEntities(b *testing.B) {
 	}
 	snap := testSnapshot(users, groups, 0)
 	h := NewServer(zerolog.Nop(), &fakeSource{snap: snap}, nil, nil, Config{})
-	b.Logf("%d users, %d groups: body %.1f MB, gzip %.1f MB", snap.Users, snap.Groups, mb(len(snap.All.Data)), mb(len(snap.All.Gzip)))
+	b.Logf("%d users, %d groups: body %.1f MiB, gzip %.1f MiB", snap.Users, snap.Groups, mb(len(snap.All.Data)), mb(len(snap.All.Gzip)))
 
 	cases := []struct {
 		name         string
