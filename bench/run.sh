@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sync benchmarks: full sync, no-change incremental sync, small-change
-# incremental sync and serving /entities, at two org sizes, against the fake
-# Okta running in its own process (so the peak RSS measured is the sync's).
+# incremental sync, serving /entities, and the service's steady state in one
+# process (snapshot served, small change synced, next snapshot built beside
+# it, state saved), at two org sizes, against the fake Okta running in its own
+# process (so the peak RSS measured is the sync's). Each step prints one JSON
+# line; bench/syncbench documents the fields.
 #
 # The fake answers after LATENCY with Okta's per-minute bucket sizes (users
 # 600, groups 500, logs 120, other 1200) and a 75-request concurrency limit.
@@ -53,7 +56,7 @@ for size in "${SIZES[@]}"; do
 	state="$OUT/state-$users"
 	rm -f "$state"
 	echo "# $users users, $groups groups, $per memberships per user"
-	for mode in full noop small noop serve; do
+	for mode in full noop small noop serve cycle; do
 		"$OUT/syncbench" -okta-url "http://127.0.0.1:$PORT" -state "$state" -mode "$mode" 2>>"$OUT/syncbench-$users.log"
 	done
 	cleanup

@@ -14,6 +14,10 @@
 //     sync, save.
 //   - serve: load -state, build the catalog, pre-encode the snapshot and GET
 //     /entities from the API server (the full body, then the 304 path).
+//   - cycle: the service's steady state in one process: load -state and build
+//     the snapshot served from it, make the small change, an incremental
+//     sync, build the next snapshot beside the served one (reusing its
+//     unchanged gzip encodings), save.
 package main
 
 import (
@@ -106,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		oktaURL     = fs.String("okta-url", "http://127.0.0.1:18080", "org URL (the fake Okta)")
 		token       = fs.String("token", "demo-token", "API token")
 		statePath   = fs.String("state", "", "state file (required)")
-		mode        = fs.String("mode", "full", "full, noop, small or serve")
+		mode        = fs.String("mode", "full", "full, noop, small, serve or cycle")
 		concurrency = fs.Int("concurrency", 0, "member listings at once (0: orgsync's default)")
 		maxInFlight = fs.Int("max-in-flight", 0, "the client's cap on requests in flight (0: the client's default)")
 		rateShare   = fs.Float64("rate-share", 0.5, "share of each rate-limit bucket to use")
@@ -194,6 +198,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := serve(ctx, *statePath, &res, phase); err != nil {
 			return err
 		}
+	case "cycle":
+		t := time.Now()
+		prev, err := orgsync.Load(*statePath)
+		if err != nil {
+			return err
+		}
+		res.LoadSeconds = time.Since(t).Seconds()
+		phase("load")
+		t = time.Now()
+		served := snapshot(prev, nil)
+		res.BuildSeconds = time.Since(t).Seconds()
+		phase("build")
+		if res.CallBound, err = fake.smallChange(ctx, prev); err != nil {
+			return err
+		}
+		t = time.Now()
+		if st, stats, err = syncer.Incremental(ctx, prev); err != nil {
+			return err
+		}
+		res.SyncSeconds = time.Since(t).Seconds()
+		phase("sync")
+		t = time.Now()
+		next := snapshot(st, served)
+		res.BuildSeconds += time.Since(t).Seconds()
+		phase("rebuild")
+		// Both snapshots stay live until the new one is published, as in the
+		// service; the state is saved after.
+		runtime.KeepAlive(served)
+		defer runtime.KeepAlive(next)
 	default:
 		return fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -297,6 +330,13 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	res.NotModifiedMs = float64(time.Since(t).Microseconds()) / 1000
 	phase("serve")
 	return nil
+}
+
+// snapshot maps st into a catalog snapshot as the service does, reusing
+// the gzip encodings of prev (nil for none).
+func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
+	built := catalog.Build(catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
+	return catalog.NewSnapshotFrom(prev, built, time.Now(), 0)
 }
 
 // snapshotSource serves one fixed snapshot to the API server.
