@@ -54,7 +54,10 @@ ENV DATA_DIR=/data
 USER 65532:65532
 EXPOSE 8080
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+# The subcommand gives up after 5s by itself (-timeout); the longer
+# --timeout lets it report why (refused, timed out, a status) in the health
+# log instead of being killed first.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
     CMD ["/okta-entity-provider", "healthcheck"]
 
 ENTRYPOINT ["/okta-entity-provider"]

@@ -14,16 +14,21 @@
 # the Dockerfile declares, unset by default) points at the local module
 # download cache, mounted read-only into the build.
 #
-# Everything podman keeps (images, containers, layers) lives in a temporary
-# directory with its own containers.conf and storage.conf, so the machine's
-# own podman configuration and images are neither used nor changed. It is
-# removed on exit; SMOKE_KEEP=1 keeps it for a look.
+# Everything podman keeps (images, containers, layers, its run-time state and
+# locks) lives in a temporary directory with its own containers.conf and
+# storage.conf, so the machine's own podman configuration, images and
+# containers are neither used nor changed. It is removed on exit;
+# SMOKE_KEEP=1 keeps it for a look.
+#
+# Every wait is bounded: podman and apt-get commands run under timeout(1) and
+# polling loops stop after a fixed number of tries and a deadline. The whole
+# run takes two to four minutes, most of it compiling inside the build.
 #
 # Runs as root (rootful podman). Installs podman and runc from the
 # distribution's packages with apt-get when they are missing.
 #
 # Usage: scripts/container-smoke.sh
-set -euo pipefail
+set -Eeuo pipefail
 
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 dockerfile=$root/Dockerfile
@@ -40,12 +45,25 @@ pass() {
 	passed=$((passed + 1))
 }
 fail() {
-	printf 'FAIL: %s\n' "$*"
+	if [[ $BASHPID != "$$" ]]; then
+		printf 'FAIL: %s\n' "$*" >&2
+	else
+		printf 'FAIL: %s\n' "$*"
+	fi
 	failed=$((failed + 1))
 }
 
-# finish prints the summary and exits; non-zero when anything failed.
+# finish cleans up, prints the summary as the last line and exits; non-zero
+# when anything failed.
 finish() {
+	trap - ERR
+	set +eE
+	# In a subshell (a command substitution) only that subshell ends: the
+	# main script sees it fail and reports it.
+	if [[ $BASHPID != "$$" ]]; then
+		exit 1
+	fi
+	cleanup_work
 	log "done"
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	if ((failed > 0)); then
@@ -60,27 +78,109 @@ abort() {
 	finish
 }
 
-cleanup() {
-	local rc=$?
-	set +e
+# isolated says whether podman is pointed at this run's own storage, so
+# that --all in the cleanup can only ever mean this run's containers and
+# images.
+isolated() {
+	[[ -n $work && ${CONTAINERS_STORAGE_CONF:-} == "$work/storage.conf" && -f $work/storage.conf &&
+		${CONTAINERS_CONF:-} == "$work/containers.conf" && -f $work/containers.conf ]]
+}
+
+# kill_work_procs kills whatever still runs with its root file system in
+# the work directory: only this run's containers can.
+kill_work_procs() {
+	local pass p r
+	for pass in 1 2 3; do
+		for p in /proc/[0-9]*; do
+			r=$(readlink "$p/root" 2>/dev/null) || continue
+			if [[ $r == "$work/"* ]]; then
+				kill -KILL "${p#/proc/}" 2>/dev/null
+			fi
+		done
+		sleep 0.2
+	done
+}
+
+# cleanup_work removes this run's containers and work directory; it runs
+# once, from finish or, on an early exit, from the EXIT trap.
+cleanup_work() {
 	if [[ -n $work && -d $work ]]; then
 		if [[ ${SMOKE_KEEP:-} == 1 ]]; then
 			log "kept $work (CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf)"
 		else
-			podman rm --force --time 0 --all >/dev/null 2>&1
-			podman rmi --force --all >/dev/null 2>&1
-			# Overlay layers still mounted under the storage root would
-			# make rm fail; unmount whatever is left, deepest first.
+			local t=$SECONDS
+			# Stop and remove this run's containers (their conmon
+			# processes and network set-up with them); the images go
+			# with the directory.
+			if isolated && command -v podman >/dev/null 2>&1; then
+				timeout 60 podman rm --force --time 0 --all >/dev/null 2>&1
+				# A build cut short leaves its working container.
+				timeout 30 podman ps --all --external --quiet 2>/dev/null |
+					xargs -r timeout 60 podman rm --force --time 0 >/dev/null 2>&1
+			fi
+			# A build cut short (timeout, signal) can leave its RUN
+			# step's processes running in a root under the storage.
+			kill_work_procs
+			# Overlay layers still mounted under the storage root (the
+			# build's, the storage root itself) would make rm fail;
+			# unmount whatever is left, deepest first.
 			findmnt -rn -o TARGET | grep -F "$work/" | sort -r | xargs -r -n1 umount -l 2>/dev/null
 			rm -rf -- "$work"
+			if [[ -e $work ]]; then
+				log "cleanup: could not remove $work"
+			else
+				log "cleaned up in $((SECONDS - t))s"
+			fi
 		fi
 	fi
+	work=
+}
+
+cleanup() {
+	local rc=$?
+	set +eE
+	trap - ERR
+	cleanup_work
 	exit "$rc"
 }
 trap cleanup EXIT
 # A command failing where no check expects it still ends with a FAIL line
-# and the summary.
+# and the summary (errtrace, set -E, extends this into functions).
 trap 'abort "unexpected error at line $LINENO: $BASH_COMMAND (exit $?)"' ERR
+# Interrupted or killed: the same, and the EXIT trap still cleans up.
+trap 'on_signal "interrupted by SIGINT"' INT
+trap 'on_signal "terminated by SIGTERM"' TERM
+trap 'on_signal "hung up (SIGHUP)"' HUP
+
+# bounded SECS LOG CMD... runs a long command under timeout(1) in the
+# background, its output to LOG, and waits for it, so that a signal to the
+# script is handled at once (bash runs traps only between foreground
+# commands) and passed on to the command.
+bg_pid=
+bounded() {
+	local secs=$1 out=$2 rc=0
+	shift 2
+	timeout "$secs" "$@" >"$out" 2>&1 </dev/null &
+	bg_pid=$!
+	wait "$bg_pid" || rc=$?
+	bg_pid=
+	return "$rc"
+}
+
+on_signal() {
+	trap - ERR INT TERM HUP
+	set +eE
+	if [[ -n $bg_pid ]]; then
+		kill -TERM "$bg_pid" 2>/dev/null
+		local i
+		for i in $(seq 1 30); do
+			kill -0 "$bg_pid" 2>/dev/null || break
+			sleep 1
+		done
+		kill -KILL "$bg_pid" 2>/dev/null
+	fi
+	abort "$1"
+}
 
 # ---- tools -----------------------------------------------------------------
 
@@ -104,38 +204,67 @@ install_tools() {
 	fi
 	log "installing ${pkgs[*]} with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+	# Wait (bounded) for another apt-get or dpkg holding the locks rather
+	# than failing at once.
+	local apt_opts=(-o DPkg::Lock::Timeout=180 -o Acquire::Retries=3 -o Dpkg::Use-Pty=0)
+	if ! timeout 300 apt-get "${apt_opts[@]}" update -qq >"$apt_log" 2>&1; then
+		tail -n 20 "$apt_log"
+		abort "apt-get update failed (output above): cannot install ${pkgs[*]}"
+	fi
+	if ! timeout 600 apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${pkgs[@]}" >>"$apt_log" 2>&1 </dev/null; then
+		tail -n 20 "$apt_log"
+		abort "apt-get install ${pkgs[*]} failed (output above)"
+	fi
+	for cmd in "${missing[@]}"; do
+		[[ $cmd == ca-certificates ]] && continue
+		command -v "$cmd" >/dev/null 2>&1 || abort "$cmd is still missing after apt-get install ${pkgs[*]}"
+	done
 }
 
 if ((EUID != 0)); then
 	abort "run as root: the smoke test uses rootful podman"
 fi
+# The Go installation the stand-in is made from: the go on PATH, else the
+# usual /usr/local/go.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+	PATH=/usr/local/go/bin:$PATH
+fi
 command -v go >/dev/null 2>&1 || abort "go not found: the Go stand-in image is made from the local Go installation"
-install_tools
-log "podman $(podman --version | awk '{print $3}'), $(runc --version | head -n1), $(go env GOVERSION)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/container-smoke.XXXXXX")
+apt_log=$work/apt.log
+install_tools
+log "podman $(podman --version | awk '{print $3}'), $(runc --version | head -n1), $(go env GOVERSION)"
 
 # Podman configuration for this run only. runc and cgroupfs because no
 # systemd runs here; the default ulimits because the inherited hard limits can
 # be lower than podman's defaults, which makes runc refuse to start
-# containers; the file events logger because there is no journald.
-cat >"$work/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+# containers; the file events logger because there is no journald. tmp_dir
+# and file locks keep podman's run-time state and locks in the work
+# directory too: the defaults (a directory under /run and a shared-memory
+# segment) are shared with any other podman on the machine, and a fresh
+# database resetting them could disturb it.
+write_conf() {
+	local driver=$1
+	cat >"$work/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-cat >"$work/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$work/storage"
-runroot = "$work/run"
-EOF
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		lock_type = "file"
+		tmp_dir = "$work/libpod"
+	EOF
+	cat >"$work/storage.conf" <<-EOF
+		[storage]
+		driver = "$driver"
+		graphroot = "$work/storage"
+		runroot = "$work/run"
+	EOF
+}
+write_conf overlay
 # Short names (golang:1.26-bookworm) resolve to docker.io, as Docker does;
 # with --pull=never this only names local images.
 cat >"$work/registries.conf" <<'EOF'
@@ -145,6 +274,19 @@ EOF
 export CONTAINERS_CONF=$work/containers.conf
 export CONTAINERS_STORAGE_CONF=$work/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
+
+# Overlay storage needs a file system that can hold overlay layers (not,
+# for one, an overlay root file system); fall back to the slower vfs driver.
+if ! timeout 60 podman info >"$work/info.log" 2>&1; then
+	log "overlay storage unavailable here ($(tail -n1 "$work/info.log" | cut -c1-160)); using vfs"
+	rm -rf -- "$work/storage" "$work/run" "$work/libpod"
+	write_conf vfs
+	if ! timeout 60 podman info >"$work/info.log" 2>&1; then
+		tail -n 20 "$work/info.log"
+		abort "podman does not work with this configuration (podman info output above)"
+	fi
+fi
+log "podman storage: $(podman info --format '{{.Store.GraphDriverName}}') under $work, runtime $(podman info --format '{{.Host.OCIRuntime.Name}}'), cgroups $(podman info --format '{{.Host.CgroupManager}}')"
 
 # ---- stand-in base images --------------------------------------------------
 
@@ -206,7 +348,7 @@ make_go_image() {
 	tar --numeric-owner -cf - -C "$fs" . \
 		-C "$(dirname "$goroot")" \
 		--anchored --exclude="$gobase/test" --exclude="$gobase/doc" --exclude="$gobase/api" --exclude="$gobase/misc" --no-anchored \
-		--transform="s,^$gobase\(/\|\$\),usr/local/go\1," "$gobase" | podman import \
+		--transform="s,^$gobase\(/\|\$\),usr/local/go\1," "$gobase" | timeout 300 podman import \
 		--change "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
 		--change "ENV GOLANG_VERSION=${goversion#go}" \
 		--change "ENV GOPATH=/go" \
@@ -214,7 +356,10 @@ make_go_image() {
 		--change "ENV HOME=/root" \
 		--change "WORKDIR /go" \
 		--message "stand-in for $tag from the local $goversion" \
-		- "$(qualify "$tag")" >/dev/null
+		- "$(qualify "$tag")" >"$work/import.log" 2>&1 || {
+		tail -n 20 "$work/import.log"
+		abort "podman import of the Go stand-in $tag failed (output above)"
+	}
 	rm -rf "$fs"
 }
 
@@ -242,10 +387,13 @@ EOF
 	if [[ $tag == *nonroot* ]]; then
 		changes=(--change "USER 65532" --change "WORKDIR /home/nonroot")
 	fi
-	tar -C "$fs" --numeric-owner -cf - . | podman import "${changes[@]}" \
+	tar -C "$fs" --numeric-owner -cf - . | timeout 300 podman import "${changes[@]}" \
 		--change "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin" \
 		--message "stand-in for $tag" \
-		- "$(qualify "$tag")" >/dev/null
+		- "$(qualify "$tag")" >"$work/import.log" 2>&1 || {
+		tail -n 20 "$work/import.log"
+		abort "podman import of the runtime stand-in $tag failed (output above)"
+	}
 	rm -rf "$fs"
 }
 
@@ -280,27 +428,37 @@ log "stand-ins ready"
 # cache through a file:// GOPROXY. Make sure the cache holds every module the
 # build needs first (this one step may use the Go module proxy).
 modcache=$(go env GOMODCACHE)
-(cd "$root" && go mod download) || abort "go mod download on the host failed"
+if ! (cd "$root" && timeout 300 go mod download) >"$work/mod.log" 2>&1; then
+	tail -n 20 "$work/mod.log"
+	abort "go mod download on the host failed (output above): the build's module cache cannot be filled"
+fi
+[[ -d $modcache/cache/download ]] || abort "no module download cache at $modcache/cache/download after go mod download"
 
 version=smoke-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)
 build_start=$SECONDS
 # --format docker keeps HEALTHCHECK (the OCI format has no field for it);
 # --network none proves the build needs nothing from outside.
-if podman build --pull=never --format docker --network none \
+if bounded 480 "$work/build.log" podman build --pull=never --format docker --network none \
 	--volume "$modcache/cache/download:/goproxy:ro" \
 	--build-arg GOPROXY=file:///goproxy \
 	--build-arg VERSION="$version" \
 	--build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
-	--file "$dockerfile" --tag "$image" "$root" >"$work/build.log" 2>&1; then
-	pass "podman build of the Dockerfile, offline, in $((SECONDS - build_start))s"
+	--file "$dockerfile" --tag "$image" "$root"; then
+	pass "podman build of the Dockerfile (--pull=never, no network, modules from a file:// GOPROXY) in $((SECONDS - build_start))s"
 else
+	rc=$?
 	tail -n 40 "$work/build.log"
+	if ((rc == 124)); then
+		abort "podman build of the Dockerfile did not finish within 480s (log above)"
+	elif grep -q 'go build' "$work/build.log" && grep -qE '\.go:[0-9]+:[0-9]+: ' "$work/build.log"; then
+		abort "podman build of the Dockerfile failed: the Go code does not compile (errors above)"
+	fi
 	abort "podman build of the Dockerfile failed (log above)"
 fi
 
 # ---- image configuration ---------------------------------------------------
 
-inspect() { podman image inspect --format "$1" "$image"; }
+inspect() { timeout 20 podman image inspect --format "$1" "$image"; }
 
 size=$(inspect '{{.Size}}')
 log "image $image: $((size / 1000000)) MB, $(inspect '{{len .RootFS.Layers}}') layers"
@@ -327,10 +485,20 @@ else
 fi
 
 health=$(inspect '{{json .Config.Healthcheck.Test}}')
-if [[ $health == '["CMD","/okta-entity-provider","healthcheck"]' ]]; then
+if [[ $health == '["CMD","/okta-entity-provider","healthcheck"'* ]]; then
 	pass "HEALTHCHECK runs the binary without a shell: $health"
 else
-	fail "HEALTHCHECK test is $health, want [\"CMD\",\"/okta-entity-provider\",\"healthcheck\"]"
+	fail "HEALTHCHECK test is $health, want [\"CMD\",\"/okta-entity-provider\",\"healthcheck\"...]"
+fi
+# The HEALTHCHECK's timings (Go durations such as 30s), all set explicitly.
+hc_timing=$(inspect '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}} {{.Config.Healthcheck.Retries}}')
+read -r hc_interval hc_timeout hc_start hc_retries <<<"$hc_timing"
+duration='^[0-9.]+(ns|us|µs|ms|s|m|h)([0-9.]+(ns|us|µs|ms|s|m|h))*$'
+if [[ $hc_interval =~ $duration && $hc_interval != 0s && $hc_timeout =~ $duration && $hc_timeout != 0s &&
+	${hc_start:-} =~ $duration && ${hc_retries:-} =~ ^[1-9][0-9]*$ ]]; then
+	pass "HEALTHCHECK timings set: interval $hc_interval, timeout $hc_timeout, start period $hc_start, $hc_retries retries"
+else
+	fail "HEALTHCHECK timings incomplete (interval, timeout, start period, retries: $hc_timing)"
 fi
 
 env=$(inspect '{{json .Config.Env}}')
@@ -348,7 +516,7 @@ else
 fi
 
 # The healthcheck must be able to fail: with no server it exits non-zero.
-if timeout 60 podman run --rm --pull=never --network none --entrypoint /okta-entity-provider \
+if timeout 60 podman run --rm --pull=never --network none --health-interval disable --entrypoint /okta-entity-provider \
 	"$image" healthcheck >"$work/hc-neg.log" 2>&1; then
 	fail "healthcheck with no server running exited 0"
 else
@@ -373,7 +541,7 @@ free_port() {
 # prints the loopback base URL once /readyz answers 200, within 90s.
 start_container() {
 	local mode=$1 port args=()
-	podman rm --force --time 0 "$ctr" >/dev/null 2>&1 || true
+	timeout 60 podman rm --force --time 0 "$ctr" >/dev/null 2>&1 || true
 	case $mode in
 	host)
 		port=$(free_port) || return 1
@@ -384,22 +552,25 @@ start_container() {
 	esac
 	# --health-interval disable: no systemd here for podman's healthcheck
 	# timer; `podman healthcheck run` below runs the image's check.
-	podman run --detach --pull=never --name "$ctr" --health-interval disable \
+	timeout 120 podman run --detach --pull=never --name "$ctr" --health-interval disable \
 		"${args[@]}" "$image" >/dev/null 2>"$work/run-$mode.err" || return 1
 	if [[ $mode != host ]]; then
-		port=$(podman port "$ctr" 8080/tcp | head -n1 | sed 's/.*://')
+		port=$(timeout 20 podman port "$ctr" 8080/tcp | head -n1 | sed 's/.*://')
 		[[ -n $port ]] || return 1
 	fi
-	local deadline=$((SECONDS + 90)) code
-	while ((SECONDS < deadline)); do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz" || true)
+	# At most 120 tries and 90s, whichever comes first.
+	local deadline=$((SECONDS + 90)) tries=0 code
+	while ((SECONDS < deadline && tries < 120)); do
+		tries=$((tries + 1))
+		code=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 2 --max-time 3 "http://127.0.0.1:$port/readyz" || true)
 		if [[ $code == 200 ]]; then
 			printf 'http://127.0.0.1:%s\n' "$port"
 			return 0
 		fi
-		[[ $(podman inspect --format '{{.State.Running}}' "$ctr" 2>/dev/null) == true ]] || return 1
+		[[ $(timeout 20 podman inspect --format '{{.State.Running}}' "$ctr" 2>/dev/null) == true ]] || return 1
 		sleep 0.5
 	done
+	echo "/readyz on port $port did not answer 200 within 90s ($tries tries, last status $code)" >>"$work/run-$mode.err"
 	return 1
 }
 
@@ -411,14 +582,14 @@ for mode in bridge slirp4netns host; do
 		break
 	fi
 	log "network mode $mode did not work:"
-	cat "$work/run-$mode.err" 2>/dev/null | tail -n 5
-	podman logs --tail 20 "$ctr" 2>&1 || true
+	tail -n 5 "$work/run-$mode.err" 2>/dev/null || true
+	timeout 20 podman logs --tail 20 "$ctr" 2>&1 || true
 	base=
 done
 [[ -n $base ]] || abort "the container never became ready"
 
 if [[ $mode != host ]]; then
-	published=$(podman port "$ctr" 8080/tcp)
+	published=$(timeout 20 podman port "$ctr" 8080/tcp)
 	if [[ $published == 127.0.0.1:* ]]; then
 		pass "port published on loopback only ($published)"
 	else
@@ -453,12 +624,28 @@ else
 fi
 
 # HEALTHCHECK: podman runs the image's own check inside the container.
-if out=$(podman healthcheck run "$ctr" 2>&1); then
-	pass "podman healthcheck run: healthy ${out:+($out)}"
+if out=$(timeout 60 podman healthcheck run "$ctr" 2>&1); then
+	pass "podman healthcheck run: healthy${out:+ ($out)}"
 else
-	fail "podman healthcheck run: $out"
+	fail "podman healthcheck run: ${out:-exit $?}"
 fi
-status=$(podman inspect --format '{{.State.Health.Status}}' "$ctr" 2>/dev/null || podman inspect --format '{{.State.Healthcheck.Status}}' "$ctr")
+# And the configured command itself, run in the container as the HEALTHCHECK
+# would: exit 0 and "ok".
+hc_cmd=()
+while IFS= read -r line; do
+	[[ -n $line ]] && hc_cmd+=("$line")
+done < <(inspect '{{range .Config.Healthcheck.Test}}{{println .}}{{end}}')
+if [[ ${hc_cmd[0]:-} == CMD && ${#hc_cmd[@]} -gt 1 ]]; then
+	if out=$(timeout 60 podman exec "$ctr" "${hc_cmd[@]:1}" 2>&1) && [[ $out == ok ]]; then
+		pass "HEALTHCHECK command run in the container (${hc_cmd[*]:1}): exit 0, \"$out\""
+	else
+		fail "HEALTHCHECK command ${hc_cmd[*]:1} in the running container: \"$out\", want exit 0 and \"ok\""
+	fi
+else
+	fail "HEALTHCHECK test ${hc_cmd[*]:-<none>} is not an exec-form CMD"
+fi
+status=$(timeout 20 podman inspect --format '{{.State.Health.Status}}' "$ctr" 2>/dev/null ||
+	timeout 20 podman inspect --format '{{.State.Healthcheck.Status}}' "$ctr" 2>/dev/null || echo unknown)
 if [[ $status == healthy ]]; then
 	pass "container health status: $status"
 else
@@ -467,7 +654,7 @@ fi
 
 # The process really runs as the image's user (rootful, no user namespace:
 # the host's view of the process's uids is the container's).
-pid=$(podman inspect --format '{{.State.Pid}}' "$ctr" || true)
+pid=$(timeout 20 podman inspect --format '{{.State.Pid}}' "$ctr" || true)
 uids=$(awk '/^Uid:/ {print $2 ":" $3}' "/proc/$pid/status" 2>/dev/null || true)
 if [[ $uids == "${user%%:*}:${user%%:*}" ]] && [[ ${user%%:*} != 0 ]]; then
 	pass "service process $pid runs as uid ${user%%:*} (real:effective $uids)"
@@ -475,28 +662,48 @@ else
 	fail "service process $pid runs with real:effective uids \"$uids\", want ${user%%:*}"
 fi
 
-# /data exists and belongs to the runtime user.
-if mnt=$(podman mount "$ctr" 2>/dev/null); then
+# The version from the build argument reached the binary through -ldflags.
+if timeout 20 podman logs "$ctr" 2>&1 | grep -F '"starting"' | grep -qF "\"version\":\"$version\""; then
+	pass "the service logs version $version at start (set by -ldflags -X main.version)"
+else
+	fail "the start-up log does not carry version $version: $(timeout 20 podman logs "$ctr" 2>&1 | grep -F starting | head -n1 | cut -c1-200)"
+fi
+
+# /data exists and belongs to the runtime user; the binary is a static,
+# trimmed, cgo-free build (its embedded build settings, read by go version -m).
+if mnt=$(timeout 60 podman mount "$ctr" 2>/dev/null); then
 	owner=$(stat -c '%u:%g' "$mnt/data" 2>/dev/null || echo missing)
-	podman umount "$ctr" >/dev/null 2>&1 || true
+	buildinfo=$(go version -m "$mnt/okta-entity-provider" 2>&1 || true)
+	libs=$(find "$mnt" -xdev \( -name 'ld-linux*' -o -name 'libc.so*' \) 2>/dev/null | head -n1)
+	timeout 60 podman umount "$ctr" >/dev/null 2>&1 || true
 	if [[ $owner == "${user%%:*}":* ]]; then
 		pass "/data is owned by the runtime user ($owner)"
 	else
 		fail "/data owner is $owner, want uid ${user%%:*}"
 	fi
+	# (With -trimpath, go does not record -ldflags in the build info.)
+	missing_settings=()
+	for w in "CGO_ENABLED=0" "-trimpath=true"; do
+		grep -qE -- "^[[:space:]]*build[[:space:]]+$w\$" <<<"$buildinfo" || missing_settings+=("$w")
+	done
+	if ((${#missing_settings[@]} == 0)) && [[ -z $libs ]]; then
+		pass "binary built with CGO_ENABLED=0 and -trimpath (go version -m), and runs with no C library in the image"
+	else
+		fail "binary build settings lack ${missing_settings[*]:-nothing}${libs:+; the image has a C library ($libs)}: $(grep -E 'CGO_ENABLED|trimpath|go[0-9]' <<<"$buildinfo" | tr '\n\t' '  ')"
+	fi
 else
-	fail "podman mount failed, cannot check /data"
+	fail "podman mount failed, cannot check /data and the binary"
 fi
 
 # SIGTERM: the service shuts down cleanly, well inside the stop timeout.
 stop_start=$SECONDS
-podman stop --time 30 "$ctr" >/dev/null 2>&1 || true
-exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$ctr")
+timeout 60 podman stop --time 30 "$ctr" >/dev/null 2>&1 || true
+exit_code=$(timeout 20 podman inspect --format '{{.State.ExitCode}}' "$ctr" || echo unknown)
 if [[ $exit_code == 0 ]] && ((SECONDS - stop_start < 30)); then
 	pass "podman stop (SIGTERM): exit code 0 after $((SECONDS - stop_start))s"
 else
 	fail "podman stop (SIGTERM): exit code $exit_code after $((SECONDS - stop_start))s, want 0 before the 30s kill"
-	podman logs --tail 20 "$ctr" 2>&1 || true
+	timeout 20 podman logs --tail 20 "$ctr" 2>&1 || true
 fi
 
 finish
