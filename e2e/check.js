@@ -521,7 +521,7 @@ async function main() {
         const cat = summarize(await fetchCatalog());
         const ref = cat.users.get(args.user) ?? cat.groups.get(args.user);
         return [[!ref, `${label}: ${args.why ?? 'entity'} ${args.user} is gone from the catalog` +
-          (ref ? ` (still there as ${ref})` : '')]];
+          (ref ? ` (still there as ${ref}${cat.orphans.has(args.user) ? ', orphaned, awaiting the orphan cleanup' : ''})` : '')]];
       });
       break;
     case 'renamed':

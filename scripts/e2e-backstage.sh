@@ -30,6 +30,7 @@ PASSED=0
 FAILED=0
 SUMMARY_PRINTED=""
 ERR_AT=""
+STOP_REASON="" # set by stop_run
 FAKE_PID=""
 SERVICE_PID=""
 CATALOG_PID=""
@@ -58,7 +59,11 @@ cleanup() {
 	if [ -z "$SUMMARY_PRINTED" ]; then
 		# Aborted before the summary: say where, and count it as a failure.
 		FAILED=$((FAILED + 1))
-		echo "FAIL: the script stopped early (exit status $rc${ERR_AT:+ at $ERR_AT}); later assertions did not run"
+		if [ -n "$STOP_REASON" ]; then
+			echo "FAIL: $STOP_REASON; the later assertions did not run"
+		else
+			echo "FAIL: the script stopped early (exit status $rc${ERR_AT:+ at $ERR_AT}); the later assertions did not run"
+		fi
 		[ "$rc" -ne 0 ] || rc=1
 	fi
 	stop_pid "$CATALOG_PID" catalog
@@ -87,6 +92,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+# stop_run REASON: ends the run here as a failure (the later phases need
+# what failed).
+stop_run() { STOP_REASON=$*; exit 1; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 
 # Every request the script makes is bounded in time.
@@ -178,15 +186,14 @@ else
 		fi
 		tail -n 40 "$WORK/npm-ci.log"
 		if [ "$attempt" = 2 ]; then
-			fail "npm ci in e2e/backstage failed twice (log above)"
-			exit 1
+			stop_run "npm ci in e2e/backstage failed twice (log above)"
 		fi
 		log "npm ci failed; trying once more"
 	done
 	log "npm ci took $(($(date +%s) - t0))s"
 fi
 check deps --dir "$BS"
-[ "$FAILED" -eq 0 ] || { echo "the Backstage backend in e2e/backstage is not installed as required; stopping"; exit 1; }
+[ "$FAILED" -eq 0 ] || stop_run "the Backstage backend in e2e/backstage is not installed as required"
 
 step "build"
 t0=$(date +%s)
@@ -263,8 +270,17 @@ start_catalog "$SERVICE_URL/entities"
 
 step "ingestion"
 t0=$(date +%s)
+failed_before=$FAILED
 check ingest --wait 120 --label "initial ingestion" --nasty yes --save "$WORK/state1.json"
 log "ingestion checks settled after $(($(date +%s) - t0))s"
+if [ "$FAILED" -gt "$failed_before" ]; then
+	got=$(curl -s -o "$WORK/entities.yaml" -w '%{http_code} %{size_download}' "$SERVICE_URL/entities" || true)
+	log "diagnosis: GET /entities answers HTTP ${got% *} with ${got#* } bytes holding" \
+		"$(grep -c '^kind: User' "$WORK/entities.yaml" || true) User, $(grep -c '^kind: Group' "$WORK/entities.yaml" || true) Group" \
+		"and $(grep -c '^kind: Location' "$WORK/entities.yaml" || true) Location documents; service /status:" \
+		"$(curl -fsS "$SERVICE_URL/status" | json '`${d.snapshot.users} users, ${d.snapshot.groups} groups, last sync ${d.lastSync && d.lastSync.outcome}`' || echo unavailable)"
+	stop_run "initial ingestion into the catalog failed (see the FAIL lines above)"
+fi
 status=$(curl -fsS "$SERVICE_URL/status")
 svc_users=$(json 'd.snapshot.users' <<<"$status")
 svc_groups=$(json 'd.snapshot.groups' <<<"$status")
