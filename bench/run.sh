@@ -16,49 +16,55 @@
 # Usage: bench/run.sh [users:groups:memberships-per-user ...]
 #   default: 20000:2000:3 100000:10000:10 (the second is 1,000,000 memberships)
 # Environment: RATE_WINDOW (6s), LATENCY (50ms), PORT (18481), OUT (a temp dir).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+#
+# The whole script is one function, read before it runs: editing the file
+# during a run (which takes a while) cannot change what the run does.
+main() {
+	set -euo pipefail
+	cd "$(dirname "$0")/.."
 
-RATE_WINDOW=${RATE_WINDOW:-6s}
-LATENCY=${LATENCY:-50ms}
-PORT=${PORT:-18481}
-OUT=${OUT:-$(mktemp -d)}
-SIZES=("$@")
-if [ ${#SIZES[@]} -eq 0 ]; then
-	SIZES=(20000:2000:3 100000:10000:10)
-fi
-
-go build -o "$OUT/fake-okta" ./cmd/fake-okta
-go build -o "$OUT/syncbench" ./bench/syncbench
-
-fake_pid=
-cleanup() {
-	if [ -n "$fake_pid" ]; then
-		kill "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
+	RATE_WINDOW=${RATE_WINDOW:-6s}
+	LATENCY=${LATENCY:-50ms}
+	PORT=${PORT:-18481}
+	OUT=${OUT:-$(mktemp -d)}
+	SIZES=("$@")
+	if [ ${#SIZES[@]} -eq 0 ]; then
+		SIZES=(20000:2000:3 100000:10000:10)
 	fi
-}
-trap cleanup EXIT
 
-echo "# window $RATE_WINDOW, latency $LATENCY, concurrency limit 75, rate share 0.5"
-for size in "${SIZES[@]}"; do
-	IFS=: read -r users groups per <<<"$size"
-	"$OUT/fake-okta" -addr "127.0.0.1:$PORT" -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
-		-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
-		-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake-$users.log" 2>&1 &
-	fake_pid=$!
-	for _ in $(seq 1 600); do
-		if curl -fsS "http://127.0.0.1:$PORT/_fake/stats" >/dev/null 2>&1; then
-			break
-		fi
-		sleep 0.5
-	done
-	state="$OUT/state-$users"
-	rm -f "$state"
-	echo "# $users users, $groups groups, $per memberships per user"
-	for mode in full noop small noop serve cycle; do
-		"$OUT/syncbench" -okta-url "http://127.0.0.1:$PORT" -state "$state" -mode "$mode" 2>>"$OUT/syncbench-$users.log"
-	done
-	cleanup
+	go build -o "$OUT/fake-okta" ./cmd/fake-okta
+	go build -o "$OUT/syncbench" ./bench/syncbench
+
 	fake_pid=
-done
+	cleanup() {
+		if [ -n "$fake_pid" ]; then
+			kill "$fake_pid" 2>/dev/null || true
+			wait "$fake_pid" 2>/dev/null || true
+		fi
+	}
+	trap cleanup EXIT
+
+	echo "# window $RATE_WINDOW, latency $LATENCY, concurrency limit 75, rate share 0.5"
+	for size in "${SIZES[@]}"; do
+		IFS=: read -r users groups per <<<"$size"
+		"$OUT/fake-okta" -addr "127.0.0.1:$PORT" -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
+			-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
+			-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake-$users.log" 2>&1 &
+		fake_pid=$!
+		for _ in $(seq 1 600); do
+			if curl -fsS "http://127.0.0.1:$PORT/_fake/stats" >/dev/null 2>&1; then
+				break
+			fi
+			sleep 0.5
+		done
+		state="$OUT/state-$users"
+		rm -f "$state"
+		echo "# $users users, $groups groups, $per memberships per user"
+		for mode in full noop small noop serve cycle; do
+			"$OUT/syncbench" -okta-url "http://127.0.0.1:$PORT" -state "$state" -mode "$mode" 2>>"$OUT/syncbench-$users.log"
+		done
+		cleanup
+		fake_pid=
+	done
+}
+main "$@"
