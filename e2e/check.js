@@ -255,6 +255,8 @@ function evaluateIngest(truth, cat, label, errorsFrom, nasty) {
     errors.length === 0,
     `${label}: catalog processing errors (entities rejected by validation or failed reads): ${errors.length}` +
       errors.slice(0, 5).map(e => `\n    ${e.entity}: ${e.error.slice(0, 300)}`).join(''),
+    // The catalog rejected something: waiting will not fix it (see poll).
+    errors.length > 0,
   ]);
   return results;
 }
@@ -403,6 +405,8 @@ async function poll(waitSeconds, evaluate) {
   const started = Date.now();
   let results;
   let lastNote = 0;
+  let seen = '';
+  let seenSince = Date.now();
   for (;;) {
     try {
       results = await evaluate();
@@ -410,6 +414,16 @@ async function poll(waitSeconds, evaluate) {
       results = [[false, `could not read: ${err.message}`]];
     }
     if (results.every(r => r[0]) || Date.now() >= deadline) break;
+    // Once the catalog has rejected entities and nothing has changed for
+    // 30s (10 processing cycles), waiting longer will not change the verdict.
+    const now = JSON.stringify(results);
+    if (now !== seen) {
+      seen = now;
+      seenSince = Date.now();
+    } else if (results.some(r => !r[0] && r[2]) && Date.now() - seenSince >= 30000) {
+      process.stderr.write('  (unchanged for 30s while the catalog rejects entities: not waiting longer)\n');
+      break;
+    }
     if (Date.now() - lastNote > 10000) {
       lastNote = Date.now();
       const first = results.find(r => !r[0]);

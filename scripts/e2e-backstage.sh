@@ -70,10 +70,13 @@ cleanup() {
 	stop_pid "$SERVICE_PID" okta-entity-provider
 	stop_pid "$FAKE_PID" fake-okta
 	if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+		# The warnings and errors of each process, then its last lines.
 		for f in service.log backstage.log fake.log; do
 			[ -f "$WORK/$f" ] || continue
-			echo "--- last lines of $f ---"
-			tail -n 25 "$WORK/$f"
+			echo "--- $f: last warnings and errors ---"
+			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | grep -aiE '"level":"(warn|error|fatal)"|\b(warn|error)\b' | grep -v 'by-query' | tail -n 12 | cut -c1-400
+			echo "--- $f: last lines ---"
+			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | tail -n 6 | cut -c1-400
 		done
 	fi
 	if [ "${E2E_KEEP:-}" = 1 ]; then
