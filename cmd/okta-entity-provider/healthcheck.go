@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,8 +23,13 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	addr := fs.String("listen-addr", "", "the service's LISTEN_ADDR (default from LISTEN_ADDR, else :8080)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	fs.SetOutput(stdout)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("healthcheck: unexpected argument %q; it takes only -listen-addr and -timeout", fs.Arg(0))
 	}
 	if *addr == "" {
 		*addr = getenv("LISTEN_ADDR")
@@ -45,7 +51,10 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
-	resp, err := (&http.Client{}).Do(req)
+	// The service is on this machine: never through HTTP_PROXY, which a
+	// container may set for reaching Okta.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
