@@ -34,6 +34,7 @@ STOP_REASON="" # set by stop_run
 FAKE_PID=""
 SERVICE_PID=""
 CATALOG_PID=""
+CHECK_PID=""
 
 log() { printf '[e2e %3ds] %s\n' "$(($(date +%s) - STARTED_AT))" "$*"; }
 step() { printf '\n=== %s\n' "$*"; }
@@ -66,6 +67,7 @@ cleanup() {
 		fi
 		[ "$rc" -ne 0 ] || rc=1
 	fi
+	stop_pid "$CHECK_PID" check.js
 	stop_pid "$CATALOG_PID" catalog
 	stop_pid "$SERVICE_PID" okta-entity-provider
 	stop_pid "$FAKE_PID" fake-okta
@@ -76,7 +78,7 @@ cleanup() {
 			echo "--- $f: last warnings and errors ---"
 			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | grep -aiE '"level":"(warn|error|fatal)"|\b(warn|error)\b' | grep -v 'by-query' | tail -n 12 | cut -c1-400
 			echo "--- $f: last lines ---"
-			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | tail -n 6 | cut -c1-400
+			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | grep -v 'by-query' | tail -n 6 | cut -c1-400
 		done
 	fi
 	if [ "${E2E_KEEP:-}" = 1 ]; then
@@ -104,9 +106,14 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 curl() { command curl --max-time 30 "$@"; }
 
 # check runs e2e/check.js and counts its PASS/FAIL lines.
+# It runs in the background so that an interrupt is handled at once.
 check() {
 	local out
-	out=$(node "$CHECK" "$@") || true
+	node "$CHECK" "$@" >"$WORK/check.out" </dev/null &
+	CHECK_PID=$!
+	wait "$CHECK_PID" || true
+	CHECK_PID=""
+	out=$(cat "$WORK/check.out")
 	printf '%s\n' "$out"
 	PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$out" || true)))
 	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out" || true)))
