@@ -133,8 +133,20 @@ wait_until() {
 	done
 }
 
+# free_port: a free port below the ephemeral range (32768 and up on Linux),
+# so that no outgoing connection of another process takes it before the
+# server binds it. Up to 100 random tries.
 free_port() {
-	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+	node -e '
+const net = require("net");
+let tries = 0;
+(function next() {
+	if (++tries > 100) { console.error("no free port"); process.exit(1); }
+	const port = 20000 + Math.floor(Math.random() * 12000);
+	const s = net.createServer();
+	s.once("error", next);
+	s.listen(port, "127.0.0.1", () => s.close(() => console.log(port)));
+})();'
 }
 
 # json EXPR: evaluates a JavaScript expression over the JSON on stdin (as d).
@@ -214,8 +226,10 @@ log "go build took $(($(date +%s) - t0))s"
 
 # ---------------------------------------------------------------------------
 FAKE_PORT=$(free_port)
-SERVICE_PORT=$(free_port)
-CATALOG_PORT=$(free_port)
+SERVICE_PORT=$FAKE_PORT
+CATALOG_PORT=$FAKE_PORT
+for _ in $(seq 10); do [ "$SERVICE_PORT" != "$FAKE_PORT" ] && break; SERVICE_PORT=$(free_port); done
+for _ in $(seq 10); do [ "$CATALOG_PORT" != "$FAKE_PORT" ] && [ "$CATALOG_PORT" != "$SERVICE_PORT" ] && break; CATALOG_PORT=$(free_port); done
 FAKE_URL="http://127.0.0.1:$FAKE_PORT"
 SERVICE_URL="http://127.0.0.1:$SERVICE_PORT"
 CATALOG_URL="http://127.0.0.1:$CATALOG_PORT"
