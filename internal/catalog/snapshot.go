@@ -289,6 +289,10 @@ func seal(bodies []*Body, reuse map[string][]byte) {
 	for range workers {
 		wg.Go(func() {
 			zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+			// Compressed into a scratch buffer, then copied out at its exact
+			// size: a snapshot is kept for a whole sync interval, and the
+			// spare capacity of a growing buffer would be kept with it.
+			var scratch bytes.Buffer
 			for b := range work {
 				sum := sha256.Sum256(b.Data)
 				tag := hex.EncodeToString(sum[:16])
@@ -298,12 +302,12 @@ func seal(bodies []*Body, reuse map[string][]byte) {
 					b.Gzip = gz
 					continue
 				}
-				buf := bytes.NewBuffer(make([]byte, 0, len(b.Data)/4+64))
-				zw.Reset(buf)
+				scratch.Reset()
+				zw.Reset(&scratch)
 				// Writes to a bytes.Buffer cannot fail.
 				_, _ = zw.Write(b.Data)
 				_ = zw.Close()
-				b.Gzip = buf.Bytes()
+				b.Gzip = bytes.Clone(scratch.Bytes())
 			}
 		})
 	}
