@@ -461,7 +461,12 @@ func (f fakeAdmin) smallChange(ctx context.Context, st *orgsync.State) (int64, e
 	mid := len(candidates) / 2
 	var bound int64 = 5
 	for i, id := range candidates[mid : mid+5] {
-		u := users[(i*104729+13)%len(users)]
+		// A user not yet in the group: adding a member again changes nothing.
+		k := (i*104729 + 13) % len(users)
+		for slices.Contains(members[id], users[k].ID) {
+			k = (k + 1) % len(users)
+		}
+		u := users[k]
 		if _, err := f.do(ctx, http.MethodPut, "/_fake/groups/"+id+"/users/"+u.ID, nil); err != nil {
 			return 0, err
 		}
