@@ -119,12 +119,17 @@ check() {
 	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out" || true)))
 }
 
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.5s.
+# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.5s. With
+# WAIT_PID set, gives up as soon as that process has exited.
 wait_until() {
 	local secs=$1 what=$2
 	shift 2
 	local deadline=$(($(date +%s) + secs))
 	until "$@" >/dev/null 2>&1; do
+		if [ -n "${WAIT_PID:-}" ] && ! kill -0 "$WAIT_PID" 2>/dev/null; then
+			log "$what: the process (pid $WAIT_PID) exited; its log is below"
+			return 1
+		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			log "timeout: $what not ready after ${secs}s"
 			return 1
@@ -250,7 +255,7 @@ export EXPECT_GROUP_TYPES="OKTA_GROUP,APP_GROUP"
 start_fake() {
 	"$WORK/bin/fake-okta" -addr "127.0.0.1:$FAKE_PORT" -users 300 -groups 40 -seed 7 </dev/null >"$WORK/fake.log" 2>&1 &
 	FAKE_PID=$!
-	wait_until 20 "fake Okta on $FAKE_URL" curl -fsS "$FAKE_URL/_fake/stats"
+	WAIT_PID=$FAKE_PID wait_until 20 "fake Okta on $FAKE_URL" curl -fsS "$FAKE_URL/_fake/stats"
 }
 
 # start_service [VAR=value...]: starts okta-entity-provider with extra settings.
@@ -261,7 +266,7 @@ start_service() {
 		GROUP_HIERARCHY_KEY=orgId GROUP_HIERARCHY_PARENT_KEY=parentOrgId GROUP_MEMBERS=true \
 		"$@" "$WORK/bin/okta-entity-provider" </dev/null >>"$WORK/service.log" 2>&1 &
 	SERVICE_PID=$!
-	wait_until 60 "okta-entity-provider /readyz on $SERVICE_URL" curl -fsS "$SERVICE_URL/readyz"
+	WAIT_PID=$SERVICE_PID wait_until 60 "okta-entity-provider /readyz on $SERVICE_URL" curl -fsS "$SERVICE_URL/readyz"
 }
 
 # start_catalog ENTITIES_URL: starts the Backstage backend with a fresh
@@ -273,7 +278,7 @@ start_catalog() {
 	CATALOG_PID=$!
 	local t0
 	t0=$(date +%s)
-	wait_until 120 "Backstage catalog on $CATALOG_URL" \
+	WAIT_PID=$CATALOG_PID wait_until 120 "Backstage catalog on $CATALOG_URL" \
 		curl -fsS -H "Authorization: Bearer $CATALOG_TOKEN" "$CATALOG_URL/api/catalog/entities?limit=1"
 	log "catalog answering after $(($(date +%s) - t0))s"
 }
