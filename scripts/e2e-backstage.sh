@@ -92,7 +92,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'ERR_AT="line $LINENO: $BASH_COMMAND"' ERR
+trap 'ERR_AT="line $LINENO: $BASH_COMMAND${FUNCNAME:+ (in ${FUNCNAME[*]}, called from lines ${BASH_LINENO[*]})}"' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
