@@ -38,11 +38,11 @@ func handleEntities(src Source, cfg Config, sel selection) http.Handler {
 		var body *catalog.Body
 		switch {
 		case sel == selectUsers && asJSON:
-			body = &s.UsersJSON
+			body = s.UsersJSON()
 		case sel == selectUsers:
 			body = &s.UsersYAML
 		case sel == selectGroups && asJSON:
-			body = &s.GroupsJSON
+			body = s.GroupsJSON()
 		case sel == selectGroups:
 			body = &s.GroupsYAML
 		case asJSON:

@@ -296,8 +296,9 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
 	res.SnapshotYAMLMB = mb(int64(cap(snap.All.Data)))
-	res.SnapshotJSONMB = mb(int64(cap(snap.AllJSON.Data) + cap(snap.UsersJSON.Data) + cap(snap.GroupsJSON.Data)))
-	for _, b := range []*catalog.Body{&snap.All, &snap.UsersYAML, &snap.GroupsYAML, &snap.AllJSON, &snap.UsersJSON, &snap.GroupsJSON} {
+	// The users' and groups' JSON bodies are built on first request only.
+	res.SnapshotJSONMB = mb(int64(cap(snap.AllJSON.Data)))
+	for _, b := range []*catalog.Body{&snap.All, &snap.UsersYAML, &snap.GroupsYAML, &snap.AllJSON} {
 		res.SnapshotGzipMB += mb(int64(len(b.Gzip)))
 		res.SnapshotGzipCapMB += mb(int64(cap(b.Gzip)))
 	}

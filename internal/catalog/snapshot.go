@@ -52,9 +52,12 @@ type Snapshot struct {
 	All Body
 	// UsersYAML and GroupsYAML hold the users and the groups alone.
 	UsersYAML, GroupsYAML Body
-	// AllJSON, UsersJSON and GroupsJSON are the JSON variants of All, UsersYAML
-	// and GroupsYAML.
-	AllJSON, UsersJSON, GroupsJSON Body
+	// AllJSON is the JSON variant of All. The JSON variants of UsersYAML and
+	// GroupsYAML are built on first use: see UsersJSON and GroupsJSON.
+	AllJSON Body
+	// usersJSON and groupsJSON are the elements of AllJSON that make up
+	// the users' and the groups' JSON arrays.
+	usersJSON, groupsJSON lazyBody
 
 	// Shards holds, in large-org mode, the entities of each shard as YAML; nil
 	// otherwise. Entity e belongs to shard ShardOf(e.Ref(), len(Shards)). A shard
@@ -67,6 +70,31 @@ type Snapshot struct {
 	// Report is the mapping report of the Result the snapshot was built from.
 	Report Report
 }
+
+// lazyBody is a Body built from a run of JSON array elements the first time
+// it is asked for, then kept for the life of its snapshot.
+type lazyBody struct {
+	once  sync.Once
+	elems []byte
+	body  Body
+}
+
+func (l *lazyBody) get() *Body {
+	l.once.Do(func() {
+		l.body.Data = jsonArray(l.elems)
+		seal([]*Body{&l.body}, nil)
+	})
+	return &l.body
+}
+
+// UsersJSON returns the JSON variant of UsersYAML. JSON is for consumers
+// other than Backstage, and the users' subset alone would repeat most of
+// AllJSON, so it is built (encoded, hashed and compressed) once, by the
+// first request for it, rather than with every snapshot.
+func (s *Snapshot) UsersJSON() *Body { return s.usersJSON.get() }
+
+// GroupsJSON returns the JSON variant of GroupsYAML, built like UsersJSON.
+func (s *Snapshot) GroupsJSON() *Body { return s.groupsJSON.get() }
 
 // Sharded reports whether the snapshot is split into shards (large-org mode).
 func (s *Snapshot) Sharded() bool { return len(s.Shards) > 0 }
@@ -199,8 +227,8 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 		}
 		return js[jsStart[from]:jsEnd[to-1]]
 	}
-	s.UsersJSON.Data = jsonArray(elems(0, s.Users))
-	s.GroupsJSON.Data = jsonArray(elems(s.Users, s.Users+s.Groups))
+	s.usersJSON.elems = elems(0, s.Users)
+	s.groupsJSON.elems = elems(s.Users, s.Users+s.Groups)
 
 	if shards > 0 {
 		s.Shards = make([]Body, shards)
@@ -223,7 +251,7 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 		s.Index.Data = appendIndex(nil, shards)
 	}
 
-	bodies := []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON, &s.UsersJSON, &s.GroupsJSON}
+	bodies := []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON}
 	if shards > 0 {
 		bodies = append(bodies, &s.Index)
 		for n := range s.Shards {
@@ -241,7 +269,7 @@ func (s *Snapshot) gzipByETag() map[string][]byte {
 		return nil
 	}
 	m := make(map[string][]byte, 8+len(s.Shards))
-	for _, b := range []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON, &s.UsersJSON, &s.GroupsJSON, &s.Index} {
+	for _, b := range []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON, &s.Index} {
 		m[b.ETag] = b.Gzip
 	}
 	for i := range s.Shards {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,8 +169,8 @@ func TestNewSnapshot(t *testing.T) {
 		{"UsersYAML", s.UsersYAML, false, users},
 		{"GroupsYAML", s.GroupsYAML, false, groups},
 		{"AllJSON", s.AllJSON, true, all},
-		{"UsersJSON", s.UsersJSON, true, users},
-		{"GroupsJSON", s.GroupsJSON, true, groups},
+		{"UsersJSON", *s.UsersJSON(), true, users},
+		{"GroupsJSON", *s.GroupsJSON(), true, groups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,7 +196,7 @@ func TestNewSnapshotJSONMatchesAppendJSON(t *testing.T) {
 	res := testResult()
 	s := NewSnapshot(res, time.Time{}, 0)
 	var raw []json.RawMessage
-	if err := json.Unmarshal(s.UsersJSON.Data, &raw); err != nil {
+	if err := json.Unmarshal(s.UsersJSON().Data, &raw); err != nil {
 		t.Fatal(err)
 	}
 	if len(raw) != 3 {
@@ -215,10 +216,10 @@ func TestNewSnapshotOneKind(t *testing.T) {
 	if len(s.GroupsYAML.Data) != 0 {
 		t.Errorf("got %d bytes of groups, want none", len(s.GroupsYAML.Data))
 	}
-	if got := string(s.GroupsJSON.Data); got != "[]\n" {
+	if got := string(s.GroupsJSON().Data); got != "[]\n" {
 		t.Errorf("got groups JSON %q, want []", got)
 	}
-	if got := jsonNames(t, s.UsersJSON.Data); !cmp.Equal(got, []string{"alice", "bob"}) {
+	if got := jsonNames(t, s.UsersJSON().Data); !cmp.Equal(got, []string{"alice", "bob"}) {
 		t.Errorf("got JSON users %v, want [alice bob]", got)
 	}
 }
@@ -232,7 +233,7 @@ func TestNewSnapshotEmpty(t *testing.T) {
 	if s.Entities != 0 || len(s.All.Data) != 0 {
 		t.Errorf("got %d entities, %d bytes; want none", s.Entities, len(s.All.Data))
 	}
-	for name, b := range map[string]Body{"AllJSON": s.AllJSON, "UsersJSON": s.UsersJSON, "GroupsJSON": s.GroupsJSON} {
+	for name, b := range map[string]Body{"AllJSON": s.AllJSON, "UsersJSON": *s.UsersJSON(), "GroupsJSON": *s.GroupsJSON()} {
 		if got := string(b.Data); got != "[]\n" {
 			t.Errorf("got %s %q, want []", name, got)
 		}
@@ -256,7 +257,7 @@ func TestNewSnapshotETags(t *testing.T) {
 	seen := map[string]string{}
 	for name, body := range map[string]Body{
 		"All": a.All, "UsersYAML": a.UsersYAML, "GroupsYAML": a.GroupsYAML,
-		"AllJSON": a.AllJSON, "UsersJSON": a.UsersJSON, "GroupsJSON": a.GroupsJSON, "Index": a.Index,
+		"AllJSON": a.AllJSON, "UsersJSON": *a.UsersJSON(), "GroupsJSON": *a.GroupsJSON(), "Index": a.Index,
 	} {
 		if other, ok := seen[body.ETag]; ok {
 			t.Errorf("%s and %s share ETag %s", name, other, body.ETag)
@@ -552,5 +553,37 @@ func BenchmarkNewSnapshot(b *testing.B) {
 			}
 			b.SetBytes(size)
 		})
+	}
+}
+
+// The users' and groups' JSON bodies are built once, by whichever request
+// comes first, however many ask at the same time.
+func TestSubsetJSONIsBuiltOnce(t *testing.T) {
+	t.Parallel()
+	s := NewSnapshot(testResult(), time.Unix(1, 0), 0)
+	var wg sync.WaitGroup
+	got := make([]*Body, 8)
+	for i := range got {
+		wg.Go(func() {
+			if i%2 == 0 {
+				got[i] = s.UsersJSON()
+			} else {
+				got[i] = s.GroupsJSON()
+			}
+		})
+	}
+	wg.Wait()
+	for i, b := range got {
+		want := s.UsersJSON()
+		if i%2 == 1 {
+			want = s.GroupsJSON()
+		}
+		if b != want {
+			t.Fatalf("call %d got another body than the first call", i)
+		}
+		checkBody(t, fmt.Sprint("subset ", i), *b)
+	}
+	if s.UsersJSON().ETag == s.GroupsJSON().ETag || s.UsersJSON().ETag == s.AllJSON.ETag {
+		t.Error("the JSON subsets share an ETag with each other or with AllJSON")
 	}
 }
