@@ -73,7 +73,6 @@ type UserProfile struct {
 	Custom map[string]any
 }
 
-// userProfileFields maps the JSON names of the base user attributes to their fields.
 // userProfileFields are the base attributes of a user profile, which have
 // their own fields in UserProfile.
 var userProfileFields = [...]string{

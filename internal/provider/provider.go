@@ -73,7 +73,8 @@ type Config struct {
 	// Shards is the number of entity shards (0 = off).
 	Shards int
 	// MemberConcurrency is how many group member listings run at once; the
-	// client caps in-flight requests on its own as well. Default 8.
+	// client caps in-flight requests on its own as well. 0 takes orgsync's
+	// default.
 	MemberConcurrency int
 	// DeletionCheckEvery is how often, when the System Log cannot be read,
 	// an incremental sync lists the users and groups to find deleted ones:
@@ -162,9 +163,6 @@ type heldSnapshot struct {
 func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.MemberConcurrency <= 0 {
-		cfg.MemberConcurrency = 8
 	}
 	if obs == nil {
 		obs = nopObserver{}
@@ -274,9 +272,8 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		info.Error = held.Reason
 		heldAt := finished
 		if p.held != nil {
-			heldAt = p.held.heldAt
-		}
-		if p.held == nil {
+			heldAt = p.held.heldAt // still held: since the first hold
+		} else {
 			p.obs.Held(true)
 		}
 		p.held = &heldSnapshot{gen: gen, info: held, heldAt: heldAt}
