@@ -167,6 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	phase := func(name string) { res.PhasePeakHeapMB[name] = mb(int64(heap.take())) }
 	var st *orgsync.State
 	var stats orgsync.Stats
+	// load reads the state the previous step saved, timed as the load phase.
+	load := func() (*orgsync.State, error) {
+		t := time.Now()
+		prev, err := orgsync.Load(*statePath)
+		res.LoadSeconds = time.Since(t).Seconds()
+		phase("load")
+		return prev, err
+	}
 	switch *mode {
 	case "full":
 		t := time.Now()
@@ -176,19 +184,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.SyncSeconds = time.Since(t).Seconds()
 		phase("sync")
 	case "noop", "small":
-		t := time.Now()
-		prev, err := orgsync.Load(*statePath)
+		prev, err := load()
 		if err != nil {
 			return err
 		}
-		res.LoadSeconds = time.Since(t).Seconds()
-		phase("load")
 		if *mode == "small" {
 			if res.CallBound, err = fake.smallChange(ctx, prev); err != nil {
 				return err
 			}
 		}
-		t = time.Now()
+		t := time.Now()
 		if st, stats, err = syncer.Incremental(ctx, prev); err != nil {
 			return err
 		}
@@ -199,14 +204,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	case "cycle":
-		t := time.Now()
-		prev, err := orgsync.Load(*statePath)
+		prev, err := load()
 		if err != nil {
 			return err
 		}
-		res.LoadSeconds = time.Since(t).Seconds()
-		phase("load")
-		t = time.Now()
+		t := time.Now()
 		served := snapshot(prev, nil)
 		res.BuildSeconds = time.Since(t).Seconds()
 		phase("build")
