@@ -2,11 +2,15 @@ package okta
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unique"
 )
 
 // User statuses, as Okta reports them in User.Status.
@@ -132,7 +136,7 @@ func (p *UserProfile) Get(name string) (string, bool) {
 
 // UnmarshalJSON decodes a profile, keeping unknown attributes in Custom.
 func (p *UserProfile) UnmarshalJSON(b []byte) error {
-	return unmarshalProfile(b, p.field, &p.Custom)
+	return unmarshalProfile(b, userProfileFields[:], p.field, &p.Custom)
 }
 
 // MarshalJSON encodes a profile as Okta does: one flat object.
@@ -210,7 +214,7 @@ func (p *GroupProfile) Get(name string) (string, bool) {
 
 // UnmarshalJSON decodes a profile, keeping unknown attributes in Custom.
 func (p *GroupProfile) UnmarshalJSON(b []byte) error {
-	return unmarshalProfile(b, p.field, &p.Custom)
+	return unmarshalProfile(b, groupProfileFields[:], p.field, &p.Custom)
 }
 
 // MarshalJSON encodes a profile as Okta does: one flat object.
@@ -218,46 +222,360 @@ func (p GroupProfile) MarshalJSON() ([]byte, error) {
 	return marshalProfile(groupProfileFields[:], p.field, p.Custom)
 }
 
-func unmarshalProfile(b []byte, field func(string) *string, custom *map[string]any) error {
-	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
+// unmarshalProfile decodes the flat JSON object b: base attributes (names,
+// whose fields field returns) straight into their fields, null meaning
+// empty, and the other attributes into a new custom map, nil when there are
+// none and without those that are null. null decodes as an empty profile.
+//
+// It reads strings and nulls itself and leaves only numbers, booleans,
+// arrays and objects to encoding/json: profiles are decoded by the hundred
+// thousand, and a map or a json.Decoder per profile would cost more than
+// the profile itself.
+func unmarshalProfile(b []byte, names []string, field func(string) *string, custom *map[string]any) error {
+	s := profileScanner{b: b}
+	*custom = nil
+	s.space()
+	if s.literal("null") {
+		return s.finish()
+	}
+	if !s.consume('{') {
+		return invalidProfile(b)
+	}
+	// A base attribute that is not a string is an error unless a later
+	// duplicate of it is one: of duplicate names, the last counts.
+	var wrong []wrongType
+	for first := true; ; first = false {
+		s.space()
+		if s.consume('}') {
+			break
+		}
+		if !first && !s.consume(',') {
+			return invalidProfile(b)
+		}
+		s.space()
+		key, ok := s.key()
+		if !ok {
+			return invalidProfile(b)
+		}
+		if f := baseField(names, field, key); f != nil {
+			v, isString, ok := s.stringOrNull()
+			if !ok {
+				return invalidProfile(b)
+			}
+			if len(wrong) > 0 {
+				wrong = slices.DeleteFunc(wrong, func(w wrongType) bool { return w.key == string(key) })
+			}
+			if isString || v == nil {
+				*f = string(v)
+				continue
+			}
+			var value any
+			if err := json.Unmarshal(v, &value); err != nil {
+				return err
+			}
+			wrong = append(wrong, wrongType{string(key), value})
+			continue
+		}
+		v, ok := s.value()
+		if !ok {
+			return invalidProfile(b)
+		}
+		// Custom attribute names repeat in every profile: interned, the
+		// profiles decoded between two garbage collections share one string.
+		if err := setCustom(custom, unique.Make(string(key)).Value(), v); err != nil {
+			return err
+		}
+	}
+	if err := s.finish(); err != nil {
 		return err
 	}
-	*custom = nil
-	for k, v := range raw {
-		if f := field(k); f != nil {
-			switch s := v.(type) {
-			case string:
-				*f = s
-			case nil:
-				*f = ""
-			default:
-				return fmt.Errorf("profile attribute %q: want a string, got %T", k, v)
-			}
-			continue
-		}
-		if v == nil {
-			continue
-		}
-		if *custom == nil {
-			*custom = make(map[string]any)
-		}
-		(*custom)[k] = v
+	if len(wrong) > 0 {
+		return fmt.Errorf("profile attribute %q: want a string, got %T", wrong[0].key, wrong[0].value)
+	}
+	if len(*custom) == 0 {
+		*custom = nil
 	}
 	return nil
 }
 
-func marshalProfile(names []string, field func(string) *string, custom map[string]any) ([]byte, error) {
-	out := make(map[string]any, len(names)+len(custom))
-	for k, v := range custom {
-		out[k] = v
-	}
-	for _, k := range names {
-		if f := field(k); *f != "" {
-			out[k] = *f
+// wrongType is a base attribute with a value that is not a string.
+type wrongType struct {
+	key   string
+	value any
+}
+
+// baseField returns the field of the base attribute key, nil for a custom
+// one. Comparing with names first spares a string per attribute.
+func baseField(names []string, field func(string) *string, key []byte) *string {
+	for _, name := range names {
+		if string(key) == name {
+			return field(name)
 		}
 	}
-	return json.Marshal(out)
+	return nil
+}
+
+// setCustom stores the attribute key with the encoded value v in custom; a
+// null removes it, as a later duplicate overrides an earlier one.
+func setCustom(custom *map[string]any, key string, v []byte) error {
+	var value any
+	switch {
+	case string(v) == "null":
+		delete(*custom, key)
+		return nil
+	case plainString(v):
+		value = string(v[1 : len(v)-1])
+	default:
+		if err := json.Unmarshal(v, &value); err != nil {
+			return err
+		}
+	}
+	if *custom == nil {
+		*custom = make(map[string]any, 1)
+	}
+	(*custom)[key] = value
+	return nil
+}
+
+// invalidProfile returns the error encoding/json gives for b, which is not
+// a JSON object.
+func invalidProfile(b []byte) error {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	return errors.New("okta: invalid profile object")
+}
+
+// profileScanner reads a JSON profile object from b, from position i.
+type profileScanner struct {
+	b []byte
+	i int
+}
+
+func (s *profileScanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *profileScanner) consume(c byte) bool {
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *profileScanner) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// finish checks that nothing but space follows the object.
+func (s *profileScanner) finish() error {
+	s.space()
+	if s.i != len(s.b) {
+		return invalidProfile(s.b)
+	}
+	return nil
+}
+
+// key reads an attribute name and the colon after it, and returns the
+// name, unquoted.
+func (s *profileScanner) key() ([]byte, bool) {
+	v, isString, ok := s.stringOrNull()
+	if !ok || !isString {
+		return nil, false
+	}
+	s.space()
+	if !s.consume(':') {
+		return nil, false
+	}
+	s.space()
+	return v, true
+}
+
+// stringOrNull reads a string, returned unquoted with isString, or a null,
+// returned as nil. Any other value is returned encoded, with neither.
+func (s *profileScanner) stringOrNull() (v []byte, isString, ok bool) {
+	raw, ok := s.value()
+	switch {
+	case !ok:
+		return nil, false, false
+	case string(raw) == "null":
+		return nil, false, true
+	case raw[0] != '"':
+		return raw, false, true
+	case plainString(raw):
+		return raw[1 : len(raw)-1], true, true
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err != nil {
+		return nil, false, false
+	}
+	return []byte(str), true, true
+}
+
+// value reads one JSON value and returns its encoding. It finds only where
+// the value ends: what it returns is valid JSON only if it is null, a
+// plainString, or accepted by json.Unmarshal.
+func (s *profileScanner) value() ([]byte, bool) {
+	start := s.i
+	depth := 0
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case '"':
+			if !s.skipString() {
+				return nil, false
+			}
+			if depth == 0 {
+				return s.b[start:s.i], true
+			}
+			continue
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return s.b[start:s.i], s.i > start
+			}
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[start:s.i], true
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return s.b[start:s.i], s.i > start
+			}
+		}
+		s.i++
+	}
+	return s.b[start:s.i], depth == 0 && s.i > start
+}
+
+// skipString moves past the string that starts at i.
+func (s *profileScanner) skipString() bool {
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return true
+		}
+	}
+	return false
+}
+
+// plainString reports whether the encoded string v (quotes included) reads
+// the same unquoted: no escapes, no control characters, valid UTF-8.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	v = v[1 : len(v)-1]
+	ascii := true
+	for _, c := range v {
+		switch {
+		case c < 0x20 || c == '"' || c == '\\':
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(v)
+}
+
+// marshalProfile encodes a profile as json.Marshal encodes a map of its
+// attributes: the non-empty base attributes and the custom ones, keys in
+// sorted order, a base attribute winning over a custom one of its name.
+func marshalProfile(names []string, field func(string) *string, custom map[string]any) ([]byte, error) {
+	var buf [24]string
+	keys := buf[:0]
+	size := 2
+	for _, k := range names {
+		if f := field(k); *f != "" {
+			keys = append(keys, k)
+			size += len(k) + len(*f) + 6
+		}
+	}
+	for k := range custom {
+		if f := field(k); f == nil || *f == "" {
+			keys = append(keys, k)
+			size += len(k) + 16
+		}
+	}
+	slices.Sort(keys)
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, k)
+		out = append(out, ':')
+		if f := field(k); f != nil && *f != "" {
+			out = appendString(out, *f)
+			continue
+		}
+		var err error
+		if out, err = appendValue(out, custom[k]); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, '}'), nil
+}
+
+// appendValue appends the JSON encoding of a custom attribute's value.
+func appendValue(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case string:
+		return appendString(dst, x), nil
+	case bool:
+		return strconv.AppendBool(dst, x), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
+// appendString appends s encoded as encoding/json encodes it: quoted, and
+// with the characters it escapes (HTML ones included) escaped.
+func appendString(dst []byte, s string) []byte {
+	if !htmlSafe(s) {
+		b, _ := json.Marshal(s) // a string always encodes
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// htmlSafe reports whether encoding/json writes s as it is, between quotes.
+func htmlSafe(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return ascii || (utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029"))
 }
 
 func attrString(custom map[string]any, name string) (string, bool) {

@@ -30,9 +30,11 @@ var ErrIncompatible = errors.New("state file has an incompatible format version"
 // The file holds a header and a gzip-compressed JSON body:
 //
 //	magic (8 bytes) | version (uint32, big endian) | body length (uint64) | SHA-256 of the body (32 bytes) | body
+//
+// Version 2 added the list lengths to the body's meta.
 const (
 	fileMagic   = "OKTAORG\x00"
-	fileVersion = 1
+	fileVersion = 2
 	headerSize  = len(fileMagic) + 4 + 8 + sha256.Size
 )
 
@@ -40,8 +42,8 @@ const (
 //
 //	{"meta": fileMeta, "users": [...], "groups": [...], "members": {...}}
 //
-// The lists are written and read one object at a time, so that neither
-// needs the whole encoding in memory.
+// The parts come in that order. The lists are written and read one object
+// at a time, so that neither needs the whole encoding in memory.
 type fileMeta struct {
 	Selection       string               `json:"selection"`
 	UsersFromGroups bool                 `json:"usersFromGroups"`
@@ -52,30 +54,16 @@ type fileMeta struct {
 	SyncsSinceCheck int                  `json:"syncsSinceCheck"`
 	Outside         map[string]time.Time `json:"outside,omitempty"`
 	FullSyncAt      time.Time            `json:"fullSyncAt,omitzero"`
+	// UserCount and GroupCount are the lengths of the lists, so that each
+	// is decoded into a slice made at its size.
+	UserCount  int `json:"userCount"`
+	GroupCount int `json:"groupCount"`
 }
 
 // Save writes st to path atomically: to a temporary file in the same
 // directory, synced, renamed over path, and the directory synced, so that a
 // crash leaves either the old file or the new one.
 func Save(path string, st *State) (err error) {
-	var body bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&body, gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := encodeState(zw, st); err != nil {
-		return fmt.Errorf("save state: encode: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("save state: compress: %w", err)
-	}
-	header := make([]byte, 0, headerSize)
-	header = append(header, fileMagic...)
-	header = binary.BigEndian.AppendUint32(header, fileVersion)
-	header = binary.BigEndian.AppendUint64(header, uint64(body.Len()))
-	sum := sha256.Sum256(body.Bytes())
-	header = append(header, sum[:]...)
-
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -87,10 +75,37 @@ func Save(path string, st *State) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err := f.Write(header); err != nil {
+	// The body is compressed straight into the file. Its length and
+	// checksum are known only at the end, so the header is written blank
+	// and filled in after.
+	if _, err := f.Write(make([]byte, headerSize)); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	if _, err := body.WriteTo(f); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	sum := sha256.New()
+	zw, err := gzip.NewWriterLevel(io.MultiWriter(bw, sum), gzip.BestSpeed)
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := encodeState(zw, st); err != nil {
+		return fmt.Errorf("save state: encode: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("save state: compress: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	end, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	header := make([]byte, 0, headerSize)
+	header = append(header, fileMagic...)
+	header = binary.BigEndian.AppendUint32(header, fileVersion)
+	header = binary.BigEndian.AppendUint64(header, uint64(end)-uint64(headerSize))
+	header = sum.Sum(header)
+	if _, err := f.WriteAt(header, 0); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	if err := f.Sync(); err != nil {
@@ -114,35 +129,72 @@ func Save(path string, st *State) (err error) {
 // matching fs.ErrNotExist; a damaged one ErrCorrupt; one of another format
 // version ErrIncompatible. The caller then runs a full sync.
 func Load(path string) (*State, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
-	if len(data) < headerSize || string(data[:len(fileMagic)]) != fileMagic {
-		return nil, fmt.Errorf("load state %s: %w: no state file header", path, ErrCorrupt)
-	}
-	h := data[len(fileMagic):]
-	if v := binary.BigEndian.Uint32(h); v != fileVersion {
-		return nil, fmt.Errorf("load state %s: %w: version %d, want %d", path, ErrIncompatible, v, fileVersion)
-	}
-	n := binary.BigEndian.Uint64(h[4:])
-	body := data[headerSize:]
-	if uint64(len(body)) != n {
-		return nil, fmt.Errorf("load state %s: %w: body is %d bytes, header says %d", path, ErrCorrupt, len(body), n)
-	}
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], h[12:12+sha256.Size]) {
-		return nil, fmt.Errorf("load state %s: %w: checksum mismatch", path, ErrCorrupt)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
+	defer f.Close()
+	st, err := load(f)
 	if err != nil {
-		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("load state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+func load(f *os.File) (*State, error) {
+	header := make([]byte, headerSize)
+	_, err := io.ReadFull(f, header)
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), err == nil && string(header[:len(fileMagic)]) != fileMagic:
+		return nil, fmt.Errorf("%w: no state file header", ErrCorrupt)
+	case err != nil:
+		return nil, err
+	}
+	h := header[len(fileMagic):]
+	if v := binary.BigEndian.Uint32(h); v != fileVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrIncompatible, v, fileVersion)
+	}
+	n := int64(binary.BigEndian.Uint64(h[4:]))
+	want := h[12 : 12+sha256.Size]
+
+	// The body holds the lengths its slices are made at, so it is checked
+	// whole before it is decoded: a damaged length must not make a huge
+	// allocation.
+	sum := sha256.New()
+	got, err := io.Copy(sum, f)
+	switch {
+	case err != nil:
+		return nil, err
+	case got != n:
+		return nil, fmt.Errorf("%w: body is %d bytes, header says %d", ErrCorrupt, got, n)
+	case !bytes.Equal(sum.Sum(nil), want):
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+
+	// It is hashed again as it is decoded, so that the state returned is
+	// the one checked even if the file changed in between.
+	if _, err := f.Seek(int64(headerSize), io.SeekStart); err != nil {
+		return nil, err
+	}
+	sum.Reset()
+	body := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, n), sum), 64<<10)
+	zr, err := gzip.NewReader(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	st, err := decodeState(zr)
 	if err != nil {
-		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	// Reading to the end checks gzip's own length and checksum.
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("load state %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if !bytes.Equal(sum.Sum(nil), want) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	for i := range st.users {
 		normalizeUser(&st.users[i])
@@ -150,13 +202,50 @@ func Load(path string) (*State, error) {
 	for i := range st.groups {
 		normalizeGroup(&st.groups[i])
 	}
-	intern := sortedIntern(st.users)
-	for _, ids := range st.members {
-		for i, id := range ids {
-			ids[i] = intern(id)
+	shareStrings(st.users)
+	return st, nil
+}
+
+// shareStrings gives the users one string for each value of the
+// attributes that many of them hold alike (status, user type, department,
+// title, manager and the like) and one TypeRef for each type, and lets an
+// email that is the login share the login's string. Each was decoded as a
+// string of its own, which for a state of many users is much of its
+// strings' memory.
+func shareStrings(users []okta.User) {
+	strs := make(map[string]string)
+	share := func(s *string) {
+		if *s == "" {
+			return
+		}
+		if c, ok := strs[*s]; ok {
+			*s = c
+			return
+		}
+		strs[*s] = *s
+	}
+	types := make(map[string]*okta.TypeRef)
+	for i := range users {
+		u := &users[i]
+		share(&u.Status)
+		if u.Type != nil {
+			if t, ok := types[u.Type.ID]; ok {
+				u.Type = t
+			} else {
+				types[u.Type.ID] = u.Type
+			}
+		}
+		p := &u.Profile
+		for _, s := range [...]*string{&p.UserType, &p.Department, &p.Division, &p.Organization, &p.CostCenter, &p.Title, &p.Manager, &p.ManagerID} {
+			share(s)
+		}
+		if p.Email == p.Login {
+			p.Email = p.Login
+		}
+		if p.SecondEmail == p.Email {
+			p.SecondEmail = p.Email
 		}
 	}
-	return st, nil
 }
 
 func encodeState(w io.Writer, st *State) error {
@@ -173,6 +262,8 @@ func encodeState(w io.Writer, st *State) error {
 		SyncsSinceCheck: st.syncsSinceCheck,
 		Outside:         st.outside,
 		FullSyncAt:      st.fullAt,
+		UserCount:       len(st.users),
+		GroupCount:      len(st.groups),
 	}); err != nil {
 		return err
 	}
@@ -219,79 +310,124 @@ func decodeState(r io.Reader) (*State, error) {
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
-	st := &State{members: map[string][]string{}}
-	seen := map[string]bool{}
+	if err := expectKey(dec, "meta"); err != nil {
+		return nil, err
+	}
+	var m fileMeta
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	st := &State{
+		selection:       m.Selection,
+		usersFromGroups: m.UsersFromGroups,
+		logReadable:     m.LogReadable,
+		userMark:        m.UserMark.UTC(),
+		groupMark:       m.GroupMark.UTC(),
+		logMark:         m.LogMark.UTC(),
+		syncsSinceCheck: m.SyncsSinceCheck,
+		outside:         m.Outside,
+		fullAt:          m.FullSyncAt,
+	}
+	var err error
+	if err = expectKey(dec, "users"); err != nil {
+		return nil, err
+	}
+	if st.users, err = decodeList[okta.User](dec, m.UserCount); err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	if err = expectKey(dec, "groups"); err != nil {
+		return nil, err
+	}
+	if st.groups, err = decodeList[okta.Group](dec, m.GroupCount); err != nil {
+		return nil, fmt.Errorf("groups: %w", err)
+	}
+	if err = expectKey(dec, "members"); err != nil {
+		return nil, err
+	}
+	if st.members, err = decodeMembers(dec, len(st.groups), st.users); err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// decodeList decodes an array of n elements, each into its place in a
+// slice made at that length.
+func decodeList[T any](dec *json.Decoder, n int) ([]T, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("length %d", n)
+	}
+	if err := expectDelim(dec, '['); err != nil {
+		return nil, err
+	}
+	var out []T // an empty list stays nil
+	if n > 0 {
+		out = make([]T, n)
+	}
+	for i := range out {
+		if !dec.More() {
+			return nil, fmt.Errorf("got %d elements, want %d", i, n)
+		}
+		if err := dec.Decode(&out[i]); err != nil {
+			return nil, err
+		}
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("more than %d elements", n)
+	}
+	return out, expectDelim(dec, ']')
+}
+
+// decodeMembers decodes the member lists, each into a slice of its length
+// holding the users' own id strings, so that a member costs no string of
+// its own unless it is outside the state.
+func decodeMembers(dec *json.Decoder, groups int, users []okta.User) (map[string][]string, error) {
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	userIDs := make(map[string]string, len(users))
+	for i := range users {
+		userIDs[users[i].ID] = users[i].ID
+	}
+	members := make(map[string][]string, groups)
+	var listed []string // reused: only the copy with the users' strings is kept
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
-		seen[key] = true
-		switch key {
-		case "meta":
-			var m fileMeta
-			if err := dec.Decode(&m); err != nil {
-				return nil, fmt.Errorf("meta: %w", err)
-			}
-			st.selection, st.usersFromGroups, st.logReadable = m.Selection, m.UsersFromGroups, m.LogReadable
-			st.userMark, st.groupMark, st.logMark = m.UserMark.UTC(), m.GroupMark.UTC(), m.LogMark.UTC()
-			st.syncsSinceCheck, st.outside, st.fullAt = m.SyncsSinceCheck, m.Outside, m.FullSyncAt
-		case "users":
-			if st.users, err = decodeList[okta.User](dec); err != nil {
-				return nil, fmt.Errorf("users: %w", err)
-			}
-		case "groups":
-			if st.groups, err = decodeList[okta.Group](dec); err != nil {
-				return nil, fmt.Errorf("groups: %w", err)
-			}
-		case "members":
-			if err := expectDelim(dec, '{'); err != nil {
-				return nil, fmt.Errorf("members: %w", err)
-			}
-			for dec.More() {
-				tok, err := dec.Token()
-				if err != nil {
-					return nil, fmt.Errorf("members: %w", err)
-				}
-				id, _ := tok.(string)
-				var ids []string
-				if err := dec.Decode(&ids); err != nil {
-					return nil, fmt.Errorf("members of %s: %w", id, err)
-				}
-				st.members[id] = ids
-			}
-			if err := expectDelim(dec, '}'); err != nil {
-				return nil, fmt.Errorf("members: %w", err)
-			}
-		default:
-			return nil, fmt.Errorf("unknown key %q", key)
+		group, _ := tok.(string)
+		if err := dec.Decode(&listed); err != nil {
+			return nil, fmt.Errorf("members of %s: %w", group, err)
 		}
-	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return nil, err
-	}
-	for _, key := range []string{"meta", "users", "groups", "members"} {
-		if !seen[key] {
-			return nil, fmt.Errorf("no %s", key)
+		var ids []string
+		if listed != nil { // a null list stays nil, an empty one empty
+			ids = make([]string, len(listed))
 		}
+		for i, id := range listed {
+			if s, ok := userIDs[id]; ok {
+				id = s
+			}
+			ids[i] = id
+		}
+		clear(listed)
+		members[group] = ids
 	}
-	return st, nil
+	return members, expectDelim(dec, '}')
 }
 
-func decodeList[T any](dec *json.Decoder) ([]T, error) {
-	if err := expectDelim(dec, '['); err != nil {
-		return nil, err
+// expectKey reads the next object key, which must be want.
+func expectKey(dec *json.Decoder, want string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
 	}
-	var out []T
-	for dec.More() {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	if key, ok := tok.(string); !ok || key != want {
+		return fmt.Errorf("got %v, want key %q", tok, want)
 	}
-	return slices.Clip(out), expectDelim(dec, ']')
+	return nil
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

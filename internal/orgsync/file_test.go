@@ -1,14 +1,19 @@
 package orgsync
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -78,6 +83,263 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 }
 
+// testState is a small state with every kind of value a file holds:
+// custom attributes of each JSON type, members outside the state, and nil
+// and empty member lists.
+func testState() *State {
+	at := func(day int) time.Time { return time.Date(2024, 3, day, 10, 30, 0, 123e6, time.UTC) }
+	staff := &okta.TypeRef{ID: "oty1"}
+	return &State{
+		users: []okta.User{
+			{ID: "00u1", Status: okta.StatusActive, Created: at(1), Activated: at(2), StatusChanged: at(2), LastUpdated: at(3), Type: staff,
+				Profile: okta.UserProfile{Login: "ada@example.com", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Department: "Engineering", Title: "Engineer",
+					Custom: map[string]any{"githubUsername": "ada", "level": 3.0, "admin": true, "skills": []any{"go", "k8s"}, "address": map[string]any{"city": "London"}}}},
+			{ID: "00u2", Status: okta.StatusSuspended, Created: at(4), LastUpdated: at(5), Type: &okta.TypeRef{ID: "oty1"},
+				Profile: okta.UserProfile{Login: "bob", Email: "bob@example.com", DisplayName: "Bob <B> & \"Co\"", Department: "Engineering", ManagerID: "00u1"}},
+			{ID: "00u3", Status: okta.StatusActive, LastUpdated: at(6), Profile: okta.UserProfile{Login: "josé@example.com", LastName: "Müller"}},
+		},
+		groups: []okta.Group{
+			{ID: "00g1", Type: okta.GroupTypeOkta, Created: at(1), LastUpdated: at(2), LastMembershipUpdated: at(7), ObjectClass: []string{"okta:user_group"},
+				Profile: okta.GroupProfile{Name: "Engineering", Description: "Builds"}},
+			{ID: "00g2", Type: okta.GroupTypeApp, Source: &okta.TypeRef{ID: "0oa1"},
+				Profile: okta.GroupProfile{Name: "ad-eng", Custom: map[string]any{"samAccountName": "eng", "dn": "CN=eng"}}},
+			{ID: "00g3", Type: okta.GroupTypeOkta, Profile: okta.GroupProfile{Name: "Empty"}},
+			{ID: "00g4", Type: okta.GroupTypeOkta, Profile: okta.GroupProfile{Name: "Unlisted"}},
+			{ID: "00gE", Type: okta.GroupTypeBuiltIn, Profile: okta.GroupProfile{Name: "Everyone"}},
+		},
+		members: map[string][]string{
+			"00g1": {"00u1", "00u2", "00u3"},
+			"00g2": {"00u0-outside", "00u2", "00u9-outside"},
+			"00g3": {},
+			"00g4": nil,
+		},
+		userMark: at(8), groupMark: at(9), logMark: at(10),
+		logReadable: true, selection: `{"US":"status eq \"ACTIVE\""}`, syncsSinceCheck: 2,
+		outside: map[string]time.Time{"u00u7": at(5), "g00g9": at(6)},
+		fullAt:  at(1),
+	}
+}
+
+func TestSaveLoadSaveIsIdentical(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{users: 120, groups: 15, seed: 5})
+	synced, _, err := f.syncer(Options{}).Full(context.Background())
+	if err != nil {
+		t.Fatalf("full sync: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		st   *State
+	}{
+		{"hand-made", testState()},
+		{"synced", synced},
+		{"empty", &State{members: map[string][]string{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+			if err := Save(first, tc.st); err != nil {
+				t.Fatalf("save: %v", err)
+			}
+			got, err := Load(first)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if err := Save(second, got); err != nil {
+				t.Fatalf("save the loaded state: %v", err)
+			}
+			a, err := os.ReadFile(first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("the loaded state saves to %d bytes that differ from the %d saved", len(b), len(a))
+			}
+			if diff := cmp.Diff(tc.st.users, got.users); diff != "" {
+				t.Errorf("users differ (-saved +loaded):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.st.groups, got.groups); diff != "" {
+				t.Errorf("groups differ (-saved +loaded):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.st.members, got.members); diff != "" {
+				t.Errorf("members differ (-saved +loaded):\n%s", diff)
+			}
+			if d := got.Diff(tc.st); d.Total() != 0 {
+				t.Errorf("loaded state differs: %v", d.Examples)
+			}
+		})
+	}
+}
+
+func TestLoadSharesStrings(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state")
+	if err := Save(path, testState()); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	st, err := Load(path)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	users := map[string]*okta.User{}
+	for i := range st.users {
+		users[st.users[i].ID] = &st.users[i]
+	}
+	for group, ids := range st.members {
+		if len(ids) != cap(ids) {
+			t.Errorf("members of %s: got capacity %d for %d ids, want them equal", group, cap(ids), len(ids))
+		}
+		for _, id := range ids {
+			if u, ok := users[id]; ok && !same(id, u.ID) {
+				t.Errorf("members of %s: %s is not the user's own id string", group, id)
+			}
+		}
+	}
+	if got := st.members["00g2"]; !slices.Equal(got, []string{"00u0-outside", "00u2", "00u9-outside"}) {
+		t.Errorf("members of 00g2: got %v, want the members outside the state kept", got)
+	}
+	ada, bob := users["00u1"], users["00u2"]
+	if !same(ada.Profile.Department, bob.Profile.Department) || !same(ada.Status, users["00u3"].Status) {
+		t.Errorf("equal departments or statuses are separate strings")
+	}
+	if ada.Type != bob.Type {
+		t.Errorf("equal user types are separate values")
+	}
+	if !same(ada.Profile.Login, ada.Profile.Email) {
+		t.Errorf("an email that is the login is a separate string")
+	}
+}
+
+// writeStateFile writes body under a header of the given version, with the
+// body's true length and checksum.
+func writeStateFile(t *testing.T, path string, version uint32, body []byte) {
+	t.Helper()
+	header := []byte(fileMagic)
+	header = binary.BigEndian.AppendUint32(header, version)
+	header = binary.BigEndian.AppendUint64(header, uint64(len(body)))
+	sum := sha256.Sum256(body)
+	header = append(header, sum[:]...)
+	if err := os.WriteFile(path, append(header, body...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestLoadRejectsBadBodies(t *testing.T) {
+	t.Parallel()
+	const (
+		meta  = `{"meta":{"userCount":1,"groupCount":1}`
+		users = `,"users":[{"id":"00u1","status":"ACTIVE","profile":{"login":"a"}}]`
+		group = `,"groups":[{"id":"00g1","type":"OKTA_GROUP","profile":{"name":"A"}}]`
+		membs = `,"members":{"00g1":["00u1"]}}`
+	)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	writeStateFile(t, good, fileVersion, gzipped(t, meta+users+group+membs))
+	if st, err := Load(good); err != nil || len(st.users) != 1 || len(st.groups) != 1 || len(st.members["00g1"]) != 1 {
+		t.Fatalf("the well-formed body: got error %v, want a state of one user, group and member", err)
+	}
+
+	twoGroups := gzipped(t, meta+users+`,"groups":[{"id":"00g1"},{"id":"00g2"}]`+membs)
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"not gzip", []byte(meta + users + group + membs)},
+		{"not JSON", gzipped(t, "OKTAORG")},
+		{"fewer users than counted", gzipped(t, `{"meta":{"userCount":2,"groupCount":1}`+users+group+membs)},
+		{"more groups than counted", twoGroups},
+		{"negative count", gzipped(t, `{"meta":{"userCount":-1,"groupCount":1}`+users+group+membs)},
+		{"no counts (version 1 meta)", gzipped(t, `{"meta":{}`+users+group+membs)},
+		{"parts out of order", gzipped(t, meta+group+users+membs)},
+		{"no members", gzipped(t, meta+users+group+"}")},
+		{"unknown part", gzipped(t, meta+users+group+`,"extra":1`+membs)},
+		{"bad member list", gzipped(t, meta+users+group+`,"members":{"00g1":"00u1"}}`)},
+		{"bad profile", gzipped(t, meta+`,"users":[{"id":"00u1","profile":{"login":1}}]`+group+membs)},
+		{"truncated JSON", gzipped(t, meta+users+group)},
+		{"truncated gzip", gzipped(t, meta+users+group+membs)[:40]},
+		{"gzip followed by garbage", append(gzipped(t, meta+users+group+membs), "xyz"...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(dir, tc.name)
+			writeStateFile(t, path, fileVersion, tc.body)
+			got, err := Load(path)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("got error %v, want %v", err, ErrCorrupt)
+			}
+			if got != nil {
+				t.Errorf("got a state with the error")
+			}
+		})
+	}
+}
+
+func TestLoadRejectsEveryDamage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := Save(good, testState()); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "damaged")
+	load := func(data []byte) (*State, error) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return Load(path)
+	}
+	for n := range len(data) {
+		if st, err := load(data[:n]); !errors.Is(err, ErrCorrupt) || st != nil {
+			t.Fatalf("truncated to %d of %d bytes: got error %v, want %v", n, len(data), err, ErrCorrupt)
+		}
+	}
+	versionAt := len(fileMagic)
+	for i := range data {
+		for _, bit := range []byte{0x01, 0x80} {
+			damaged := bytes.Clone(data)
+			damaged[i] ^= bit
+			want := ErrCorrupt
+			if i >= versionAt && i < versionAt+4 {
+				want = ErrIncompatible
+			}
+			if st, err := load(damaged); !errors.Is(err, want) || st != nil {
+				t.Fatalf("byte %d of %d flipped by %#x: got error %v, want %v", i, len(data), bit, err, want)
+			}
+		}
+	}
+}
+
+func TestLoadOfADirectoryIsNotCorrupt(t *testing.T) {
+	t.Parallel()
+	_, err := Load(t.TempDir())
+	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("got error %v, want a read error that is neither corrupt nor missing", err)
+	}
+}
+
 func TestLoadRejectsBadFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -101,6 +363,8 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 	version := append([]byte(nil), data...)
 	binary.BigEndian.PutUint32(version[len(fileMagic):], fileVersion+1)
+	version1 := append([]byte(nil), data...)
+	binary.BigEndian.PutUint32(version1[len(fileMagic):], 1)
 
 	for _, tc := range []struct {
 		name string
@@ -115,6 +379,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		{"flipped byte in the checksum", flip(headerSize - 1), ErrCorrupt},
 		{"trailing garbage", append(append([]byte(nil), data...), "xyz"...), ErrCorrupt},
 		{"other version", version, ErrIncompatible},
+		{"version 1", version1, ErrIncompatible},
 		{"missing", nil, fs.ErrNotExist},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
