@@ -40,11 +40,11 @@ func handleEntities(src Source, cfg Config, sel selection) http.Handler {
 		case sel == selectUsers && asJSON:
 			body = s.UsersJSON()
 		case sel == selectUsers:
-			body = &s.UsersYAML
+			body = s.UsersYAML()
 		case sel == selectGroups && asJSON:
 			body = s.GroupsJSON()
 		case sel == selectGroups:
-			body = &s.GroupsYAML
+			body = s.GroupsYAML()
 		case asJSON:
 			body = &s.AllJSON
 		case s.Sharded():
@@ -100,12 +100,13 @@ func servable(s *catalog.Snapshot) bool {
 }
 
 // serveBody answers with a pre-encoded body: 304 when If-None-Match matches it,
-// otherwise 200 with the gzip or the plain bytes, nothing encoded here.
+// otherwise 200 with the gzip bytes as they are kept, or decompressed as they
+// are sent to a client that does not accept gzip.
 func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentType, vary string) {
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
-	etag, data := b.ETag, b.Data
+	etag, size := b.ETag, b.Size
 	if gz {
-		etag, data = b.GzipETag, b.Gzip
+		etag, size = b.GzipETag, int64(len(b.Gzip))
 	}
 	h := w.Header()
 	h["Etag"] = []string{etag}
@@ -119,13 +120,17 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentT
 	if gz {
 		h["Content-Encoding"] = []string{"gzip"}
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(data))}
+	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
 	}
 	// The client may have gone; there is nothing to do about it here.
-	_, _ = w.Write(data)
+	if gz {
+		_, _ = w.Write(b.Gzip)
+	} else {
+		_, _ = b.WriteTo(w)
+	}
 }
 
 // noneMatch reports whether an If-None-Match field (its header lines) matches

@@ -124,13 +124,13 @@ func TestServer(t *testing.T) {
 		{name: "no groups", src: &fakeSource{snap: usersOnly}, method: "GET", target: "/entities/groups",
 			want: want{status: 503}},
 		{name: "users only", src: &fakeSource{snap: usersOnly}, method: "GET", target: "/entities/users",
-			want: want{status: 200, body: usersOnly.UsersYAML.Data}},
+			want: want{status: 200, body: usersOnly.UsersYAML().Data()}},
 
 		// Entities.
 		{name: "all", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
-			want: want{status: 200, body: plain.All.Data, header: map[string]string{
+			want: want{status: 200, body: plain.All.Data(), header: map[string]string{
 				"Etag": plain.All.ETag, "Content-Type": "application/yaml", "Vary": "Accept, Accept-Encoding",
-				"Cache-Control": "no-cache", "Content-Encoding": "", "Content-Length": strconv.Itoa(len(plain.All.Data)),
+				"Cache-Control": "no-cache", "Content-Encoding": "", "Content-Length": strconv.Itoa(len(plain.All.Data())),
 			}}},
 		{name: "all as Backstage asks", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
 			header: map[string]string{"Accept": "*/*", "User-Agent": "node", "Accept-Encoding": "gzip, deflate"},
@@ -139,7 +139,7 @@ func TestServer(t *testing.T) {
 			}}},
 		{name: "all JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
 			header: map[string]string{"Accept": "application/json"},
-			want: want{status: 200, body: plain.AllJSON.Data, header: map[string]string{
+			want: want{status: 200, body: plain.AllJSON.Data(), header: map[string]string{
 				"Etag": plain.AllJSON.ETag, "Content-Type": "application/json",
 			}}},
 		{name: "all JSON gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
@@ -147,17 +147,17 @@ func TestServer(t *testing.T) {
 			want:   want{status: 200, body: plain.AllJSON.Gzip, header: map[string]string{"Etag": plain.AllJSON.GzipETag}}},
 		{name: "HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities",
 			want: want{status: 200, body: []byte{}, header: map[string]string{
-				"Etag": plain.All.ETag, "Content-Length": strconv.Itoa(len(plain.All.Data)),
+				"Etag": plain.All.ETag, "Content-Length": strconv.Itoa(len(plain.All.Data())),
 			}}},
 		{name: "users", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
-			want: want{status: 200, body: plain.UsersYAML.Data, header: map[string]string{"Etag": plain.UsersYAML.ETag}}},
+			want: want{status: 200, body: plain.UsersYAML().Data(), header: map[string]string{"Etag": plain.UsersYAML().ETag}}},
 		{name: "users JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
 			header: map[string]string{"Accept": "application/json"},
-			want:   want{status: 200, body: plain.UsersJSON().Data}},
+			want:   want{status: 200, body: plain.UsersJSON().Data()}},
 		{name: "users HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/users",
 			want: want{status: 200, body: []byte{}}},
 		{name: "groups", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
-			want: want{status: 200, body: plain.GroupsYAML.Data, header: map[string]string{"Etag": plain.GroupsYAML.ETag}}},
+			want: want{status: 200, body: plain.GroupsYAML().Data(), header: map[string]string{"Etag": plain.GroupsYAML().ETag}}},
 		{name: "groups JSON gzip", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
 			header: map[string]string{"Accept": "application/json", "Accept-Encoding": "gzip"},
 			want:   want{status: 200, body: plain.GroupsJSON().Gzip}},
@@ -183,30 +183,30 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"If-None-Match": "*"}, want: want{status: 304}},
 		{name: "stale tag", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
 			header: map[string]string{"If-None-Match": `"0123456789abcdef0123456789abcdef"`},
-			want:   want{status: 200, body: plain.All.Data}},
+			want:   want{status: 200, body: plain.All.Data()}},
 		{name: "YAML tag does not match JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
 			header: map[string]string{"If-None-Match": plain.All.ETag, "Accept": "application/json"},
-			want:   want{status: 200, body: plain.AllJSON.Data}},
+			want:   want{status: 200, body: plain.AllJSON.Data()}},
 		{name: "not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities",
 			header: map[string]string{"If-None-Match": plain.All.ETag}, want: want{status: 304, body: []byte{}}},
 		{name: "users not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
-			header: map[string]string{"If-None-Match": plain.UsersYAML.ETag}, want: want{status: 304}},
+			header: map[string]string{"If-None-Match": plain.UsersYAML().ETag}, want: want{status: 304}},
 		{name: "users not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/users",
-			header: map[string]string{"If-None-Match": plain.UsersYAML.ETag}, want: want{status: 304}},
+			header: map[string]string{"If-None-Match": plain.UsersYAML().ETag}, want: want{status: 304}},
 		{name: "groups not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
-			header: map[string]string{"If-None-Match": plain.GroupsYAML.ETag}, want: want{status: 304}},
+			header: map[string]string{"If-None-Match": plain.GroupsYAML().ETag}, want: want{status: 304}},
 		{name: "groups not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/groups",
-			header: map[string]string{"If-None-Match": plain.GroupsYAML.ETag}, want: want{status: 304}},
+			header: map[string]string{"If-None-Match": plain.GroupsYAML().ETag}, want: want{status: 304}},
 
 		// Large-org mode.
 		{name: "index", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
-			want: want{status: 200, body: sharded.Index.Data, header: map[string]string{"Etag": sharded.Index.ETag}}},
+			want: want{status: 200, body: sharded.Index.Data(), header: map[string]string{"Etag": sharded.Index.ETag}}},
 		{name: "index JSON is all entities", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
-			header: map[string]string{"Accept": "application/json"}, want: want{status: 200, body: sharded.AllJSON.Data}},
+			header: map[string]string{"Accept": "application/json"}, want: want{status: 200, body: sharded.AllJSON.Data()}},
 		{name: "sharded users", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/users",
-			want: want{status: 200, body: sharded.UsersYAML.Data}},
+			want: want{status: 200, body: sharded.UsersYAML().Data()}},
 		{name: "shard 0", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/0",
-			want: want{status: 200, body: sharded.Shards[0].Data, header: map[string]string{
+			want: want{status: 200, body: sharded.Shards[0].Data(), header: map[string]string{
 				"Etag": sharded.Shards[0].ETag, "Vary": "Accept-Encoding", "Content-Type": "application/yaml",
 			}}},
 		{name: "shard 3 gzip", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/3",
@@ -214,9 +214,9 @@ func TestServer(t *testing.T) {
 			want:   want{status: 200, body: sharded.Shards[3].Gzip, header: map[string]string{"Etag": sharded.Shards[3].GzipETag}}},
 		{name: "shard JSON accept is YAML", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/1",
 			header: map[string]string{"Accept": "application/json"},
-			want:   want{status: 200, body: sharded.Shards[1].Data, header: map[string]string{"Content-Type": "application/yaml"}}},
+			want:   want{status: 200, body: sharded.Shards[1].Data(), header: map[string]string{"Content-Type": "application/yaml"}}},
 		{name: "shard HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
-			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": strconv.Itoa(len(sharded.Shards[2].Data))}}},
+			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": strconv.Itoa(len(sharded.Shards[2].Data()))}}},
 		{name: "shard not modified", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/2",
 			header: map[string]string{"If-None-Match": sharded.Shards[2].ETag}, want: want{status: 304}},
 		{name: "shard not modified HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
@@ -242,9 +242,9 @@ func TestServer(t *testing.T) {
 		{name: "token wrong", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities?token=s3cre",
 			want: want{status: 401}},
 		{name: "token query", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities?token=s3cret",
-			want: want{status: 200, body: plain.All.Data}},
+			want: want{status: 200, body: plain.All.Data()}},
 		{name: "token bearer", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/users",
-			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 200, body: plain.UsersYAML.Data}},
+			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 200, body: plain.UsersYAML().Data()}},
 		{name: "token bearer lower-case scheme", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
 			header: map[string]string{"Authorization": "bearer s3cret"}, want: want{status: 200}},
 		{name: "token bearer wrong", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/groups",
@@ -252,7 +252,7 @@ func TestServer(t *testing.T) {
 		{name: "token basic scheme", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
 			header: map[string]string{"Authorization": "Basic s3cret"}, want: want{status: 401}},
 		{name: "token shard query", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1?token=s3cret",
-			want: want{status: 200, body: sharded.Shards[1].Data}},
+			want: want{status: 200, body: sharded.Shards[1].Data()}},
 		{name: "token shard missing", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1",
 			want: want{status: 401}},
 		{name: "token shard missing HEAD", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/shards/1",
@@ -445,8 +445,8 @@ func TestEntitiesOverHTTP(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !res.Uncompressed || !bytes.Equal(body, snap.All.Data) {
-		t.Errorf("got uncompressed=%v and %d bytes, want a gzip answer decoding to the %d bytes of All", res.Uncompressed, len(body), len(snap.All.Data))
+	if !res.Uncompressed || !bytes.Equal(body, snap.All.Data()) {
+		t.Errorf("got uncompressed=%v and %d bytes, want a gzip answer decoding to the %d bytes of All", res.Uncompressed, len(body), len(snap.All.Data()))
 	}
 
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/entities", nil)

@@ -93,9 +93,11 @@ type result struct {
 	PeakHeapMB      float64            `json:"peakHeapMB"`
 	PhasePeakHeapMB map[string]float64 `json:"phasePeakHeapMB"`
 	LiveHeapMB      float64            `json:"liveHeapMB"`
-	// What the snapshot of serve holds: the YAML buffer (All, UsersYAML and
-	// GroupsYAML share it), the three JSON bodies, and the gzip encodings of
-	// all six (their length, and the capacity their buffers keep).
+	// What the snapshot of serve holds: the gzip encodings of All and
+	// AllJSON (their length, and the capacity their buffers keep), the bodies
+	// of one kind being built on first request only. SnapshotYAMLMB and
+	// SnapshotJSONMB are the sizes of All and AllJSON uncompressed, which the
+	// snapshot does not keep.
 	SnapshotYAMLMB    float64 `json:"snapshotYAMLMB,omitempty"`
 	SnapshotJSONMB    float64 `json:"snapshotJSONMB,omitempty"`
 	SnapshotGzipMB    float64 `json:"snapshotGzipMB,omitempty"`
@@ -297,10 +299,9 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	snap := catalog.NewSnapshot(built, time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
-	res.SnapshotYAMLMB = mb(int64(cap(snap.All.Data)))
-	// The users' and groups' JSON bodies are built on first request only.
-	res.SnapshotJSONMB = mb(int64(cap(snap.AllJSON.Data)))
-	for _, b := range []*catalog.Body{&snap.All, &snap.UsersYAML, &snap.GroupsYAML, &snap.AllJSON} {
+	res.SnapshotYAMLMB = mb(snap.All.Size)
+	res.SnapshotJSONMB = mb(snap.AllJSON.Size)
+	for _, b := range []*catalog.Body{&snap.All, &snap.AllJSON} {
 		res.SnapshotGzipMB += mb(int64(len(b.Gzip)))
 		res.SnapshotGzipCapMB += mb(int64(cap(b.Gzip)))
 	}

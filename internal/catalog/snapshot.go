@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash"
 	"hash/fnv"
+	"io"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,24 +21,52 @@ import (
 // snapshot is held back.
 var ErrNothingHeld = errors.New("no snapshot is held back")
 
-// Body is one response body, encoded once when its snapshot is built and served
-// as is to every request.
+// Body is one response body, encoded once when its snapshot is built and
+// kept compressed only: a snapshot is held for a whole sync interval, and at
+// 100,000 users its content is over 100 MiB uncompressed, about a fifth of
+// that compressed. Clients that accept gzip (Backstage's URL reader does)
+// get Gzip as is; the others get the content decompressed as it is sent.
 type Body struct {
-	// Data is the body as is. It may share memory with other bodies of the same
-	// snapshot: never modify it.
-	Data []byte
-	// Gzip is Data compressed with gzip.
+	// Gzip is the content compressed with gzip. It may share memory with
+	// other snapshots: never modify it.
 	Gzip []byte
-	// ETag is the strong entity tag of Data, quoted: a hash of the content, so it
-	// changes exactly when the content changes.
+	// Size is the length of the content, uncompressed.
+	Size int64
+	// ETag is the strong entity tag of the content: a hash of it, quoted, so
+	// it changes exactly when the content changes.
 	ETag string
-	// GzipETag is the strong entity tag of Gzip: ETag with a "-gzip" suffix, since
-	// a strong validator must differ between content codings.
+	// GzipETag is the strong entity tag of Gzip: ETag with a "-gzip" suffix,
+	// since a strong validator must differ between content codings.
 	GzipETag string
 }
 
+// WriteTo writes the content, uncompressed, to w.
+func (b *Body) WriteTo(w io.Writer) (int64, error) {
+	if b.Size == 0 {
+		return 0, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b.Gzip))
+	if err != nil {
+		return 0, fmt.Errorf("decompress body: %w", err)
+	}
+	return io.Copy(w, zr)
+}
+
+// Data returns the content, uncompressed, in a new slice on every call. It is
+// for tests and small bodies; serving streams with WriteTo instead.
+func (b *Body) Data() []byte {
+	var buf bytes.Buffer
+	buf.Grow(int(b.Size))
+	if _, err := b.WriteTo(&buf); err != nil {
+		// This package wrote the bytes; they cannot fail to decode.
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
 // Snapshot is the catalog as served at one moment: every body the HTTP API
-// answers with, encoded once by NewSnapshot. A Snapshot is immutable; a new sync
+// answers with, encoded once by NewSnapshot (or, for the bodies of a kind
+// alone, by the first request for them). A Snapshot is immutable; a new sync
 // builds a new one and swaps it in whole.
 //
 // The YAML bodies are multi-document YAML, every document (entity) starting with
@@ -50,18 +81,15 @@ type Snapshot struct {
 
 	// All holds every entity, users first, then groups.
 	All Body
-	// UsersYAML and GroupsYAML hold the users and the groups alone.
-	UsersYAML, GroupsYAML Body
-	// AllJSON is the JSON variant of All. The JSON variants of UsersYAML and
-	// GroupsYAML are built on first use: see UsersJSON and GroupsJSON.
+	// AllJSON is the JSON variant of All.
 	AllJSON Body
-	// usersJSON and groupsJSON are the elements of AllJSON that make up
-	// the users' and the groups' JSON arrays.
-	usersJSON, groupsJSON lazyBody
+	// The users alone and the groups alone, as YAML and as JSON: runs of All
+	// and AllJSON, built on first use (see UsersYAML).
+	usersYAML, groupsYAML, usersJSON, groupsJSON lazyBody
 
 	// Shards holds, in large-org mode, the entities of each shard as YAML; nil
 	// otherwise. Entity e belongs to shard ShardOf(e.Ref(), len(Shards)). A shard
-	// can be empty: then its Data is empty, which is zero YAML documents.
+	// can be empty: then its Size is 0, which is zero YAML documents.
 	Shards []Body
 	// Index holds, in large-org mode, one Location entity per shard whose
 	// relative target is ShardTarget(n); it is empty otherwise.
@@ -71,29 +99,73 @@ type Snapshot struct {
 	Report Report
 }
 
-// lazyBody is a Body built from a run of JSON array elements the first time
+// lazyBody is a Body cut from a run of another body's content the first time
 // it is asked for, then kept for the life of its snapshot.
 type lazyBody struct {
-	once  sync.Once
-	elems []byte
-	body  Body
+	once     sync.Once
+	src      *Body
+	from, to int64 // the run of src's content
+	array    bool  // the run is JSON array elements, to be wrapped in brackets
+	body     Body
 }
 
 func (l *lazyBody) get() *Body {
 	l.once.Do(func() {
-		l.body.Data = jsonArray(l.elems)
-		seal([]*Body{&l.body}, nil)
+		zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+		hint := 64
+		if l.src != nil && l.src.Size > 0 {
+			hint += int(int64(len(l.src.Gzip)) * (l.to - l.from) / l.src.Size)
+		}
+		w := newBodyWriter(zw, hint)
+		if err := l.copyRun(w); err != nil {
+			// This package wrote the source; it cannot fail to decode.
+			panic(err)
+		}
+		l.body = w.body()
 	})
 	return &l.body
 }
 
-// UsersJSON returns the JSON variant of UsersYAML. JSON is for consumers
-// other than Backstage, and the users' subset alone would repeat most of
-// AllJSON, so it is built (encoded, hashed and compressed) once, by the
-// first request for it, rather than with every snapshot.
+func (l *lazyBody) copyRun(w io.Writer) error {
+	if l.array && l.from >= l.to {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	if l.from >= l.to {
+		return nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(l.src.Gzip))
+	if err != nil {
+		return fmt.Errorf("decompress body: %w", err)
+	}
+	if _, err := io.CopyN(io.Discard, zr, l.from); err != nil {
+		return fmt.Errorf("decompress body: %w", err)
+	}
+	if l.array {
+		io.WriteString(w, "[\n")
+	}
+	if _, err := io.CopyN(w, zr, l.to-l.from); err != nil {
+		return fmt.Errorf("decompress body: %w", err)
+	}
+	if l.array {
+		io.WriteString(w, "\n]\n")
+	}
+	return nil
+}
+
+// UsersYAML returns the users alone, as YAML. Backstage reads All (or the
+// shards), so the bodies of one kind are built (cut from All, hashed and
+// compressed) once, by the first request for them, rather than with every
+// snapshot.
+func (s *Snapshot) UsersYAML() *Body { return s.usersYAML.get() }
+
+// GroupsYAML returns the groups alone, as YAML, built like UsersYAML.
+func (s *Snapshot) GroupsYAML() *Body { return s.groupsYAML.get() }
+
+// UsersJSON returns the JSON variant of UsersYAML, built like it.
 func (s *Snapshot) UsersJSON() *Body { return s.usersJSON.get() }
 
-// GroupsJSON returns the JSON variant of GroupsYAML, built like UsersJSON.
+// GroupsJSON returns the JSON variant of GroupsYAML, built like it.
 func (s *Snapshot) GroupsJSON() *Body { return s.groupsJSON.get() }
 
 // Sharded reports whether the snapshot is split into shards (large-org mode).
@@ -137,18 +209,17 @@ const docSep = "---\n"
 
 // NewSnapshot encodes res into a Snapshot built at builtAt. With shards > 0 the
 // entities are also split into that many shards (large-org mode) and the index
-// of Location entities is built. Every entity is encoded once as YAML and once
-// as JSON; the per-kind and per-shard bodies are copied from those encodings,
-// then every body is hashed and compressed, in parallel.
+// of Location entities is built. The bodies are encoded, hashed and compressed
+// in parallel, each streamed through its compressor in small pieces, so that
+// no body is ever held uncompressed whole.
 func NewSnapshot(res *Result, builtAt time.Time, shards int) *Snapshot {
 	return NewSnapshotFrom(nil, res, builtAt, shards)
 }
 
 // NewSnapshotFrom is NewSnapshot reusing the gzip encodings of prev, the
-// previous snapshot (nil for none), for every body whose content did not
-// change. Compression is most of the cost of a snapshot, and between two syncs
-// usually little changes: in large-org mode a change to one entity
-// recompresses one shard, not all of them.
+// previous snapshot (nil for none), for every shard whose content did not
+// change: in large-org mode a change to one entity recompresses one shard,
+// not all of them. prev's sizes also size the new buffers.
 func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int) *Snapshot {
 	s := &Snapshot{BuiltAt: builtAt, Report: res.Report}
 
@@ -177,118 +248,242 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 		}
 	}
 
-	// YAML: one buffer holding every document; ends[i] is where entity i's
-	// document (with its separator) ends.
-	var yml []byte
-	ends := make([]int, len(ordered))
-	for i, e := range ordered {
-		yml = append(yml, docSep...)
-		yml = AppendYAML(yml, e)
-		if yml[len(yml)-1] != '\n' {
-			yml = append(yml, '\n')
-		}
-		ends[i] = len(yml)
+	var hintAll, hintJSON int
+	if prev != nil {
+		hintAll, hintJSON = len(prev.All.Gzip), len(prev.AllJSON.Gzip)
 	}
-	start := func(i int) int {
-		if i == 0 {
-			return 0
-		}
-		return ends[i-1]
+	tasks := []func(*encoder){
+		func(enc *encoder) {
+			// YAML: every document; offsets are where the users' and the
+			// groups' documents end.
+			w := enc.body(hintAll)
+			var offsets [2]int64
+			for i, e := range ordered {
+				enc.yaml(w, e)
+				if i+1 == s.Users {
+					offsets[0] = w.n + int64(len(enc.buf))
+				}
+				if i+1 == s.Users+s.Groups {
+					offsets[1] = w.n + int64(len(enc.buf))
+				}
+			}
+			enc.flush(w)
+			s.All = w.body()
+			s.usersYAML = lazyBody{src: &s.All, from: 0, to: offsets[0]}
+			s.groupsYAML = lazyBody{src: &s.All, from: offsets[0], to: offsets[1]}
+		},
+		func(enc *encoder) {
+			// JSON: the array of all entities, one per line; the users' and
+			// the groups' elements are contiguous runs of it.
+			w := enc.body(hintJSON)
+			if len(ordered) == 0 {
+				enc.buf = append(enc.buf, "[]\n"...)
+			} else {
+				enc.buf = append(enc.buf, '[')
+			}
+			var starts, ends [2]int64
+			for i, e := range ordered {
+				if i > 0 {
+					enc.buf = append(enc.buf, ',')
+				}
+				enc.buf = append(enc.buf, '\n')
+				at := w.n + int64(len(enc.buf))
+				if i == 0 {
+					starts[0] = at
+				}
+				if i == s.Users {
+					starts[1] = at
+				}
+				enc.buf = AppendJSON(enc.buf, e)
+				at = w.n + int64(len(enc.buf))
+				if i+1 == s.Users {
+					ends[0] = at
+				}
+				if i+1 == s.Users+s.Groups {
+					ends[1] = at
+				}
+				enc.maybeFlush(w)
+			}
+			if len(ordered) > 0 {
+				enc.buf = append(enc.buf, "\n]\n"...)
+			}
+			enc.flush(w)
+			s.AllJSON = w.body()
+			if s.Users > 0 {
+				s.usersJSON = lazyBody{src: &s.AllJSON, from: starts[0], to: ends[0], array: true}
+			} else {
+				s.usersJSON = lazyBody{array: true}
+			}
+			if s.Groups > 0 {
+				s.groupsJSON = lazyBody{src: &s.AllJSON, from: starts[1], to: ends[1], array: true}
+			} else {
+				s.groupsJSON = lazyBody{array: true}
+			}
+		},
 	}
-	usersEnd := start(s.Users)
-	groupsEnd := start(s.Users + s.Groups)
-	s.All.Data = yml[:len(yml):len(yml)]
-	s.UsersYAML.Data = yml[:usersEnd:usersEnd]
-	s.GroupsYAML.Data = yml[usersEnd:groupsEnd:groupsEnd]
-
-	// JSON: the array of all entities, one per line; the users' and the groups'
-	// elements are contiguous in it and are copied out with their own brackets.
-	js := make([]byte, 0, len(yml))
-	js = append(js, '[')
-	jsStart := make([]int, len(ordered))
-	jsEnd := make([]int, len(ordered))
-	for i, e := range ordered {
-		if i > 0 {
-			js = append(js, ',')
-		}
-		js = append(js, '\n')
-		jsStart[i] = len(js)
-		js = AppendJSON(js, e)
-		jsEnd[i] = len(js)
-	}
-	js = append(js, "\n]\n"...)
-	if len(ordered) == 0 {
-		js = append(js[:0], "[]\n"...)
-	}
-	s.AllJSON.Data = js
-	elems := func(from, to int) []byte {
-		if from >= to {
-			return nil
-		}
-		return js[jsStart[from]:jsEnd[to-1]]
-	}
-	s.usersJSON.elems = elems(0, s.Users)
-	s.groupsJSON.elems = elems(s.Users, s.Users+s.Groups)
 
 	if shards > 0 {
+		reuse := prev.shardGzip()
 		s.Shards = make([]Body, shards)
-		member := make([][]int, shards)
-		for i, e := range ordered {
+		member := make([][]*Entity, shards)
+		for _, e := range ordered {
 			n := ShardOf(e.Ref(), shards)
-			member[n] = append(member[n], i)
+			member[n] = append(member[n], e)
 		}
-		for n, idx := range member {
-			size := 0
-			for _, i := range idx {
-				size += ends[i] - start(i)
-			}
-			data := make([]byte, 0, size)
-			for _, i := range idx {
-				data = append(data, yml[start(i):ends[i]]...)
-			}
-			s.Shards[n].Data = data
-		}
-		s.Index.Data = appendIndex(nil, shards)
-	}
-
-	bodies := []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON}
-	if shards > 0 {
-		bodies = append(bodies, &s.Index)
 		for n := range s.Shards {
-			bodies = append(bodies, &s.Shards[n])
+			tasks = append(tasks, func(enc *encoder) {
+				// A shard is small: encoded whole, so that its hash is known
+				// before it is compressed, and an unchanged shard is not.
+				data := enc.scratch[:0]
+				for _, e := range member[n] {
+					data = appendDoc(data, e)
+				}
+				enc.scratch = data
+				s.Shards[n] = enc.sealSmall(data, reuse)
+			})
 		}
+		tasks = append(tasks, func(enc *encoder) {
+			s.Index = enc.sealSmall(appendIndex(nil, shards), reuse)
+		})
 	}
-	seal(bodies, prev.gzipByETag())
+	runTasks(tasks)
 	return s
 }
 
-// gzipByETag returns the gzip encoding of each of the snapshot's bodies by the
-// ETag of its content. It returns nil for a nil snapshot.
-func (s *Snapshot) gzipByETag() map[string][]byte {
+// shardGzip returns the gzip encoding of each of the snapshot's shards and
+// of its index by the ETag of its content. It returns nil for a nil snapshot.
+func (s *Snapshot) shardGzip() map[string][]byte {
 	if s == nil {
 		return nil
 	}
-	m := make(map[string][]byte, 8+len(s.Shards))
-	for _, b := range []*Body{&s.All, &s.UsersYAML, &s.GroupsYAML, &s.AllJSON, &s.Index} {
-		m[b.ETag] = b.Gzip
-	}
+	m := make(map[string][]byte, 1+len(s.Shards))
+	m[s.Index.ETag] = s.Index.Gzip
 	for i := range s.Shards {
 		m[s.Shards[i].ETag] = s.Shards[i].Gzip
 	}
 	return m
 }
 
-// jsonArray returns elems, a run of JSON array elements separated by ",\n", as
-// a JSON array in the layout NewSnapshot uses.
-func jsonArray(elems []byte) []byte {
-	if len(elems) == 0 {
-		return []byte("[]\n")
+// appendDoc appends e's YAML document, separator first.
+func appendDoc(dst []byte, e *Entity) []byte {
+	dst = append(dst, docSep...)
+	dst = AppendYAML(dst, e)
+	if dst[len(dst)-1] != '\n' {
+		dst = append(dst, '\n')
 	}
-	b := make([]byte, 0, len(elems)+5)
-	b = append(b, "[\n"...)
-	b = append(b, elems...)
-	return append(b, "\n]\n"...)
+	return dst
 }
+
+// runTasks runs the encoding tasks on one worker per CPU, each with its own
+// encoder, in the order given (the largest first).
+func runTasks(tasks []func(*encoder)) {
+	work := make(chan func(*encoder))
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Go(func() {
+			enc := newEncoder()
+			for task := range work {
+				task(enc)
+			}
+		})
+	}
+	for _, t := range tasks {
+		work <- t
+	}
+	close(work)
+	wg.Wait()
+}
+
+// flushAt is how much encoded content an encoder gathers before it hands it
+// to the compressor.
+const flushAt = 64 << 10
+
+// encoder is one worker's reusable state: a compressor, a piece of content
+// waiting to be compressed, and scratch space for small bodies.
+type encoder struct {
+	zw      *gzip.Writer
+	buf     []byte
+	scratch []byte
+}
+
+func newEncoder() *encoder {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+	return &encoder{zw: zw, buf: make([]byte, 0, 2*flushAt)}
+}
+
+// body starts a body compressed by the encoder's compressor.
+func (enc *encoder) body(hint int) *bodyWriter { return newBodyWriter(enc.zw, hint) }
+
+// yaml adds e's document to the piece bound for w.
+func (enc *encoder) yaml(w *bodyWriter, e *Entity) {
+	enc.buf = appendDoc(enc.buf, e)
+	enc.maybeFlush(w)
+}
+
+func (enc *encoder) maybeFlush(w *bodyWriter) {
+	if len(enc.buf) >= flushAt {
+		enc.flush(w)
+	}
+}
+
+func (enc *encoder) flush(w *bodyWriter) {
+	w.Write(enc.buf)
+	enc.buf = enc.buf[:0]
+}
+
+// sealSmall hashes data, a small body's whole content, and compresses it
+// unless reuse holds the gzip encoding of that content already.
+func (enc *encoder) sealSmall(data []byte, reuse map[string][]byte) Body {
+	tag := contentTag(sha256.Sum256(data))
+	if gz, ok := reuse[`"`+tag+`"`]; ok {
+		return Body{Gzip: gz, Size: int64(len(data)), ETag: `"` + tag + `"`, GzipETag: `"` + tag + `-gzip"`}
+	}
+	w := enc.body(len(data)/4 + 64)
+	w.Write(data)
+	return w.body()
+}
+
+// bodyWriter hashes and compresses a body's content as it is written.
+type bodyWriter struct {
+	sum hash.Hash
+	zw  *gzip.Writer
+	out bytes.Buffer
+	n   int64
+}
+
+func newBodyWriter(zw *gzip.Writer, hint int) *bodyWriter {
+	w := &bodyWriter{sum: sha256.New(), zw: zw}
+	w.out.Grow(hint + hint/16 + 64)
+	zw.Reset(&w.out)
+	return w
+}
+
+// Write never fails: it writes to a hash and to memory.
+func (w *bodyWriter) Write(p []byte) (int, error) {
+	w.sum.Write(p)
+	w.n += int64(len(p))
+	_, _ = w.zw.Write(p)
+	return len(p), nil
+}
+
+// body finishes the compression and returns the body, its gzip encoding
+// kept at its exact size.
+func (w *bodyWriter) body() Body {
+	_ = w.zw.Close()
+	var sum [sha256.Size]byte
+	tag := contentTag([sha256.Size]byte(w.sum.Sum(sum[:0])))
+	gz := w.out.Bytes()
+	if cap(gz)-len(gz) > len(gz)/16 {
+		gz = bytes.Clone(gz)
+	} else {
+		gz = gz[:len(gz):len(gz)]
+	}
+	return Body{Gzip: gz, Size: w.n, ETag: `"` + tag + `"`, GzipETag: `"` + tag + `-gzip"`}
+}
+
+// contentTag is the opaque part of a body's ETag: the first half of the
+// SHA-256 of its content, in hex.
+func contentTag(sum [sha256.Size]byte) string { return hex.EncodeToString(sum[:16]) }
 
 // appendIndex appends the index body: one Location entity per shard.
 func appendIndex(dst []byte, shards int) []byte {
@@ -305,43 +500,4 @@ func appendIndex(dst []byte, shards int) []byte {
 		dst = append(dst, '\n')
 	}
 	return dst
-}
-
-// seal computes the ETags and the gzip encoding of every body, spreading the
-// work over the available CPUs. A body whose ETag is in reuse takes the gzip
-// encoding found there instead of compressing again.
-func seal(bodies []*Body, reuse map[string][]byte) {
-	work := make(chan *Body)
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), len(bodies))
-	for range workers {
-		wg.Go(func() {
-			zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
-			// Compressed into a scratch buffer, then copied out at its exact
-			// size: a snapshot is kept for a whole sync interval, and the
-			// spare capacity of a growing buffer would be kept with it.
-			var scratch bytes.Buffer
-			for b := range work {
-				sum := sha256.Sum256(b.Data)
-				tag := hex.EncodeToString(sum[:16])
-				b.ETag = `"` + tag + `"`
-				b.GzipETag = `"` + tag + `-gzip"`
-				if gz, ok := reuse[b.ETag]; ok {
-					b.Gzip = gz
-					continue
-				}
-				scratch.Reset()
-				zw.Reset(&scratch)
-				// Writes to a bytes.Buffer cannot fail.
-				_, _ = zw.Write(b.Data)
-				_ = zw.Close()
-				b.Gzip = bytes.Clone(scratch.Bytes())
-			}
-		})
-	}
-	for _, b := range bodies {
-		work <- b
-	}
-	close(work)
-	wg.Wait()
 }

@@ -100,18 +100,10 @@ func jsonNames(t *testing.T, data []byte) []string {
 	return names(t, entities)
 }
 
-// checkBody checks that a body's ETags are the hash of its content and that
-// its gzip encoding holds the same bytes.
+// checkBody checks that a body's gzip encoding is valid, that its Size is the
+// length of what it decodes to, and that its ETags are the hash of that.
 func checkBody(t *testing.T, name string, b Body) {
 	t.Helper()
-	sum := sha256.Sum256(b.Data)
-	wantTag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	if b.ETag != wantTag {
-		t.Errorf("%s: got ETag %s, want %s", name, b.ETag, wantTag)
-	}
-	if want := strings.TrimSuffix(wantTag, `"`) + `-gzip"`; b.GzipETag != want {
-		t.Errorf("%s: got gzip ETag %s, want %s", name, b.GzipETag, want)
-	}
 	zr, err := gzip.NewReader(bytes.NewReader(b.Gzip))
 	if err != nil {
 		t.Fatalf("%s: gzip: %v", name, err)
@@ -120,8 +112,20 @@ func checkBody(t *testing.T, name string, b Body) {
 	if err != nil {
 		t.Fatalf("%s: gunzip: %v", name, err)
 	}
-	if !bytes.Equal(plain, b.Data) {
-		t.Errorf("%s: gzip body decodes to %d bytes that differ from the %d of Data", name, len(plain), len(b.Data))
+	if int64(len(plain)) != b.Size {
+		t.Errorf("%s: gzip body decodes to %d bytes, but Size is %d", name, len(plain), b.Size)
+	}
+	sum := sha256.Sum256(plain)
+	wantTag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	if b.ETag != wantTag {
+		t.Errorf("%s: got ETag %s, want %s", name, b.ETag, wantTag)
+	}
+	if want := strings.TrimSuffix(wantTag, `"`) + `-gzip"`; b.GzipETag != want {
+		t.Errorf("%s: got gzip ETag %s, want %s", name, b.GzipETag, want)
+	}
+	var out bytes.Buffer
+	if n, err := b.WriteTo(&out); err != nil || n != b.Size || !bytes.Equal(out.Bytes(), plain) {
+		t.Errorf("%s: WriteTo wrote %d bytes (err %v), want the %d decoded", name, n, err, len(plain))
 	}
 }
 
@@ -140,8 +144,8 @@ func TestNewSnapshot(t *testing.T) {
 	if diff := cmp.Diff(res.Report, s.Report); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
-	if s.Sharded() || s.Shards != nil || len(s.Index.Data) != 0 {
-		t.Errorf("unsharded snapshot has shards %d or an index of %d bytes", len(s.Shards), len(s.Index.Data))
+	if s.Sharded() || s.Shards != nil || len(s.Index.Data()) != 0 {
+		t.Errorf("unsharded snapshot has shards %d or an index of %d bytes", len(s.Shards), len(s.Index.Data()))
 	}
 
 	users := []string{"alice", "bob", "carol"}
@@ -155,7 +159,7 @@ func TestNewSnapshot(t *testing.T) {
 		want = append(want, "---\n"...)
 		want = AppendYAML(want, &e)
 	}
-	if diff := cmp.Diff(string(want), string(s.All.Data)); diff != "" {
+	if diff := cmp.Diff(string(want), string(s.All.Data())); diff != "" {
 		t.Errorf("All (-want +got):\n%s", diff)
 	}
 
@@ -166,8 +170,8 @@ func TestNewSnapshot(t *testing.T) {
 		names []string
 	}{
 		{"All", s.All, false, all},
-		{"UsersYAML", s.UsersYAML, false, users},
-		{"GroupsYAML", s.GroupsYAML, false, groups},
+		{"UsersYAML", *s.UsersYAML(), false, users},
+		{"GroupsYAML", *s.GroupsYAML(), false, groups},
 		{"AllJSON", s.AllJSON, true, all},
 		{"UsersJSON", *s.UsersJSON(), true, users},
 		{"GroupsJSON", *s.GroupsJSON(), true, groups},
@@ -177,12 +181,12 @@ func TestNewSnapshot(t *testing.T) {
 			checkBody(t, tt.name, tt.body)
 			var got []string
 			if tt.json {
-				got = jsonNames(t, tt.body.Data)
+				got = jsonNames(t, tt.body.Data())
 			} else {
-				if !bytes.HasPrefix(tt.body.Data, []byte("---\n")) {
+				if !bytes.HasPrefix(tt.body.Data(), []byte("---\n")) {
 					t.Errorf("%s does not start with ---", tt.name)
 				}
-				got = names(t, docs(t, tt.body.Data))
+				got = names(t, docs(t, tt.body.Data()))
 			}
 			if diff := cmp.Diff(tt.names, got); diff != "" {
 				t.Errorf("%s entity names (-want +got):\n%s", tt.name, diff)
@@ -196,7 +200,7 @@ func TestNewSnapshotJSONMatchesAppendJSON(t *testing.T) {
 	res := testResult()
 	s := NewSnapshot(res, time.Time{}, 0)
 	var raw []json.RawMessage
-	if err := json.Unmarshal(s.UsersJSON().Data, &raw); err != nil {
+	if err := json.Unmarshal(s.UsersJSON().Data(), &raw); err != nil {
 		t.Fatal(err)
 	}
 	if len(raw) != 3 {
@@ -207,19 +211,40 @@ func TestNewSnapshotJSONMatchesAppendJSON(t *testing.T) {
 	}
 }
 
+func TestNewSnapshotGroupsOnly(t *testing.T) {
+	t.Parallel()
+	s := NewSnapshot(&Result{Entities: []Entity{testGroup("platform"), testGroup("security")}}, time.Time{}, 0)
+	want := []string{"platform", "security"}
+	if got := names(t, docs(t, s.GroupsYAML().Data())); !cmp.Equal(got, want) {
+		t.Errorf("got groups %v, want %v", got, want)
+	}
+	if got := jsonNames(t, s.GroupsJSON().Data()); !cmp.Equal(got, want) {
+		t.Errorf("got JSON groups %v, want %v", got, want)
+	}
+	if got := string(s.UsersJSON().Data()); got != "[]\n" {
+		t.Errorf("got users JSON %q, want []", got)
+	}
+	if s.UsersYAML().Size != 0 {
+		t.Errorf("got %d bytes of users, want none", s.UsersYAML().Size)
+	}
+	for name, b := range map[string]*Body{"UsersYAML": s.UsersYAML(), "GroupsYAML": s.GroupsYAML(), "UsersJSON": s.UsersJSON(), "GroupsJSON": s.GroupsJSON()} {
+		checkBody(t, name, *b)
+	}
+}
+
 func TestNewSnapshotOneKind(t *testing.T) {
 	t.Parallel()
 	s := NewSnapshot(&Result{Entities: []Entity{testUser("alice"), testUser("bob")}}, time.Time{}, 0)
-	if got := names(t, docs(t, s.UsersYAML.Data)); !cmp.Equal(got, []string{"alice", "bob"}) {
+	if got := names(t, docs(t, s.UsersYAML().Data())); !cmp.Equal(got, []string{"alice", "bob"}) {
 		t.Errorf("got users %v, want [alice bob]", got)
 	}
-	if len(s.GroupsYAML.Data) != 0 {
-		t.Errorf("got %d bytes of groups, want none", len(s.GroupsYAML.Data))
+	if len(s.GroupsYAML().Data()) != 0 {
+		t.Errorf("got %d bytes of groups, want none", len(s.GroupsYAML().Data()))
 	}
-	if got := string(s.GroupsJSON().Data); got != "[]\n" {
+	if got := string(s.GroupsJSON().Data()); got != "[]\n" {
 		t.Errorf("got groups JSON %q, want []", got)
 	}
-	if got := jsonNames(t, s.UsersJSON().Data); !cmp.Equal(got, []string{"alice", "bob"}) {
+	if got := jsonNames(t, s.UsersJSON().Data()); !cmp.Equal(got, []string{"alice", "bob"}) {
 		t.Errorf("got JSON users %v, want [alice bob]", got)
 	}
 }
@@ -230,18 +255,18 @@ func TestNewSnapshotOneKind(t *testing.T) {
 func TestNewSnapshotEmpty(t *testing.T) {
 	t.Parallel()
 	s := NewSnapshot(&Result{}, time.Time{}, 4)
-	if s.Entities != 0 || len(s.All.Data) != 0 {
-		t.Errorf("got %d entities, %d bytes; want none", s.Entities, len(s.All.Data))
+	if s.Entities != 0 || len(s.All.Data()) != 0 {
+		t.Errorf("got %d entities, %d bytes; want none", s.Entities, len(s.All.Data()))
 	}
 	for name, b := range map[string]Body{"AllJSON": s.AllJSON, "UsersJSON": *s.UsersJSON(), "GroupsJSON": *s.GroupsJSON()} {
-		if got := string(b.Data); got != "[]\n" {
+		if got := string(b.Data()); got != "[]\n" {
 			t.Errorf("got %s %q, want []", name, got)
 		}
 		checkBody(t, name, b)
 	}
 	for n, b := range s.Shards {
-		if len(b.Data) != 0 {
-			t.Errorf("shard %d has %d bytes, want none", n, len(b.Data))
+		if len(b.Data()) != 0 {
+			t.Errorf("shard %d has %d bytes, want none", n, len(b.Data()))
 		}
 		checkBody(t, fmt.Sprint("shard ", n), b)
 	}
@@ -256,7 +281,7 @@ func TestNewSnapshotETags(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for name, body := range map[string]Body{
-		"All": a.All, "UsersYAML": a.UsersYAML, "GroupsYAML": a.GroupsYAML,
+		"All": a.All, "UsersYAML": *a.UsersYAML(), "GroupsYAML": *a.GroupsYAML(),
 		"AllJSON": a.AllJSON, "UsersJSON": *a.UsersJSON(), "GroupsJSON": *a.GroupsJSON(), "Index": a.Index,
 	} {
 		if other, ok := seen[body.ETag]; ok {
@@ -271,8 +296,8 @@ func TestNewSnapshotETags(t *testing.T) {
 	if c.All.ETag == a.All.ETag {
 		t.Errorf("All ETag %s did not change with the content", c.All.ETag)
 	}
-	if c.GroupsYAML.ETag != a.GroupsYAML.ETag {
-		t.Errorf("groups ETag changed from %s to %s with only a user changed", a.GroupsYAML.ETag, c.GroupsYAML.ETag)
+	if c.GroupsYAML().ETag != a.GroupsYAML().ETag {
+		t.Errorf("groups ETag changed from %s to %s with only a user changed", a.GroupsYAML().ETag, c.GroupsYAML().ETag)
 	}
 	if c.Index.ETag != a.Index.ETag {
 		t.Errorf("index ETag changed from %s to %s; it depends on the shard count only", a.Index.ETag, c.Index.ETag)
@@ -294,20 +319,17 @@ func TestNewSnapshotFromReusesGzip(t *testing.T) {
 	bobShard := ShardOf(changed.Entities[2].Ref(), 4)
 
 	same := func(a, b []byte) bool { return len(a) > 0 && &a[0] == &b[0] }
-	if same(s.UsersYAML.Gzip, prev.UsersYAML.Gzip) {
-		t.Error("UsersYAML changed but kept the previous gzip encoding")
-	}
-	if !same(s.GroupsYAML.Gzip, prev.GroupsYAML.Gzip) {
-		t.Error("GroupsYAML did not change but was compressed again")
-	}
 	for n := range s.Shards {
 		if reused := same(s.Shards[n].Gzip, prev.Shards[n].Gzip); reused == (n == bobShard) {
 			t.Errorf("shard %d: gzip reused = %v, want %v (bob is in shard %d)", n, reused, n != bobShard, bobShard)
 		}
 		checkBody(t, fmt.Sprint("shard ", n), s.Shards[n])
 	}
-	checkBody(t, "UsersYAML", s.UsersYAML)
-	checkBody(t, "GroupsYAML", s.GroupsYAML)
+	if !same(s.Index.Gzip, prev.Index.Gzip) {
+		t.Error("the index did not change but was compressed again")
+	}
+	checkBody(t, "Index", s.Index)
+	checkBody(t, "All", s.All)
 }
 
 func TestNewSnapshotShards(t *testing.T) {
@@ -332,7 +354,7 @@ func TestNewSnapshotShards(t *testing.T) {
 			seen := map[string]int{}
 			for n, b := range s.Shards {
 				checkBody(t, fmt.Sprint("shard ", n), b)
-				for _, name := range names(t, docs(t, b.Data)) {
+				for _, name := range names(t, docs(t, b.Data())) {
 					if prev, ok := seen[name]; ok {
 						t.Errorf("%s is in shards %d and %d", name, prev, n)
 					}
@@ -350,11 +372,11 @@ func TestNewSnapshotShards(t *testing.T) {
 					t.Errorf("%s is in shard %d, want %d", e.Metadata.Name, n, want)
 				}
 				doc := "---\n" + string(AppendYAML(nil, e))
-				if !strings.Contains(string(s.Shards[n].Data), doc) {
+				if !strings.Contains(string(s.Shards[n].Data()), doc) {
 					t.Errorf("shard %d does not hold %s's document as All has it", n, e.Metadata.Name)
 				}
 			}
-			if got := len(docs(t, s.Index.Data)); got != shards {
+			if got := len(docs(t, s.Index.Data())); got != shards {
 				t.Errorf("got %d index documents, want %d", got, shards)
 			}
 		})
@@ -370,7 +392,7 @@ func TestNewSnapshotEmptyShard(t *testing.T) {
 	s := NewSnapshot(&Result{Entities: []Entity{testUser("alice")}}, time.Time{}, 8)
 	home := ShardOf("user:default/alice", 8)
 	for n, b := range s.Shards {
-		got := len(docs(t, b.Data))
+		got := len(docs(t, b.Data()))
 		want := 0
 		if n == home {
 			want = 1
@@ -444,7 +466,7 @@ spec:
   type: url
   target: ./entities/shards/1
 `
-	if diff := cmp.Diff(want, string(s.Index.Data)); diff != "" {
+	if diff := cmp.Diff(want, string(s.Index.Data())); diff != "" {
 		t.Errorf("index (-want +got):\n%s", diff)
 	}
 	checkBody(t, "Index", s.Index)
@@ -539,7 +561,7 @@ func BenchmarkNewSnapshot(b *testing.B) {
 			var size int64
 			for b.Loop() {
 				s := NewSnapshot(res, time.Time{}, 16)
-				size = int64(len(s.All.Data))
+				size = int64(len(s.All.Data()))
 			}
 			b.SetBytes(size)
 		})
@@ -549,41 +571,36 @@ func BenchmarkNewSnapshot(b *testing.B) {
 			var size int64
 			for b.Loop() {
 				s := NewSnapshotFrom(prev, res, time.Time{}, 16)
-				size = int64(len(s.All.Data))
+				size = int64(len(s.All.Data()))
 			}
 			b.SetBytes(size)
 		})
 	}
 }
 
-// The users' and groups' JSON bodies are built once, by whichever request
-// comes first, however many ask at the same time.
-func TestSubsetJSONIsBuiltOnce(t *testing.T) {
+// The bodies of one kind are built once, by whichever request comes first,
+// however many ask at the same time.
+func TestSubsetsAreBuiltOnce(t *testing.T) {
 	t.Parallel()
 	s := NewSnapshot(testResult(), time.Unix(1, 0), 0)
+	subsets := []func() *Body{s.UsersYAML, s.GroupsYAML, s.UsersJSON, s.GroupsJSON}
 	var wg sync.WaitGroup
-	got := make([]*Body, 8)
+	got := make([]*Body, 4*len(subsets))
 	for i := range got {
-		wg.Go(func() {
-			if i%2 == 0 {
-				got[i] = s.UsersJSON()
-			} else {
-				got[i] = s.GroupsJSON()
-			}
-		})
+		wg.Go(func() { got[i] = subsets[i%len(subsets)]() })
 	}
 	wg.Wait()
+	tags := map[string]bool{s.All.ETag: true, s.AllJSON.ETag: true}
 	for i, b := range got {
-		want := s.UsersJSON()
-		if i%2 == 1 {
-			want = s.GroupsJSON()
-		}
-		if b != want {
+		if want := subsets[i%len(subsets)](); b != want {
 			t.Fatalf("call %d got another body than the first call", i)
 		}
 		checkBody(t, fmt.Sprint("subset ", i), *b)
-	}
-	if s.UsersJSON().ETag == s.GroupsJSON().ETag || s.UsersJSON().ETag == s.AllJSON.ETag {
-		t.Error("the JSON subsets share an ETag with each other or with AllJSON")
+		if i < len(subsets) {
+			if tags[b.ETag] {
+				t.Errorf("subset %d shares ETag %s with another body", i, b.ETag)
+			}
+			tags[b.ETag] = true
+		}
 	}
 }

@@ -72,7 +72,7 @@ func freshBody(t *testing.T, client *okta.Client, cfg Config) []byte {
 	if got := p.SyncOnce(context.Background()); got != OutcomeOK {
 		t.Fatalf("fresh full sync: got %s, want ok: %s", got, p.status().LastSync.Error)
 	}
-	return p.Snapshot().All.Data
+	return p.Snapshot().All.Data()
 }
 
 func TestIncrementalSyncFollowsChanges(t *testing.T) {
@@ -129,7 +129,7 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 				if mode := p.status().LastSync.Mode; mode != ModeIncremental {
 					t.Errorf("round %d: got mode %s, want incremental", round, mode)
 				}
-				if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data, want) {
+				if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
 					t.Fatalf("round %d: the incrementally kept entities differ from a fresh full sync's", round)
 				}
 			}
@@ -182,7 +182,7 @@ func TestSavedStateServesAtOnceAndResumes(t *testing.T) {
 	if mode := b.status().LastSync.Mode; mode != ModeIncremental {
 		t.Errorf("sync after restart: got mode %s, want incremental", mode)
 	}
-	if want := freshBody(t, client, cfg); !bytes.Equal(b.Snapshot().All.Data, want) {
+	if want := freshBody(t, client, cfg); !bytes.Equal(b.Snapshot().All.Data(), want) {
 		t.Error("sync after restart: the entities differ from a fresh full sync's")
 	}
 
@@ -245,7 +245,7 @@ func TestBadStateFileMeansFullSync(t *testing.T) {
 			if mode := q.status().LastSync.Mode; mode != ModeFull {
 				t.Errorf("sync after a bad state file: got mode %s, want full", mode)
 			}
-			if !bytes.Equal(q.Snapshot().All.Data, p.Snapshot().All.Data) {
+			if !bytes.Equal(q.Snapshot().All.Data(), p.Snapshot().All.Data()) {
 				t.Error("sync after a bad state file: the entities differ from a full sync's")
 			}
 		})
