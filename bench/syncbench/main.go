@@ -16,8 +16,7 @@
 //     /entities from the API server (the full body, then the 304 path).
 //   - cycle: the service's steady state in one process: load -state and build
 //     the snapshot served from it, make the small change, an incremental
-//     sync, build the next snapshot beside the served one (reusing its
-//     unchanged gzip encodings), save.
+//     sync, build the next snapshot beside the served one, save.
 package main
 
 import (
@@ -294,9 +293,7 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	phase("counts")
 
 	t = time.Now()
-	built := catalog.Build(catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
-	phase("build")
-	snap := catalog.NewSnapshot(built, time.Now(), 0)
+	snap := catalog.BuildSnapshot(nil, catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}, time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
 	res.SnapshotYAMLMB = mb(snap.All.Size)
@@ -305,7 +302,6 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 		res.SnapshotGzipMB += mb(int64(len(b.Gzip)))
 		res.SnapshotGzipCapMB += mb(int64(cap(b.Gzip)))
 	}
-	built = nil
 	runtime.GC()
 
 	srv := httptest.NewServer(api.NewServer(zerolog.Nop(), snapshotSource{snap}, http.NotFoundHandler(), nil, api.Config{}))
@@ -340,11 +336,11 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	return nil
 }
 
-// snapshot maps st into a catalog snapshot as the service does, reusing
-// the gzip encodings of prev (nil for none).
+// snapshot maps st into a catalog snapshot as the service does, prev (nil
+// for none) being the snapshot served.
 func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
-	built := catalog.Build(catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
-	return catalog.NewSnapshotFrom(prev, built, time.Now(), 0)
+	in := catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}
+	return catalog.BuildSnapshot(prev, catalog.DefaultOptions(), in, time.Now(), 0)
 }
 
 // snapshotSource serves one fixed snapshot to the API server.

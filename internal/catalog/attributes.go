@@ -54,8 +54,10 @@ func profileAnnotationKey(attr string) string {
 // profileAttributes adds the configured profile attributes to the
 // annotations in ann (which hold the built-in ones) and returns the
 // annotations and the labels, each sorted by key. A key set twice keeps
-// its first value; built-in annotations are never overwritten.
-func (b *builder) profileAttributes(kind, id string, ann []KeyValue, targets []attrTarget, get func(string) (string, bool)) (annotations, labels []KeyValue) {
+// its first value; built-in annotations are never overwritten. A label whose
+// value cannot be a label value is left out, and recorded in skipped unless
+// skipped is nil.
+func profileAttributes(kind, id string, ann []KeyValue, targets []attrTarget, get func(string) (string, bool), skipped *[]SkippedLabel) (annotations, labels []KeyValue) {
 	for _, t := range targets {
 		v, ok := get(t.attr)
 		if !ok {
@@ -70,10 +72,14 @@ func (b *builder) profileAttributes(kind, id string, ann []KeyValue, targets []a
 		lv := sanitize(v, false)
 		switch {
 		case lv == "":
-			b.skipped = append(b.skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonInvalidValue})
+			if skipped != nil {
+				*skipped = append(*skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonInvalidValue})
+			}
 			continue
 		case len(lv) > maxNameLen:
-			b.skipped = append(b.skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonValueTooLong})
+			if skipped != nil {
+				*skipped = append(*skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: v, Reason: ReasonValueTooLong})
+			}
 			continue
 		}
 		if _, dup := lookup(labels, t.key); !dup {

@@ -31,6 +31,17 @@ type Result struct {
 // the order of its lists. opts should have passed Validate; unknown
 // strategies fall back to the defaults.
 func Build(opts Options, in Input) *Result {
+	b := mapInput(opts, in)
+	res := &Result{}
+	users, groups := b.order()
+	res.Entities = make([]Entity, 0, len(users)+len(groups))
+	b.each(users, groups, &b.skipped, func(e *Entity) { res.Entities = append(res.Entities, *e) })
+	res.Report = b.report(len(users), len(groups))
+	return res
+}
+
+// mapInput runs every step of a build but the making of the entities.
+func mapInput(opts Options, in Input) *builder {
 	b := newBuilder(opts, in)
 	b.selectUsers()
 	b.selectGroups()
@@ -40,7 +51,7 @@ func Build(opts Options, in Input) *Result {
 	b.linkHierarchy()
 	b.pruneEmptyGroups()
 	b.nameEntities()
-	return b.result()
+	return b
 }
 
 type userItem struct {
@@ -376,53 +387,62 @@ func compareBool(a, b bool) int {
 	return 1
 }
 
-func (b *builder) result() *Result {
-	res := &Result{}
-	ns := b.opts.Namespace
-	nUsers, nGroups := 0, 0
+// order returns the indexes of the emitted users and of the emitted groups,
+// each sorted by name (case-insensitively, then as is: names are unique
+// case-insensitively within a kind), the order of Result.Entities.
+func (b *builder) order() (users, groups []int32) {
 	for i := range b.users {
 		if b.users[i].emitted {
-			nUsers++
+			users = append(users, int32(i))
 		}
 	}
 	for i := range b.groups {
 		if b.groups[i].emitted {
-			nGroups++
+			groups = append(groups, int32(i))
 		}
 	}
-	res.Entities = make([]Entity, 0, nUsers+nGroups)
+	byName := func(name func(int32) string) func(x, y int32) int {
+		return func(x, y int32) int {
+			a, b := name(x), name(y)
+			return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
+		}
+	}
+	slices.SortFunc(users, byName(func(i int32) string { return b.users[i].naming.name }))
+	slices.SortFunc(groups, byName(func(i int32) string { return b.groups[i].naming.name }))
+	return users, groups
+}
+
+// each makes the entities of users and then of groups (indexes from order)
+// one at a time and calls f with each; f must not keep the pointer. Labels
+// skipped for invalid values are appended to skipped, unless it is nil. each
+// only reads the builder, so several can run at once.
+func (b *builder) each(users, groups []int32, skipped *[]SkippedLabel, f func(*Entity)) {
+	ns := b.opts.Namespace
+	for _, i := range users {
+		e := b.userEntity(&b.users[i], ns, skipped)
+		f(&e)
+	}
+	for _, i := range groups {
+		e := b.groupEntity(&b.groups[i], ns, skipped)
+		f(&e)
+	}
+}
+
+// report finishes the report of a build that emitted the given numbers of
+// users and groups, once its skipped labels are recorded.
+func (b *builder) report(users, groups int) Report {
+	b.rep.Users, b.rep.Groups = users, groups
+	b.rep.Memberships = 0
 	for i := range b.users {
-		it := &b.users[i]
-		if !it.emitted {
-			continue
+		if b.users[i].emitted {
+			b.rep.Memberships += len(b.users[i].groups)
 		}
-		res.Entities = append(res.Entities, b.userEntity(it, ns))
 	}
-	sortByName(res.Entities)
-	for i := range b.groups {
-		it := &b.groups[i]
-		if !it.emitted {
-			continue
-		}
-		res.Entities = append(res.Entities, b.groupEntity(it, ns))
-	}
-	sortByName(res.Entities[nUsers:])
-	b.rep.Users, b.rep.Groups = nUsers, nGroups
 	b.finishReport()
-	res.Report = b.rep
-	return res
+	return b.rep
 }
 
-func sortByName(es []Entity) {
-	slices.SortFunc(es, func(a, b Entity) int {
-		return cmp.Or(
-			strings.Compare(strings.ToLower(a.Metadata.Name), strings.ToLower(b.Metadata.Name)),
-			strings.Compare(a.Metadata.Name, b.Metadata.Name),
-		)
-	})
-}
-
-func (b *builder) userEntity(it *userItem, ns string) Entity {
+func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel) Entity {
 	u := it.u
 	p := &u.Profile
 	display := displayName(p)
@@ -433,13 +453,12 @@ func (b *builder) userEntity(it *userItem, ns string) Entity {
 	if p.Login != "" {
 		ann = append(ann, KeyValue{AnnotationLogin, p.Login})
 	}
-	ann, labels := b.profileAttributes(KindUser, u.ID, ann, b.userAttrs, p.Get)
+	ann, labels := profileAttributes(KindUser, u.ID, ann, b.userAttrs, p.Get, skipped)
 	memberOf := make([]string, len(it.groups))
 	for i, gi := range it.groups {
 		memberOf[i] = b.groups[gi].naming.name
 	}
 	slices.Sort(memberOf)
-	b.rep.Memberships += len(memberOf)
 	var prof *Profile
 	if display != "" || p.Email != "" {
 		prof = &Profile{DisplayName: display, Email: p.Email}
@@ -471,13 +490,13 @@ func displayName(p *okta.UserProfile) string {
 	return strings.TrimSpace(p.Login)
 }
 
-func (b *builder) groupEntity(it *groupItem, ns string) Entity {
+func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel) Entity {
 	g := it.g
 	ann := []KeyValue{{AnnotationID, g.ID}}
 	if g.Type != "" {
 		ann = append(ann, KeyValue{AnnotationGroupType, g.Type})
 	}
-	ann, labels := b.profileAttributes(KindGroup, g.ID, ann, b.groupAttrs, g.Profile.Get)
+	ann, labels := profileAttributes(KindGroup, g.ID, ann, b.groupAttrs, g.Profile.Get, skipped)
 	typ := b.opts.GroupTypes[g.Type]
 	if strings.TrimSpace(typ) == "" {
 		typ = "group"

@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,10 @@ type Snapshot struct {
 
 	// Report is the mapping report of the Result the snapshot was built from.
 	Report Report
+
+	// userRefs and groupRefs are the refHash of every user's and group's
+	// ref, sorted: what Removed compares.
+	userRefs, groupRefs []uint64
 }
 
 // lazyBody is a Body cut from a run of another body's content the first time
@@ -179,9 +184,37 @@ func ShardOf(ref string, n int) int {
 	if n <= 1 {
 		return 0
 	}
+	return int(refHash(ref) % uint64(n))
+}
+
+// refHash is the FNV-1a hash of the lower-cased ref.
+func refHash(ref string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(strings.ToLower(ref)))
-	return int(h.Sum64() % uint64(n))
+	return h.Sum64()
+}
+
+// Removed counts the users and the groups of prev that s does not have
+// (by ref, compared as 64-bit hashes). A nil prev has none.
+func (s *Snapshot) Removed(prev *Snapshot) (users, groups int) {
+	if prev == nil {
+		return 0, 0
+	}
+	return missing(prev.userRefs, s.userRefs), missing(prev.groupRefs, s.groupRefs)
+}
+
+// missing counts the elements of old that are not in cur; both are sorted.
+func missing(old, cur []uint64) int {
+	n := 0
+	for _, h := range old {
+		for len(cur) > 0 && cur[0] < h {
+			cur = cur[1:]
+		}
+		if len(cur) == 0 || cur[0] != h {
+			n++
+		}
+	}
+	return n
 }
 
 // ShardLocationName returns the metadata.name of the Location entity that
@@ -221,8 +254,6 @@ func NewSnapshot(res *Result, builtAt time.Time, shards int) *Snapshot {
 // change: in large-org mode a change to one entity recompresses one shard,
 // not all of them. prev's sizes also size the new buffers.
 func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int) *Snapshot {
-	s := &Snapshot{BuiltAt: builtAt, Report: res.Report}
-
 	// Users first, then groups, then anything else, each in the Result's order,
 	// so that the users' and the groups' documents are contiguous in All.
 	ordered := make([]*Entity, 0, len(res.Entities))
@@ -238,15 +269,51 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 			ordered = append(ordered, e)
 		}
 	}
-	s.Entities = len(ordered)
+	st := entityStream{total: len(ordered), each: func(_ *[]SkippedLabel, f func(*Entity)) {
+		for _, e := range ordered {
+			f(e)
+		}
+	}}
 	for _, e := range ordered {
 		switch e.Kind {
 		case KindUser:
-			s.Users++
+			st.users++
 		case KindGroup:
-			s.Groups++
+			st.groups++
 		}
 	}
+	s := newSnapshot(prev, st, builtAt, shards, nil)
+	s.Report = res.Report
+	return s
+}
+
+// BuildSnapshot is NewSnapshotFrom(prev, Build(opts, in), builtAt, shards)
+// without the entities ever held together: each is made when it is encoded,
+// then dropped. At 100,000 users the entities are about 60 MiB.
+func BuildSnapshot(prev *Snapshot, opts Options, in Input, builtAt time.Time, shards int) *Snapshot {
+	b := mapInput(opts, in)
+	users, groups := b.order()
+	st := entityStream{users: len(users), groups: len(groups), total: len(users) + len(groups),
+		each: func(skipped *[]SkippedLabel, f func(*Entity)) { b.each(users, groups, skipped, f) }}
+	s := newSnapshot(prev, st, builtAt, shards, &b.skipped)
+	s.Report = b.report(len(users), len(groups))
+	return s
+}
+
+// entityStream is the entities of a snapshot, made on demand, in its order:
+// users, then groups, then anything else.
+type entityStream struct {
+	users, groups, total int
+	// each calls f with every entity in order, and records the labels it
+	// skips in skipped unless that is nil; f must not keep the pointer.
+	// Several calls may run at once.
+	each func(skipped *[]SkippedLabel, f func(*Entity))
+}
+
+// newSnapshot encodes the entities of st, recording the labels skipped in
+// skipped (unless nil) on one of its passes over them.
+func newSnapshot(prev *Snapshot, st entityStream, builtAt time.Time, shards int, skipped *[]SkippedLabel) *Snapshot {
+	s := &Snapshot{BuiltAt: builtAt, Entities: st.total, Users: st.users, Groups: st.groups}
 
 	var hintAll, hintJSON int
 	if prev != nil {
@@ -258,15 +325,27 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 			// groups' documents end.
 			w := enc.body(hintAll)
 			var offsets [2]int64
-			for i, e := range ordered {
+			s.userRefs = make([]uint64, 0, s.Users)
+			s.groupRefs = make([]uint64, 0, s.Groups)
+			i := 0
+			st.each(skipped, func(e *Entity) {
 				enc.yaml(w, e)
-				if i+1 == s.Users {
+				i++
+				if i == s.Users {
 					offsets[0] = w.n + int64(len(enc.buf))
 				}
-				if i+1 == s.Users+s.Groups {
+				if i == s.Users+s.Groups {
 					offsets[1] = w.n + int64(len(enc.buf))
 				}
-			}
+				switch e.Kind {
+				case KindUser:
+					s.userRefs = append(s.userRefs, refHash(e.Ref()))
+				case KindGroup:
+					s.groupRefs = append(s.groupRefs, refHash(e.Ref()))
+				}
+			})
+			slices.Sort(s.userRefs)
+			slices.Sort(s.groupRefs)
 			enc.flush(w)
 			s.All = w.body()
 			s.usersYAML = lazyBody{src: &s.All, from: 0, to: offsets[0]}
@@ -276,13 +355,15 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 			// JSON: the array of all entities, one per line; the users' and
 			// the groups' elements are contiguous runs of it.
 			w := enc.body(hintJSON)
-			if len(ordered) == 0 {
+			if st.total == 0 {
 				enc.buf = append(enc.buf, "[]\n"...)
 			} else {
 				enc.buf = append(enc.buf, '[')
 			}
 			var starts, ends [2]int64
-			for i, e := range ordered {
+			i := -1
+			st.each(nil, func(e *Entity) {
+				i++
 				if i > 0 {
 					enc.buf = append(enc.buf, ',')
 				}
@@ -303,8 +384,8 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 					ends[1] = at
 				}
 				enc.maybeFlush(w)
-			}
-			if len(ordered) > 0 {
+			})
+			if st.total > 0 {
 				enc.buf = append(enc.buf, "\n]\n"...)
 			}
 			enc.flush(w)
@@ -325,21 +406,17 @@ func NewSnapshotFrom(prev *Snapshot, res *Result, builtAt time.Time, shards int)
 	if shards > 0 {
 		reuse := prev.shardGzip()
 		s.Shards = make([]Body, shards)
-		member := make([][]*Entity, shards)
-		for _, e := range ordered {
+		// A shard is small: encoded whole, so that its hash is known before
+		// it is compressed, and an unchanged shard is not.
+		data := make([][]byte, shards)
+		st.each(nil, func(e *Entity) {
 			n := ShardOf(e.Ref(), shards)
-			member[n] = append(member[n], e)
-		}
+			data[n] = appendDoc(data[n], e)
+		})
 		for n := range s.Shards {
 			tasks = append(tasks, func(enc *encoder) {
-				// A shard is small: encoded whole, so that its hash is known
-				// before it is compressed, and an unchanged shard is not.
-				data := enc.scratch[:0]
-				for _, e := range member[n] {
-					data = appendDoc(data, e)
-				}
-				enc.scratch = data
-				s.Shards[n] = enc.sealSmall(data, reuse)
+				s.Shards[n] = enc.sealSmall(data[n], reuse)
+				data[n] = nil
 			})
 		}
 		tasks = append(tasks, func(enc *encoder) {
@@ -398,12 +475,11 @@ func runTasks(tasks []func(*encoder)) {
 // to the compressor.
 const flushAt = 64 << 10
 
-// encoder is one worker's reusable state: a compressor, a piece of content
-// waiting to be compressed, and scratch space for small bodies.
+// encoder is one worker's reusable state: a compressor and a piece of
+// content waiting to be compressed.
 type encoder struct {
-	zw      *gzip.Writer
-	buf     []byte
-	scratch []byte
+	zw  *gzip.Writer
+	buf []byte
 }
 
 func newEncoder() *encoder {

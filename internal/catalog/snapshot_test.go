@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os/exec"
 	"strconv"
@@ -602,5 +603,70 @@ func TestSubsetsAreBuiltOnce(t *testing.T) {
 			}
 			tags[b.ETag] = true
 		}
+	}
+}
+
+// BuildSnapshot makes each entity when it encodes it; what it builds must be
+// what NewSnapshot builds from Build's entities, to the byte.
+func TestBuildSnapshotMatchesBuild(t *testing.T) {
+	t.Parallel()
+	var peerInputs []string
+	for _, c := range loadPeerCases(t) {
+		peerInputs = append(peerInputs, c.Input)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 40 {
+		in := genOrg(rng, peerInputs)
+		opts := genOptions(rng)
+		shards := []int{0, 0, 1, 5}[i%4]
+		prev := NewSnapshot(Build(opts, in), time.Unix(1, 0), shards)
+		want := NewSnapshotFrom(prev, Build(opts, in), time.Unix(2, 0), shards)
+		got := BuildSnapshot(prev, opts, in, time.Unix(2, 0), shards)
+
+		if diff := cmp.Diff(want.Report, got.Report); diff != "" {
+			t.Fatalf("org %d: report (-NewSnapshot +BuildSnapshot):\n%s", i, diff)
+		}
+		if want.Entities != got.Entities || want.Users != got.Users || want.Groups != got.Groups {
+			t.Errorf("org %d: counts %d/%d/%d, want %d/%d/%d", i, got.Entities, got.Users, got.Groups, want.Entities, want.Users, want.Groups)
+		}
+		bodies := map[string][2]*Body{
+			"All": {&want.All, &got.All}, "AllJSON": {&want.AllJSON, &got.AllJSON},
+			"UsersYAML": {want.UsersYAML(), got.UsersYAML()}, "GroupsYAML": {want.GroupsYAML(), got.GroupsYAML()},
+			"UsersJSON": {want.UsersJSON(), got.UsersJSON()}, "GroupsJSON": {want.GroupsJSON(), got.GroupsJSON()},
+		}
+		if shards > 0 {
+			bodies["Index"] = [2]*Body{&want.Index, &got.Index}
+		}
+		for n := range want.Shards {
+			bodies[fmt.Sprint("shard ", n)] = [2]*Body{&want.Shards[n], &got.Shards[n]}
+		}
+		for name, b := range bodies {
+			checkBody(t, name, *b[1])
+			if b[0].ETag != b[1].ETag || !bytes.Equal(b[0].Data(), b[1].Data()) {
+				t.Errorf("org %d: %s differs: ETag %s, want %s", i, name, b[1].ETag, b[0].ETag)
+			}
+		}
+		if len(got.Shards) != len(want.Shards) {
+			t.Errorf("org %d: %d shards, want %d", i, len(got.Shards), len(want.Shards))
+		}
+		if u, g := got.Removed(prev); u != 0 || g != 0 {
+			t.Errorf("org %d: %d users and %d groups removed from the same org", i, u, g)
+		}
+	}
+}
+
+func TestRemoved(t *testing.T) {
+	t.Parallel()
+	prev := NewSnapshot(testResult(), time.Unix(1, 0), 0) // alice, bob, carol; platform, security
+	cur := NewSnapshot(&Result{Entities: []Entity{testUser("alice"), testUser("Bob"), testUser("dave"), testGroup("platform")}}, time.Unix(2, 0), 0)
+	// carol and security are gone; Bob is bob (refs compare case-insensitively).
+	if u, g := cur.Removed(prev); u != 1 || g != 1 {
+		t.Errorf("got %d users and %d groups removed, want 1 and 1", u, g)
+	}
+	if u, g := prev.Removed(cur); u != 1 || g != 0 {
+		t.Errorf("backwards: got %d users and %d groups removed, want 1 (dave) and 0", u, g)
+	}
+	if u, g := cur.Removed(nil); u != 0 || g != 0 {
+		t.Errorf("from nil: got %d and %d, want 0 and 0", u, g)
 	}
 }

@@ -147,10 +147,8 @@ type Provider struct {
 // generation is a snapshot with the state it was built from and the entity
 // refs it serves, for the deletion guard.
 type generation struct {
-	snap   *catalog.Snapshot
-	state  *orgsync.State
-	users  map[string]struct{}
-	groups map[string]struct{}
+	snap  *catalog.Snapshot
+	state *orgsync.State
 }
 
 type heldSnapshot struct {
@@ -400,20 +398,20 @@ func (p *Provider) guard(gen *generation) (HeldBack, bool) {
 	if p.served == nil {
 		return HeldBack{}, true
 	}
-	ru := removed(p.served.users, gen.users)
-	rg := removed(p.served.groups, gen.groups)
+	ru, rg := gen.snap.Removed(p.served.snap)
+	servedUsers, servedGroups := p.served.snap.Users, p.served.snap.Groups
 	h := HeldBack{
 		Users: gen.snap.Users, Groups: gen.snap.Groups,
 		removedUsers: ru, removedGroups: rg,
 	}
 	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
 	switch {
-	case over(ru, len(p.served.users)):
+	case over(ru, servedUsers):
 		h.Reason = fmt.Sprintf("would remove %d of %d users (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
-			ru, len(p.served.users), 100*float64(ru)/float64(len(p.served.users)), 100*p.cfg.MaxDeleteShare)
-	case over(rg, len(p.served.groups)):
+			ru, servedUsers, 100*float64(ru)/float64(servedUsers), 100*p.cfg.MaxDeleteShare)
+	case over(rg, servedGroups):
 		h.Reason = fmt.Sprintf("would remove %d of %d groups (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
-			rg, len(p.served.groups), 100*float64(rg)/float64(len(p.served.groups)), 100*p.cfg.MaxDeleteShare)
+			rg, servedGroups, 100*float64(rg)/float64(servedGroups), 100*p.cfg.MaxDeleteShare)
 	default:
 		return h, true
 	}
@@ -425,36 +423,14 @@ func (p *Provider) guard(gen *generation) (HeldBack, bool) {
 	return h, false
 }
 
-// removed counts the keys of old missing from cur.
-func removed(old, cur map[string]struct{}) int {
-	n := 0
-	for k := range old {
-		if _, ok := cur[k]; !ok {
-			n++
-		}
-	}
-	return n
-}
-
-// build maps st into a snapshot generation.
+// build maps st into a snapshot generation. The entities are made as they
+// are encoded, never all held at once.
 func (p *Provider) build(st *orgsync.State) *generation {
-	res := catalog.Build(p.cfg.Catalog, catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
-	gen := &generation{
-		snap:   catalog.NewSnapshotFrom(p.snap.Load(), res, p.cfg.Now().UTC(), p.cfg.Shards),
-		state:  st,
-		users:  make(map[string]struct{}),
-		groups: make(map[string]struct{}),
+	in := catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}
+	return &generation{
+		snap:  catalog.BuildSnapshot(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
+		state: st,
 	}
-	for i := range res.Entities {
-		e := &res.Entities[i]
-		switch e.Kind {
-		case "User":
-			gen.users[e.Ref()] = struct{}{}
-		case "Group":
-			gen.groups[e.Ref()] = struct{}{}
-		}
-	}
-	return gen
 }
 
 type nopObserver struct{}
