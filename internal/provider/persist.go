@@ -73,4 +73,5 @@ func (p *Provider) saveState(st *orgsync.State, changed bool) {
 		return
 	}
 	p.savedAt = now
+	p.log.Info().Str("stateFile", p.cfg.StatePath).Dur("took", p.cfg.Now().Sub(now)).Msg("sync state saved")
 }
