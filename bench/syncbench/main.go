@@ -293,7 +293,7 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	phase("counts")
 
 	t = time.Now()
-	snap := catalog.BuildSnapshot(nil, catalog.DefaultOptions(), catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}, time.Now(), 0)
+	snap := catalog.BuildSnapshot(nil, catalog.DefaultOptions(), st.CatalogInput(), time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
 	res.SnapshotYAMLMB = mb(snap.All.Size)
@@ -339,7 +339,7 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 // snapshot maps st into a catalog snapshot as the service does, prev (nil
 // for none) being the snapshot served.
 func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
-	in := catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}
+	in := st.CatalogInput()
 	return catalog.BuildSnapshot(prev, catalog.DefaultOptions(), in, time.Now(), 0)
 }
 

@@ -15,6 +15,10 @@ type Input struct {
 	Groups []okta.Group
 	// Members maps a group id to the ids of its member users.
 	Members map[string][]string
+	// SkipUnknownMembers says that member ids naming no user in Users name
+	// users left out of the input on purpose (outside the selection, or
+	// deprovisioned): they are skipped without being reported as dropped.
+	SkipUnknownMembers bool
 }
 
 // Result is the outcome of one Build.
@@ -224,7 +228,9 @@ func (b *builder) linkMembers() {
 		for _, id := range ids {
 			ui, ok := b.userIdx[id]
 			if !ok {
-				missing = append(missing, id)
+				if !b.in.SkipUnknownMembers {
+					missing = append(missing, id)
+				}
 				continue
 			}
 			if b.users[ui].emitted {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
@@ -99,13 +101,24 @@ func mutate(t *testing.T, rng *rand.Rand, org *oktafake.Org, n int) string {
 	return what
 }
 
-// entitiesYAML is the catalog body a state maps to.
-func entitiesYAML(opts catalog.Options, st *State) []byte {
+// entitiesYAML is the catalog body a state maps to, as the service builds
+// it (from CatalogInput). It fails t unless that is what Build makes of the
+// state's users, groups and Members, with its report: skipping the members
+// outside the state in the catalog must be the same as leaving them out.
+func entitiesYAML(t *testing.T, opts catalog.Options, st *State) []byte {
+	t.Helper()
 	res := catalog.Build(opts, catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()})
 	var b []byte
 	for i := range res.Entities {
 		b = append(b, "---\n"...)
 		b = catalog.AppendYAML(b, &res.Entities[i])
+	}
+	snap := catalog.BuildSnapshot(nil, opts, st.CatalogInput(), time.Time{}, 0)
+	if got := snap.All.Data(); !bytes.Equal(got, b) {
+		t.Fatalf("the catalog built from CatalogInput differs from the one built from Members:\n%s", cmp.Diff(string(b), string(got)))
+	}
+	if diff := cmp.Diff(res.Report, snap.Report); diff != "" {
+		t.Fatalf("report from CatalogInput (-Members +CatalogInput):\n%s", diff)
 	}
 	return b
 }
@@ -171,7 +184,7 @@ func TestIncrementalConverges(t *testing.T) {
 					if d := next.Diff(full); d.Total() != 0 {
 						t.Fatalf("seed %d round %d: incremental state differs from a full sync: %v\nchanges: %v", seed, round, d.Examples, history)
 					}
-					got, want := entitiesYAML(tc.catalog, next), entitiesYAML(tc.catalog, full)
+					got, want := entitiesYAML(t, tc.catalog, next), entitiesYAML(t, tc.catalog, full)
 					if !bytes.Equal(got, want) {
 						t.Fatalf("seed %d round %d: catalog YAML differs from a full sync's (%d vs %d bytes)\nchanges: %v", seed, round, len(got), len(want), history)
 					}

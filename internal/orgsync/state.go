@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
@@ -102,6 +103,34 @@ func (s *State) Members() map[string][]string {
 		}
 	}
 	return out
+}
+
+// CatalogInput returns what the catalog is built from: the users, the
+// groups, and their members as listed, Everyone holding every user. Member
+// ids naming users outside the state (left out by the admin's expression,
+// or deprovisioned) stay in the lists, and the catalog skips them: the
+// lists are shared with the state rather than copied without them, which
+// at 100,000 users would copy most of a million ids on every build.
+func (s *State) CatalogInput() catalog.Input {
+	members := make(map[string][]string, len(s.groups))
+	var everyone []string
+	for i := range s.groups {
+		g := &s.groups[i]
+		if s.derived(g) {
+			if everyone == nil {
+				everyone = make([]string, len(s.users))
+				for j := range s.users {
+					everyone[j] = s.users[j].ID
+				}
+			}
+			members[g.ID] = everyone
+			continue
+		}
+		if ids := s.members[g.ID]; len(ids) > 0 {
+			members[g.ID] = ids
+		}
+	}
+	return catalog.Input{Users: s.users, Groups: s.groups, Members: members, SkipUnknownMembers: true}
 }
 
 // derived reports whether g's membership is derived rather than listed.

@@ -430,7 +430,7 @@ func (p *Provider) guard(gen *generation) (HeldBack, bool) {
 // build maps st into a snapshot generation. The entities are made as they
 // are encoded, never all held at once.
 func (p *Provider) build(st *orgsync.State) *generation {
-	in := catalog.Input{Users: st.Users(), Groups: st.Groups(), Members: st.Members()}
+	in := st.CatalogInput()
 	return &generation{
 		snap:  catalog.BuildSnapshot(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
 		state: st,
