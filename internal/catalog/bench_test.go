@@ -37,7 +37,7 @@ func benchOrg(users, groups, memberships int) Input {
 		in.Groups[i] = okta.Group{
 			ID: fmt.Sprintf("00g%017d", i), Type: okta.GroupTypeOkta,
 			Created: start.Add(time.Duration(i) * time.Minute),
-			Profile: okta.GroupProfile{Name: fmt.Sprintf("Team %d (%s)", i, first[i%len(first)]), Description: "A team", Custom: custom},
+			Profile: okta.GroupProfile{Name: fmt.Sprintf("Team %d (%s)", i, first[i%len(first)]), Description: "A team", Custom: okta.AttrsOf(custom)},
 		}
 	}
 	per := memberships / max(groups, 1)

@@ -78,7 +78,7 @@ func TestGroupName(t *testing.T) {
 		{"profile name sanitised", GroupNamingProfileName, group("Sales & Marketing (EMEA)"), "Sales-Marketing-EMEA", ReasonSanitized},
 		{"profile name symbols", GroupNamingProfileName, group("***"), "00gTEST1", ReasonFallback},
 		{"id", GroupNamingID, group("x"), "00gTEST1", ""},
-		{"profile attribute number", "profile:orgId", &okta.Group{ID: "00g1", Profile: okta.GroupProfile{Custom: map[string]any{"orgId": float64(42)}}}, "42", ""},
+		{"profile attribute number", "profile:orgId", &okta.Group{ID: "00g1", Profile: okta.GroupProfile{Custom: okta.AttrsOf(map[string]any{"orgId": float64(42)})}}, "42", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

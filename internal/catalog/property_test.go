@@ -62,7 +62,7 @@ func genOrg(rng *rand.Rand, peerInputs []string) Input {
 				Email: email, Login: login, FirstName: word(), LastName: pick("", "Doe", "Ørsted"),
 				DisplayName: pick("", "", "Display Name", "Line\nBreak", "yes"), NickName: word(),
 				Department: pick("", "Eng", "R&D", "***", strings.Repeat("d", 70)),
-				Custom:     map[string]any{"githubUsername": word(), "level": float64(rng.IntN(5))},
+				Custom:     okta.AttrsOf(map[string]any{"githubUsername": word(), "level": float64(rng.IntN(5))}),
 			},
 		}
 		in.Users = append(in.Users, u)
@@ -78,7 +78,7 @@ func genOrg(rng *rand.Rand, peerInputs []string) Input {
 			Profile: okta.GroupProfile{
 				Name:        pick("Platform Team", "platform team", "PLATFORM-TEAM", "R&D / EMEA", "***", "", "日本", "Ops", "ops", word()),
 				Description: pick("", "desc", "multi\nline"),
-				Custom:      map[string]any{"orgId": pick(keys...), "parentOrgId": pick(append(keys, "zz")...)},
+				Custom:      okta.AttrsOf(map[string]any{"orgId": pick(keys...), "parentOrgId": pick(append(keys, "zz")...)}),
 			},
 		}
 		in.Groups = append(in.Groups, g)

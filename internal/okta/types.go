@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -48,13 +47,78 @@ type User struct {
 	Profile         UserProfile `json:"profile"`
 }
 
+// Attr is one custom profile attribute: its Okta name and its value, a
+// string, a number (float64), a boolean, an array ([]any) or an object
+// (map[string]any), as decoded from JSON; never nil.
+type Attr struct {
+	Name  string
+	Value any
+}
+
+// Attrs holds a profile's custom attributes, sorted by name, each name once.
+// It is a slice rather than a map because profiles are held by the hundred
+// thousand and most have one or two custom attributes: a map costs at
+// least 336 bytes, the slice 32 per attribute.
+type Attrs []Attr
+
+// AttrsOf returns the attributes of m, sorted, leaving out nil values.
+func AttrsOf(m map[string]any) Attrs {
+	var out Attrs
+	for k, v := range m {
+		if v != nil {
+			out = append(out, Attr{k, v})
+		}
+	}
+	slices.SortFunc(out, func(a, b Attr) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Lookup returns the value of the attribute name.
+func (a Attrs) Lookup(name string) (any, bool) {
+	i, ok := a.find(name)
+	if !ok {
+		return nil, false
+	}
+	return a[i].Value, true
+}
+
+// Map returns the attributes as a map, nil when there are none.
+func (a Attrs) Map() map[string]any {
+	if len(a) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(a))
+	for _, x := range a {
+		m[x.Name] = x.Value
+	}
+	return m
+}
+
+func (a Attrs) find(name string) (int, bool) {
+	return slices.BinarySearchFunc(a, name, func(x Attr, name string) int { return strings.Compare(x.Name, name) })
+}
+
+// set stores v as the value of name, replacing any earlier one; a nil v
+// removes the attribute.
+func (a *Attrs) set(name string, v any) {
+	i, ok := a.find(name)
+	switch {
+	case ok && v == nil:
+		*a = slices.Delete(*a, i, i+1)
+	case ok:
+		(*a)[i].Value = v
+	case v != nil:
+		*a = slices.Insert(*a, i, Attr{name, v})
+	}
+}
+
 // TypeRef points at an Okta user type.
 type TypeRef struct {
 	ID string `json:"id"`
 }
 
 // UserProfile is an Okta user profile: the base attributes as fields, and every
-// other (custom) attribute in Custom, keyed by its Okta name.
+// other (custom) attribute in Custom.
 type UserProfile struct {
 	Login          string
 	Email          string
@@ -72,9 +136,8 @@ type UserProfile struct {
 	ManagerID      string
 	EmployeeNumber string
 	UserType       string
-	// Custom holds the attributes that are not base attributes: strings,
-	// numbers (float64), booleans or arrays ([]any), as decoded from JSON.
-	Custom map[string]any
+	// Custom holds the attributes that are not base attributes.
+	Custom Attrs
 }
 
 // userProfileFields are the base attributes of a user profile, which have
@@ -186,7 +249,7 @@ type GroupProfile struct {
 	Description string
 	// Custom holds the other attributes (custom ones, or samAccountName, dn
 	// and the like for directory groups).
-	Custom map[string]any
+	Custom Attrs
 }
 
 // groupProfileFields are the base attributes of a group profile.
@@ -231,7 +294,7 @@ func (p GroupProfile) MarshalJSON() ([]byte, error) {
 // arrays and objects to encoding/json: profiles are decoded by the hundred
 // thousand, and a map or a json.Decoder per profile would cost more than
 // the profile itself.
-func unmarshalProfile(b []byte, names []string, field func(string) *string, custom *map[string]any) error {
+func unmarshalProfile(b []byte, names []string, field func(string) *string, custom *Attrs) error {
 	s := profileScanner{b: b}
 	*custom = nil
 	s.space()
@@ -317,11 +380,11 @@ func baseField(names []string, field func(string) *string, key []byte) *string {
 
 // setCustom stores the attribute key with the encoded value v in custom; a
 // null removes it, as a later duplicate overrides an earlier one.
-func setCustom(custom *map[string]any, key string, v []byte) error {
+func setCustom(custom *Attrs, key string, v []byte) error {
 	var value any
 	switch {
 	case string(v) == "null":
-		delete(*custom, key)
+		custom.set(key, nil)
 		return nil
 	case plainString(v):
 		value = string(v[1 : len(v)-1])
@@ -330,10 +393,7 @@ func setCustom(custom *map[string]any, key string, v []byte) error {
 			return err
 		}
 	}
-	if *custom == nil {
-		*custom = make(map[string]any, 1)
-	}
-	(*custom)[key] = value
+	custom.set(key, value)
 	return nil
 }
 
@@ -498,7 +558,7 @@ func plainString(v []byte) bool {
 // marshalProfile encodes a profile as json.Marshal encodes a map of its
 // attributes: the non-empty base attributes and the custom ones, keys in
 // sorted order, a base attribute winning over a custom one of its name.
-func marshalProfile(names []string, field func(string) *string, custom map[string]any) ([]byte, error) {
+func marshalProfile(names []string, field func(string) *string, custom Attrs) ([]byte, error) {
 	var buf [24]string
 	keys := buf[:0]
 	size := 2
@@ -508,10 +568,10 @@ func marshalProfile(names []string, field func(string) *string, custom map[strin
 			size += len(k) + len(*f) + 6
 		}
 	}
-	for k := range custom {
-		if f := field(k); f == nil || *f == "" {
-			keys = append(keys, k)
-			size += len(k) + 16
+	for _, a := range custom {
+		if f := field(a.Name); f == nil || *f == "" {
+			keys = append(keys, a.Name)
+			size += len(a.Name) + 16
 		}
 	}
 	slices.Sort(keys)
@@ -527,8 +587,9 @@ func marshalProfile(names []string, field func(string) *string, custom map[strin
 			out = appendString(out, *f)
 			continue
 		}
+		v, _ := custom.Lookup(k)
 		var err error
-		if out, err = appendValue(out, custom[k]); err != nil {
+		if out, err = appendValue(out, v); err != nil {
 			return nil, err
 		}
 	}
@@ -578,8 +639,8 @@ func htmlSafe(s string) bool {
 	return ascii || (utf8.ValidString(s) && !strings.ContainsAny(s, "\u2028\u2029"))
 }
 
-func attrString(custom map[string]any, name string) (string, bool) {
-	v, ok := custom[name]
+func attrString(custom Attrs, name string) (string, bool) {
+	v, ok := custom.Lookup(name)
 	if !ok {
 		return "", false
 	}
@@ -611,16 +672,6 @@ func valueString(v any) string {
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
-}
-
-// CustomKeys returns the names of the custom attributes in sorted order.
-func CustomKeys(custom map[string]any) []string {
-	keys := make([]string, 0, len(custom))
-	for k := range custom {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // TimeFormat is the layout of Okta's timestamps, in UTC with milliseconds.

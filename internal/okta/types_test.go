@@ -31,10 +31,10 @@ func TestUserProfileUnmarshalJSON(t *testing.T) {
 		{
 			name: "custom attributes of every kind",
 			in:   `{"login":"a","github":"ada","level":3,"ratio":0.5,"admin":true,"off":false,"skills":["go",1,null],"address":{"city":"Paris"},"gone":null}`,
-			want: UserProfile{Login: "a", Custom: map[string]any{
+			want: UserProfile{Login: "a", Custom: AttrsOf(map[string]any{
 				"github": "ada", "level": 3.0, "ratio": 0.5, "admin": true, "off": false,
 				"skills": []any{"go", 1.0, nil}, "address": map[string]any{"city": "Paris"},
-			}},
+			})},
 		},
 		{
 			name: "only null custom attributes",
@@ -44,7 +44,7 @@ func TestUserProfileUnmarshalJSON(t *testing.T) {
 		{
 			name: "escapes and non-ASCII",
 			in:   `{"displayName":"Jos\u00e9 \"Pepe\" M\u00fcller","lastName":"Müller","title":"a\\b\/c\n","k\u00e9y":"\ud83d\ude00"}`,
-			want: UserProfile{DisplayName: `José "Pepe" Müller`, LastName: "Müller", Title: "a\\b/c\n", Custom: map[string]any{"kéy": "😀"}},
+			want: UserProfile{DisplayName: `José "Pepe" Müller`, LastName: "Müller", Title: "a\\b/c\n", Custom: AttrsOf(map[string]any{"kéy": "😀"})},
 		},
 		{
 			name: "escaped base attribute name",
@@ -54,17 +54,17 @@ func TestUserProfileUnmarshalJSON(t *testing.T) {
 		{
 			name: "invalid UTF-8 is replaced",
 			in:   "{\"firstName\":\"a\xffb\",\"x\":\"\xfe\"}",
-			want: UserProfile{FirstName: "a\ufffdb", Custom: map[string]any{"x": "\ufffd"}},
+			want: UserProfile{FirstName: "a\ufffdb", Custom: AttrsOf(map[string]any{"x": "\ufffd"})},
 		},
 		{
 			name: "space around tokens",
 			in:   " \n{ \"login\" :\t\"a\" , \"n\" : [ 1 , 2 ] , \"m\" : null }\r\n",
-			want: UserProfile{Login: "a", Custom: map[string]any{"n": []any{1.0, 2.0}}},
+			want: UserProfile{Login: "a", Custom: AttrsOf(map[string]any{"n": []any{1.0, 2.0}})},
 		},
 		{
 			name: "the last of duplicates counts",
 			in:   `{"login":"a","login":"b","x":1,"x":null,"y":null,"y":2,"title":1,"title":"t"}`,
-			want: UserProfile{Login: "b", Title: "t", Custom: map[string]any{"y": 2.0}},
+			want: UserProfile{Login: "b", Title: "t", Custom: AttrsOf(map[string]any{"y": 2.0})},
 		},
 		{name: "number base attribute", in: `{"login":1}`, wantErr: true},
 		{name: "boolean base attribute", in: `{"login":true}`, wantErr: true},
@@ -90,7 +90,7 @@ func TestUserProfileUnmarshalJSON(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := UserProfile{Custom: map[string]any{"stale": "x"}}
+			got := UserProfile{Custom: AttrsOf(map[string]any{"stale": "x"})}
 			err := got.UnmarshalJSON([]byte(tc.in))
 			if tc.wantErr {
 				if err == nil {
@@ -123,7 +123,7 @@ func TestGroupProfileUnmarshalJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(in), &got); err != nil {
 		t.Fatalf("got error %v, want none", err)
 	}
-	want := GroupProfile{Name: "Engineering", Custom: map[string]any{"samAccountName": "eng", "dn": "CN=eng"}}
+	want := GroupProfile{Name: "Engineering", Custom: AttrsOf(map[string]any{"samAccountName": "eng", "dn": "CN=eng"})}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("profile differs (-want +got):\n%s", diff)
 	}
@@ -143,27 +143,27 @@ func TestProfileMarshalJSON(t *testing.T) {
 		{"empty group", GroupProfile{}, `{}`},
 		{
 			"base and custom attributes in sorted order",
-			UserProfile{Login: "a@example.com", FirstName: "Ada", LastName: "L", Custom: map[string]any{"githubUsername": "ada", "zeta": 1.5, "alpha": true}},
+			UserProfile{Login: "a@example.com", FirstName: "Ada", LastName: "L", Custom: AttrsOf(map[string]any{"githubUsername": "ada", "zeta": 1.5, "alpha": true})},
 			`{"alpha":true,"firstName":"Ada","githubUsername":"ada","lastName":"L","login":"a@example.com","zeta":1.5}`,
 		},
 		{
-			"custom values of every kind",
-			UserProfile{Custom: map[string]any{"n": nil, "s": []any{"go", 2.0, nil}, "o": map[string]any{"b": 1.0, "a": "x"}, "big": 1e21, "f": false}},
-			`{"big":1e+21,"f":false,"n":null,"o":{"a":"x","b":1},"s":["go",2,null]}`,
+			"custom values of every kind, a nil one left out",
+			UserProfile{Custom: AttrsOf(map[string]any{"n": nil, "s": []any{"go", 2.0, nil}, "o": map[string]any{"b": 1.0, "a": "x"}, "big": 1e21, "f": false})},
+			`{"big":1e+21,"f":false,"o":{"a":"x","b":1},"s":["go",2,null]}`,
 		},
 		{
 			"escapes as encoding/json",
-			UserProfile{DisplayName: "<Ada & \"Bob\">\n", Title: "José\u2028", Custom: map[string]any{"k<": "a\\b", "bad": "\xff"}},
+			UserProfile{DisplayName: "<Ada & \"Bob\">\n", Title: "José\u2028", Custom: AttrsOf(map[string]any{"k<": "a\\b", "bad": "\xff"})},
 			`{"bad":"\ufffd","displayName":"\u003cAda \u0026 \"Bob\"\u003e\n","k\u003c":"a\\b","title":"José\u2028"}`,
 		},
 		{
 			"a base attribute wins over a custom one of its name",
-			UserProfile{Login: "base", Custom: map[string]any{"login": "custom", "email": "custom"}},
+			UserProfile{Login: "base", Custom: AttrsOf(map[string]any{"login": "custom", "email": "custom"})},
 			`{"email":"custom","login":"base"}`,
 		},
 		{
 			"group",
-			GroupProfile{Name: "Eng", Description: "Engineers", Custom: map[string]any{"dn": "CN=eng"}},
+			GroupProfile{Name: "Eng", Description: "Engineers", Custom: AttrsOf(map[string]any{"dn": "CN=eng"})},
 			`{"description":"Engineers","dn":"CN=eng","name":"Eng"}`,
 		},
 	}
@@ -183,7 +183,7 @@ func TestProfileMarshalJSON(t *testing.T) {
 
 func TestProfileMarshalJSONUnsupportedValue(t *testing.T) {
 	t.Parallel()
-	p := UserProfile{Custom: map[string]any{"f": func() {}}}
+	p := UserProfile{Custom: AttrsOf(map[string]any{"f": func() {}})}
 	if _, err := p.MarshalJSON(); err == nil {
 		t.Errorf("got no error, want one")
 	}
@@ -218,7 +218,9 @@ func FuzzUserProfile(f *testing.F) {
 		var got UserProfile
 		gotErr := got.UnmarshalJSON(in)
 		var want UserProfile
-		wantErr := referenceUnmarshal(in, want.field, &want.Custom)
+		var wantCustom map[string]any
+		wantErr := referenceUnmarshal(in, want.field, &wantCustom)
+		want.Custom = AttrsOf(wantCustom)
 		if (gotErr != nil) != (wantErr != nil) {
 			t.Fatalf("%q: got error %v, want %v", in, gotErr, wantErr)
 		}
@@ -232,7 +234,7 @@ func FuzzUserProfile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: marshal: %v", in, err)
 		}
-		wantB, err := referenceMarshal(userProfileFields[:], got.field, got.Custom)
+		wantB, err := referenceMarshal(userProfileFields[:], got.field, got.Custom.Map())
 		if err != nil {
 			t.Fatalf("%q: reference marshal: %v", in, err)
 		}
@@ -293,4 +295,30 @@ func referenceMarshal(names []string, field func(string) *string, custom map[str
 		}
 	}
 	return json.Marshal(out)
+}
+
+func TestAttrs(t *testing.T) {
+	t.Parallel()
+	var a Attrs
+	for _, x := range []Attr{{"b", "1"}, {"a", 2.0}, {"c", true}, {"b", "again"}} {
+		a.set(x.Name, x.Value)
+	}
+	a.set("c", nil)
+	a.set("zz", nil)
+	want := Attrs{{"a", 2.0}, {"b", "again"}}
+	if diff := cmp.Diff(want, a); diff != "" {
+		t.Errorf("after set (-want +got):\n%s", diff)
+	}
+	if v, ok := a.Lookup("b"); !ok || v != "again" {
+		t.Errorf("Lookup(b) = %v, %v; want again, true", v, ok)
+	}
+	if _, ok := a.Lookup("c"); ok {
+		t.Error("Lookup(c) found a removed attribute")
+	}
+	if diff := cmp.Diff(want, AttrsOf(a.Map())); diff != "" {
+		t.Errorf("AttrsOf(Map()) (-want +got):\n%s", diff)
+	}
+	if AttrsOf(map[string]any{"x": nil}) != nil || Attrs(nil).Map() != nil {
+		t.Error("no attributes should give nil both ways")
+	}
 }

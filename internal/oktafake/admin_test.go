@@ -86,7 +86,7 @@ func TestAdminAPI(t *testing.T) {
 	if u, _ := org.User(users[3].ID); u.Status != okta.StatusDeprovisioned {
 		t.Errorf("deactivated user: got status %s", u.Status)
 	}
-	if u, _ := org.User(users[6].ID); u.Profile.Title != "Chief" || u.Profile.Custom["githubUsername"] != "chief" || u.Profile.Login != users[6].Profile.Login {
+	if u, _ := org.User(users[6].ID); u.Profile.Title != "Chief" || u.Profile.Custom.Map()["githubUsername"] != "chief" || u.Profile.Login != users[6].Profile.Login {
 		t.Errorf("profile update: got %+v", u.Profile)
 	}
 	if !slices.Contains(org.Members(groups[3].ID), users[5].ID) {

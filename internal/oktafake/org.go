@@ -620,7 +620,7 @@ func (u *userRec) okta() okta.User {
 	if u.typeID != "" {
 		out.Type = &okta.TypeRef{ID: u.typeID}
 	}
-	out.Profile.Custom = customMap(u.custom)
+	out.Profile.Custom = customAttrs(u.custom)
 	return out
 }
 
@@ -652,7 +652,7 @@ func (g *groupRec) okta() okta.Group {
 		LastMembershipUpdated: msTime(g.lastMembershipUpdated),
 		ObjectClass:           []string{g.objectClass()},
 		Type:                  g.typ,
-		Profile:               okta.GroupProfile{Name: g.name, Description: g.description, Custom: customMap(g.custom)},
+		Profile:               okta.GroupProfile{Name: g.name, Description: g.description, Custom: customAttrs(g.custom)},
 	}
 	if g.sourceID != "" {
 		out.Source = &okta.TypeRef{ID: g.sourceID}
@@ -693,7 +693,7 @@ func groupFromOkta(g okta.Group) groupRec {
 	return rec
 }
 
-func customMap(attrs []attr) map[string]any {
+func customAttrs(attrs []attr) okta.Attrs {
 	if len(attrs) == 0 {
 		return nil
 	}
@@ -701,18 +701,16 @@ func customMap(attrs []attr) map[string]any {
 	for _, a := range attrs {
 		m[a.name] = a.value
 	}
-	return m
+	return okta.AttrsOf(m)
 }
 
-func customSlice(m map[string]any) []attr {
-	if len(m) == 0 {
+func customSlice(custom okta.Attrs) []attr {
+	if len(custom) == 0 {
 		return nil
 	}
-	out := make([]attr, 0, len(m))
-	for _, k := range okta.CustomKeys(m) {
-		if m[k] != nil {
-			out = append(out, attr{k, m[k]})
-		}
+	out := make([]attr, 0, len(custom))
+	for _, a := range custom {
+		out = append(out, attr{a.Name, a.Value})
 	}
 	return out
 }

@@ -260,11 +260,11 @@ func TestMutationsStampAndLog(t *testing.T) {
 	u1 := users[10]
 
 	created := org.AddUser(okta.User{Profile: okta.UserProfile{Login: "new@example.com", Email: "new@example.com", FirstName: "New", LastName: "Person",
-		Custom: map[string]any{"githubUsername": "newp"}}})
+		Custom: okta.AttrsOf(map[string]any{"githubUsername": "newp"})}})
 	if created.ID == "" || created.Status != okta.StatusActive || !created.Created.Equal(start) || !created.LastUpdated.Equal(start) {
 		t.Errorf("AddUser: got id %q status %s created %v lastUpdated %v; want an id, ACTIVE, %v", created.ID, created.Status, created.Created, created.LastUpdated, start)
 	}
-	if got, _ := org.User(created.ID); got.Profile.Custom["githubUsername"] != "newp" {
+	if got, _ := org.User(created.ID); got.Profile.Custom.Map()["githubUsername"] != "newp" {
 		t.Errorf("custom attribute lost: %v", got.Profile.Custom)
 	}
 	if !slices.Contains(org.Members(everyone.ID), created.ID) {
@@ -278,7 +278,7 @@ func TestMutationsStampAndLog(t *testing.T) {
 	must(t, org.UpdateUser(u1.ID, func(u *okta.User) { u.Profile.Title = "Boss" }))
 	must(t, org.SetUserStatus(u1.ID, okta.StatusSuspended))
 	clock.Add(time.Hour)
-	ng := org.AddGroup(okta.Group{Profile: okta.GroupProfile{Name: "New Group", Custom: map[string]any{AttrOrgID: "org-new"}}})
+	ng := org.AddGroup(okta.Group{Profile: okta.GroupProfile{Name: "New Group", Custom: okta.AttrsOf(map[string]any{AttrOrgID: "org-new"})}})
 	must(t, org.DeleteGroup(ng.ID))
 	must(t, org.DeleteUser(created.ID))
 

@@ -93,7 +93,7 @@ func testState() *State {
 		users: []okta.User{
 			{ID: "00u1", Status: okta.StatusActive, Created: at(1), Activated: at(2), StatusChanged: at(2), LastUpdated: at(3), Type: staff,
 				Profile: okta.UserProfile{Login: "ada@example.com", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Department: "Engineering", Title: "Engineer",
-					Custom: map[string]any{"githubUsername": "ada", "level": 3.0, "admin": true, "skills": []any{"go", "k8s"}, "address": map[string]any{"city": "London"}}}},
+					Custom: okta.AttrsOf(map[string]any{"githubUsername": "ada", "level": 3.0, "admin": true, "skills": []any{"go", "k8s"}, "address": map[string]any{"city": "London"}})}},
 			{ID: "00u2", Status: okta.StatusSuspended, Created: at(4), LastUpdated: at(5), Type: &okta.TypeRef{ID: "oty1"},
 				Profile: okta.UserProfile{Login: "bob", Email: "bob@example.com", DisplayName: "Bob <B> & \"Co\"", Department: "Engineering", ManagerID: "00u1"}},
 			{ID: "00u3", Status: okta.StatusActive, LastUpdated: at(6), Profile: okta.UserProfile{Login: "josé@example.com", LastName: "Müller"}},
@@ -102,7 +102,7 @@ func testState() *State {
 			{ID: "00g1", Type: okta.GroupTypeOkta, Created: at(1), LastUpdated: at(2), LastMembershipUpdated: at(7), ObjectClass: []string{"okta:user_group"},
 				Profile: okta.GroupProfile{Name: "Engineering", Description: "Builds"}},
 			{ID: "00g2", Type: okta.GroupTypeApp, Source: &okta.TypeRef{ID: "0oa1"},
-				Profile: okta.GroupProfile{Name: "ad-eng", Custom: map[string]any{"samAccountName": "eng", "dn": "CN=eng"}}},
+				Profile: okta.GroupProfile{Name: "ad-eng", Custom: okta.AttrsOf(map[string]any{"samAccountName": "eng", "dn": "CN=eng"})}},
 			{ID: "00g3", Type: okta.GroupTypeOkta, Profile: okta.GroupProfile{Name: "Empty"}},
 			{ID: "00g4", Type: okta.GroupTypeOkta, Profile: okta.GroupProfile{Name: "Unlisted"}},
 			{ID: "00gE", Type: okta.GroupTypeBuiltIn, Profile: okta.GroupProfile{Name: "Everyone"}},
