@@ -144,8 +144,10 @@ type Provider struct {
 	changes   *ChangeTracking // of latest
 }
 
-// generation is a snapshot with the state it was built from and the entity
-// refs it serves, for the deletion guard.
+// generation is a snapshot with the state it was built from, until the
+// state is saved: the served generation keeps only its snapshot, so that
+// while the next snapshot is built the previous state is not held too (at
+// 100,000 users its user list alone is over 40 MiB).
 type generation struct {
 	snap  *catalog.Snapshot
 	state *orgsync.State
@@ -386,7 +388,7 @@ func (p *Provider) AcceptHeld(ctx context.Context) error {
 
 // publish serves gen and clears any hold. p.mu must be held.
 func (p *Provider) publish(gen *generation) {
-	p.served = gen
+	p.served = &generation{snap: gen.snap}
 	p.snap.Store(gen.snap)
 	if p.held != nil {
 		p.held = nil

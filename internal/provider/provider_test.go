@@ -276,8 +276,7 @@ func TestMembershipListingsAreSaved(t *testing.T) {
 		t.Errorf("member listings: got %v, want %v (no Everyone, no empty group)", f.listed, want)
 	}
 	// Everyone is emitted with every user as a member, derived locally.
-	gen := p.served
-	if got := len(gen.state.Members()["00g-everyone"]); got != 10 {
+	if got := len(p.latest.Members()["00g-everyone"]); got != 10 {
 		t.Errorf("Everyone members: got %d, want 10", got)
 	}
 }
