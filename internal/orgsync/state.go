@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,7 +166,7 @@ func (s *State) index() {
 
 // user returns the user with the given id.
 func (s *State) user(id string) (*okta.User, bool) {
-	i, ok := slices.BinarySearchFunc(s.users, id, func(u okta.User, id string) int { return cmp.Compare(u.ID, id) })
+	i, ok := sort.Find(len(s.users), func(i int) int { return strings.Compare(id, s.users[i].ID) })
 	if !ok {
 		return nil, false
 	}
@@ -174,7 +175,7 @@ func (s *State) user(id string) (*okta.User, bool) {
 
 // group returns the group with the given id.
 func (s *State) group(id string) (*okta.Group, bool) {
-	i, ok := slices.BinarySearchFunc(s.groups, id, func(g okta.Group, id string) int { return cmp.Compare(g.ID, id) })
+	i, ok := sort.Find(len(s.groups), func(i int) int { return strings.Compare(id, s.groups[i].ID) })
 	if !ok {
 		return nil, false
 	}
