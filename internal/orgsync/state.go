@@ -77,30 +77,18 @@ func (s *State) FullSyncAt() time.Time { return s.fullAt }
 func (s *State) LogReadable() bool { return s.logReadable }
 
 // Members returns the member ids of every group, sorted, keeping only
-// users in the state: what the catalog is built from. Everyone (BUILT_IN)
-// holds every user. The map is new on each call; the slices may be shared.
+// users in the state: the memberships the catalog shows. Everyone
+// (BUILT_IN) holds every user. The map is new on each call; the slices may
+// be shared. The catalog itself is built from CatalogInput, which does not
+// copy the lists.
 func (s *State) Members() map[string][]string {
 	s.once.Do(s.index)
-	out := make(map[string][]string, len(s.groups))
-	var everyone []string
-	for i := range s.groups {
-		g := &s.groups[i]
-		if s.derived(g) {
-			if everyone == nil {
-				everyone = make([]string, len(s.users))
-				for j := range s.users {
-					everyone[j] = s.users[j].ID
-				}
-			}
-			out[g.ID] = everyone
-			continue
-		}
-		ids := s.members[g.ID]
-		if len(ids) == 0 {
-			continue
-		}
+	out := s.CatalogInput().Members
+	for id, ids := range out {
 		if kept := s.knownUsers(ids); len(kept) > 0 {
-			out[g.ID] = kept
+			out[id] = kept
+		} else {
+			delete(out, id)
 		}
 	}
 	return out
