@@ -20,8 +20,6 @@
 package main
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +33,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +42,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/api"
+	"github.com/okta-entity-provider/okta-entity-provider/bench/internal/fakeadmin"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
@@ -156,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	syncer := orgsync.New(client, orgsync.Options{Concurrency: *concurrency}, zerolog.New(stderr).Level(zerolog.InfoLevel))
-	fake := fakeAdmin{base: strings.TrimSuffix(*oktaURL, "/")}
+	fake := fakeAdmin{fakeadmin.Client{Base: strings.TrimSuffix(*oktaURL, "/")}}
 	before, err := fake.stats(ctx)
 	if err != nil {
 		return err
@@ -350,9 +348,8 @@ func (s snapshotSource) Snapshot() *catalog.Snapshot      { return s.snap }
 func (s snapshotSource) Status() any                      { return map[string]any{} }
 func (s snapshotSource) AcceptHeld(context.Context) error { return catalog.ErrNothingHeld }
 
-// fakeAdmin talks to the fake Okta's admin API, which is neither counted
-// nor rate-limited.
-type fakeAdmin struct{ base string }
+// fakeAdmin reads the fake Okta's counters and changes its org.
+type fakeAdmin struct{ fakeadmin.Client }
 
 type fakeStats struct {
 	Calls       int64 `json:"calls"`
@@ -362,40 +359,11 @@ type fakeStats struct {
 
 func (f fakeAdmin) stats(ctx context.Context) (fakeStats, error) {
 	var s fakeStats
-	body, err := f.do(ctx, http.MethodGet, "/_fake/stats", nil)
+	body, err := f.Do(ctx, http.MethodGet, "/_fake/stats", nil)
 	if err != nil {
 		return s, err
 	}
 	return s, json.Unmarshal(body, &s)
-}
-
-func (f fakeAdmin) do(ctx context.Context, method, path string, body any) ([]byte, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, f.base+path, r)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, out)
-	}
-	return out, nil
 }
 
 // minFullCalls returns the fewest Okta calls a full sync of the fake's org
@@ -404,7 +372,7 @@ func (f fakeAdmin) do(ctx context.Context, method, path string, body any) ([]byt
 // page), the member pages (1000 a page) of every non-empty group but
 // Everyone (whose members are all the users), and one System Log page.
 func (f fakeAdmin) minFullCalls(ctx context.Context) (int64, error) {
-	body, err := f.do(ctx, http.MethodGet, "/_fake/truth", nil)
+	body, err := f.Do(ctx, http.MethodGet, "/_fake/truth", nil)
 	if err != nil {
 		return 0, err
 	}
@@ -430,52 +398,18 @@ func (f fakeAdmin) minFullCalls(ctx context.Context) (int64, error) {
 	return calls, nil
 }
 
-// smallChange changes 10 user profiles, adds 5 memberships (to 5
-// different groups) and deletes 1 group, choosing them from the state
-// deterministically. It returns the call bound of the target: 5 + the
-// member pages (1000 a page) of the groups whose membership changed.
+// smallChange makes fakeadmin's small change, choosing it from the state,
+// and returns the call bound of the target for the sync that picks it up.
 func (f fakeAdmin) smallChange(ctx context.Context, st *orgsync.State) (int64, error) {
-	users, groups := st.Users(), st.Groups()
-	members := st.Members()
-	if len(users) < 20 || len(groups) < 10 {
-		return 0, errors.New("the org is too small for the small change")
+	o := fakeadmin.Org{Members: st.Members()}
+	for _, u := range st.Users() {
+		o.Users = append(o.Users, u.ID)
 	}
-	stamp := strconv.FormatInt(time.Now().UnixNano(), 36)
-	for i := range 10 {
-		u := users[(i*7919)%len(users)]
-		if _, err := f.do(ctx, http.MethodPost, "/_fake/users/"+u.ID+"/profile", map[string]any{"title": "Benchmark " + stamp}); err != nil {
-			return 0, err
-		}
+	for _, g := range st.Groups() {
+		o.Groups = append(o.Groups, fakeadmin.Group{ID: g.ID, Type: g.Type})
 	}
-	var candidates []string
-	for _, g := range groups {
-		if g.Type == "OKTA_GROUP" && len(members[g.ID]) > 0 {
-			candidates = append(candidates, g.ID)
-		}
-	}
-	slices.SortFunc(candidates, func(a, b string) int { return cmp.Compare(len(members[a]), len(members[b])) })
-	if len(candidates) < 6 {
-		return 0, errors.New("too few non-empty OKTA_GROUPs")
-	}
-	// Median-sized groups: the common case, neither empty nor the largest.
-	mid := len(candidates) / 2
-	var bound int64 = 5
-	for i, id := range candidates[mid : mid+5] {
-		// A user not yet in the group: adding a member again changes nothing.
-		k := (i*104729 + 13) % len(users)
-		for slices.Contains(members[id], users[k].ID) {
-			k = (k + 1) % len(users)
-		}
-		u := users[k]
-		if _, err := f.do(ctx, http.MethodPut, "/_fake/groups/"+id+"/users/"+u.ID, nil); err != nil {
-			return 0, err
-		}
-		bound += int64(len(members[id])+1+999) / 1000
-	}
-	if _, err := f.do(ctx, http.MethodDelete, "/_fake/groups/"+candidates[mid-1], nil); err != nil {
-		return 0, err
-	}
-	return bound, nil
+	c, err := f.SmallChange(ctx, o)
+	return c.CallBound, err
 }
 
 // heapSampler samples the bytes of heap objects (live or not yet
