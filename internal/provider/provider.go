@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -432,6 +433,12 @@ func (p *Provider) guard(gen *generation) (HeldBack, bool) {
 // build maps st into a snapshot generation. The entities are made as they
 // are encoded, never all held at once.
 func (p *Provider) build(st *orgsync.State) *generation {
+	// The sync just made garbage of much of the previous state, but the
+	// collector paces itself by what was live at its last cycle, which may
+	// have been mid-sync with both states live. A collection now bases the
+	// build's headroom on what is live now: at 100,000 users that lowers
+	// the peak by tens of MiB, for a few tens of milliseconds per build.
+	runtime.GC()
 	in := st.CatalogInput()
 	return &generation{
 		snap:  catalog.BuildSnapshot(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
