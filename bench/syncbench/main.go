@@ -334,9 +334,11 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	return nil
 }
 
-// snapshot maps st into a catalog snapshot as the service does, prev (nil
-// for none) being the snapshot served.
+// snapshot maps st into a catalog snapshot as the service does (collecting
+// garbage first, as provider.build does), prev (nil for none) being the
+// snapshot served.
 func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
+	runtime.GC()
 	in := st.CatalogInput()
 	return catalog.BuildSnapshot(prev, catalog.DefaultOptions(), in, time.Now(), 0)
 }
