@@ -314,117 +314,126 @@ type entityStream struct {
 // skipped (unless nil) on one of its passes over them.
 func newSnapshot(prev *Snapshot, st entityStream, builtAt time.Time, shards int, skipped *[]SkippedLabel) *Snapshot {
 	s := &Snapshot{BuiltAt: builtAt, Entities: st.total, Users: st.users, Groups: st.groups}
-
 	var hintAll, hintJSON int
 	if prev != nil {
 		hintAll, hintJSON = len(prev.All.Gzip), len(prev.AllJSON.Gzip)
 	}
 	tasks := []func(*encoder){
-		func(enc *encoder) {
-			// YAML: every document; offsets are where the users' and the
-			// groups' documents end.
-			w := enc.body(hintAll)
-			var offsets [2]int64
-			s.userRefs = make([]uint64, 0, s.Users)
-			s.groupRefs = make([]uint64, 0, s.Groups)
-			i := 0
-			st.each(skipped, func(e *Entity) {
-				enc.yaml(w, e)
-				i++
-				if i == s.Users {
-					offsets[0] = w.n + int64(len(enc.buf))
-				}
-				if i == s.Users+s.Groups {
-					offsets[1] = w.n + int64(len(enc.buf))
-				}
-				switch e.Kind {
-				case KindUser:
-					s.userRefs = append(s.userRefs, refHash(e.Ref()))
-				case KindGroup:
-					s.groupRefs = append(s.groupRefs, refHash(e.Ref()))
-				}
-			})
-			slices.Sort(s.userRefs)
-			slices.Sort(s.groupRefs)
-			enc.flush(w)
-			s.All = w.body()
-			s.usersYAML = lazyBody{src: &s.All, from: 0, to: offsets[0]}
-			s.groupsYAML = lazyBody{src: &s.All, from: offsets[0], to: offsets[1]}
-		},
-		func(enc *encoder) {
-			// JSON: the array of all entities, one per line; the users' and
-			// the groups' elements are contiguous runs of it.
-			w := enc.body(hintJSON)
-			if st.total == 0 {
-				enc.buf = append(enc.buf, "[]\n"...)
-			} else {
-				enc.buf = append(enc.buf, '[')
-			}
-			var starts, ends [2]int64
-			i := -1
-			st.each(nil, func(e *Entity) {
-				i++
-				if i > 0 {
-					enc.buf = append(enc.buf, ',')
-				}
-				enc.buf = append(enc.buf, '\n')
-				at := w.n + int64(len(enc.buf))
-				if i == 0 {
-					starts[0] = at
-				}
-				if i == s.Users {
-					starts[1] = at
-				}
-				enc.buf = AppendJSON(enc.buf, e)
-				at = w.n + int64(len(enc.buf))
-				if i+1 == s.Users {
-					ends[0] = at
-				}
-				if i+1 == s.Users+s.Groups {
-					ends[1] = at
-				}
-				enc.maybeFlush(w)
-			})
-			if st.total > 0 {
-				enc.buf = append(enc.buf, "\n]\n"...)
-			}
-			enc.flush(w)
-			s.AllJSON = w.body()
-			if s.Users > 0 {
-				s.usersJSON = lazyBody{src: &s.AllJSON, from: starts[0], to: ends[0], array: true}
-			} else {
-				s.usersJSON = lazyBody{array: true}
-			}
-			if s.Groups > 0 {
-				s.groupsJSON = lazyBody{src: &s.AllJSON, from: starts[1], to: ends[1], array: true}
-			} else {
-				s.groupsJSON = lazyBody{array: true}
-			}
-		},
+		func(enc *encoder) { s.encodeYAML(enc, st, skipped, hintAll) },
+		func(enc *encoder) { s.encodeJSON(enc, st, hintJSON) },
 	}
-
 	if shards > 0 {
-		reuse := prev.shardGzip()
-		s.Shards = make([]Body, shards)
-		// A shard is small: encoded whole, so that its hash is known before
-		// it is compressed, and an unchanged shard is not.
-		data := make([][]byte, shards)
-		st.each(nil, func(e *Entity) {
-			n := ShardOf(e.Ref(), shards)
-			data[n] = appendDoc(data[n], e)
-		})
-		for n := range s.Shards {
-			tasks = append(tasks, func(enc *encoder) {
-				s.Shards[n] = enc.sealSmall(data[n], reuse)
-				data[n] = nil
-			})
-		}
-		tasks = append(tasks, func(enc *encoder) {
-			s.Index = enc.sealSmall(appendIndex(nil, shards), reuse)
-		})
+		tasks = append(tasks, s.shardTasks(prev, st, shards)...)
 	}
 	runTasks(tasks)
 	return s
+}
+
+// encodeYAML encodes All: every entity's document, users first. It also
+// notes where the users' and the groups' documents end, for UsersYAML and
+// GroupsYAML, and the hashes of the refs, for Removed.
+func (s *Snapshot) encodeYAML(enc *encoder, st entityStream, skipped *[]SkippedLabel, hint int) {
+	w := enc.body(hint)
+	var usersEnd, groupsEnd int64
+	s.userRefs = make([]uint64, 0, s.Users)
+	s.groupRefs = make([]uint64, 0, s.Groups)
+	i := 0
+	st.each(skipped, func(e *Entity) {
+		enc.yaml(w, e)
+		i++
+		if i == s.Users {
+			usersEnd = w.n + int64(len(enc.buf))
+		}
+		if i == s.Users+s.Groups {
+			groupsEnd = w.n + int64(len(enc.buf))
+		}
+		switch e.Kind {
+		case KindUser:
+			s.userRefs = append(s.userRefs, refHash(e.Ref()))
+		case KindGroup:
+			s.groupRefs = append(s.groupRefs, refHash(e.Ref()))
+		}
+	})
+	slices.Sort(s.userRefs)
+	slices.Sort(s.groupRefs)
+	enc.flush(w)
+	s.All = w.body()
+	s.usersYAML = lazyBody{src: &s.All, from: 0, to: usersEnd}
+	s.groupsYAML = lazyBody{src: &s.All, from: usersEnd, to: groupsEnd}
+}
+
+// encodeJSON encodes AllJSON: the array of all entities, one per line. The
+// users' and the groups' elements are contiguous runs of it, which
+// UsersJSON and GroupsJSON wrap in brackets of their own.
+func (s *Snapshot) encodeJSON(enc *encoder, st entityStream, hint int) {
+	w := enc.body(hint)
+	if st.total == 0 {
+		enc.buf = append(enc.buf, "[]\n"...)
+	} else {
+		enc.buf = append(enc.buf, '[')
+	}
+	var starts, ends [2]int64 // of the users' and of the groups' run
+	i := -1
+	st.each(nil, func(e *Entity) {
+		i++
+		if i > 0 {
+			enc.buf = append(enc.buf, ',')
+		}
+		enc.buf = append(enc.buf, '\n')
+		at := w.n + int64(len(enc.buf))
+		if i == 0 {
+			starts[0] = at
+		}
+		if i == s.Users {
+			starts[1] = at
+		}
+		enc.buf = AppendJSON(enc.buf, e)
+		at = w.n + int64(len(enc.buf))
+		if i+1 == s.Users {
+			ends[0] = at
+		}
+		if i+1 == s.Users+s.Groups {
+			ends[1] = at
+		}
+		enc.maybeFlush(w)
+	})
+	if st.total > 0 {
+		enc.buf = append(enc.buf, "\n]\n"...)
+	}
+	enc.flush(w)
+	s.AllJSON = w.body()
+	s.usersJSON = lazyBody{array: true}
+	if s.Users > 0 {
+		s.usersJSON = lazyBody{src: &s.AllJSON, from: starts[0], to: ends[0], array: true}
+	}
+	s.groupsJSON = lazyBody{array: true}
+	if s.Groups > 0 {
+		s.groupsJSON = lazyBody{src: &s.AllJSON, from: starts[1], to: ends[1], array: true}
+	}
+}
+
+// shardTasks splits the entities of st into shards and returns the tasks
+// that seal each shard and the index. A shard is small: it is encoded whole,
+// so that its hash is known before it is compressed, and a shard whose
+// content prev has already is not compressed again.
+func (s *Snapshot) shardTasks(prev *Snapshot, st entityStream, shards int) []func(*encoder) {
+	reuse := prev.shardGzip()
+	s.Shards = make([]Body, shards)
+	data := make([][]byte, shards)
+	st.each(nil, func(e *Entity) {
+		n := ShardOf(e.Ref(), shards)
+		data[n] = appendDoc(data[n], e)
+	})
+	tasks := make([]func(*encoder), 0, shards+1)
+	for n := range s.Shards {
+		tasks = append(tasks, func(enc *encoder) {
+			s.Shards[n] = enc.sealSmall(data[n], reuse)
+			data[n] = nil
+		})
+	}
+	return append(tasks, func(enc *encoder) {
+		s.Index = enc.sealSmall(appendIndex(nil, shards), reuse)
+	})
 }
 
 // shardGzip returns the gzip encoding of each of the snapshot's shards and
