@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -296,6 +296,11 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	if info.Outcome == OutcomeOK {
 		p.saveState(gen.state, stats.Changed)
 	}
+	if stats.Changed {
+		// Building and saving left garbage of about the state's size: give
+		// it back before the service idles until the next sync.
+		debug.FreeOSMemory()
+	}
 	p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
 	log.Info().Str("outcome", info.Outcome).Int("users", gen.snap.Users).Int("groups", gen.snap.Groups).
 		Int64("oktaCalls", calls).Bool("changed", stats.Changed).Int("usersChanged", stats.UsersChanged).
@@ -435,10 +440,12 @@ func (p *Provider) guard(gen *generation) (HeldBack, bool) {
 func (p *Provider) build(st *orgsync.State) *generation {
 	// The sync just made garbage of much of the previous state, but the
 	// collector paces itself by what was live at its last cycle, which may
-	// have been mid-sync with both states live. A collection now bases the
-	// build's headroom on what is live now: at 100,000 users that lowers
-	// the peak by tens of MiB, for a few tens of milliseconds per build.
-	runtime.GC()
+	// have been mid-sync with both states live. Collecting now bases the
+	// build's headroom on what is live now, and returning the freed pages
+	// keeps them from adding to the build's own: together that lowers the
+	// peak by tens of MiB at 100,000 users, for a few tens of milliseconds
+	// per build.
+	debug.FreeOSMemory()
 	in := st.CatalogInput()
 	return &generation{
 		snap:  catalog.BuildSnapshot(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
