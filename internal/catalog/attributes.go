@@ -52,12 +52,13 @@ func profileAnnotationKey(attr string) string {
 }
 
 // profileAttributes adds the configured profile attributes to the
-// annotations in ann (which hold the built-in ones) and returns the
-// annotations and the labels, each sorted by key. A key set twice keeps
+// annotations in ann (which hold the built-in ones) and the labels to
+// labels (normally empty), and returns the annotations and the labels, each
+// sorted by key. A key set twice keeps
 // its first value; built-in annotations are never overwritten. A label whose
 // value cannot be a label value is left out, and recorded in skipped unless
 // skipped is nil.
-func profileAttributes(kind, id string, ann []KeyValue, targets []attrTarget, get func(string) (string, bool), skipped *[]SkippedLabel) (annotations, labels []KeyValue) {
+func profileAttributes(kind, id string, ann, labels []KeyValue, targets []attrTarget, get func(string) (string, bool), skipped *[]SkippedLabel) ([]KeyValue, []KeyValue) {
 	for _, t := range targets {
 		v, ok := get(t.attr)
 		if !ok {

@@ -39,7 +39,7 @@ func Build(opts Options, in Input) *Result {
 	res := &Result{}
 	users, groups := b.order()
 	res.Entities = make([]Entity, 0, len(users)+len(groups))
-	b.each(users, groups, &b.skipped, func(e *Entity) { res.Entities = append(res.Entities, *e) })
+	b.each(users, groups, &b.skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
 	res.Report = b.report(len(users), len(groups))
 	return res
 }
@@ -419,19 +419,43 @@ func (b *builder) order() (users, groups []int32) {
 }
 
 // each makes the entities of users and then of groups (indexes from order)
-// one at a time and calls f with each; f must not keep the pointer. Labels
-// skipped for invalid values are appended to skipped, unless it is nil. each
-// only reads the builder, so several can run at once.
-func (b *builder) each(users, groups []int32, skipped *[]SkippedLabel, f func(*Entity)) {
+// one at a time and calls f with each. Labels skipped for invalid values are
+// appended to skipped, unless it is nil. each only reads the builder, so
+// several can run at once.
+//
+// With keep, every entity has memory of its own and f may keep it; without,
+// every entity is made in the same memory, so f must not keep it (nor
+// anything it points to) past its return: a pass that encodes the entities
+// as they come then allocates next to nothing.
+func (b *builder) each(users, groups []int32, skipped *[]SkippedLabel, keep bool, f func(*Entity)) {
 	ns := b.opts.Namespace
+	var e Entity
+	buf := new(entityBuffer)
 	for _, i := range users {
-		e := b.userEntity(&b.users[i], ns, skipped)
+		if keep {
+			buf = new(entityBuffer)
+		}
+		e = b.userEntity(&b.users[i], ns, skipped, buf)
 		f(&e)
 	}
 	for _, i := range groups {
-		e := b.groupEntity(&b.groups[i], ns, skipped)
+		if keep {
+			buf = new(entityBuffer)
+		}
+		e = b.groupEntity(&b.groups[i], ns, skipped, buf)
 		f(&e)
 	}
+}
+
+// entityBuffer is the memory an entity is made in: its spec, profile and
+// lists point into it.
+type entityBuffer struct {
+	user        UserSpec
+	group       GroupSpec
+	profile     Profile
+	ann, labels []KeyValue
+	names       []string // memberOf, or children
+	members     []string
 }
 
 // report finishes the report of a build that emitted the given numbers of
@@ -448,27 +472,30 @@ func (b *builder) report(users, groups int) Report {
 	return b.rep
 }
 
-func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel) Entity {
+func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer) Entity {
 	u := it.u
 	p := &u.Profile
 	display := displayName(p)
-	ann := []KeyValue{{AnnotationID, u.ID}}
+	ann := append(buf.ann[:0], KeyValue{AnnotationID, u.ID})
 	if p.Email != "" {
 		ann = append(ann, KeyValue{AnnotationEmail, p.Email})
 	}
 	if p.Login != "" {
 		ann = append(ann, KeyValue{AnnotationLogin, p.Login})
 	}
-	ann, labels := profileAttributes(KindUser, u.ID, ann, b.userAttrs, p.Get, skipped)
-	memberOf := make([]string, len(it.groups))
-	for i, gi := range it.groups {
-		memberOf[i] = b.groups[gi].naming.name
+	ann, labels := profileAttributes(KindUser, u.ID, ann, buf.labels[:0], b.userAttrs, p.Get, skipped)
+	memberOf := buf.names[:0]
+	for _, gi := range it.groups {
+		memberOf = append(memberOf, b.groups[gi].naming.name)
 	}
 	slices.Sort(memberOf)
+	buf.ann, buf.labels, buf.names = ann, labels, memberOf
 	var prof *Profile
 	if display != "" || p.Email != "" {
-		prof = &Profile{DisplayName: display, Email: p.Email}
+		buf.profile = Profile{DisplayName: display, Email: p.Email}
+		prof = &buf.profile
 	}
+	buf.user = UserSpec{Profile: prof, MemberOf: memberOf}
 	return Entity{
 		APIVersion: APIVersion,
 		Kind:       KindUser,
@@ -479,7 +506,7 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel) E
 			Labels:      labels,
 			Annotations: ann,
 		},
-		User:   &UserSpec{Profile: prof, MemberOf: memberOf},
+		User:   &buf.user,
 		OktaID: u.ID,
 	}
 }
@@ -496,21 +523,27 @@ func displayName(p *okta.UserProfile) string {
 	return strings.TrimSpace(p.Login)
 }
 
-func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel) Entity {
+func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer) Entity {
 	g := it.g
-	ann := []KeyValue{{AnnotationID, g.ID}}
+	ann := append(buf.ann[:0], KeyValue{AnnotationID, g.ID})
 	if g.Type != "" {
 		ann = append(ann, KeyValue{AnnotationGroupType, g.Type})
 	}
-	ann, labels := profileAttributes(KindGroup, g.ID, ann, b.groupAttrs, g.Profile.Get, skipped)
+	ann, labels := profileAttributes(KindGroup, g.ID, ann, buf.labels[:0], b.groupAttrs, g.Profile.Get, skipped)
+	buf.ann, buf.labels = ann, labels
 	typ := b.opts.GroupTypes[g.Type]
 	if strings.TrimSpace(typ) == "" {
 		typ = "group"
 	}
-	spec := &GroupSpec{Type: typ, Children: make([]string, 0, len(it.children))}
+	buf.group = GroupSpec{Type: typ, Children: buf.names[:0]}
+	spec := &buf.group
+	if spec.Children == nil {
+		spec.Children = make([]string, 0, len(it.children)) // always encoded
+	}
 	name := strings.TrimSpace(g.Profile.Name)
 	if name != "" {
-		spec.Profile = &Profile{DisplayName: name}
+		buf.profile = Profile{DisplayName: name}
+		spec.Profile = &buf.profile
 	}
 	if it.parent >= 0 {
 		spec.Parent = b.groups[it.parent].naming.name
@@ -519,12 +552,18 @@ func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel)
 		spec.Children = append(spec.Children, b.groups[c].naming.name)
 	}
 	slices.Sort(spec.Children)
+	buf.names = spec.Children
 	if b.opts.IncludeMembers {
-		spec.Members = make([]string, len(it.members))
-		for i, ui := range it.members {
-			spec.Members[i] = b.users[ui].naming.name
+		// Non-nil even when empty: a nil Members leaves spec.members out.
+		spec.Members = buf.members[:0]
+		if spec.Members == nil {
+			spec.Members = make([]string, 0, len(it.members))
+		}
+		for _, ui := range it.members {
+			spec.Members = append(spec.Members, b.users[ui].naming.name)
 		}
 		slices.Sort(spec.Members)
+		buf.members = spec.Members
 	}
 	return Entity{
 		APIVersion: APIVersion,

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNothingHeld is returned by an attempt to accept a held-back snapshot when no
@@ -194,6 +195,32 @@ func refHash(ref string) uint64 {
 	return h.Sum64()
 }
 
+// entityRefHash is refHash(e.Ref()) without building the ref, for the
+// passes that hash every entity's.
+func entityRefHash(e *Entity) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211 // FNV-1a, 64 bits
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	h := uint64(offset)
+	for _, part := range [...]string{e.Kind, ":", ns, "/", e.Metadata.Name} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c >= utf8.RuneSelf {
+				// Names are ASCII; lower-casing anything else takes Unicode.
+				return refHash(e.Ref())
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			h ^= uint64(c)
+			h *= prime
+		}
+	}
+	return h
+}
+
 // Removed counts the users and the groups of prev that s does not have
 // (by ref, compared as 64-bit hashes). A nil prev has none.
 func (s *Snapshot) Removed(prev *Snapshot) (users, groups int) {
@@ -294,7 +321,7 @@ func BuildSnapshot(prev *Snapshot, opts Options, in Input, builtAt time.Time, sh
 	b := mapInput(opts, in)
 	users, groups := b.order()
 	st := entityStream{users: len(users), groups: len(groups), total: len(users) + len(groups),
-		each: func(skipped *[]SkippedLabel, f func(*Entity)) { b.each(users, groups, skipped, f) }}
+		each: func(skipped *[]SkippedLabel, f func(*Entity)) { b.each(users, groups, skipped, false, f) }}
 	s := newSnapshot(prev, st, builtAt, shards, &b.skipped)
 	s.Report = b.report(len(users), len(groups))
 	return s
@@ -349,9 +376,9 @@ func (s *Snapshot) encodeYAML(enc *encoder, st entityStream, skipped *[]SkippedL
 		}
 		switch e.Kind {
 		case KindUser:
-			s.userRefs = append(s.userRefs, refHash(e.Ref()))
+			s.userRefs = append(s.userRefs, entityRefHash(e))
 		case KindGroup:
-			s.groupRefs = append(s.groupRefs, refHash(e.Ref()))
+			s.groupRefs = append(s.groupRefs, entityRefHash(e))
 		}
 	})
 	slices.Sort(s.userRefs)
@@ -421,7 +448,7 @@ func (s *Snapshot) shardTasks(prev *Snapshot, st entityStream, shards int) []fun
 	s.Shards = make([]Body, shards)
 	data := make([][]byte, shards)
 	st.each(nil, func(e *Entity) {
-		n := ShardOf(e.Ref(), shards)
+		n := int(entityRefHash(e) % uint64(shards)) // ShardOf(e.Ref(), shards)
 		data[n] = appendDoc(data[n], e)
 	})
 	tasks := make([]func(*encoder), 0, shards+1)

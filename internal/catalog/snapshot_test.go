@@ -670,3 +670,18 @@ func TestRemoved(t *testing.T) {
 		t.Errorf("from nil: got %d and %d, want 0 and 0", u, g)
 	}
 }
+
+func TestEntityRefHash(t *testing.T) {
+	t.Parallel()
+	es := []Entity{testUser("alice"), testUser("Bob.Smith"), testGroup("Platform_Team"), testUser("josé")}
+	es[1].Metadata.Namespace = "Team-A"
+	for i := range es {
+		e := &es[i]
+		if got, want := entityRefHash(e), refHash(e.Ref()); got != want {
+			t.Errorf("%s: got %x, want refHash(Ref()) %x", e.Ref(), got, want)
+		}
+		if got, want := int(entityRefHash(e)%16), ShardOf(e.Ref(), 16); got != want {
+			t.Errorf("%s: shard %d, want ShardOf's %d", e.Ref(), got, want)
+		}
+	}
+}
