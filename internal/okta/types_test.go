@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -320,5 +321,43 @@ func TestAttrs(t *testing.T) {
 	}
 	if AttrsOf(map[string]any{"x": nil}) != nil || Attrs(nil).Map() != nil {
 		t.Error("no attributes should give nil both ways")
+	}
+}
+
+// User.AppendJSON writes what encoding/json writes for a user.
+func TestUserAppendJSON(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2024, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+	tests := map[string]User{
+		"empty": {},
+		"every field": {
+			ID: "00u1", Status: StatusActive, Created: at, Activated: at.Add(time.Hour), StatusChanged: at.Add(2 * time.Hour),
+			LastLogin: at.Add(3 * time.Hour), LastUpdated: at.Add(4 * time.Hour), PasswordChanged: at.Add(5 * time.Hour),
+			Type: &TypeRef{ID: "oty1"},
+			Profile: UserProfile{Login: "a@example.com", Email: "a@example.com", DisplayName: "<Ada & \"Bob\">",
+				Custom: AttrsOf(map[string]any{"githubUsername": "ada", "level": 3.0, "skills": []any{"go"}})},
+		},
+		"some times, another zone, no type": {ID: "00u2", Status: StatusSuspended, Created: at.In(time.FixedZone("X", 3600)), LastUpdated: at.Add(time.Nanosecond)},
+		"escapes in ids":                    {ID: "00u\u2028<", Status: "A\"B", Type: &TypeRef{ID: "t&"}},
+	}
+	for name, u := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := json.Marshal(&u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := u.AppendJSON([]byte("prefix"))
+			if err != nil {
+				t.Fatalf("got error %v, want none", err)
+			}
+			if string(got) != "prefix"+string(want) {
+				t.Errorf("got  %s\nwant prefix%s", got, want)
+			}
+		})
+	}
+	bad := User{ID: "00u3", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := bad.AppendJSON(nil); err == nil {
+		t.Error("a year past 9999 encoded; encoding/json refuses it")
 	}
 }
