@@ -132,12 +132,13 @@ func (l *lazyBody) get() *Body {
 	return &l.body
 }
 
-func (l *lazyBody) copyRun(w io.Writer) error {
-	if l.array && l.from >= l.to {
-		_, err := io.WriteString(w, "[]\n")
-		return err
-	}
+// copyRun writes the run to w, wrapped in brackets for an array. Only
+// decompressing the source can fail.
+func (l *lazyBody) copyRun(w *bodyWriter) error {
 	if l.from >= l.to {
+		if l.array {
+			w.Write([]byte("[]\n"))
+		}
 		return nil
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(l.src.Gzip))
@@ -148,13 +149,13 @@ func (l *lazyBody) copyRun(w io.Writer) error {
 		return fmt.Errorf("decompress body: %w", err)
 	}
 	if l.array {
-		io.WriteString(w, "[\n")
+		w.Write([]byte("[\n"))
 	}
 	if _, err := io.CopyN(w, zr, l.to-l.from); err != nil {
 		return fmt.Errorf("decompress body: %w", err)
 	}
 	if l.array {
-		io.WriteString(w, "\n]\n")
+		w.Write([]byte("\n]\n"))
 	}
 	return nil
 }
@@ -188,28 +189,19 @@ func ShardOf(ref string, n int) int {
 	return int(refHash(ref) % uint64(n))
 }
 
-// refHash is the FNV-1a hash of the lower-cased ref.
-func refHash(ref string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(strings.ToLower(ref)))
-	return h.Sum64()
-}
-
-// entityRefHash is refHash(e.Ref()) without building the ref, for the
-// passes that hash every entity's.
-func entityRefHash(e *Entity) uint64 {
+// refHash is the FNV-1a hash of the lower-cased ref, given whole or in
+// parts. It builds no string: the snapshot's passes hash every entity's ref.
+func refHash(ref ...string) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211 // FNV-1a, 64 bits
-	ns := e.Metadata.Namespace
-	if ns == "" {
-		ns = DefaultNamespace
-	}
 	h := uint64(offset)
-	for _, part := range [...]string{e.Kind, ":", ns, "/", e.Metadata.Name} {
+	for _, part := range ref {
 		for i := 0; i < len(part); i++ {
 			c := part[i]
 			if c >= utf8.RuneSelf {
 				// Names are ASCII; lower-casing anything else takes Unicode.
-				return refHash(e.Ref())
+				f := fnv.New64a()
+				f.Write([]byte(strings.ToLower(strings.Join(ref, ""))))
+				return f.Sum64()
 			}
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
@@ -219,6 +211,15 @@ func entityRefHash(e *Entity) uint64 {
 		}
 	}
 	return h
+}
+
+// entityRefHash is refHash(e.Ref()).
+func entityRefHash(e *Entity) uint64 {
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return refHash(e.Kind, ":", ns, "/", e.Metadata.Name)
 }
 
 // Removed counts the users and the groups of prev that s does not have
@@ -448,7 +449,7 @@ func (s *Snapshot) shardTasks(prev *Snapshot, st entityStream, shards int) []fun
 	s.Shards = make([]Body, shards)
 	data := make([][]byte, shards)
 	st.each(nil, func(e *Entity) {
-		n := int(entityRefHash(e) % uint64(shards)) // ShardOf(e.Ref(), shards)
+		n := int(entityRefHash(e) % uint64(shards)) // ShardOf(e.Ref(), shards), for shards > 0
 		data[n] = appendDoc(data[n], e)
 	})
 	tasks := make([]func(*encoder), 0, shards+1)
@@ -546,9 +547,9 @@ func (enc *encoder) flush(w *bodyWriter) {
 // sealSmall hashes data, a small body's whole content, and compresses it
 // unless reuse holds the gzip encoding of that content already.
 func (enc *encoder) sealSmall(data []byte, reuse map[string][]byte) Body {
-	tag := contentTag(sha256.Sum256(data))
-	if gz, ok := reuse[`"`+tag+`"`]; ok {
-		return Body{Gzip: gz, Size: int64(len(data)), ETag: `"` + tag + `"`, GzipETag: `"` + tag + `-gzip"`}
+	sum := sha256.Sum256(data)
+	if gz, ok := reuse[etag(sum)]; ok {
+		return newBody(gz, int64(len(data)), sum)
 	}
 	w := enc.body(len(data)/4 + 64)
 	w.Write(data)
@@ -583,19 +584,26 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 func (w *bodyWriter) body() Body {
 	_ = w.zw.Close()
 	var sum [sha256.Size]byte
-	tag := contentTag([sha256.Size]byte(w.sum.Sum(sum[:0])))
+	w.sum.Sum(sum[:0])
 	gz := w.out.Bytes()
 	if cap(gz)-len(gz) > len(gz)/16 {
 		gz = bytes.Clone(gz)
 	} else {
 		gz = gz[:len(gz):len(gz)]
 	}
-	return Body{Gzip: gz, Size: w.n, ETag: `"` + tag + `"`, GzipETag: `"` + tag + `-gzip"`}
+	return newBody(gz, w.n, sum)
 }
 
-// contentTag is the opaque part of a body's ETag: the first half of the
-// SHA-256 of its content, in hex.
-func contentTag(sum [sha256.Size]byte) string { return hex.EncodeToString(sum[:16]) }
+// newBody returns the body of size bytes whose SHA-256 is sum and whose
+// gzip encoding is gz.
+func newBody(gz []byte, size int64, sum [sha256.Size]byte) Body {
+	tag := etag(sum)
+	return Body{Gzip: gz, Size: size, ETag: tag, GzipETag: tag[:len(tag)-1] + `-gzip"`}
+}
+
+// etag is the ETag of content whose SHA-256 is sum: its first half in hex,
+// quoted.
+func etag(sum [sha256.Size]byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
 
 // appendIndex appends the index body: one Location entity per shard.
 func appendIndex(dst []byte, shards int) []byte {
