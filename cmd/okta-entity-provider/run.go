@@ -54,7 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info().Str("version", version).Dict("config", cfg.logDict()).Msg("starting")
 	if limit, from := containerMemoryLimit(getenv, os.ReadFile); limit > 0 {
 		debug.SetMemoryLimit(limit)
-		log.Info().Int64("bytes", limit).Str("from", from).Msg("soft memory limit set to 90% of the container's; set GOMEMLIMIT to choose another")
+		log.Info().Int64("bytes", limit).Float64("share", memoryLimitShare).Str("from", from).
+			Msg("soft memory limit set from the container's memory limit; set GOMEMLIMIT to choose another")
 	}
 	statePath, err := stateFile(cfg.DataDir)
 	if err != nil {

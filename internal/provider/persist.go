@@ -13,8 +13,8 @@ import (
 const saveEvery = 10 * time.Minute
 
 // LoadState serves the state saved by an earlier run, if Config.StatePath
-// names one, so that a restarted instance serves at once and its next sync
-// is incremental. The saved state is the one that was served, so it skips
+// names one, so that a restarted instance serves before any Okta call and
+// its next sync is incremental. The saved state is the one that was served, so it skips
 // the deletion guard. A missing, corrupt, truncated or incompatible file
 // is logged and ignored: the first sync is then a full one. It does
 // nothing once a sync has run.
