@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -335,10 +336,10 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 }
 
 // snapshot maps st into a catalog snapshot as the service does (collecting
-// garbage first, as provider.build does), prev (nil for none) being the
-// snapshot served.
+// garbage and returning it to the system first, as provider.build does),
+// prev (nil for none) being the snapshot served.
 func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
-	runtime.GC()
+	debug.FreeOSMemory()
 	in := st.CatalogInput()
 	return catalog.BuildSnapshot(prev, catalog.DefaultOptions(), in, time.Now(), 0)
 }
