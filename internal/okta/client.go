@@ -135,6 +135,10 @@ type Client struct {
 	slots  chan struct{}
 	calls  atomic.Int64
 	now    func() time.Time
+	// skew is Okta's clock minus ours, in nanoseconds, from the Date
+	// header of the latest response that had one.
+	skew     atomic.Int64
+	skewSeen atomic.Bool
 }
 
 // NewClient returns a client for the org at orgURL, an absolute https URL
@@ -228,6 +232,27 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// Now returns the time by Okta's clock: the local clock corrected by the
+// difference between the Date header of the latest response and the local
+// time it arrived. Date has a resolution of one second, so the estimate is
+// within about a second plus the network delay. Before any response it is
+// the local clock; ClockKnown tells which.
+func (c *Client) Now() time.Time {
+	return c.now().Add(time.Duration(c.skew.Load()))
+}
+
+// ClockKnown reports whether a response has told the client Okta's time.
+func (c *Client) ClockKnown() bool { return c.skewSeen.Load() }
+
+// observeDate records the offset of Okta's clock from a response's Date.
+func (c *Client) observeDate(date, received time.Time) {
+	if date.IsZero() {
+		return
+	}
+	c.skew.Store(int64(date.Sub(received)))
+	c.skewSeen.Store(true)
+}
+
 // Calls returns the number of HTTP requests sent so far, retries and token
 // requests included.
 func (c *Client) Calls() int64 { return c.calls.Load() }
@@ -311,6 +336,7 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 		status := resp.StatusCode()
 		header := resp.Header()
 		rh := parseRateHeaders(header)
+		c.observeDate(rh.date, received)
 		c.limits.done(bucket, rh, received)
 		c.obs.Request(bucket, outcomeOf(status), d)
 		if rh.ok && rh.limit > 0 {
