@@ -22,13 +22,49 @@ func (s *Server) adminRoutes() {
 		s.ResetStats()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	m.HandleFunc("GET "+p+"/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Faults()) })
 	m.HandleFunc("POST "+p+"/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f Faults
 		if !decodeBody(w, r, &f) {
 			return
 		}
+		if err := f.Validate(); err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		s.SetFaults(f)
 		writeJSON(w, http.StatusOK, f)
+	})
+	m.HandleFunc("GET "+p+"/clock", s.handleClock)
+	m.HandleFunc("POST "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Offset   *string `json:"offset"`
+			LogDelay *string `json:"logDelay"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		var offset, delay time.Duration
+		var err error
+		if body.Offset != nil {
+			if offset, err = time.ParseDuration(*body.Offset); err != nil {
+				adminError(w, http.StatusBadRequest, "offset: want a duration such as 10m or -10m")
+				return
+			}
+		}
+		if body.LogDelay != nil {
+			if delay, err = time.ParseDuration(*body.LogDelay); err != nil || delay < 0 {
+				adminError(w, http.StatusBadRequest, "logDelay: want a duration such as 2s or 0s")
+				return
+			}
+		}
+		if body.Offset != nil {
+			s.SetClockOffset(offset)
+		}
+		if body.LogDelay != nil {
+			s.SetLogDelay(delay)
+		}
+		s.handleClock(w, r)
 	})
 	m.HandleFunc("POST "+p+"/latency", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -130,6 +166,16 @@ func (s *Server) adminRoutes() {
 	s.admin = m
 }
 
+// handleClock serves GET /_fake/clock: the server's time, its offset from
+// its clock and the System Log's visibility delay.
+func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"now":      s.now().UTC().Format(oktaTimeLayout),
+		"offset":   s.ClockOffset().String(),
+		"logDelay": s.LogDelay().String(),
+	})
+}
+
 func (s *Server) adminResult(w http.ResponseWriter, err error) {
 	switch {
 	case err == nil:
@@ -189,7 +235,7 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `,"memberships":`...)
 	b = strconv.AppendInt(b, int64(memberships), 10)
 	b = append(b, `,"now":`...)
-	b = appendTime(b, max(o.last, o.now().UnixMilli()))
+	b = appendTime(b, o.nowMS())
 	b = append(b, `,"userList":[`...)
 	for i, slot := range o.userOrder {
 		u := &o.users[slot]

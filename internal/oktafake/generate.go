@@ -1,7 +1,9 @@
 package oktafake
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,14 +23,27 @@ type OrgOptions struct {
 	// MembershipsPerUser is the average number of groups a user is in,
 	// Everyone not counted. Default 3.
 	MembershipsPerUser int
-	// Start is where the generated history ends: every generated timestamp
-	// is at or before it, and changes made later are stamped after it.
-	// Default 2024-01-01T00:00:00Z.
+	// Start is the org's present when it is generated: every generated
+	// timestamp is before it, the org's clock never runs earlier than it,
+	// and changes made later are stamped after it. Default
+	// 2024-01-01T00:00:00Z.
 	Start time.Time
+	// QuietPeriod is how long before Start the generated history ends, as
+	// in an org used for years but not changed lately: objects are created
+	// over about four years before that end, and the newest generated
+	// change is at or before it. Default DefaultQuietPeriod; negative: the history
+	// runs up to Start. Changes that fall within LogRetention of Start are
+	// in the System Log.
+	QuietPeriod time.Duration
 	// Now is the org's clock, which stamps changes. Default time.Now. Stamps
 	// are strictly increasing and never before Start whatever it returns.
 	Now func() time.Time
 }
+
+// DefaultQuietPeriod is OrgOptions.QuietPeriod's default: more than the 180
+// days a System Log query may reach back, so that no generated change is a
+// valid since for the System Log.
+const DefaultQuietPeriod = 200 * 24 * time.Hour
 
 func (o OrgOptions) withDefaults() OrgOptions {
 	if o.MembershipsPerUser <= 0 {
@@ -36,6 +51,12 @@ func (o OrgOptions) withDefaults() OrgOptions {
 	}
 	if o.Start.IsZero() {
 		o.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	switch {
+	case o.QuietPeriod == 0:
+		o.QuietPeriod = DefaultQuietPeriod
+	case o.QuietPeriod < 0:
+		o.QuietPeriod = 0
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -142,15 +163,21 @@ var nastyGroupNames = []string{
 
 const devOpsTwin = "devops"
 
-// builder fills an Org with generated objects, without stamps or events.
+// builder fills an Org with generated objects and their history, which
+// ends at end.
 type builder struct {
 	o   *Org
 	rng *rand.Rand
+	end int64 // ms, the newest generated change
 }
 
 func newBuilder(opts OrgOptions) *builder {
 	o := newOrg(opts)
-	return &builder{o: o, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6b7461))}
+	return &builder{
+		o:   o,
+		rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x6f6b7461)),
+		end: o.start - opts.QuietPeriod.Milliseconds(),
+	}
 }
 
 // before returns a random time, with milliseconds, between daysMin and
@@ -201,28 +228,28 @@ func (b *builder) addGroup(rec groupRec) int32 {
 
 // timestamps fills a user's times consistently with its status.
 func (b *builder) timestamps(u *userRec) {
-	start := b.o.start
-	u.created = b.before(start, 30, 1500)
+	end := b.end
+	u.created = b.before(end, 30, 1500)
 	switch u.status {
 	case okta.StatusStaged:
 		u.statusChanged = 0
-		u.lastUpdated = b.between(u.created, start)
+		u.lastUpdated = b.between(u.created, end)
 		return
 	case okta.StatusProvisioned:
-		u.statusChanged = b.between(u.created, start)
+		u.statusChanged = b.between(u.created, end)
 		u.lastUpdated = u.statusChanged
 		return
 	}
 	u.activated = b.between(u.created, u.created+86_400_000)
-	u.passwordChanged = b.between(u.activated, start)
+	u.passwordChanged = b.between(u.activated, end)
 	u.statusChanged = u.activated
 	if u.status != okta.StatusActive {
-		u.statusChanged = b.between(u.activated, start)
+		u.statusChanged = b.between(u.activated, end)
 	}
 	if b.rng.IntN(10) < 8 {
-		u.lastLogin = b.between(u.activated, start)
+		u.lastLogin = b.between(u.activated, end)
 	}
-	u.lastUpdated = b.between(max(u.statusChanged, u.passwordChanged), start)
+	u.lastUpdated = b.between(max(u.statusChanged, u.passwordChanged), end)
 }
 
 func (b *builder) status() string {
@@ -257,7 +284,53 @@ func GenerateOrg(opts OrgOptions) *Org {
 	b.generateUsers(opts.Users)
 	b.generateGroups(opts.Groups, opts.Users >= minNastyUsers)
 	b.generateMemberships(opts.MembershipsPerUser)
+	b.logHistory()
 	return b.o
+}
+
+// logHistory writes the System Log events of the generated changes that
+// fall within LogRetention of Start: creations, profile updates and
+// deactivations of users, creations and profile updates of groups.
+// Membership changes are not logged, as the generator does not keep who
+// joined when.
+func (b *builder) logHistory() {
+	o := b.o
+	from := o.start - LogRetention.Milliseconds()
+	if b.end < from {
+		return
+	}
+	type change struct {
+		at        int64
+		eventType string
+		target    eventTarget
+	}
+	var changes []change
+	add := func(at int64, eventType string, target eventTarget) {
+		if at >= from {
+			changes = append(changes, change{at, eventType, target})
+		}
+	}
+	for _, slot := range o.userOrder {
+		u := &o.users[slot]
+		add(u.created, "user.lifecycle.create", o.userTarget(slot))
+		if u.status == okta.StatusDeprovisioned && u.statusChanged != 0 {
+			add(u.statusChanged, "user.lifecycle.deactivate", o.userTarget(slot))
+		}
+		if u.lastUpdated > max(u.created, u.statusChanged) {
+			add(u.lastUpdated, "user.account.update_profile", o.userTarget(slot))
+		}
+	}
+	for _, slot := range o.groupOrder {
+		g := &o.groups[slot]
+		add(g.created, "group.lifecycle.create", o.groupTarget(slot))
+		if g.lastUpdated > g.created {
+			add(g.lastUpdated, "group.profile.update", o.groupTarget(slot))
+		}
+	}
+	slices.SortStableFunc(changes, func(a, c change) int { return cmp.Compare(a.at, c.at) })
+	for _, c := range changes {
+		o.log(c.at, c.eventType, c.target)
+	}
 }
 
 func (b *builder) generateUsers(n int) {
@@ -332,11 +405,11 @@ func ascii(s string) string {
 }
 
 func (b *builder) generateGroups(n int, withNasty bool) {
-	start := b.o.start
-	created := b.before(start, 1500, 1600)
+	end := b.end
+	created := b.before(end, 1500, 1600)
 	b.addGroup(groupRec{
 		typ: okta.GroupTypeBuiltIn, name: "Everyone", description: "All users in your organization",
-		created: created, lastUpdated: created, lastMembershipUpdated: b.before(start, 0, 2),
+		created: created, lastUpdated: created, lastMembershipUpdated: b.before(end, 0, 2),
 	})
 	adApp := oktaID("0oa", b.o.seed, 'a', 1)
 	githubApp := oktaID("0oa", b.o.seed, 'a', 2)
@@ -353,9 +426,9 @@ func (b *builder) generateGroups(n int, withNasty bool) {
 	}
 	for i := 1; i < limit; i++ {
 		g := groupRec{}
-		g.created = b.before(start, 1, 1400)
-		g.lastUpdated = b.between(g.created, start)
-		g.lastMembershipUpdated = b.between(g.created, start)
+		g.created = b.before(end, 1, 1400)
+		g.lastUpdated = b.between(g.created, end)
+		g.lastMembershipUpdated = b.between(g.created, end)
 		word := teamWords[i%len(teamWords)]
 		switch {
 		case nasty[i] != "":
@@ -398,7 +471,7 @@ func (b *builder) generateGroups(n int, withNasty bool) {
 	}
 	if len(nasty) > 0 {
 		// The case-insensitive twin of DevOps, from the GitHub app.
-		created := b.before(start, 1, 1400)
+		created := b.before(end, 1, 1400)
 		b.addGroup(groupRec{typ: okta.GroupTypeApp, sourceID: githubApp, name: devOpsTwin, description: "GitHub team",
 			created: created, lastUpdated: created, lastMembershipUpdated: created})
 	}
@@ -530,9 +603,9 @@ func DemoOrg() *Org {
 	githubApp := oktaID("0oa", b.o.seed, 'a', 2)
 	slots := map[string]int32{}
 	for i, g := range groups {
-		created := b.o.start - int64(400-i)*86_400_000 - int64(i)*3_723_456
+		created := b.end - int64(400-i)*86_400_000 - int64(i)*3_723_456
 		rec := groupRec{typ: g.typ, name: g.name, description: g.desc, created: created,
-			lastUpdated: created + 3_600_000, lastMembershipUpdated: b.o.start - int64(i+1)*60_000}
+			lastUpdated: created + 3_600_000, lastMembershipUpdated: b.end - int64(i+1)*60_000}
 		if g.orgID != "" {
 			rec.custom = append(rec.custom, attr{AttrOrgID, g.orgID})
 		}

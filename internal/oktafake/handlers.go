@@ -65,8 +65,8 @@ func decodeCursor(c string) (string, error) {
 
 // setLinks writes the self link and, when nextAfter is not empty, the next
 // link, as two Link header lines. The next link keeps every parameter but
-// after.
-func (s *Server) setLinks(w http.ResponseWriter, r *http.Request, nextAfter string) {
+// after, which it replaces, and those named in drop.
+func (s *Server) setLinks(w http.ResponseWriter, r *http.Request, nextAfter string, drop ...string) {
 	path := s.baseURL(r) + strings.TrimPrefix(r.URL.Path, s.prefix)
 	self := path
 	if r.URL.RawQuery != "" {
@@ -77,6 +77,9 @@ func (s *Server) setLinks(w http.ResponseWriter, r *http.Request, nextAfter stri
 		return
 	}
 	q := r.URL.Query()
+	for _, name := range drop {
+		q.Del(name)
+	}
 	q.Set("after", nextAfter)
 	// Okta writes spaces as %20; url.Values writes '+', and a literal '+'
 	// is always %2B, so every '+' here is a space.
@@ -195,7 +198,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	o.mu.RUnlock()
 
 	next := ""
-	if more && prefix == "" {
+	if s.nextPage(more, len(page), limit) && prefix == "" {
 		next = encodeCursor(page[len(page)-1].id)
 	}
 	s.setLinks(w, r, next)
@@ -205,6 +208,13 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		pw.done(appendUser(pw.next(), &page[i], base))
 	}
 	pw.close()
+}
+
+// nextPage reports whether a page of n items of at most limit gets a next
+// link: when more items follow it, or when it is full and
+// Faults.FullLastPageNext is on.
+func (s *Server) nextPage(more bool, n, limit int) bool {
+	return more || n > 0 && n == limit && s.Faults().FullLastPageNext
 }
 
 // handleGetUser serves GET /api/v1/users/{id}, by id or login.
@@ -342,7 +352,7 @@ func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
 	o.mu.RUnlock()
 
 	next := ""
-	if more && prefix == "" {
+	if s.nextPage(more, len(page), limit) && prefix == "" {
 		next = encodeCursor(page[len(page)-1].rec.id)
 	}
 	s.setLinks(w, r, next)
@@ -398,6 +408,9 @@ func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if after == "" {
+		s.vanish(id)
+	}
 	o := s.org
 	o.mu.RLock()
 	slot, ok := o.groupByID[id]
@@ -419,7 +432,7 @@ func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := ""
-	if more {
+	if s.nextPage(more, len(page), limit) {
 		next = encodeCursor(page[len(page)-1].id)
 	}
 	s.setLinks(w, r, next)
@@ -431,8 +444,27 @@ func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 	pw.close()
 }
 
-// handleLogs serves GET /api/v1/logs. Without until it is a polling request
-// and always has a next link, as Okta's.
+// vanish deletes the group, as another admin would between a client's
+// group listing and its member listing, when Faults.VanishGroups has some
+// left. BUILT_IN and unknown groups are left alone.
+func (s *Server) vanish(groupID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.VanishGroups <= 0 {
+		return
+	}
+	if s.org.DeleteGroup(groupID) == nil {
+		s.faults.VanishGroups--
+	}
+}
+
+// handleLogs serves GET /api/v1/logs with Okta's limits, measured back from
+// the server's clock: events older than LogRetention are never returned, a
+// since more than LogSinceLimit back is refused, since and after together
+// are refused, and an event is visible only LogDelay after its
+// publication. Without until a request is a polling one: it always has a
+// next link, which resumes after the last event seen (its first invisible
+// one included) and carries after but not since.
 func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := pageLimit(q, logPageDefault, logPageMax)
@@ -441,18 +473,21 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	since := now.Add(-7 * 24 * time.Hour)
+	var since, until time.Time
 	if v := q.Get("since"); v != "" {
 		if since, err = parseOktaTime(v); err != nil {
-			badRequest(w, "since: not an ISO 8601 timestamp")
+			badLogTime(w, "since")
+			return
+		}
+		if since.Before(now.Add(-LogSinceLimit)) {
+			writeError(w, http.StatusBadRequest, "E0000053", sinceTooOld)
 			return
 		}
 	}
-	var until time.Time
 	polling := true
 	if v := q.Get("until"); v != "" {
 		if until, err = parseOktaTime(v); err != nil {
-			badRequest(w, "until: not an ISO 8601 timestamp")
+			badLogTime(w, "until")
 			return
 		}
 		polling = false
@@ -464,12 +499,16 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	var n node
 	if f := q.Get("filter"); f != "" {
 		if n, err = compile(f, logFilterSchema); err != nil {
-			badExpression(w, err)
+			writeError(w, http.StatusBadRequest, "E0000053", "Invalid filter '"+f+"': "+err.Error())
 			return
 		}
 	}
 	pos := -1
 	if c := q.Get("after"); c != "" {
+		if !since.IsZero() {
+			writeError(w, http.StatusBadRequest, "E0000053", "Invalid parameter: The since and after parameters are mutually exclusive.")
+			return
+		}
 		v, err := decodeCursor(c)
 		if err == nil {
 			pos, err = strconv.Atoi(v)
@@ -479,11 +518,22 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if since.IsZero() && pos < 0 {
+		// Okta's default: 7 days before until, which defaults to now.
+		since = now.Add(-7 * 24 * time.Hour)
+		if !until.IsZero() {
+			since = until.Add(-7 * 24 * time.Hour)
+		}
+	}
+	fromMS := now.Add(-LogRetention).UnixMilli()
+	if !since.IsZero() {
+		fromMS = max(fromMS, since.UnixMilli())
+	}
+	visibleMS := now.Add(-s.LogDelay()).UnixMilli()
 
 	o := s.org
 	o.mu.RLock()
-	sinceMS := since.UnixMilli()
-	start := sort.Search(len(o.events), func(i int) bool { return o.events[i].published >= sinceMS })
+	start := sort.Search(len(o.events), func(i int) bool { return o.events[i].published >= fromMS })
 	if pos >= 0 {
 		start = max(start, min(pos, len(o.events)))
 	}
@@ -492,7 +542,7 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	more := false
 	for ; i < len(o.events); i++ {
 		e := &o.events[i]
-		if !until.IsZero() && e.published >= until.UnixMilli() {
+		if e.published > visibleMS || !until.IsZero() && e.published >= until.UnixMilli() {
 			break
 		}
 		if n != nil && !eval(n, e.get) {
@@ -507,18 +557,25 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	o.mu.RUnlock()
 
 	next := ""
-	switch {
-	case more:
-		next = encodeCursor(strconv.Itoa(i))
-	case polling:
+	if more || polling {
 		next = encodeCursor(strconv.Itoa(i))
 	}
-	s.setLinks(w, r, next)
+	s.setLinks(w, r, next, "since")
 	pw := newPageWriter(w)
 	for k := range page {
 		pw.done(appendEvent(pw.next(), &page[k]))
 	}
 	pw.close()
+}
+
+// badLogTime answers a System Log time parameter that is not a date as
+// Okta does.
+func badLogTime(w http.ResponseWriter, param string) {
+	const unrecognized = "The date format in your query is not recognized. Please enter dates using ISO8601 string format."
+	const invalid = "must be a valid date-time or empty."
+	writeError(w, http.StatusBadRequest, "E0000001",
+		"Api validation failed: '"+param+"': "+unrecognized+". '"+param+"': "+invalid,
+		param+": "+unrecognized, param+": "+invalid)
 }
 
 // get is the accessor of user expressions.

@@ -211,7 +211,7 @@ func TestErrorBodies(t *testing.T) {
 		{"unsupported users filter", `/api/v1/users?filter=profile.department%20eq%20%22x%22`, 400, "E0000031"},
 		{"malformed search", `/api/v1/users?search=status%20eq`, 400, "E0000031"},
 		{"groups filter on name", `/api/v1/groups?filter=profile.name%20eq%20%22x%22`, 400, "E0000031"},
-		{"logs filter", `/api/v1/logs?filter=foo%20eq%20%22x%22`, 400, "E0000031"},
+		{"logs filter", `/api/v1/logs?filter=foo%20eq%20%22x%22`, 400, "E0000053"},
 		{"bad cursor", `/api/v1/users?after=!!!`, 400, "E0000001"},
 		{"bad limit", `/api/v1/users?limit=ten`, 400, "E0000001"},
 		{"unknown user", `/api/v1/users/00unope`, 404, "E0000007"},

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -80,12 +81,14 @@ type eventTarget struct {
 // Every mutation stamps the changed objects with the org's clock, which is
 // strictly increasing (at least one millisecond per mutation) and never
 // earlier than OrgOptions.Start, and appends System Log events as Okta does.
+// A Server serving the org moves its clock by Options.ClockOffset.
 type Org struct {
-	mu    sync.RWMutex
-	now   func() time.Time
-	start int64 // ms
-	last  int64 // ms, the latest stamp handed out
-	seed  uint64
+	mu     sync.RWMutex
+	now    func() time.Time
+	offset atomic.Int64 // time.Duration added to now, the serving Server's ClockOffset
+	start  int64        // ms
+	last   int64        // ms, the latest stamp handed out
+	seed   uint64
 
 	nextUser, nextGroup, nextEvent uint64
 
@@ -120,13 +123,23 @@ func newOrg(opts OrgOptions) *Org {
 func (o *Org) Now() time.Time {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	return time.UnixMilli(max(o.now().UnixMilli(), o.last)).UTC()
+	return time.UnixMilli(o.nowMS()).UTC()
+}
+
+// nowMS is Now in Unix milliseconds. Callers hold o.mu.
+func (o *Org) nowMS() int64 {
+	return max(o.clock().UnixMilli(), o.last)
+}
+
+// clock is the org's clock moved by its offset.
+func (o *Org) clock() time.Time {
+	return o.now().Add(time.Duration(o.offset.Load()))
 }
 
 // stamp returns a new timestamp, strictly after every earlier one. Callers
 // hold o.mu for writing.
 func (o *Org) stamp() int64 {
-	t := max(o.now().UnixMilli(), o.start, o.last+1)
+	t := max(o.clock().UnixMilli(), o.start, o.last+1)
 	o.last = t
 	return t
 }

@@ -407,6 +407,7 @@ func TestSystemLogPolling(t *testing.T) {
 	}
 	must(t, org.DeleteUser(users[0].ID))
 	must(t, org.DeleteGroup(org.Groups()[3].ID))
+	clock.Add(time.Minute) // past the log delay: the events are visible
 
 	filter := `eventType eq "user.lifecycle.delete.initiated" or eventType eq "group.lifecycle.delete" or eventType eq "user.lifecycle.deactivate"`
 	next := base + "/api/v1/logs?limit=2&since=" + url.QueryEscape(since) + "&filter=" + url.QueryEscape(filter)
@@ -438,6 +439,7 @@ func TestSystemLogPolling(t *testing.T) {
 	}
 	// The last next link resumes after the events seen.
 	must(t, org.DeleteUser(users[1].ID))
+	clock.Add(time.Minute)
 	resp, body := get(t, next)
 	var page []logEvent
 	mustJSON(t, body, &page)

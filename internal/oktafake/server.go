@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -41,23 +43,115 @@ type Options struct {
 	RateLimits map[string]int
 	// RateWindow is the length of a rate-limit window. Default 60s, as Okta.
 	RateWindow time.Duration
-	// Now is the server's clock, for Date headers and rate-limit windows.
-	// Default: the org's clock (Org.Now). OAuth assertions and DPoP proofs
-	// are checked against the wall clock, as clients sign with theirs.
+	// Now is the server's clock, for Date headers, rate-limit windows and
+	// the System Log's limits. Default: the org's clock (Org.Now). OAuth
+	// assertions and DPoP proofs are checked against the wall clock, as
+	// clients sign with theirs.
 	Now func() time.Time
-	// Seed makes ErrorRate's choices reproducible.
+	// ClockOffset runs the server's clock (Now) and the clock of the org
+	// it serves, which stamps changes, this far ahead of their clocks
+	// (behind when negative), as an Okta whose clock differs from the
+	// client's. SetClockOffset changes it at run time.
+	ClockOffset time.Duration
+	// LogDelay is how long after its publication an event becomes
+	// visible in the System Log, as Okta's log lags its writes. Default
+	// DefaultLogDelay; negative: at once. SetLogDelay changes it at run
+	// time.
+	LogDelay time.Duration
+	// Faults are injected from the start, as SetFaults does later. A
+	// non-zero ErrorRate above is used when Faults.ErrorRate is zero.
+	Faults Faults
+	// Seed makes the choices of ErrorRate and BadBodyRate reproducible.
 	Seed int64
 }
 
-// Faults are failures injected into API responses at run time.
+// System Log limits, measured back from the server's clock.
+const (
+	// LogRetention is how long the System Log keeps events: older ones
+	// are never returned.
+	LogRetention = 90 * 24 * time.Hour
+	// LogSinceLimit is how far back a System Log since may reach; an
+	// earlier one is refused with 400 E0000053.
+	LogSinceLimit = 180 * 24 * time.Hour
+	// DefaultLogDelay is Options.LogDelay's default.
+	DefaultLogDelay = 2 * time.Second
+)
+
+// Faults are failures injected into API responses at run time. The counts
+// (VanishGroups, ConcurrencyBurst, BadBodies) go down as they are used.
 type Faults struct {
 	// ErrorRate is the share of API requests answered 500.
 	ErrorRate float64 `json:"errorRate"`
 	// FailPathPrefix makes every API request whose path (after Prefix)
-	// starts with it answer 500, e.g. "/api/v1/groups/00g.../users".
+	// starts with it answer 500, e.g. "/api/v1/groups/00g.../users", or
+	// "/api/v1/logs" for a System Log outage.
 	FailPathPrefix string `json:"failPathPrefix"`
 	// Down answers every API request 503.
 	Down bool `json:"down"`
+	// VanishGroups makes the next N member listings (the first page of
+	// GET /api/v1/groups/{id}/users) find their group deleted just before:
+	// the group is deleted from the org, with its group.lifecycle.delete
+	// event, and the listing answers 404 E0000007. BUILT_IN groups are
+	// not deleted and not counted.
+	VanishGroups int `json:"vanishGroups"`
+	// FullLastPageNext gives an exactly full last page of users, groups or
+	// members a next link anyway; its target answers an empty page.
+	FullLastPageNext bool `json:"fullLastPageNext"`
+	// PastReset sends an X-Rate-Limit-Reset ten seconds before Date.
+	PastReset bool `json:"pastReset"`
+	// ConcurrencyBurst answers the next N API requests 429 E0000047
+	// without any X-Rate-Limit header.
+	ConcurrencyBurst int `json:"concurrencyBurst"`
+	// BadBodies breaks the body of the next N 200 responses of
+	// /api/v1/..., BadBodyRate that of a share of them (chosen from
+	// Options.Seed and the request's sequence number), as BadBodyKind
+	// says.
+	BadBodies   int     `json:"badBodies"`
+	BadBodyRate float64 `json:"badBodyRate"`
+	// BadBodyKind is BadBodyTruncated (the default: the first half of the
+	// JSON) or BadBodyEmpty (no body at all).
+	BadBodyKind string `json:"badBodyKind,omitempty"`
+	// LogError makes every System Log request answer this error, while
+	// users and groups work. A zero Status is off.
+	LogError ErrorResponse `json:"logError,omitzero"`
+}
+
+// Validate reports a fault that cannot be injected: a negative count, a
+// share outside [0, 1], an unknown BadBodyKind or a LogError status that
+// is not an error.
+func (f Faults) Validate() error {
+	switch {
+	case f.VanishGroups < 0 || f.ConcurrencyBurst < 0 || f.BadBodies < 0:
+		return errors.New("vanishGroups, concurrencyBurst, badBodies: want counts of 0 or more")
+	case f.ErrorRate < 0 || f.ErrorRate > 1 || f.BadBodyRate < 0 || f.BadBodyRate > 1:
+		return errors.New("errorRate, badBodyRate: want shares between 0 and 1")
+	case f.BadBodyKind != "" && f.BadBodyKind != BadBodyTruncated && f.BadBodyKind != BadBodyEmpty:
+		return fmt.Errorf("badBodyKind %q: want %q or %q", f.BadBodyKind, BadBodyTruncated, BadBodyEmpty)
+	case f.LogError.Status != 0 && (f.LogError.Status < 400 || f.LogError.Status > 599):
+		return fmt.Errorf("logError.status %d: want a 4xx or 5xx status", f.LogError.Status)
+	}
+	return nil
+}
+
+// Kinds of broken bodies for Faults.BadBodyKind.
+const (
+	BadBodyTruncated = "truncated"
+	BadBodyEmpty     = "empty"
+)
+
+// ErrorResponse is an Okta error answer for Faults.LogError.
+type ErrorResponse struct {
+	// Status is the HTTP status, e.g. 400 or 500.
+	Status int `json:"status"`
+	// Code is the errorCode. Default by status: E0000053 for 400 and 500
+	// (the System Log's codes for a refused parameter and an internal
+	// error), E0000006 for 403, E0000047 for 429, E0000009 for other 5xx,
+	// E0000001 otherwise.
+	Code string `json:"code,omitempty"`
+	// Summary is the errorSummary. Default: Okta's for the code, e.g.
+	// "Invalid parameter: The since parameter is over 180 days prior to
+	// the current day." for 400 E0000053.
+	Summary string `json:"summary,omitempty"`
 }
 
 // Stats count the API requests the server answered.
@@ -81,7 +175,6 @@ type Server struct {
 	org    *Org
 	opts   Options
 	prefix string
-	now    func() time.Time
 	wall   func() time.Time // for OAuth and DPoP time claims
 	api    *http.ServeMux
 	admin  *http.ServeMux
@@ -91,6 +184,8 @@ type Server struct {
 	seq      atomic.Uint64
 	inFlight atomic.Int64
 	latency  atomic.Int64 // time.Duration
+	offset   atomic.Int64 // time.Duration, ClockOffset
+	logDelay atomic.Int64 // time.Duration, LogDelay
 
 	mu      sync.Mutex
 	faults  Faults
@@ -108,24 +203,29 @@ func NewServer(org *Org, opts Options) *Server {
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = time.Minute
 	}
+	if opts.LogDelay == 0 {
+		opts.LogDelay = DefaultLogDelay
+	}
+	faults := opts.Faults
+	if faults.ErrorRate == 0 {
+		faults.ErrorRate = opts.ErrorRate
+	}
 	s := &Server{
 		org:    org,
 		opts:   opts,
 		prefix: strings.TrimSuffix(opts.Prefix, "/"),
-		now:    opts.Now,
 		wall:   time.Now,
 		tokens: map[string]bool{},
 		noLogs: map[string]bool{},
-		faults: Faults{ErrorRate: opts.ErrorRate},
+		faults: faults,
 		stats:  Stats{ByEndpoint: map[string]int64{}},
 	}
 	if s.prefix != "" && !strings.HasPrefix(s.prefix, "/") {
 		s.prefix = "/" + s.prefix
 	}
-	if s.now == nil {
-		s.now = org.Now
-	}
 	s.latency.Store(int64(opts.Latency))
+	s.SetClockOffset(opts.ClockOffset)
+	s.SetLogDelay(opts.LogDelay)
 	for _, t := range opts.Tokens {
 		s.tokens[t] = true
 	}
@@ -152,8 +252,44 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f
 }
 
+// Faults returns the injected faults, with the counts that are left.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
 // SetLatency changes the delay added to every API response.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// SetClockOffset moves the server's clock and its org's d ahead of their
+// clocks (behind when negative). The org's stamps stay strictly
+// increasing, so after a move back they run ahead of its clock until it
+// catches up.
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.offset.Store(int64(d))
+	s.org.offset.Store(int64(d))
+}
+
+// ClockOffset returns the offset SetClockOffset set.
+func (s *Server) ClockOffset() time.Duration { return time.Duration(s.offset.Load()) }
+
+// SetLogDelay changes how long events take to become visible in the System
+// Log; 0 or less makes them visible at once.
+func (s *Server) SetLogDelay(d time.Duration) { s.logDelay.Store(int64(max(d, 0))) }
+
+// LogDelay returns the System Log's visibility delay.
+func (s *Server) LogDelay() time.Duration { return time.Duration(s.logDelay.Load()) }
+
+// Now returns the server's clock: the time of its Date headers.
+func (s *Server) Now() time.Time { return s.now() }
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now().Add(s.ClockOffset())
+	}
+	return s.org.Now() // the org's clock carries the offset
+}
 
 // Stats returns a copy of the request counters.
 func (s *Server) Stats() Stats {
@@ -293,10 +429,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 			return
 		}
 	}
+	if s.takeCount(func(f *Faults) *int { return &f.ConcurrencyBurst }) {
+		// As a proxy or an overloaded edge may answer: no rate-limit
+		// headers to go by.
+		writeError(sw, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+		return
+	}
+	resetHeader := func(reset int64) string {
+		if faults.PastReset {
+			reset = now.Unix() - 10
+		}
+		return strconv.FormatInt(reset, 10)
+	}
 	if overConcurrency {
 		h.Set("X-Rate-Limit-Limit", "0")
 		h.Set("X-Rate-Limit-Remaining", "0")
-		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Unix()+1, 10))
+		h.Set("X-Rate-Limit-Reset", resetHeader(now.Unix()+1))
 		writeError(sw, http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.",
 			"The number of concurrent requests exceeded the org's concurrency limit.")
 		return
@@ -306,7 +454,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 	s.mu.Unlock()
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
 	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(int64(math.Ceil(float64(reset.UnixMilli())/1000)), 10))
+	h.Set("X-Rate-Limit-Reset", resetHeader(int64(math.Ceil(float64(reset.UnixMilli())/1000))))
 	if faults.Down {
 		writeError(sw, http.StatusServiceUnavailable, "E0000010", "Service is temporarily unavailable")
 		return
@@ -319,7 +467,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 		writeError(sw, http.StatusInternalServerError, "E0000009", "Internal Server Error")
 		return
 	}
-	if faults.ErrorRate > 0 && float64(splitmix(uint64(s.opts.Seed)^seq*0x9E3779B97F4A7C15)>>11)/(1<<53) < faults.ErrorRate {
+	if faults.ErrorRate > 0 && s.chance(seq, faults.ErrorRate) {
 		writeError(sw, http.StatusInternalServerError, "E0000009", "Internal Server Error")
 		return
 	}
@@ -336,7 +484,127 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 			return
 		}
 	}
+	if faults.LogError.Status != 0 && bucketFor(rel) == bucketLogs {
+		status, code, summary := faults.LogError.reply()
+		writeError(sw, status, code, summary)
+		return
+	}
+	if strings.HasPrefix(rel, "/api/v1/") && (faults.BadBodies > 0 || faults.BadBodyRate > 0) {
+		bw := &badBodyWriter{ResponseWriter: sw, empty: faults.BadBodyKind == BadBodyEmpty}
+		s.api.ServeHTTP(bw, r)
+		bw.finish(func() bool {
+			return s.takeCount(func(f *Faults) *int { return &f.BadBodies }) ||
+				faults.BadBodyRate > 0 && s.chance(seq^0xBADB0D1E, faults.BadBodyRate)
+		})
+		return
+	}
 	s.api.ServeHTTP(sw, r)
+}
+
+// takeCount uses one of the counted faults that count picks, reporting
+// whether one was left.
+func (s *Server) takeCount(count func(*Faults) *int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := count(&s.faults)
+	if *n <= 0 {
+		return false
+	}
+	*n--
+	return true
+}
+
+// chance reports, deterministically from Seed and x, whether an event of
+// probability p happens.
+func (s *Server) chance(x uint64, p float64) bool {
+	return float64(splitmix(uint64(s.opts.Seed)^x*0x9E3779B97F4A7C15)>>11)/(1<<53) < p
+}
+
+// reply returns the status, errorCode and errorSummary of the response.
+func (e ErrorResponse) reply() (int, string, string) {
+	code, summary := e.Code, e.Summary
+	if code == "" {
+		switch {
+		case e.Status == http.StatusBadRequest || e.Status == http.StatusInternalServerError:
+			code = "E0000053"
+		case e.Status == http.StatusForbidden:
+			code = "E0000006"
+		case e.Status == http.StatusTooManyRequests:
+			code = "E0000047"
+		case e.Status >= 500:
+			code = "E0000009"
+		default:
+			code = "E0000001"
+		}
+	}
+	if summary == "" {
+		switch {
+		case code == "E0000053" && e.Status < 500:
+			summary = sinceTooOld
+		case code == "E0000053":
+			summary = "Sorry, there's been an error. We aren't sure what caused it, but we've logged this and will work to address it. Please try your request again."
+		case code == "E0000009":
+			summary = "Your last request took too long to complete. This is likely due to a load issue on our side. We've logged this and will work to address it. Please either simplify your query or wait a few minutes and try again."
+		case code == "E0000006":
+			summary = "You do not have permission to perform the requested action"
+		case code == "E0000047":
+			summary = "API call exceeded rate limit due to too many requests."
+		default:
+			summary = http.StatusText(e.Status)
+		}
+	}
+	return e.Status, code, summary
+}
+
+// sinceTooOld is Okta's errorSummary for a System Log since more than
+// LogSinceLimit back.
+const sinceTooOld = "Invalid parameter: The since parameter is over 180 days prior to the current day."
+
+// badBodyWriter holds back a 200 response's body and, when finish says
+// so, writes half of it or none, as a response cut short.
+type badBodyWriter struct {
+	http.ResponseWriter
+	empty  bool
+	status int
+	body   []byte
+}
+
+func (w *badBodyWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	if code != http.StatusOK {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *badBodyWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.status != http.StatusOK {
+		return w.ResponseWriter.Write(b)
+	}
+	w.body = append(w.body, b...)
+	return len(b), nil
+}
+
+// finish writes the held-back body, broken if the 200 response is one of
+// those break picks (it is asked only for 200 responses).
+func (w *badBodyWriter) finish(breakIt func() bool) {
+	if w.status != http.StatusOK {
+		return
+	}
+	body := w.body
+	if breakIt() {
+		body = body[:len(body)/2]
+		if w.empty {
+			body = nil
+		}
+	}
+	w.ResponseWriter.WriteHeader(http.StatusOK)
+	_, _ = w.ResponseWriter.Write(body)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
