@@ -5,7 +5,7 @@
 //	fake-okta -users 20000 -groups 2000 -seed 1 -latency 50ms -concurrency 75 -rate-users 600 -rate-groups 500
 //
 // API tokens: "demo-token" unless -tokens says otherwise. The admin API
-// lives under /_fake/ (truth, stats, faults, users, groups).
+// lives under /_fake/ (truth, stats, faults, clock, users, groups).
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -66,12 +67,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		oauthClient = fs.String("oauth-client-id", "", "register an OAuth service app with this client id")
 		oauthKey    = fs.String("oauth-public-key", "", "PEM file with the OAuth app's public key (PKIX or certificate)")
 		oauthDPoP   = fs.Bool("oauth-dpop", true, "require DPoP for the OAuth app")
+		clockOffset = fs.Duration("clock-offset", 0, "run the fake's clock this far ahead of the wall clock (negative: behind)")
+		logDelay    = fs.Duration("log-delay", oktafake.DefaultLogDelay, "how long an event takes to appear in the System Log (0: at once)")
+		failPath    = fs.String("fail-path", "", "answer 500 to every API request whose path starts with this, e.g. /api/v1/logs")
+		logError    = fs.String("log-error", "", "answer every System Log request with this error, STATUS or STATUS:CODE, e.g. 400:E0000053 or 500")
+		fullLast    = fs.Bool("full-last-page-next", false, "give an exactly full last page a next link to an empty page")
+		pastReset   = fs.Bool("past-reset", false, "send an X-Rate-Limit-Reset ten seconds before Date")
+		badBodyRate = fs.Float64("bad-body-rate", 0, "share of 200 responses whose JSON body is cut in half")
 	)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	logErr, err := parseLogError(*logError)
+	if err != nil {
+		return fmt.Errorf("-log-error: %w", err)
+	}
+	faults := oktafake.Faults{FailPathPrefix: *failPath, FullLastPageNext: *fullLast, PastReset: *pastReset,
+		BadBodyRate: *badBodyRate, LogError: logErr}
+	if err := faults.Validate(); err != nil {
+		return err
+	}
+	if *logDelay <= 0 {
+		*logDelay = -1 // Options.LogDelay's "at once"
 	}
 
 	started := time.Now()
@@ -92,6 +112,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ConcurrencyLimit: *concurrency,
 		RateLimits:       map[string]int{"users": *rateUsers, "groups": *rateGroups, "logs": *rateLogs, "other": *rateOther},
 		RateWindow:       *rateWindow,
+		ClockOffset:      *clockOffset,
+		LogDelay:         *logDelay,
+		Faults:           faults,
 		Seed:             *seed,
 	})
 	if *oauthClient != "" {
@@ -125,6 +148,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// parseLogError reads -log-error: empty, STATUS or STATUS:CODE.
+func parseLogError(s string) (oktafake.ErrorResponse, error) {
+	if s == "" {
+		return oktafake.ErrorResponse{}, nil
+	}
+	status, code, _ := strings.Cut(s, ":")
+	n, err := strconv.Atoi(status)
+	if err != nil || n < 400 || n > 599 {
+		return oktafake.ErrorResponse{}, fmt.Errorf("%q: want STATUS or STATUS:CODE with a 4xx or 5xx status, e.g. 400:E0000053", s)
+	}
+	return oktafake.ErrorResponse{Status: n, Code: code}, nil
 }
 
 func splitList(s string) []string {

@@ -94,9 +94,91 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"fake-okta", "-nope"},
 		{"fake-okta", "extra"},
 		{"fake-okta", "-oauth-client-id", "0oa1"},
+		{"fake-okta", "-log-error", "teapot"},
+		{"fake-okta", "-log-error", "200"},
+		{"fake-okta", "-bad-body-rate", "2"},
 	} {
 		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 			t.Errorf("run %v: got nil, want an error", args)
 		}
+	}
+}
+
+func TestRunFlagsSetClockAndFaults(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	args := []string{"fake-okta", "-addr", "127.0.0.1:0", "-demo", "-clock-offset", "-10m", "-log-delay", "0",
+		"-log-error", "400:E0000053", "-full-last-page-next", "-past-reset"}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if _, url, ok := strings.Cut(sc.Text(), "listening on "); ok {
+				urls <- url
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no listen address printed")
+	}
+	getJSON := func(path string, v any) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "SSWS demo-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatalf("GET %s: decode: %v", path, err)
+			}
+		}
+		return resp
+	}
+
+	var clock struct{ Offset, LogDelay string }
+	getJSON("/_fake/clock", &clock)
+	if clock.Offset != "-10m0s" || clock.LogDelay != "0s" {
+		t.Errorf("clock: got %+v, want offset -10m0s and log delay 0s", clock)
+	}
+	resp := getJSON("/api/v1/users?limit=1", nil)
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if behind := time.Until(date); err != nil || behind > -9*time.Minute || behind < -11*time.Minute {
+		t.Errorf("Date %q: want about 10 minutes behind the wall clock", resp.Header.Get("Date"))
+	}
+	var faults struct {
+		FullLastPageNext, PastReset bool
+		LogError                    struct{ Status int }
+	}
+	getJSON("/_fake/faults", &faults)
+	if !faults.FullLastPageNext || !faults.PastReset || faults.LogError.Status != 400 {
+		t.Errorf("faults: got %+v, want the flags' faults", faults)
+	}
+	var logErr struct{ ErrorCode string }
+	if resp := getJSON("/api/v1/logs", &logErr); resp.StatusCode != 400 || logErr.ErrorCode != "E0000053" {
+		t.Errorf("GET /api/v1/logs: got %d %s, want 400 E0000053", resp.StatusCode, logErr.ErrorCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after cancel: got %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
 	}
 }
