@@ -7,6 +7,13 @@
 // 429s, Okta-shaped error bodies, API tokens and OAuth 2.0 service apps with
 // private-key JWT assertions and DPoP. It is not a mock of this project's
 // client: it answers any HTTP client the way Okta would.
+//
+// It holds clients to Okta's limits by default: generated orgs have years
+// of history whose newest change is months old, the System Log keeps 90
+// days of events, refuses a since more than 180 days back and shows an
+// event only seconds after it happened. Its clock can run ahead of or
+// behind the client's (Options.ClockOffset), and Faults inject the failures
+// Okta is known for.
 package oktafake
 
 import (
