@@ -25,6 +25,7 @@ type build struct {
 
 	userMark, groupMark, logMark time.Time
 	logReadable                  bool
+	logErr                       string
 	syncsSinceCheck              int
 }
 
@@ -43,6 +44,8 @@ func newBuild(prev *State) *build {
 }
 
 func (b *build) derived(g *okta.Group) bool { return b.prev.derived(g) }
+
+func (b *build) deletionsFromLog() bool { return b.logReadable && b.logErr == "" }
 
 // setMembers replaces a group's member list and reports whether it changed.
 func (b *build) setMembers(id string, ids []string) bool {
@@ -190,6 +193,7 @@ func (b *build) finish(overlap time.Duration) *State {
 		groupMark:       b.groupMark,
 		logMark:         b.logMark,
 		logReadable:     b.logReadable,
+		logErr:          b.logErr,
 		usersFromGroups: b.prev.usersFromGroups,
 		selection:       b.prev.selection,
 		outside:         outside,

@@ -140,6 +140,10 @@ func TestIncrementalConverges(t *testing.T) {
 		opts    Options
 		noLogs  bool
 		catalog catalog.Options
+		// clockOffset runs Okta's clock this far from the org's.
+		clockOffset time.Duration
+		// logOutage makes every other round's System Log reads fail.
+		logOutage bool
 	}{
 		{name: "whole org", opts: Options{}, catalog: catalogOpts},
 		{name: "user filter", opts: Options{UserFilter: `status eq "ACTIVE" or status eq "SUSPENDED"`}, catalog: catalogOpts},
@@ -148,11 +152,16 @@ func TestIncrementalConverges(t *testing.T) {
 		{name: "group types", opts: Options{GroupFilter: `type eq "OKTA_GROUP"`, ExcludeGroupTypes: []string{okta.GroupTypeApp}}, catalog: catalogOpts},
 		{name: "users from groups", opts: Options{UsersFromGroups: true, ExcludeGroupTypes: []string{okta.GroupTypeBuiltIn}}, catalog: fromGroupsOpts},
 		{name: "without the system log", opts: Options{DeletionCheckEvery: 1}, noLogs: true, catalog: catalogOpts},
+		{name: "okta's clock ahead", opts: Options{}, catalog: catalogOpts, clockOffset: 10 * time.Minute},
+		{name: "okta's clock behind", opts: Options{}, catalog: catalogOpts, clockOffset: -10 * time.Minute},
+		{name: "without the system log, clock behind", opts: Options{DeletionCheckEvery: 1}, noLogs: true, catalog: catalogOpts, clockOffset: -10 * time.Minute},
+		{name: "system log outages", opts: Options{DeletionCheckEvery: 1}, catalog: catalogOpts, logOutage: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for seed := int64(1); seed <= seeds; seed++ {
-				f := newFixture(t, fixtureOptions{users: 50, groups: 12, seed: seed, noLogs: tc.noLogs})
+				f := newFixture(t, fixtureOptions{users: 50, groups: 12, seed: seed, noLogs: tc.noLogs,
+					server: oktafake.Options{ClockOffset: tc.clockOffset}})
 				rng := rand.New(rand.NewPCG(uint64(seed), 99))
 				s := f.syncer(tc.opts)
 				ctx := context.Background()
@@ -170,10 +179,18 @@ func TestIncrementalConverges(t *testing.T) {
 						// Mostly inside the overlap window, sometimes past it.
 						f.clock.Advance(time.Duration(rng.IntN(90)) * time.Second)
 					}
+					outage := tc.logOutage && round%2 == 1
+					if outage {
+						f.srv.SetFaults(oktafake.Faults{LogError: oktafake.ErrorResponse{Status: 500}})
+					}
 					next, stats, err := s.Incremental(ctx, st)
 					if err != nil {
 						t.Fatalf("seed %d round %d: incremental sync: %v", seed, round, err)
 					}
+					if outage != (stats.LogError != "") || stats.LogReadable != (!outage && !tc.noLogs) {
+						t.Fatalf("seed %d round %d: log outage %v: got LogError %q, LogReadable %v", seed, round, outage, stats.LogError, stats.LogReadable)
+					}
+					f.srv.SetFaults(oktafake.Faults{})
 					if stats.Mode != ModeIncremental {
 						t.Fatalf("seed %d round %d: got mode %q (%s), want incremental", seed, round, stats.Mode, stats.Reason)
 					}

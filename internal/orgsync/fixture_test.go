@@ -59,6 +59,11 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	clk := &clock{t: start}
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: fo.users, Groups: fo.groups, Seed: fo.seed, Start: start, Now: clk.Now})
 	so := fo.server
+	if so.LogDelay == 0 {
+		// The org's clock stands still unless a test moves it, so events
+		// must be visible at once; tests of the delay set their own.
+		so.LogDelay = -1
+	}
 	so.Prefix = testPrefix
 	so.Tokens = []string{testToken}
 	so.TokensWithoutLogs = []string{testTokenNoLogs}

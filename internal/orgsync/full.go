@@ -51,6 +51,9 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	groups = sortByID(groups, groupID)
 	next.groupMark = lower(maxStamp, time.Since(t0))
 	st.GroupCalls = p.calls()
+	// Okta's time at the start of the listings, from the Date of its
+	// responses less the local duration since then.
+	logFrom := s.src.Now().Add(-time.Since(t0))
 
 	next.usersFromGroups = s.opts.UsersFromGroups && !s.opts.hasUserExpression() &&
 		!slices.ContainsFunc(groups, func(g okta.Group) bool { return g.Type == okta.GroupTypeBuiltIn })
@@ -103,29 +106,31 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	}
 	next.users, next.groups = users, groups
 
-	// Read the System Log from the watermarks on: it tells whether it can be
-	// read, and catches what was deleted while the listings ran.
-	if from := later(next.userMark, next.groupMark); !from.IsZero() {
-		p, t0 := s.phase(), time.Now()
-		del, last, readable, err := s.readLog(ctx, from.Add(-s.opts.Overlap))
-		if err != nil {
-			return nil, st, err
-		}
-		st.LogCalls = p.calls()
-		next.logReadable = readable
-		if readable {
-			next.users = slices.DeleteFunc(next.users, func(u okta.User) bool { return del.users[u.ID] })
-			next.groups = slices.DeleteFunc(next.groups, func(g okta.Group) bool { return del.groups[g.ID] })
-			for id := range del.groups {
-				delete(next.members, id)
-			}
-			next.logMark = later(from, lower(last, time.Since(t0)))
+	// Read the System Log from Okta's time when the listings started: it
+	// tells whether it can be read, and catches what was deleted while the
+	// listings ran. Data timestamps never set this position: a quiet org's
+	// newest change can be older than the log keeps.
+	p = s.phase()
+	del, readAt, readable, err := s.readLog(ctx, logFrom.Add(-s.opts.Overlap))
+	st.LogCalls = p.calls()
+	switch {
+	case err != nil:
+		// The sync goes on: deletions come from the periodic check until
+		// the log reads again, from this position on.
+		next.logReadable, next.logMark, next.logErr = true, logFrom, err.Error()
+		st.LogError = next.logErr
+	case readable:
+		next.logReadable, next.logMark = true, later(logFrom, readAt)
+		next.users = slices.DeleteFunc(next.users, func(u okta.User) bool { return del.users[u.ID] })
+		next.groups = slices.DeleteFunc(next.groups, func(g okta.Group) bool { return del.groups[g.ID] })
+		for id := range del.groups {
+			delete(next.members, id)
 		}
 	}
 
 	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
 	st.UsersChanged, st.GroupsChanged, st.MembershipsChanged = len(next.users), len(next.groups), len(next.members)
-	st.Changed, st.LogReadable = true, next.logReadable
+	st.Changed, st.LogReadable = true, next.deletionsFromLog()
 	st.Duration = time.Since(start)
 	s.log.Debug().Int("users", len(next.users)).Int("groups", len(next.groups)).
 		Int64("oktaCalls", st.Calls).Bool("logReadable", next.logReadable).Bool("usersFromGroups", next.usersFromGroups).

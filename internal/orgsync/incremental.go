@@ -43,6 +43,13 @@ func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, e
 	}
 	b.groupMark = later(prev.groupMark, lower(maxStamp, time.Since(t0)))
 	st.GroupCalls = p.calls()
+	// Checked by Okta's clock, which the group listing just told.
+	if reason := logPositionLost(prev, s.src.Now()); reason != "" {
+		full, fst, err := s.fullBecause(ctx, reason)
+		fst.Calls += st.GroupCalls
+		fst.GroupCalls += st.GroupCalls
+		return full, fst, err
+	}
 	var todo []string
 	for _, g := range changed {
 		if !s.opts.groupTypeSelected(g.Type) {
@@ -149,29 +156,34 @@ func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, e
 	}
 
 	// Deletions.
-	p, t0 = s.phase(), time.Now()
+	p = s.phase()
 	if prev.logReadable {
-		del, last, readable, err := s.readLog(ctx, prev.logMark.Add(-s.opts.Overlap))
-		if err != nil {
-			return nil, st, err
-		}
-		if !readable {
+		del, readAt, readable, err := s.readLog(ctx, prev.logMark.Add(-s.opts.Overlap))
+		switch {
+		case err != nil:
+			// The log position stays where it was read last, so that the
+			// deletions published meanwhile are read when it reads again.
+			b.logErr = err.Error()
+			st.LogError = b.logErr
+		case !readable:
 			s.log.Warn().Msg("the System Log can no longer be read; deleted groups will be found by listing the groups every few syncs until the next full sync")
-		}
-		b.logReadable = readable
-		b.logMark = later(prev.logMark, lower(last, time.Since(t0)))
-		for id := range del.users {
-			if b.users.remove(id) {
-				st.UsersRemoved++
+			b.logReadable, b.logErr = false, ""
+		default:
+			b.logErr = ""
+			b.logMark = later(prev.logMark, readAt)
+			for id := range del.users {
+				if b.users.remove(id) {
+					st.UsersRemoved++
+				}
 			}
-		}
-		for id := range del.groups {
-			if b.removeGroup(id) {
-				st.GroupsRemoved++
+			for id := range del.groups {
+				if b.removeGroup(id) {
+					st.GroupsRemoved++
+				}
 			}
 		}
 	}
-	if !b.logReadable {
+	if !b.deletionsFromLog() {
 		b.syncsSinceCheck = prev.syncsSinceCheck + 1
 		if b.syncsSinceCheck >= s.opts.DeletionCheckEvery {
 			users, groups, err := s.checkDeleted(ctx, b)
@@ -188,11 +200,10 @@ func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, e
 	if prev.usersFromGroups && b.membersChanged {
 		st.UsersRemoved += b.dropNonMembers()
 	}
-	b.logMark = later(b.logMark, b.userMark, b.groupMark)
 
 	next := b.finish(s.opts.Overlap)
 	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
-	st.Changed, st.LogReadable = b.users.changed() || b.groups.changed() || b.membersChanged, next.logReadable
+	st.Changed, st.LogReadable = b.users.changed() || b.groups.changed() || b.membersChanged, next.deletionsFromLog()
 	st.Duration = time.Since(start)
 	s.log.Debug().Int64("oktaCalls", st.Calls).Int("usersChanged", st.UsersChanged).Int("usersRemoved", st.UsersRemoved).
 		Int("groupsChanged", st.GroupsChanged).Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).

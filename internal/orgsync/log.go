@@ -22,8 +22,15 @@ type deletions struct {
 func (d deletions) empty() bool { return len(d.users) == 0 && len(d.groups) == 0 }
 
 // readLog reads the deletions published after since. A 403 (no permission
-// to read the log) is not an error: it reports readable false.
-func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, last time.Time, readable bool, err error) {
+// to read the log) is not an error: it reports readable false. It also
+// returns Okta's time when the read started: every event published up to
+// then, less the visibility delay the overlap allows for, has been read.
+// since is never taken earlier than Okta keeps events.
+func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, readAt time.Time, readable bool, err error) {
+	readAt = s.src.Now()
+	if floor := readAt.Add(-LogRetention); since.Before(floor) {
+		since = floor
+	}
 	del = deletions{users: map[string]bool{}, groups: map[string]bool{}}
 	for ev, err := range s.src.ListLogEvents(ctx, since, deletionFilter) {
 		if err != nil {
@@ -32,7 +39,6 @@ func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, l
 			}
 			return deletions{}, time.Time{}, false, fmt.Errorf("read the system log: %w", err)
 		}
-		last = later(last, ev.Published)
 		if ev.Outcome != nil && ev.Outcome.Result != "" && ev.Outcome.Result != "SUCCESS" {
 			continue
 		}
@@ -51,5 +57,21 @@ func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, l
 			}
 		}
 	}
-	return del, last, true, nil
+	return del, readAt, true, nil
+}
+
+// logPositionLost reports why st's System Log position cannot be read on
+// from, at Okta's time now: older than the retention, or never set. Empty
+// when it can (or when the log is not read at all).
+func logPositionLost(st *State, now time.Time) string {
+	switch {
+	case !st.logReadable:
+		return ""
+	case st.logMark.IsZero():
+		return "the saved state has no System Log position"
+	case st.logMark.Before(now.Add(-LogRetention)):
+		return fmt.Sprintf("the System Log position %s is older than Okta's %d-day retention of events",
+			st.logMark.UTC().Format(time.RFC3339), int(LogRetention.Hours()/24))
+	}
+	return ""
 }

@@ -46,7 +46,14 @@ type Source interface {
 	ListLogEvents(ctx context.Context, since time.Time, filter string) iter.Seq2[okta.LogEvent, error]
 	// Calls returns the number of HTTP requests sent so far.
 	Calls() int64
+	// Now returns the time by Okta's clock, as its latest response told.
+	// The System Log position is measured by it, never by the local clock.
+	Now() time.Time
 }
+
+// LogRetention is how long Okta keeps System Log events. A log position
+// older than that cannot be read from without a gap: the sync is full.
+const LogRetention = 90 * 24 * time.Hour
 
 // Options selects what a Syncer copies and tunes how.
 type Options struct {
@@ -164,6 +171,11 @@ type Stats struct {
 	Changed bool
 	// LogReadable reports whether deletions came from the System Log.
 	LogReadable bool
+	// LogError is why the System Log could not be read this sync although
+	// the credentials may read it (a 400, a 5xx storm, a timeout, a
+	// malformed body): the sync went on, with deletions from the periodic
+	// check. Empty when the log was read or is not readable (403).
+	LogError string
 	// DeletionCheck reports whether this sync listed the groups to find
 	// deleted ones (the fallback when the System Log cannot be read).
 	DeletionCheck bool

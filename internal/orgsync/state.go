@@ -30,6 +30,10 @@ type State struct {
 	// a user or group is in the state; logMark likewise for the System Log.
 	userMark, groupMark, logMark time.Time
 	logReadable                  bool
+	// logErr is why the last read of a readable System Log failed: until
+	// it reads again, deletions come from the periodic check and logMark
+	// stays where the log was last read. Not saved: a restart tries again.
+	logErr string
 	usersFromGroups              bool // users come from member listings
 	selection                    string
 	// outside holds recently changed users ("u"+id) and groups ("g"+id)
@@ -72,9 +76,19 @@ func (s *State) Watermarks() (users, groups, log time.Time) {
 // by the local clock (for scheduling the next full reconciliation).
 func (s *State) FullSyncAt() time.Time { return s.fullAt }
 
-// LogReadable reports whether the System Log could be read when the state
-// was made, so that deletions come from it.
+// LogReadable reports whether the credentials may read the System Log
+// (it did not answer 403), so that deletions come from it while it reads.
 func (s *State) LogReadable() bool { return s.logReadable }
+
+// LogError is why the last read of a readable System Log failed, empty
+// when it read.
+func (s *State) LogError() string { return s.logErr }
+
+// DeletionsFromLog reports whether the sync that made the state took its
+// deletions from the System Log, rather than from the periodic check.
+func (s *State) DeletionsFromLog() bool { return s.deletionsFromLog() }
+
+func (s *State) deletionsFromLog() bool { return s.logReadable && s.logErr == "" }
 
 // Members returns the member ids of every group, sorted, keeping only
 // users in the state: the memberships the catalog shows. Everyone

@@ -177,6 +177,8 @@ func (f *fakeOkta) ListLogEvents(ctx context.Context, _ time.Time, _ string) ite
 
 func (f *fakeOkta) Calls() int64 { return f.calls.Load() }
 
+func (f *fakeOkta) Now() time.Time { return time.Now() }
+
 func (f *fakeOkta) RateStatus() map[string]okta.RateState {
 	return map[string]okta.RateState{"groups": {Limit: 500, Remaining: 480}}
 }
