@@ -31,6 +31,10 @@ type Metrics struct {
 	heldBack       prometheus.Gauge
 	mismatches     *prometheus.CounterVec
 	stateSaveError prometheus.Counter
+	logReadError   prometheus.Counter
+
+	connsOpen    prometheus.Gauge
+	connsRefused prometheus.Counter
 }
 
 // New creates the metrics and registers them on reg.
@@ -102,10 +106,23 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Name: "state_save_errors_total",
 			Help: "Failures to persist the sync state to the data directory.",
 		}),
+		logReadError: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "system_log_read_errors_total",
+			Help: "Syncs that could not read the System Log although the credentials may read it (deletions then come from the periodic check).",
+		}),
+		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "http_connections_open",
+			Help: "HTTP connections open, up to MAX_CONNECTIONS.",
+		}),
+		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "http_connections_refused_total",
+			Help: "HTTP connections closed unanswered because MAX_CONNECTIONS were open.",
+		}),
 	}
 	reg.MustRegister(m.oktaRequests, m.oktaDuration, m.oktaRetries, m.oktaRateLimited, m.oktaRateWait,
 		m.oktaRemaining, m.oktaLimit, m.syncs, m.syncDuration, m.syncCalls, m.entities,
-		m.snapshotTime, m.lastSuccess, m.heldBack, m.mismatches, m.stateSaveError)
+		m.snapshotTime, m.lastSuccess, m.heldBack, m.mismatches, m.stateSaveError, m.logReadError,
+		m.connsOpen, m.connsRefused)
 	for _, k := range []string{"user", "group", "membership"} {
 		m.mismatches.WithLabelValues(k)
 	}
@@ -169,3 +186,16 @@ func (m *Metrics) Mismatch(kind string, n int) {
 // StateSaveFailed records a failure to persist the sync state
 // (provider.Observer).
 func (m *Metrics) StateSaveFailed() { m.stateSaveError.Inc() }
+
+// LogReadFailed records a sync that could not read a readable System Log.
+func (m *Metrics) LogReadFailed() { m.logReadError.Inc() }
+
+// ConnectionOpened records an HTTP connection admitted by the server.
+func (m *Metrics) ConnectionOpened() { m.connsOpen.Inc() }
+
+// ConnectionClosed records an admitted HTTP connection closed.
+func (m *Metrics) ConnectionClosed() { m.connsOpen.Dec() }
+
+// ConnectionRefused records an HTTP connection closed unanswered because
+// the server had as many open as it admits.
+func (m *Metrics) ConnectionRefused() { m.connsRefused.Inc() }

@@ -90,11 +90,11 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 		todo = append(todo, g.ID)
 	}
 	p, t0 = s.phase(), time.Now()
-	res, err := s.listMembers(ctx, todo, sortedIntern(users), next.usersFromGroups)
+	res, err := s.listMembers(ctx, todo, counts, sortedIntern(users), next.usersFromGroups)
 	if err != nil {
 		return nil, st, err
 	}
-	st.MemberCalls, st.MemberListings = p.calls(), len(todo)
+	st.MemberCalls, st.MemberListings, st.ShortListings = p.calls(), len(todo), res.short
 	next.members = res.members
 	if len(res.missing) > 0 {
 		// Deleted since the group listing.

@@ -129,11 +129,11 @@ func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, e
 
 	// Members of the groups whose membership changed.
 	p, t0 = s.phase(), time.Now()
-	res, err := s.listMembers(ctx, todo, b.intern, prev.usersFromGroups)
+	res, err := s.listMembers(ctx, todo, counts, b.intern, prev.usersFromGroups)
 	if err != nil {
 		return nil, st, err
 	}
-	st.MemberCalls, st.MemberListings = p.calls(), len(todo)
+	st.MemberCalls, st.MemberListings, st.ShortListings = p.calls(), len(todo), res.short
 	for _, id := range slices.Sorted(maps.Keys(res.members)) {
 		if b.setMembers(id, res.members[id]) {
 			st.MembershipsChanged++

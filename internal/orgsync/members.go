@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,29 @@ type memberResult struct {
 	users   map[string]okta.User
 	// maxUpdated is the latest lastUpdated among the listed users.
 	maxUpdated time.Time
+	// short lists the listings that brought far fewer members than the
+	// group's usersCount said, sorted by group id.
+	short []Shortfall
+}
+
+// Shortfall is a member listing that brought far fewer members than the
+// group's expand=stats usersCount, read just before, says it has: a sign
+// that Okta (or something in between) answered a listing wrongly.
+type Shortfall struct {
+	GroupID string
+	Listed  int
+	Counted int
+}
+
+func (f Shortfall) String() string {
+	return fmt.Sprintf("group %s listed %d members, Okta counts %d", f.GroupID, f.Listed, f.Counted)
+}
+
+// short reports whether listed members are too few for a group whose
+// usersCount was counted. Members may come and go between the count and
+// the listing, so a few, or a tenth, fewer are fine.
+func short(listed, counted int) bool {
+	return counted-listed > 2+counted/10
 }
 
 func (r *memberResult) sortedUsers() []okta.User {
@@ -34,8 +58,9 @@ func (r *memberResult) sortedUsers() []okta.User {
 // Member ids go through intern so that the lists share the users' strings.
 // With keepUsers, the listed users are returned too (the newest copy of
 // each). The first failure cancels the rest and is returned; a group that
-// is gone (404) is reported in missing instead.
-func (s *Syncer) listMembers(ctx context.Context, groupIDs []string, intern func(string) string, keepUsers bool) (*memberResult, error) {
+// is gone (404) is reported in missing instead. A listing far shorter than
+// the group's count (counts, from expand=stats) is reported in short.
+func (s *Syncer) listMembers(ctx context.Context, groupIDs []string, counts map[string]int, intern func(string) string, keepUsers bool) (*memberResult, error) {
 	res := &memberResult{members: make(map[string][]string, len(groupIDs))}
 	if keepUsers {
 		res.users = make(map[string]okta.User)
@@ -90,6 +115,9 @@ func (s *Syncer) listMembers(ctx context.Context, groupIDs []string, intern func
 				ids = slices.Compact(ids)
 				mu.Lock()
 				res.members[id] = slices.Clip(ids)
+				if n, ok := counts[id]; ok && short(len(ids), n) {
+					res.short = append(res.short, Shortfall{GroupID: id, Listed: len(ids), Counted: n})
+				}
 				mu.Unlock()
 			}
 		})
@@ -107,6 +135,7 @@ feed:
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(res.short, func(a, b Shortfall) int { return strings.Compare(a.GroupID, b.GroupID) })
 	return res, nil
 }
 

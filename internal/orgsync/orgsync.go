@@ -160,6 +160,9 @@ type Stats struct {
 	UserCalls, GroupCalls, MemberCalls, LogCalls int64
 	// MemberListings is the number of groups whose members were listed.
 	MemberListings int
+	// ShortListings are the member listings far shorter than their
+	// group's count: the deletion guard holds a snapshot built on them.
+	ShortListings []Shortfall
 	// UsersChanged, GroupsChanged and the Removed counts are the objects
 	// added or replaced and removed by an incremental sync (a full sync
 	// reports what it found as changed).

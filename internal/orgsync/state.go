@@ -33,9 +33,9 @@ type State struct {
 	// logErr is why the last read of a readable System Log failed: until
 	// it reads again, deletions come from the periodic check and logMark
 	// stays where the log was last read. Not saved: a restart tries again.
-	logErr string
-	usersFromGroups              bool // users come from member listings
-	selection                    string
+	logErr          string
+	usersFromGroups bool // users come from member listings
+	selection       string
 	// outside holds recently changed users ("u"+id) and groups ("g"+id)
 	// that the admin's expression leaves out, with their change stamps, so
 	// that re-reading them in the overlap window costs no second listing.
@@ -383,4 +383,40 @@ func (o *overlay[T]) result() []T {
 		out = append(out, v)
 	}
 	return append(out, added[i:]...)
+}
+
+// RemovedMemberships counts the memberships of s that next no longer has,
+// among the groups and users both hold (removed users and groups are
+// counted as such), and the memberships of s in all. Everyone's derived
+// membership is not counted. The member lists are sorted, so it is one
+// merge per group.
+func (s *State) RemovedMemberships(next *State) (removed, of int) {
+	s.once.Do(s.index)
+	next.once.Do(next.index)
+	for gid, old := range s.members {
+		for _, id := range old {
+			if _, ok := s.userIDs[id]; ok {
+				of++
+			}
+		}
+		if _, ok := next.group(gid); !ok {
+			continue
+		}
+		cur := next.members[gid]
+		j := 0
+		for _, id := range old {
+			for j < len(cur) && cur[j] < id {
+				j++
+			}
+			if j < len(cur) && cur[j] == id {
+				continue
+			}
+			_, inOld := s.userIDs[id]
+			_, inNext := next.userIDs[id]
+			if inOld && inNext {
+				removed++
+			}
+		}
+	}
+	return removed, of
 }

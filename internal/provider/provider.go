@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,9 @@ type Observer interface {
 	Mismatch(kind string, n int)
 	// StateSaveFailed reports a failure to persist the sync state.
 	StateSaveFailed()
+	// LogReadFailed reports a sync that could not read the System Log
+	// although the credentials may read it.
+	LogReadFailed()
 }
 
 // Sync outcomes, as reported on /status and to the Observer.
@@ -128,9 +132,16 @@ type Provider struct {
 
 	// syncMu serialises syncs and acceptance of a held snapshot.
 	syncMu sync.Mutex
-	// latest is the state of the last successful sync, served or held:
-	// the next incremental sync starts from it. Guarded by syncMu.
+	// latest is the state of the served snapshot: the next incremental
+	// sync starts from it. A held snapshot's state never becomes it, so
+	// that a hold lifts by itself when Okta shows again what it would
+	// remove, and new changes keep flowing meanwhile. Guarded by syncMu.
 	latest *orgsync.State
+	// failureKey is the cause of the last failed sync, "" after a good
+	// one; logFailureKey likewise for reading the System Log. Each is
+	// logged when it changes, not on every sync. Guarded by syncMu.
+	failureKey, logFailureKey string
+	failures                  int
 	// savedAt is when the served state was last written to StatePath.
 	// Guarded by syncMu.
 	savedAt time.Time
@@ -142,7 +153,8 @@ type Provider struct {
 	failed    int64
 	lastSync  *SyncInfo
 	lastOK    time.Time
-	changes   *ChangeTracking // of latest
+	changes   *ChangeTracking // of the last successful sync
+	running   time.Time       // when the sync in progress started; zero when none
 }
 
 // generation is a snapshot with the state it was built from, until the
@@ -224,6 +236,14 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	}
 	log := p.log.With().Str("mode", mode).Logger()
 	log.Info().Msg("sync started")
+	p.mu.Lock()
+	p.running = start
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.running = time.Time{}
+		p.mu.Unlock()
+	}()
 
 	sctx := ctx
 	if p.cfg.Timeout > 0 {
@@ -242,26 +262,35 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	calls := p.client.Calls() - calls0
 	info := &SyncInfo{
 		Mode:            mode,
+		Reason:          stats.Reason,
 		StartedAt:       start.UTC(),
 		FinishedAt:      finished.UTC(),
 		DurationSeconds: finished.Sub(start).Seconds(),
 		OktaCalls:       calls,
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = fmt.Errorf("sync did not finish within SYNC_TIMEOUT (%s): %w", p.cfg.Timeout, err)
-		}
+		err = explain(err, ctx, sctx, p.cfg.Timeout)
 		info.Outcome, info.Error = OutcomeFailed, err.Error()
 		p.mu.Lock()
 		p.failed++
 		p.lastSync = info
 		p.mu.Unlock()
-		log.Error().Err(err).Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).
-			Msg("sync failed; still serving the last good snapshot")
+		p.failures++
+		ev := log.Debug()
+		if key := failureKey(err); key != p.failureKey {
+			p.failureKey = key
+			ev = log.Error()
+		}
+		ev.Err(err).Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).Int("failuresInARow", p.failures).
+			Msg("sync failed; still serving the last good snapshot (logged again only when the cause changes)")
 		p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
 		return info.Outcome
 	}
-	p.latest = next
+	if p.failureKey != "" {
+		log.Info().Int("failedSyncs", p.failures).Msg("sync succeeded again")
+		p.failureKey, p.failures = "", 0
+	}
+	p.noteLog(log, next, stats)
 	gen := p.generationFor(next, stats.Changed)
 	// A sync is done when its snapshot is built: at 100,000 users that
 	// takes longer than an incremental sync's Okta calls.
@@ -272,22 +301,30 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	p.changes = p.changeTracking(next)
 	p.completed++
 	info.Outcome = OutcomeOK
-	if held, ok := p.guard(gen); !ok {
+	held, ok := p.guard(gen, prev, stats.ShortListings)
+	if !ok {
 		info.Outcome = OutcomeHeld
 		info.Error = held.Reason
 		heldAt := finished
+		again := p.held != nil && p.held.gen.snap.All.ETag == gen.snap.All.ETag
 		if p.held != nil {
 			heldAt = p.held.heldAt // still held: since the first hold
 		} else {
 			p.obs.Held(true)
 		}
 		p.held = &heldSnapshot{gen: gen, info: held, heldAt: heldAt}
-		log.Error().Int("users", held.Users).Int("groups", held.Groups).
+		ev := log.Error()
+		if again {
+			ev = log.Debug() // the same snapshot: logged when it was first held
+		}
+		ev.Int("users", held.Users).Int("groups", held.Groups).
 			Int("removedUsers", held.removedUsers).Int("removedGroups", held.removedGroups).
+			Int("removedMemberships", held.removedMemberships).Str("etag", gen.snap.All.ETag).
 			Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + held.Reason +
-				"; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
+				"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
 	} else {
 		p.publish(gen)
+		p.latest = next
 		p.lastOK = finished
 	}
 	p.lastSync = info
@@ -308,6 +345,53 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		Int("groupsRemoved", stats.GroupsRemoved).Int("memberListings", stats.MemberListings).
 		Bool("systemLog", stats.LogReadable).Dur("took", finished.Sub(start)).Msg("sync finished")
 	return info.Outcome
+}
+
+// noteLog logs a change in whether the System Log reads, once per change
+// of cause, and counts every failed read.
+func (p *Provider) noteLog(log zerolog.Logger, next *orgsync.State, stats orgsync.Stats) {
+	if stats.LogError != "" {
+		p.obs.LogReadFailed()
+	}
+	key := next.LogError()
+	if key != "" {
+		key = failureKey(errors.New(key))
+	}
+	if key == p.logFailureKey {
+		return
+	}
+	_, _, mark := next.Watermarks()
+	switch {
+	case key != "":
+		log.Warn().Str("error", next.LogError()).Time("logPosition", mark).
+			Msg("cannot read the System Log; syncs go on, deleted users and groups are found by listing them every DELETION_CHECK_EVERY syncs, and the log is read from this position when it reads again (logged again only when the cause changes)")
+	case p.logFailureKey != "" && next.DeletionsFromLog():
+		log.Info().Time("logPosition", mark).Msg("the System Log reads again; deletions come from it")
+	}
+	p.logFailureKey = key
+}
+
+// errorID matches the request-specific part of an Okta error message.
+var errorID = regexp.MustCompile(` \[errorId [^\]]*\]`)
+
+// failureKey identifies the cause of a failure, without what differs
+// from one try to the next.
+func failureKey(err error) string {
+	return errorID.ReplaceAllString(err.Error(), "")
+}
+
+// explain rewrites a sync's error so that it names its real cause: the
+// SYNC_TIMEOUT only when the sync's own deadline passed (sctx), never for
+// an Okta request that timed out on its own.
+func explain(err error, ctx, sctx context.Context, timeout time.Duration) error {
+	switch {
+	case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return err
+	case sctx.Err() != nil:
+		return fmt.Errorf("sync did not finish within SYNC_TIMEOUT (%s): %w", timeout, err)
+	default:
+		return fmt.Errorf("an Okta request did not answer within OKTA_REQUEST_TIMEOUT, even after retries (raise it if Okta is slow to answer large pages): %w", err)
+	}
 }
 
 // sync brings the state up to date: a full listing in mode full (compared
@@ -353,15 +437,12 @@ func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
 		Msg("full reconciliation: the incremental state differed from the full listing (a change made while the two listings ran counts too); serving the full one")
 }
 
-// generationFor returns the generation for st: the previous one with st
-// as its state when nothing a catalog is built from changed (no rebuild, no
-// re-encoding), else a new build.
+// generationFor returns the generation for st: the served one with st as
+// its state when nothing a catalog is built from changed since the served
+// state (no rebuild, no re-encoding), else a new build.
 func (p *Provider) generationFor(st *orgsync.State, changed bool) *generation {
 	p.mu.Lock()
 	base := p.served
-	if p.held != nil {
-		base = p.held.gen
-	}
 	p.mu.Unlock()
 	if !changed && base != nil {
 		g := *base
@@ -383,6 +464,7 @@ func (p *Provider) AcceptHeld(ctx context.Context) error {
 		return catalog.ErrNothingHeld
 	}
 	p.publish(h.gen)
+	p.latest = h.gen.state
 	p.lastOK = p.cfg.Now()
 	p.mu.Unlock()
 	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
@@ -403,32 +485,48 @@ func (p *Provider) publish(gen *generation) {
 	p.obs.Published(gen.snap.Users, gen.snap.Groups, gen.snap.BuiltAt)
 }
 
-// guard compares gen with the served generation. It returns ok=false and a
-// description when gen removes more than the allowed share of users or
-// groups. p.mu must be held.
-func (p *Provider) guard(gen *generation) (HeldBack, bool) {
+// guard compares gen with the served generation, and next (its state)
+// with base (the served one). It returns ok=false and a description when
+// gen removes more than the allowed share of users, groups or memberships,
+// or when it was built on member listings far shorter than Okta's counts.
+// p.mu must be held.
+func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.Shortfall) (HeldBack, bool) {
 	if p.served == nil {
 		return HeldBack{}, true
 	}
 	ru, rg := gen.snap.Removed(p.served.snap)
 	servedUsers, servedGroups := p.served.snap.Users, p.served.snap.Groups
+	var rm, servedMemberships int
+	if base != nil {
+		rm, servedMemberships = base.RemovedMemberships(gen.state)
+	}
 	h := HeldBack{
 		Users: gen.snap.Users, Groups: gen.snap.Groups,
-		removedUsers: ru, removedGroups: rg,
+		removedUsers: ru, removedGroups: rg, removedMemberships: rm,
 	}
 	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
+	share := func(n, of int, what string) string {
+		return fmt.Sprintf("would remove %d of %d %s (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
+			n, of, what, 100*float64(n)/float64(of), 100*p.cfg.MaxDeleteShare)
+	}
 	switch {
 	case over(ru, servedUsers):
-		h.Reason = fmt.Sprintf("would remove %d of %d users (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
-			ru, servedUsers, 100*float64(ru)/float64(servedUsers), 100*p.cfg.MaxDeleteShare)
+		h.Reason = share(ru, servedUsers, "users")
 	case over(rg, servedGroups):
-		h.Reason = fmt.Sprintf("would remove %d of %d groups (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
-			rg, servedGroups, 100*float64(rg)/float64(servedGroups), 100*p.cfg.MaxDeleteShare)
+		h.Reason = share(rg, servedGroups, "groups")
+	case over(rm, servedMemberships):
+		h.Reason = share(rm, servedMemberships, "group memberships")
+	case len(short) > 0:
+		h.Reason = fmt.Sprintf("%d member listings brought far fewer members than Okta counts (%s", len(short), short[0])
+		if len(short) > 1 {
+			h.Reason += ", …"
+		}
+		h.Reason += ")"
 	default:
 		return h, true
 	}
 	if p.cfg.AcceptDeletions {
-		p.log.Warn().Int("removedUsers", ru).Int("removedGroups", rg).
+		p.log.Warn().Int("removedUsers", ru).Int("removedGroups", rg).Int("removedMemberships", rm).
 			Msg("serving a snapshot that " + h.Reason + ", because ACCEPT_DELETIONS is set")
 		return h, true
 	}
@@ -460,3 +558,4 @@ func (nopObserver) Published(int, int, time.Time)                 {}
 func (nopObserver) Held(bool)                                     {}
 func (nopObserver) Mismatch(string, int)                          {}
 func (nopObserver) StateSaveFailed()                              {}
+func (nopObserver) LogReadFailed()                                {}

@@ -214,6 +214,7 @@ func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users =
 func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }
 func (r *recorder) Mismatch(string, int)                {}
 func (r *recorder) StateSaveFailed()                    {}
+func (r *recorder) LogReadFailed()                      {}
 
 func newTestProvider(t *testing.T, f *fakeOkta, mod func(*Config)) (*Provider, *recorder) {
 	t.Helper()

@@ -28,9 +28,14 @@ type Status struct {
 type ChangeTracking struct {
 	LastFullSyncAt time.Time  `json:"lastFullSyncAt"`
 	NextFullSyncAt *time.Time `json:"nextFullSyncAt"`
-	// DeletionsFrom is "system-log" or "periodic-check".
-	DeletionsFrom string     `json:"deletionsFrom"`
-	Watermarks    Watermarks `json:"watermarks"`
+	// DeletionsFrom is "system-log" or "periodic-check": what the last
+	// sync really took its deletions from.
+	DeletionsFrom string `json:"deletionsFrom"`
+	// SystemLogError is why the System Log could not be read although the
+	// credentials may read it; deletions come from the periodic check
+	// until it reads again.
+	SystemLogError string     `json:"systemLogError,omitempty"`
+	Watermarks     Watermarks `json:"watermarks"`
 }
 
 // Watermarks are the Okta instants up to which changes are in the state.
@@ -46,9 +51,10 @@ func (p *Provider) changeTracking(st *orgsync.State) *ChangeTracking {
 		return nil
 	}
 	c := &ChangeTracking{LastFullSyncAt: st.FullSyncAt().UTC(), DeletionsFrom: "periodic-check"}
-	if st.LogReadable() {
+	if st.DeletionsFromLog() {
 		c.DeletionsFrom = "system-log"
 	}
+	c.SystemLogError = st.LogError()
 	if p.cfg.FullInterval > 0 {
 		t := c.LastFullSyncAt.Add(p.cfg.FullInterval)
 		c.NextFullSyncAt = &t
@@ -66,7 +72,9 @@ type SyncCounts struct {
 
 // SyncInfo describes one sync.
 type SyncInfo struct {
-	Mode            string    `json:"mode"`
+	Mode string `json:"mode"`
+	// Reason says why a sync was full when an incremental one was due.
+	Reason          string    `json:"reason,omitempty"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
 	DurationSeconds float64   `json:"durationSeconds"`
@@ -92,7 +100,7 @@ type HeldBack struct {
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
 
-	removedUsers, removedGroups int
+	removedUsers, removedGroups, removedMemberships int
 }
 
 // RateLimit is the last rate-limit headroom seen for one Okta bucket.

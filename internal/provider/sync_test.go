@@ -23,6 +23,11 @@ func fakeOrg(t *testing.T, users, groups int, opts oktafake.Options) (*oktafake.
 	t.Helper()
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: users, Groups: groups, Seed: 11})
 	opts.Prefix = "/okta"
+	if opts.LogDelay == 0 {
+		// These tests compare with a full sync right after each change:
+		// events must be visible at once (the delay has its own tests).
+		opts.LogDelay = -1
+	}
 	fake := oktafake.NewServer(org, opts)
 	ts := httptest.NewServer(fake)
 	t.Cleanup(ts.Close)
