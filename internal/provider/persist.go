@@ -40,6 +40,12 @@ func (p *Provider) LoadState() {
 	case err != nil:
 		log.Warn().Err(err).Msg("cannot read the saved sync state; the first sync is a full one (check DATA_DIR's permissions)")
 		return
+	case len(st.Users()) == 0:
+		// Served unguarded, a state without users would remove every user
+		// from the catalog: only a sync that lists Okta may do that, and
+		// the deletion guard sees it.
+		log.Warn().Msg("ignoring the saved sync state: it holds no users; the first sync is a full one and overwrites it")
+		return
 	}
 	gen := p.build(st)
 	p.latest = st

@@ -270,7 +270,7 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 	}
 	if err != nil {
 		err = explain(err, ctx, sctx, p.cfg.Timeout)
-		info.Outcome, info.Error = OutcomeFailed, err.Error()
+		info.Outcome, info.Error, info.err = OutcomeFailed, err.Error(), err
 		p.mu.Lock()
 		p.failed++
 		p.lastSync = info

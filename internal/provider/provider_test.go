@@ -28,6 +28,13 @@ type fakeOkta struct {
 	failMem  map[string]error // ListGroupMembers of these groups fails
 	listed   []string         // groups whose members were listed
 	delay    time.Duration    // per member listing
+	// glitchUsers, when above 0, makes the next user listing bring only
+	// that many users, once.
+	glitchUsers int
+	// emptyMembers makes member listings (of emptyGroup only, when set)
+	// bring no one, whatever the groups' counts say.
+	emptyMembers bool
+	emptyGroup   string
 
 	calls    atomic.Int64
 	inFlight atomic.Int64
@@ -57,10 +64,18 @@ func newFakeOkta(users, groups int) *fakeOkta {
 }
 
 func (f *fakeOkta) ListUsers(ctx context.Context, _ okta.UserListOptions) iter.Seq2[okta.User, error] {
+	return f.listUsers(true)
+}
+
+// listUsers lists the users; glitch applies glitchUsers.
+func (f *fakeOkta) listUsers(glitch bool) iter.Seq2[okta.User, error] {
 	return func(yield func(okta.User, error) bool) {
 		f.calls.Add(1)
 		f.mu.Lock()
 		users, fail := slices.Clone(f.users), f.failUser
+		if glitch && f.glitchUsers > 0 {
+			users, f.glitchUsers = users[:f.glitchUsers], 0
+		}
 		f.mu.Unlock()
 		if fail != nil {
 			yield(okta.User{}, fail)
@@ -122,6 +137,9 @@ func (f *fakeOkta) ListGroupMembers(ctx context.Context, id string) iter.Seq2[ok
 		fail := f.failMem[id]
 		var users []okta.User
 		for _, uid := range f.members[id] {
+			if f.emptyMembers && (f.emptyGroup == "" || f.emptyGroup == id) {
+				break
+			}
 			for _, u := range f.users {
 				if u.ID == uid {
 					users = append(users, u)
@@ -144,7 +162,7 @@ func (f *fakeOkta) ListGroupMembers(ctx context.Context, id string) iter.Seq2[ok
 // ListUsersChangedSince lists the users updated after since.
 func (f *fakeOkta) ListUsersChangedSince(ctx context.Context, since time.Time, opts okta.UserListOptions) iter.Seq2[okta.User, error] {
 	return func(yield func(okta.User, error) bool) {
-		for u, err := range f.ListUsers(ctx, opts) {
+		for u, err := range f.listUsers(false) {
 			if err != nil || u.LastUpdated.After(since) {
 				if !yield(u, err) {
 					return

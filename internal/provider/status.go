@@ -81,6 +81,8 @@ type SyncInfo struct {
 	Outcome         string    `json:"outcome"`
 	Error           string    `json:"error,omitempty"`
 	OktaCalls       int64     `json:"oktaCalls"`
+
+	err error // the failed sync's error, for advice
 }
 
 // SnapshotInfo describes the served snapshot.

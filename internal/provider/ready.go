@@ -1,0 +1,57 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+)
+
+// NotReady says why no snapshot is served yet, with what to do about it:
+// the first sync is running, or the last one failed and why. It is empty
+// once a snapshot is served, and before the first sync has started.
+func (p *Provider) NotReady() string {
+	if p.snap.Load() != nil {
+		return ""
+	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	if ls := p.lastSync; ls != nil && ls.Outcome == OutcomeFailed {
+		fmt.Fprintf(&b, "the first sync has not succeeded yet: %d failed, the last at %s: %s; %s",
+			p.failed, ls.FinishedAt.Format(time.RFC3339), ls.Error, advice(ls.err))
+	}
+	if !p.running.IsZero() {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "a sync has been running for %s", now.Sub(p.running).Round(time.Second))
+	}
+	return b.String()
+}
+
+// advice names the fix for a failed sync's error.
+func advice(err error) string {
+	var oe *okta.Error
+	switch {
+	case err == nil:
+		return "see the service's log"
+	case strings.Contains(err.Error(), "SYNC_TIMEOUT"):
+		return "raise SYNC_TIMEOUT, or narrow what is synced with the user and group filters"
+	case strings.Contains(err.Error(), "OKTA_REQUEST_TIMEOUT"):
+		return "raise OKTA_REQUEST_TIMEOUT, or check the network to Okta"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "raise SYNC_TIMEOUT or OKTA_REQUEST_TIMEOUT, or check the network to Okta"
+	case errors.As(err, &oe) && (oe.StatusCode == 401 || oe.StatusCode == 403):
+		return "fix the credentials or their permissions as the error says; the service retries every SYNC_INTERVAL"
+	case errors.As(err, &oe) && oe.StatusCode == 400:
+		return "fix the setting the error names (a filter or search expression is passed to Okta unchanged); the service retries every SYNC_INTERVAL"
+	case errors.Is(err, okta.ErrUnavailable):
+		return "Okta cannot be reached or keeps failing: check OKTA_ORG_URL, the network and Okta's status; the service retries every SYNC_INTERVAL"
+	}
+	return "the service retries every SYNC_INTERVAL; the log has the details"
+}
