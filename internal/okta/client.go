@@ -13,14 +13,18 @@
 package okta
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -52,6 +56,17 @@ type Options struct {
 	RetryBaseDelay time.Duration
 	// RequestTimeout bounds each HTTP request: default 30 s.
 	RequestTimeout time.Duration
+	// MaxResponseBytes bounds a response body, counted after
+	// decompression: default 32 MiB, far above a real page (200 users
+	// with large profiles take under 2 MB). A larger body fails the
+	// request, without retries.
+	MaxResponseBytes int
+	// MaxListingPages bounds the pages of one listing: default 10,000,
+	// which at the default page sizes is 2,000,000 users or groups, or
+	// 10,000,000 members of one group. A listing that goes on fails.
+	// Listings whose size the caller knows (ListGroupMembersExpecting,
+	// UserListOptions.ExpectedCount) are held to a bound derived from it.
+	MaxListingPages int
 	// RateShare is the share of each rate-limit bucket the client may use
 	// per window, leaving the rest to the org's other integrations:
 	// default 0.5, range (0, 1].
@@ -92,6 +107,8 @@ func (o *Options) setDefaults() error {
 		{&o.MaxConcurrency, 20, 0, "MaxConcurrency"},
 		{&o.MaxRetries, 4, 0, "MaxRetries"},
 		{&o.MaxRateLimitWaits, 8, 0, "MaxRateLimitWaits"},
+		{&o.MaxResponseBytes, 32 << 20, 0, "MaxResponseBytes"},
+		{&o.MaxListingPages, 10000, 0, "MaxListingPages"},
 	} {
 		if err := def(f.p, f.d, f.maxv, f.name); err != nil {
 			return err
@@ -238,7 +255,7 @@ func isLoopback(host string) bool {
 // within about a second plus the network delay. Before any response it is
 // the local clock; ClockKnown tells which.
 func (c *Client) Now() time.Time {
-	return c.now().Add(time.Duration(c.skew.Load()))
+	return c.now().Add(time.Duration(c.skew.Load())).Round(0).UTC()
 }
 
 // ClockKnown reports whether a response has told the client Okta's time.
@@ -281,20 +298,21 @@ type expression struct {
 	kind, text string
 }
 
-// get sends a GET to u, an absolute URL within the org, and returns the
-// response and its body. It paces and caps the request, waits out 429s,
-// retries server and network errors, fetches a new token once on a 401, and
-// turns any other error answer into an *Error.
-func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response, []byte, error) {
+// get sends a GET to u, an absolute URL within the org, hands the body of a
+// 2xx answer to decode and returns the response. It paces and caps the
+// request, waits out 429s, retries server and network errors and bodies
+// decode finds malformed (a *malformedError), fetches a new token once on
+// a 401, and turns any other error answer into an *Error.
+func (c *Client) get(ctx context.Context, u *url.URL, ex expression, decode func([]byte) error) (*Response, error) {
 	if err := c.sameOrigin(u); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	bucket := bucketFor(strings.TrimPrefix(u.Path, c.base.Path))
 	path := u.Path
 	retries, rateWaits, authRetries := 0, 0, 0
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+			return nil, fmt.Errorf("okta: GET %s: %w", path, err)
 		}
 		waited, err := c.limits.acquire(ctx, bucket)
 		if waited > time.Millisecond {
@@ -302,40 +320,53 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 			c.log.Debug().Str("bucket", bucket).Dur("wait", waited).Msg("okta pacing wait")
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+			return nil, fmt.Errorf("okta: GET %s: %w", path, err)
 		}
 		h := make(http.Header)
 		h.Set("Accept", "application/json")
 		cred, err := c.auth.authorize(ctx, http.MethodGet, u, h)
 		if err != nil {
 			c.limits.cancel(bucket)
-			return nil, nil, err
+			return nil, err
 		}
 		start := c.now()
 		resp, err := c.send(ctx, http.MethodGet, u.String(), h, nil)
 		received := c.now()
 		d := received.Sub(start)
+		if errors.Is(err, errBodyTooLarge) {
+			// Asking again would read as much again: the answer is wrong.
+			c.limits.cancel(bucket)
+			c.obs.Request(bucket, OutcomeBadResponse, d)
+			return nil, fmt.Errorf("%w: GET %s: the body is larger than %s, the most Options.MaxResponseBytes allows (a real page is under 2 MB)",
+				ErrBadResponse, path, formatBytes(c.opts.MaxResponseBytes))
+		}
 		if err != nil {
 			c.limits.cancel(bucket)
 			c.obs.Request(bucket, OutcomeNetworkError, d)
 			if ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("okta: GET %s: %w", path, ctx.Err())
+				return nil, fmt.Errorf("okta: GET %s: %w", path, ctx.Err())
 			}
 			c.log.Debug().Str("path", path).Int("attempt", attempt).Err(err).Msg("okta request failed")
 			if retries < c.opts.MaxRetries {
 				retries++
 				c.obs.Retry(bucket)
 				if err := c.backoff(ctx, bucket, retries); err != nil {
-					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+					return nil, fmt.Errorf("okta: GET %s: %w", path, err)
 				}
 				continue
 			}
-			return nil, nil, fmt.Errorf("%w: GET %s failed after %d attempts: %w", ErrUnavailable, path, attempt, err)
+			return nil, fmt.Errorf("%w: GET %s failed after %d attempts: %w", ErrUnavailable, path, attempt, err)
 		}
 
 		status := resp.StatusCode()
 		header := resp.Header()
-		rh := parseRateHeaders(header)
+		rh := parseRateHeaders(header, received)
+		if rh.bad != "" {
+			c.log.Debug().Str("bucket", bucket).Str("path", path).Str("problem", rh.bad).
+				Str("limit", header.Get("X-Rate-Limit-Limit")).Str("remaining", header.Get("X-Rate-Limit-Remaining")).
+				Str("reset", header.Get("X-Rate-Limit-Reset")).Str("date", header.Get("Date")).
+				Msg("okta rate-limit headers not believed, ignored for pacing")
+		}
 		c.observeDate(rh.date, received)
 		c.limits.done(bucket, rh, received)
 		c.obs.Request(bucket, outcomeOf(status), d)
@@ -360,12 +391,36 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 			if rh.ok {
 				r.Rate = RateState{Limit: rh.limit, Remaining: rh.remaining, Reset: rh.reset}
 			}
-			return r, resp.Body(), nil
+			if decode == nil {
+				return r, nil
+			}
+			err := decode(resp.Body())
+			if err == nil {
+				return r, nil
+			}
+			var malformed *malformedError
+			if !errors.As(err, &malformed) {
+				return nil, fmt.Errorf("%w: GET %s: %w", ErrBadResponse, path, err)
+			}
+			// A 200 whose body is cut short or not what was asked for is a
+			// broken answer, like a 5xx: ask again.
+			if retries < c.opts.MaxRetries {
+				retries++
+				c.obs.Retry(bucket)
+				c.log.Debug().Str("path", path).Int("attempt", attempt).Err(err).Msg("okta answered a malformed body, retrying")
+				if err := c.backoff(ctx, bucket, retries); err != nil {
+					return nil, fmt.Errorf("okta: GET %s: %w", path, err)
+				}
+				continue
+			}
+			return nil, fmt.Errorf("%w: GET %s answered %d with %s, %d times: %w", ErrBadResponse, path, status, malformed.what, attempt, malformed.err)
 		case status == http.StatusTooManyRequests:
 			c.obs.RateLimited(bucket)
 			if rateWaits < c.opts.MaxRateLimitWaits {
 				rateWaits++
-				wait := rh.untilReset(received)
+				// No believable reset (a concurrency 429, a broken header,
+				// a reset already past): back off instead.
+				wait := rh.untilReset()
 				if wait <= 0 {
 					wait = c.backoffDelay(rateWaits)
 				}
@@ -374,7 +429,7 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 					Int("limit", rh.limit).Msg("okta rate limit exceeded, waiting for the reset")
 				c.obs.Retry(bucket)
 				if err := c.sleep(ctx, bucket, wait, true); err != nil {
-					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+					return nil, fmt.Errorf("okta: GET %s: %w", path, err)
 				}
 				continue
 			}
@@ -391,12 +446,12 @@ func (c *Client) get(ctx context.Context, u *url.URL, ex expression) (*Response,
 				c.obs.Retry(bucket)
 				c.log.Debug().Str("path", path).Int("status", status).Int("attempt", attempt).Msg("okta server error, retrying")
 				if err := c.backoff(ctx, bucket, retries); err != nil {
-					return nil, nil, fmt.Errorf("okta: GET %s: %w", path, err)
+					return nil, fmt.Errorf("okta: GET %s: %w", path, err)
 				}
 				continue
 			}
 		}
-		return nil, nil, apiError(status, resp.Body(), path, ex, attempt)
+		return nil, apiError(status, resp.Body(), path, ex, attempt)
 	}
 }
 
@@ -441,7 +496,89 @@ func (c *Client) send(ctx context.Context, method, rawURL string, h http.Header,
 		req.SetFormDataFromValues(form)
 	}
 	c.calls.Add(1)
-	return req.Execute(method, rawURL)
+	// The body is read here rather than by resty, which would grow its
+	// buffer by a quarter at a time up to the limit: reading a body that
+	// is too large would then allocate five times the limit.
+	resp, err := req.SetDoNotParseResponse(true).Execute(method, rawURL)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.RawBody().Close()
+	body, err := readBody(resp.RawResponse, c.opts.MaxResponseBytes)
+	if err != nil {
+		return resp, err
+	}
+	return resp.SetBody(body), nil
+}
+
+// errBodyTooLarge is send's error for a body over Options.MaxResponseBytes.
+var errBodyTooLarge = errors.New("response body too large")
+
+// readBody reads a response body, inflated when it is gzip-encoded and the
+// transport did not inflate it, and fails with errBodyTooLarge past limit
+// bytes after inflation (a small gzip body can inflate to gigabytes). A
+// body of known length is read into one buffer of its size, or refused
+// unread; one of unknown length in growing chunks, so that refusing it
+// holds no more than the limit.
+func readBody(resp *http.Response, limit int) ([]byte, error) {
+	r, size := io.Reader(resp.Body), resp.ContentLength
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		defer zr.Close()
+		r, size = zr, -1
+	}
+	if size > int64(limit) {
+		return nil, errBodyTooLarge
+	}
+	if size >= 0 {
+		b := make([]byte, size)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	var (
+		chunks [][]byte
+		cur    []byte
+		total  int
+	)
+	for next := 64 << 10; ; {
+		if len(cur) == cap(cur) {
+			if cur != nil {
+				chunks = append(chunks, cur)
+			}
+			// One byte past the limit tells a body of exactly the limit
+			// from a longer one.
+			cur = make([]byte, 0, min(next, limit+1-total))
+			next = min(2*next, 4<<20)
+		}
+		n, err := r.Read(cur[len(cur):cap(cur)])
+		cur = cur[:len(cur)+n]
+		total += n
+		switch {
+		case total > limit:
+			return nil, errBodyTooLarge
+		case err == io.EOF:
+			if chunks == nil {
+				return cur, nil
+			}
+			return bytes.Join(append(chunks, cur), nil), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+}
+
+// formatBytes writes n in MiB when it is a whole number of them, in bytes
+// otherwise.
+func formatBytes(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.Itoa(n>>20) + " MiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
 
 // backoffDelay is the exponential backoff before retry n (1-based) with

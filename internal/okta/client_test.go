@@ -227,6 +227,16 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// testUsers returns users with the given ids and a login each, the fields
+// a listing requires.
+func testUsers(ids ...string) []User {
+	users := make([]User, len(ids))
+	for i, id := range ids {
+		users[i] = User{ID: id, Profile: UserProfile{Login: id + "@example.com"}}
+	}
+	return users
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -263,12 +273,12 @@ func TestListingFollowsLinksAndEncodesExpressions(t *testing.T) {
 		switch r.URL.Query().Get("after") {
 		case "":
 			w.Header().Add("Link", fmt.Sprintf(`<%s?after=p2&limit=200>; rel="next"`, base))
-			writeJSON(w, 200, []User{{ID: "u1"}, {ID: "u2"}})
+			writeJSON(w, 200, testUsers("u1", "u2"))
 		case "p2":
 			w.Header().Add("Link", fmt.Sprintf(`<%s?after=p3&limit=200>; rel="next"`, base))
-			writeJSON(w, 200, []User{{ID: "u3"}})
+			writeJSON(w, 200, testUsers("u3"))
 		default:
-			writeJSON(w, 200, []User{{ID: "u4"}})
+			writeJSON(w, 200, testUsers("u4"))
 		}
 	})
 	c, _ := newTestClient(t, ts.orgURL(), nil, Options{})

@@ -13,6 +13,26 @@ import (
 // connection errors that outlasted the retry budget.
 var ErrUnavailable = errors.New("okta unavailable")
 
+// ErrBadResponse is matched (with errors.Is) by every error that means
+// Okta's answers cannot be right, so that a listing built from them would
+// be wrong: a body over Options.MaxResponseBytes, a page that stayed
+// malformed (empty, cut short, not a JSON array) through the retries, a
+// page holding an object without the fields every object has (a user
+// without an id or login, a group without an id or name), a listing whose
+// next links loop, or one that runs past its page bound.
+var ErrBadResponse = errors.New("okta answered implausibly")
+
+// malformedError is a 2xx body that is not what the request asks for: empty,
+// cut short, not JSON, or not a JSON array where a page is one. Such an
+// answer is broken in transit or on Okta's side, and is asked for again.
+type malformedError struct {
+	what string // what the body is, e.g. "an empty body"
+	err  error
+}
+
+func (e *malformedError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *malformedError) Unwrap() error { return e.err }
+
 // Error is an error answered by Okta, built from its error body:
 //
 //	{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oae...","errorCauses":[]}

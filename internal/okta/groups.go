@@ -29,7 +29,7 @@ type GroupListOptions struct {
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups
 func (c *Client) ListGroups(ctx context.Context, opts GroupListOptions) iter.Seq2[Group, error] {
 	q, ex, err := groupQuery(opts, "", c.opts.GroupPageSize)
-	return listPages[Group](ctx, c, c.endpoint("/api/v1/groups", q), ex, false, err)
+	return c.listGroups(ctx, c.endpoint("/api/v1/groups", q), ex, err)
 }
 
 // ListGroupsChangedSince returns an iterator over the groups whose profile
@@ -40,7 +40,7 @@ func (c *Client) ListGroups(ctx context.Context, opts GroupListOptions) iter.Seq
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups
 func (c *Client) ListGroupsChangedSince(ctx context.Context, since time.Time, opts GroupListOptions) iter.Seq2[Group, error] {
 	if since.IsZero() {
-		return listPages[Group](ctx, c, nil, expression{}, false, errors.New("okta: list groups changed since: since is zero"))
+		return c.listGroups(ctx, nil, expression{}, errors.New("okta: list groups changed since: since is zero"))
 	}
 	ts := FormatTime(since)
 	changed := fmt.Sprintf("lastUpdated gt %q or lastMembershipUpdated gt %q", ts, ts)
@@ -48,7 +48,14 @@ func (c *Client) ListGroupsChangedSince(ctx context.Context, since time.Time, op
 		changed = "(" + changed + ")"
 	}
 	q, ex, err := groupQuery(opts, changed, c.opts.GroupPageSize)
-	return listPages[Group](ctx, c, c.endpoint("/api/v1/groups", q), ex, false, err)
+	return c.listGroups(ctx, c.endpoint("/api/v1/groups", q), ex, err)
+}
+
+func (c *Client) listGroups(ctx context.Context, first *url.URL, ex expression, setupErr error) iter.Seq2[Group, error] {
+	return listPages(ctx, c, listing[Group]{
+		first: first, ex: ex, what: "groups", check: checkGroup,
+		pageSize: c.opts.GroupPageSize, expected: -1, setupErr: setupErr,
+	})
 }
 
 func groupQuery(opts GroupListOptions, changed string, limit int) (url.Values, expression, error) {
@@ -73,9 +80,28 @@ func groupQuery(opts GroupListOptions, changed string, limit int) (url.Values, e
 //
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroupUsers
 func (c *Client) ListGroupMembers(ctx context.Context, groupID string) iter.Seq2[User, error] {
+	return c.listMembers(ctx, groupID, -1)
+}
+
+// ListGroupMembersExpecting is ListGroupMembers for a group whose member
+// count is known, usersCount from Group.UsersCount (a listing with
+// ExpandStats). The listing fails once it runs past twice that count (and
+// 10 pages more), so that a server handing out pages without end is
+// stopped long before Options.MaxListingPages. A negative usersCount means
+// unknown, as ListGroupMembers.
+//
+// See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroupUsers
+func (c *Client) ListGroupMembersExpecting(ctx context.Context, groupID string, usersCount int) iter.Seq2[User, error] {
+	return c.listMembers(ctx, groupID, max(-1, usersCount))
+}
+
+func (c *Client) listMembers(ctx context.Context, groupID string, expected int) iter.Seq2[User, error] {
+	l := listing[User]{what: "members", check: checkUser, pageSize: c.opts.MemberPageSize, expected: expected}
 	if groupID == "" || strings.ContainsAny(groupID, "/?#%") {
-		return listPages[User](ctx, c, nil, expression{}, false, fmt.Errorf("okta: list group members: invalid group ID %q", groupID))
+		l.setupErr = fmt.Errorf("okta: list group members: invalid group ID %q", groupID)
+		return listPages(ctx, c, l)
 	}
 	q := url.Values{"limit": {strconv.Itoa(c.opts.MemberPageSize)}}
-	return listPages[User](ctx, c, c.endpoint("/api/v1/groups/"+groupID+"/users", q), expression{}, false, nil)
+	l.first = c.endpoint("/api/v1/groups/"+groupID+"/users", q)
+	return listPages(ctx, c, l)
 }

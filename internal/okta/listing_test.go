@@ -15,7 +15,7 @@ func TestForeignNextLinkIsRefused(t *testing.T) {
 	var foreign []string
 	evil := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		foreign = append(foreign, r.Header.Get("Authorization"))
-		writeJSON(w, 200, []User{{ID: "stolen"}})
+		writeJSON(w, 200, testUsers("stolen"))
 	})
 	evilURL, _ := url.Parse(evil.URL)
 	var ts *testServer
@@ -36,7 +36,7 @@ func TestForeignNextLinkIsRefused(t *testing.T) {
 			foreign = nil
 			ts = newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Add("Link", "<"+tt.next()+`>; rel="next"`)
-				writeJSON(w, 200, []User{{ID: "u1"}})
+				writeJSON(w, 200, testUsers("u1"))
 			})
 			c, logs := newTestClient(t, ts.orgURL(), NewTokenAuth("secret-token"), Options{})
 			users, err := collect(c.ListUsers(context.Background(), UserListOptions{}))
@@ -241,7 +241,7 @@ func TestRetriesAndErrors(t *testing.T) {
 					oktaError(w, tt.statuses[n-1], tt.code, "failed")
 					return
 				}
-				writeJSON(w, 200, []User{{ID: "u1"}})
+				writeJSON(w, 200, testUsers("u1"))
 			})
 			c, _ := newTestClient(t, srv.orgURL(), nil, Options{})
 			users, err := collect(c.ListUsers(context.Background(), UserListOptions{Filter: `status eq "ACTIVE"`}))
@@ -286,7 +286,7 @@ func TestRequestTimeoutIsRetried(t *testing.T) {
 			}
 			return
 		}
-		writeJSON(w, 200, []User{{ID: "u1"}})
+		writeJSON(w, 200, testUsers("u1"))
 	})
 	c, _ := newTestClient(t, srv.orgURL(), nil, Options{RequestTimeout: 100 * time.Millisecond})
 	users, err := collect(c.ListUsers(context.Background(), UserListOptions{}))

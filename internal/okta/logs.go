@@ -46,7 +46,7 @@ type LogTarget struct {
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/SystemLog/#tag/SystemLog/operation/listLogEvents
 func (c *Client) ListLogEvents(ctx context.Context, since time.Time, filter string) iter.Seq2[LogEvent, error] {
 	if since.IsZero() {
-		return listPages[LogEvent](ctx, c, nil, expression{}, true, errors.New("okta: list log events: since is zero"))
+		return c.listLogEvents(ctx, nil, expression{}, errors.New("okta: list log events: since is zero"))
 	}
 	q := url.Values{
 		"since":     {FormatTime(since)},
@@ -58,5 +58,12 @@ func (c *Client) ListLogEvents(ctx context.Context, since time.Time, filter stri
 		q.Set("filter", f)
 		ex = expression{kind: "filter", text: f}
 	}
-	return listPages[LogEvent](ctx, c, c.endpoint("/api/v1/logs", q), ex, true, nil)
+	return c.listLogEvents(ctx, c.endpoint("/api/v1/logs", q), ex, nil)
+}
+
+func (c *Client) listLogEvents(ctx context.Context, first *url.URL, ex expression, setupErr error) iter.Seq2[LogEvent, error] {
+	return listPages(ctx, c, listing[LogEvent]{
+		first: first, ex: ex, what: "events", stopOnEmpty: true,
+		pageSize: c.opts.LogPageSize, expected: -1, setupErr: setupErr,
+	})
 }

@@ -235,6 +235,11 @@ func (s *oauthSession) fetch(ctx context.Context) (string, string, error) {
 		start := c.now()
 		resp, err := c.send(ctx, http.MethodPost, s.tokenURL, h, form)
 		d := c.now().Sub(start)
+		if errors.Is(err, errBodyTooLarge) {
+			c.obs.Request(BucketOther, OutcomeBadResponse, d)
+			return "", "", fmt.Errorf("%w: POST %s: the body is larger than %s, the most Options.MaxResponseBytes allows",
+				ErrBadResponse, tokenURL.Path, formatBytes(c.opts.MaxResponseBytes))
+		}
 		if err != nil {
 			c.obs.Request(BucketOther, "network_error", d)
 			if ctx.Err() != nil {

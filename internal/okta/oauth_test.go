@@ -142,7 +142,7 @@ func TestTokenIsFetchedOnceAndAgainAfter401(t *testing.T) {
 			oktaError(w, 401, "E0000011", "Invalid token provided")
 			return
 		}
-		writeJSON(w, 200, []User{{ID: "u"}})
+		writeJSON(w, 200, testUsers("u"))
 	})
 	auth, err := NewOAuth(OAuthConfig{ClientID: "0oa1", PrivateKey: pemBlock("EC PRIVATE KEY", x509SEC1(ecKey))})
 	if err != nil {

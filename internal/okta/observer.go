@@ -11,7 +11,7 @@ import (
 type Observer interface {
 	// Request is called once per HTTP request sent, with its bucket, its
 	// outcome (ok, client_error, server_error, rate_limited,
-	// network_error) and its duration.
+	// network_error, bad_response) and its duration.
 	Request(bucket, outcome string, d time.Duration)
 	// Retry is called whenever a request is sent again.
 	Retry(bucket string)
@@ -32,6 +32,9 @@ const (
 	OutcomeServerError  = "server_error"
 	OutcomeRateLimited  = "rate_limited"
 	OutcomeNetworkError = "network_error"
+	// OutcomeBadResponse is an answer the client refused: a body over
+	// Options.MaxResponseBytes.
+	OutcomeBadResponse = "bad_response"
 )
 
 func outcomeOf(status int) string {

@@ -50,46 +50,72 @@ type RateState struct {
 // rateHeaders is what one response said about its bucket.
 type rateHeaders struct {
 	limit, remaining int
-	reset            time.Time // by the server's clock
-	date             time.Time // the server's Date; zero when absent
-	ok               bool      // all three X-Rate-Limit headers were present and valid
+	reset            time.Time     // by the server's clock
+	date             time.Time     // the server's Date; zero when absent
+	wait             time.Duration // from the response until the window resets, at most maxResetAhead + 1 s
+	ok               bool          // all three X-Rate-Limit headers were present and plausible
+	// bad is why present X-Rate-Limit headers were not believed, "" when
+	// they were or were absent.
+	bad string
 }
 
-func parseRateHeaders(h http.Header) rateHeaders {
+// maxResetAhead is the furthest ahead of a response's Date that its
+// X-Rate-Limit-Reset may be. Okta's windows are 60 s; a reset further than
+// two windows ahead is a broken header, and believing it would stop the
+// bucket's requests until then.
+const maxResetAhead = 2 * windowEstimate
+
+// parseRateHeaders reads the rate-limit headers of a response that arrived
+// at received. The reset is measured against the server's Date, so a skewed
+// local clock does not matter; without a Date, against received. Headers
+// that cannot be right (a reset more than maxResetAhead ahead, or more than
+// a window behind, remaining above limit) are not believed: ok is false and
+// bad says why.
+func parseRateHeaders(h http.Header, received time.Time) rateHeaders {
 	var r rateHeaders
 	if d := h.Get("Date"); d != "" {
 		if t, err := http.ParseTime(d); err == nil {
 			r.date = t
 		}
 	}
-	limit, err1 := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit")))
-	remaining, err2 := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")))
-	reset, err3 := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || limit < 0 || remaining < 0 || reset <= 0 {
+	rawLimit, rawRemaining, rawReset := h.Get("X-Rate-Limit-Limit"), h.Get("X-Rate-Limit-Remaining"), h.Get("X-Rate-Limit-Reset")
+	if rawLimit == "" && rawRemaining == "" && rawReset == "" {
 		return r
 	}
-	r.limit, r.remaining, r.reset, r.ok = limit, remaining, time.Unix(reset, 0), true
-	return r
-}
-
-// untilReset is how long to wait from the moment the response arrived until
-// the window has reset: Reset − Date + 1 s, measured against the server's
-// Date so a skewed local clock does not matter. Without a Date it falls back
-// to the local clock.
-func (r rateHeaders) untilReset(received time.Time) time.Duration {
-	if !r.ok {
-		return 0
-	}
+	limit, err1 := strconv.Atoi(strings.TrimSpace(rawLimit))
+	remaining, err2 := strconv.Atoi(strings.TrimSpace(rawRemaining))
+	reset, err3 := strconv.ParseInt(strings.TrimSpace(rawReset), 10, 64)
 	ref := r.date
 	if ref.IsZero() {
 		ref = received
 	}
-	d := r.reset.Sub(ref) + time.Second
-	if d < 0 {
-		return 0
+	// Compared in seconds: time.Unix of a huge value is past what a
+	// time.Duration holds.
+	ahead := reset - ref.Unix()
+	switch {
+	case err1 != nil || err2 != nil || err3 != nil:
+		r.bad = "not numbers"
+	case limit < 0 || remaining < 0 || reset <= 0:
+		r.bad = "negative"
+	case remaining > limit:
+		r.bad = "remaining above the limit"
+	case ahead > int64(maxResetAhead/time.Second):
+		r.bad = "reset more than two windows ahead"
+	case ahead < -int64(windowEstimate/time.Second):
+		r.bad = "reset more than a window ago"
 	}
-	return d
+	if r.bad != "" {
+		return r
+	}
+	r.limit, r.remaining, r.reset, r.ok = limit, remaining, time.Unix(reset, 0), true
+	r.wait = max(0, r.reset.Sub(ref)+time.Second)
+	return r
 }
+
+// untilReset is how long to wait from the moment the response arrived until
+// the window has reset: Reset − Date + 1 s, never negative and never more
+// than maxResetAhead + 1 s; 0 without believable headers.
+func (r rateHeaders) untilReset() time.Duration { return r.wait }
 
 // windowEstimate is how long a window is assumed to last when Okta has not
 // told us yet. Okta's windows are 60 s.
@@ -173,7 +199,9 @@ func (l *limiter) acquire(ctx context.Context, name string) (time.Duration, erro
 			l.mu.Unlock()
 			return l.now().Sub(start), nil
 		default:
-			wait = b.resetAt.Sub(now)
+			// resetAt is never further than one window plus the furthest
+			// believable reset; the cap holds whatever state says.
+			wait = min(b.resetAt.Sub(now), maxResetAhead+time.Second)
 		}
 		changed := l.changed
 		l.mu.Unlock()
@@ -216,7 +244,7 @@ func (l *limiter) done(name string, r rateHeaders, received time.Time) {
 			b.limit = r.limit
 			b.remaining = r.remaining
 			b.serverReset = r.reset
-			b.resetAt = received.Add(r.untilReset(received))
+			b.resetAt = received.Add(r.untilReset())
 			b.rolled = false
 		case r.reset.Equal(b.serverReset) && !b.rolled:
 			b.limit = r.limit

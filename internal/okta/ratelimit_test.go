@@ -55,14 +55,24 @@ func TestParseRateHeaders(t *testing.T) {
 		{"no date: local clock", rateHeader(600, 0, local.Add(10*time.Second), time.Time{}), true, 11 * time.Second},
 		{"missing headers", http.Header{"Date": {server.Format(http.TimeFormat)}}, false, 0},
 		{"garbage", http.Header{"X-Rate-Limit-Limit": {"x"}, "X-Rate-Limit-Remaining": {"1"}, "X-Rate-Limit-Reset": {"1"}}, false, 0},
+		{"reset two windows ahead", rateHeader(600, 0, server.Add(2*time.Minute), server), true, 2*time.Minute + time.Second},
+		{"reset past two windows ahead", rateHeader(600, 0, server.Add(2*time.Minute+time.Second), server), false, 0},
+		{"reset 100 years ahead", rateHeader(600, 0, server.AddDate(100, 0, 0), server), false, 0},
+		{"reset 100 years ahead, no date", rateHeader(600, 0, local.AddDate(100, 0, 0), time.Time{}), false, 0},
+		{"reset a window ago", rateHeader(600, 0, server.Add(-time.Minute), server), true, 0},
+		{"reset more than a window ago", rateHeader(600, 0, server.Add(-time.Minute-time.Second), server), false, 0},
+		{"remaining above the limit", rateHeader(10, 11, server.Add(30*time.Second), server), false, 0},
+		{"concurrency limit", rateHeader(0, 0, server.Add(time.Second), server), true, 2 * time.Second},
+		{"reset past what a time holds", http.Header{"Date": {server.Format(http.TimeFormat)}, "X-Rate-Limit-Limit": {"1"},
+			"X-Rate-Limit-Remaining": {"1"}, "X-Rate-Limit-Reset": {"9223372036854775807"}}, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := parseRateHeaders(tt.h)
+			r := parseRateHeaders(tt.h, local)
 			if r.ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", r.ok, tt.wantOK)
 			}
-			if got := r.untilReset(local); got != tt.wantWait {
+			if got := r.untilReset(); got != tt.wantWait {
 				t.Errorf("untilReset = %v, want %v", got, tt.wantWait)
 			}
 		})
@@ -85,7 +95,7 @@ func TestLimiterPacing(t *testing.T) {
 	clock := func() time.Time { return now }
 	l := newLimiter(0.5, clock)
 	resp := func(limit, remaining int, reset time.Time) rateHeaders {
-		return parseRateHeaders(rateHeader(limit, remaining, reset, now))
+		return parseRateHeaders(rateHeader(limit, remaining, reset, now), now)
 	}
 	reset1 := now.Add(60 * time.Second)
 
@@ -162,8 +172,86 @@ func TestLimiterWaitEndsOnResponse(t *testing.T) {
 		got <- err
 	}()
 	now := time.Now()
-	l.done(BucketLogs, parseRateHeaders(rateHeader(120, 119, now.Add(time.Minute), now)), now)
+	l.done(BucketLogs, parseRateHeaders(rateHeader(120, 119, now.Add(time.Minute), now), now), now)
 	if err := <-got; err != nil {
 		t.Fatalf("waiting request: %v", err)
 	}
+}
+
+// TestLimiterIsNotStoppedByAFarReset: a response whose reset is 100 years
+// ahead must not keep the bucket waiting beyond its window.
+func TestLimiterIsNotStoppedByAFarReset(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := newLimiter(0.5, func() time.Time { return now })
+	if !tryAcquire(t, l, BucketUsers) {
+		t.Fatal("first request not granted")
+	}
+	l.done(BucketUsers, parseRateHeaders(rateHeader(10, 9, now.Add(time.Minute), now), now), now)
+	for range 4 {
+		if !tryAcquire(t, l, BucketUsers) {
+			t.Fatal("not granted within the share")
+		}
+	}
+	for range 3 {
+		l.done(BucketUsers, parseRateHeaders(rateHeader(10, 5, now.Add(time.Minute), now), now), now)
+	}
+	l.done(BucketUsers, parseRateHeaders(rateHeader(10, 0, now.AddDate(100, 0, 0), now), now), now)
+	if tryAcquire(t, l, BucketUsers) {
+		t.Fatal("granted past the share of the window")
+	}
+	now = now.Add(time.Minute + time.Second)
+	if !tryAcquire(t, l, BucketUsers) {
+		t.Fatalf("not granted after the window, state %+v: a far reset stopped the bucket", l.status()[BucketUsers])
+	}
+	if got := l.status()[BucketUsers].Reset; got.After(now.Add(maxResetAhead)) {
+		t.Errorf("reset = %v, want within two windows of %v", got, now)
+	}
+}
+
+// FuzzParseRateHeaders checks that any rate-limit headers parse without a
+// panic into values the limiter can trust: believed headers are sane, and
+// no response can make the limiter wait past maxResetAhead.
+func FuzzParseRateHeaders(f *testing.F) {
+	server := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	date := server.Format(http.TimeFormat)
+	reset := func(d time.Duration) string { return strconv.FormatInt(server.Add(d).Unix(), 10) }
+	f.Add("600", "599", reset(30*time.Second), date, int64(0))
+	f.Add("600", "0", reset(-5*time.Second), date, int64(0))
+	f.Add("600", "0", reset(100*365*24*time.Hour), date, int64(0))
+	f.Add("600", "0", reset(100*365*24*time.Hour), "", int64(-600))
+	f.Add("0", "0", reset(time.Second), date, int64(3))
+	f.Add("10", "11", reset(time.Second), date, int64(0))
+	f.Add("1", "1", "9223372036854775807", date, int64(0))
+	f.Add("1", "1", "-9223372036854775808", "Mon, 01 Jan 0001 00:00:00 GMT", int64(0))
+	f.Add(" 5 ", "+3", "0x10", "garbage", int64(1<<40))
+	f.Add("", "", "", "", int64(0))
+	f.Fuzz(func(t *testing.T, limit, remaining, resetHeader, dateHeader string, skew int64) {
+		h := http.Header{}
+		for k, v := range map[string]string{"X-Rate-Limit-Limit": limit, "X-Rate-Limit-Remaining": remaining,
+			"X-Rate-Limit-Reset": resetHeader, "Date": dateHeader} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		received := server.Add(time.Duration(skew%(1<<40)) * time.Millisecond)
+		r := parseRateHeaders(h, received)
+		wait := r.untilReset()
+		switch {
+		case wait < 0 || wait > maxResetAhead+time.Second:
+			t.Fatalf("untilReset = %v, want within [0, %v]", wait, maxResetAhead+time.Second)
+		case !r.ok && (wait != 0 || r.limit != 0 || r.remaining != 0):
+			t.Fatalf("headers not believed but values kept: %+v", r)
+		case r.ok && (r.limit < 0 || r.remaining < 0 || r.remaining > r.limit || r.bad != ""):
+			t.Fatalf("believed headers with insane values: %+v", r)
+		}
+		l := newLimiter(0.5, func() time.Time { return received })
+		if _, err := l.acquire(context.Background(), BucketUsers); err != nil {
+			t.Fatal(err)
+		}
+		l.done(BucketUsers, r, received)
+		if b := l.bucket(BucketUsers); b.known && b.resetAt.Sub(received) > maxResetAhead+time.Second {
+			t.Fatalf("the bucket waits %v, want at most %v", b.resetAt.Sub(received), maxResetAhead+time.Second)
+		}
+	})
 }

@@ -21,6 +21,12 @@ type UserListOptions struct {
 	// Search is an Okta search expression: any profile attribute, sw/co/pr,
 	// not; eventually consistent.
 	Search string
+	// ExpectedCount, when positive, is how many users the caller expects
+	// the listing to hold at most, such as the usersCount of the Everyone
+	// group listed with ExpandStats. The listing then fails once it runs
+	// past twice that count (and 10 pages more) instead of only at
+	// Options.MaxListingPages. 0 means unknown.
+	ExpectedCount int
 }
 
 // ListUsers returns an iterator over the users of the org, every page.
@@ -33,7 +39,7 @@ type UserListOptions struct {
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers
 func (c *Client) ListUsers(ctx context.Context, opts UserListOptions) iter.Seq2[User, error] {
 	q, ex, err := userQuery(opts, "", c.opts.UserPageSize)
-	return listPages[User](ctx, c, c.endpoint("/api/v1/users", q), ex, false, err)
+	return c.listUsers(ctx, c.endpoint("/api/v1/users", q), ex, opts.ExpectedCount, err)
 }
 
 // ListUsersChangedSince returns an iterator over the users updated after
@@ -45,10 +51,22 @@ func (c *Client) ListUsers(ctx context.Context, opts UserListOptions) iter.Seq2[
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers
 func (c *Client) ListUsersChangedSince(ctx context.Context, since time.Time, opts UserListOptions) iter.Seq2[User, error] {
 	if since.IsZero() {
-		return listPages[User](ctx, c, nil, expression{}, false, errors.New("okta: list users changed since: since is zero"))
+		return c.listUsers(ctx, nil, expression{}, 0, errors.New("okta: list users changed since: since is zero"))
 	}
 	q, ex, err := userQuery(opts, fmt.Sprintf("lastUpdated gt %q", FormatTime(since)), c.opts.UserPageSize)
-	return listPages[User](ctx, c, c.endpoint("/api/v1/users", q), ex, false, err)
+	return c.listUsers(ctx, c.endpoint("/api/v1/users", q), ex, opts.ExpectedCount, err)
+}
+
+// listUsers lists the users from first; expected is the caller's count, 0
+// when unknown.
+func (c *Client) listUsers(ctx context.Context, first *url.URL, ex expression, expected int, setupErr error) iter.Seq2[User, error] {
+	if expected <= 0 {
+		expected = -1
+	}
+	return listPages(ctx, c, listing[User]{
+		first: first, ex: ex, what: "users", check: checkUser,
+		pageSize: c.opts.UserPageSize, expected: expected, setupErr: setupErr,
+	})
 }
 
 func userQuery(opts UserListOptions, changed string, limit int) (url.Values, expression, error) {
