@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fullLast    = fs.Bool("full-last-page-next", false, "give an exactly full last page a next link to an empty page")
 		pastReset   = fs.Bool("past-reset", false, "send an X-Rate-Limit-Reset ten seconds before Date")
 		badBodyRate = fs.Float64("bad-body-rate", 0, "share of 200 responses whose JSON body is cut in half")
+		hostile     = fs.String("hostile", "", "misbehave as a broken or hostile Okta: "+hostileModes()+" (empty: behave)")
 	)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -92,6 +93,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if *logDelay <= 0 {
 		*logDelay = -1 // Options.LogDelay's "at once"
+	}
+
+	var hostileMode oktafake.HostileMode
+	if *hostile != "" {
+		if hostileMode, err = oktafake.ParseHostileMode(*hostile); err != nil {
+			return fmt.Errorf("-hostile: %w", err)
+		}
 	}
 
 	started := time.Now()
@@ -129,7 +137,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = srv
+	if hostileMode != "" {
+		handler = oktafake.NewHostile(srv, hostileMode)
+		fmt.Fprintf(stdout, "fake-okta: hostile mode %s\n", hostileMode)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "fake-okta: listening on http://%s%s\n", ln.Addr(), *prefix)
 
 	errc := make(chan error, 1)
@@ -161,6 +174,15 @@ func parseLogError(s string) (oktafake.ErrorResponse, error) {
 		return oktafake.ErrorResponse{}, fmt.Errorf("%q: want STATUS or STATUS:CODE with a 4xx or 5xx status, e.g. 400:E0000053", s)
 	}
 	return oktafake.ErrorResponse{Status: n, Code: code}, nil
+}
+
+// hostileModes lists the modes of -hostile, comma-separated.
+func hostileModes() string {
+	var names []string
+	for _, m := range oktafake.HostileModes() {
+		names = append(names, string(m))
+	}
+	return strings.Join(names, ", ")
 }
 
 func splitList(s string) []string {
