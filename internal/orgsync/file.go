@@ -38,6 +38,26 @@ const (
 	headerSize  = len(fileMagic) + 4 + 8 + sha256.Size
 )
 
+// Limits on what a state file's counts may claim. The counts size the
+// slices the lists are decoded into, so a damaged or crafted count must
+// neither be believed past what the body can hold nor be allowed to make a
+// huge allocation before the elements are read.
+const (
+	// minElementJSON is the fewest bytes a user or group takes in its list:
+	// an object with a one-character id, and a comma.
+	minElementJSON = len(`{"id":"x"},`)
+	// maxDeflateRatio is the most bytes deflate expands one byte of its
+	// stream to (a 258-byte match coded in two bits).
+	maxDeflateRatio = 1032
+	// minElementGzip is the fewest compressed bytes a user or group is
+	// expected to take: an Okta id alone is 20 characters, mostly random.
+	// A slice is made at its count only as far as the body's length makes
+	// that count plausible by this measure; past it, the slice grows as
+	// elements are decoded, so a false count costs no more memory than the
+	// elements that are really in the file.
+	minElementGzip = 8
+)
+
 // fileMeta is the bookkeeping part of a state file's JSON body:
 //
 //	{"meta": fileMeta, "users": [...], "groups": [...], "members": {...}}
@@ -141,7 +161,9 @@ func Load(path string) (*State, error) {
 	return st, nil
 }
 
-func load(f *os.File) (*State, error) {
+// load reads a state file from f: the header, the checksum over the whole
+// body, then the body itself, hashed again as it is decoded.
+func load(f io.ReadSeeker) (*State, error) {
 	header := make([]byte, headerSize)
 	_, err := io.ReadFull(f, header)
 	switch {
@@ -182,7 +204,7 @@ func load(f *os.File) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	st, err := decodeState(zr)
+	st, err := decodeState(zr, n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -317,7 +339,9 @@ func encodeList[T any](bw *bufio.Writer, enc *json.Encoder, key string, items []
 	return nil
 }
 
-func decodeState(r io.Reader) (*State, error) {
+// decodeState decodes a state file's JSON body, which came from size bytes
+// of gzip.
+func decodeState(r io.Reader, size int64) (*State, error) {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
@@ -344,13 +368,13 @@ func decodeState(r io.Reader) (*State, error) {
 	if err = expectKey(dec, "users"); err != nil {
 		return nil, err
 	}
-	if st.users, err = decodeList[okta.User](dec, m.UserCount); err != nil {
+	if st.users, err = decodeList(dec, m.UserCount, size, userID); err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}
 	if err = expectKey(dec, "groups"); err != nil {
 		return nil, err
 	}
-	if st.groups, err = decodeList[okta.Group](dec, m.GroupCount); err != nil {
+	if st.groups, err = decodeList(dec, m.GroupCount, size, groupID); err != nil {
 		return nil, fmt.Errorf("groups: %w", err)
 	}
 	if err = expectKey(dec, "members"); err != nil {
@@ -365,25 +389,44 @@ func decodeState(r io.Reader) (*State, error) {
 	return st, nil
 }
 
-// decodeList decodes an array of n elements, each into its place in a
-// slice made at that length.
-func decodeList[T any](dec *json.Decoder, n int) ([]T, error) {
+// decodeList decodes an array of n elements from a body of size gzip
+// bytes, into a slice of length n. n must fit in the body, and the
+// elements' ids must be set and strictly increasing, as Save writes them
+// and as the state's lookups by id need.
+func decodeList[T any](dec *json.Decoder, n int, size int64, id func(*T) string) ([]T, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("length %d", n)
+	}
+	if most := size * maxDeflateRatio / int64(minElementJSON); int64(n) > most {
+		return nil, fmt.Errorf("length %d, but a %d-byte body holds at most %d", n, size, most)
 	}
 	if err := expectDelim(dec, '['); err != nil {
 		return nil, err
 	}
 	var out []T // an empty list stays nil
 	if n > 0 {
-		out = make([]T, n)
+		out = make([]T, 0, min(int64(n), 1+size/minElementGzip))
 	}
-	for i := range out {
+	for i := range n {
 		if !dec.More() {
 			return nil, fmt.Errorf("got %d elements, want %d", i, n)
 		}
+		if len(out) == cap(out) {
+			// Grown at most to n, so that a true count ends in a slice of
+			// exactly its length.
+			grown := make([]T, len(out), min(n, 2*cap(out)))
+			copy(grown, out)
+			out = grown
+		}
+		out = out[:i+1]
 		if err := dec.Decode(&out[i]); err != nil {
 			return nil, err
+		}
+		switch cur := id(&out[i]); {
+		case cur == "":
+			return nil, fmt.Errorf("element %d has no id", i)
+		case i > 0 && cur <= id(&out[i-1]):
+			return nil, fmt.Errorf("element %d: id %q does not follow %q", i, cur, id(&out[i-1]))
 		}
 	}
 	if dec.More() {

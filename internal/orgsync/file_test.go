@@ -7,9 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -396,6 +399,135 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 			}
 			if got != nil {
 				t.Errorf("got a state with the error")
+			}
+		})
+	}
+}
+
+// TestLoadRejectsCountsTheBodyCannotHold loads files whose meta claims more
+// users or groups than their body could hold: each is refused as corrupt,
+// without making a slice of the claimed length.
+func TestLoadRejectsCountsTheBodyCannotHold(t *testing.T) {
+	t.Parallel()
+	const (
+		users = `,"users":[{"id":"00u1","status":"ACTIVE","profile":{"login":"a"}}]`
+		group = `,"groups":[{"id":"00g1","type":"OKTA_GROUP","profile":{"name":"A"}}]`
+		membs = `,"members":{"00g1":["00u1"]}}`
+	)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		meta string
+	}{
+		{"a trillion users", `{"meta":{"userCount":1000000000000,"groupCount":1}`},
+		{"300 million users", `{"meta":{"userCount":300000000,"groupCount":1}`},
+		{"300 million groups", `{"meta":{"userCount":1,"groupCount":300000000}`},
+		{"largest int", `{"meta":{"userCount":9223372036854775807,"groupCount":1}`},
+		{"a million users in 200 bytes", `{"meta":{"userCount":1000000,"groupCount":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(dir, tc.name)
+			writeStateFile(t, path, fileVersion, gzipped(t, tc.meta+users+group+membs))
+			got, err := Load(path)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("got error %v, want %v", err, ErrCorrupt)
+			}
+			if got != nil {
+				t.Errorf("got a state with the error")
+			}
+		})
+	}
+}
+
+// TestLoadDoesNotAllocateAFalseCount loads a file whose user count is one
+// its body's length allows but whose list holds one user: the slice is
+// not made at the claimed length first. Not parallel, so that the bytes
+// allocated are this test's.
+func TestLoadDoesNotAllocateAFalseCount(t *testing.T) {
+	// Incompressible padding gives the body room, by length, for the count.
+	rng := rand.New(rand.NewPCG(1, 2))
+	pad := make([]byte, 4000)
+	for i := range pad {
+		pad[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)]
+	}
+	const count = 250_000 // about 110 MiB of users, were the slice made at it
+	body := gzipped(t, fmt.Sprintf(`{"meta":{"selection":%q,"userCount":%d,"groupCount":0}`, pad, count)+
+		`,"users":[{"id":"00u1"}],"groups":[],"members":{}}`)
+	if most := int64(len(body)) * maxDeflateRatio / int64(minElementJSON); most < count {
+		t.Fatalf("the %d-byte body holds at most %d users by length, want the count of %d allowed", len(body), most, count)
+	}
+	path := filepath.Join(t.TempDir(), "state")
+	writeStateFile(t, path, fileVersion, body)
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st, err := Load(path)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) || st != nil {
+		t.Fatalf("got error %v, want %v", err, ErrCorrupt)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("loading allocated %d bytes, want the claimed count not allocated (under 8 MiB)", got)
+	}
+}
+
+// TestLoadGrowsToTheCount loads a state whose users compress to fewer bytes
+// each than a slice is made for in advance: the list still loads whole,
+// into a slice of exactly its length.
+func TestLoadGrowsToTheCount(t *testing.T) {
+	t.Parallel()
+	st := &State{members: map[string][]string{}}
+	for i := range 5000 {
+		st.users = append(st.users, okta.User{ID: fmt.Sprintf("u%06d", i)})
+	}
+	path := filepath.Join(t.TempDir(), "state")
+	if err := Save(path, st); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := (info.Size() - int64(headerSize)) / int64(len(st.users)); per >= minElementGzip {
+		t.Fatalf("users take %d compressed bytes each, want fewer than %d for the slice to grow", per, minElementGzip)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if len(got.users) != len(st.users) || cap(got.users) != len(st.users) {
+		t.Errorf("got %d users in a slice of capacity %d, want %d in one of exactly that", len(got.users), cap(got.users), len(st.users))
+	}
+	if diff := cmp.Diff(st.users, got.users); diff != "" {
+		t.Errorf("users differ (-saved +loaded):\n%s", diff)
+	}
+}
+
+// TestLoadRejectsListsOutOfOrder: the state finds users and groups by
+// binary search on their ids, so a list out of order, with a duplicate or
+// an object without id is corrupt.
+func TestLoadRejectsListsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	const (
+		group = `,"groups":[{"id":"00g1"}]`
+		membs = `,"members":{}}`
+		users = `,"users":[{"id":"00u1"}]`
+	)
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, body string }{
+		{"users out of order", `{"meta":{"userCount":2,"groupCount":1},"users":[{"id":"00u2"},{"id":"00u1"}]` + group + membs},
+		{"duplicate user", `{"meta":{"userCount":2,"groupCount":1},"users":[{"id":"00u1"},{"id":"00u1"}]` + group + membs},
+		{"user without id", `{"meta":{"userCount":1,"groupCount":1},"users":[{"status":"ACTIVE"}]` + group + membs},
+		{"groups out of order", `{"meta":{"userCount":1,"groupCount":2}` + users + `,"groups":[{"id":"00g2"},{"id":"00g1"}]` + membs},
+		{"group with an empty id", `{"meta":{"userCount":1,"groupCount":1}` + users + `,"groups":[{"id":""}]` + membs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(dir, tc.name)
+			writeStateFile(t, path, fileVersion, gzipped(t, tc.body))
+			if got, err := Load(path); !errors.Is(err, ErrCorrupt) || got != nil {
+				t.Fatalf("got error %v, want %v", err, ErrCorrupt)
 			}
 		})
 	}
