@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -85,7 +87,7 @@ type fileMeta struct {
 // crash leaves either the old file or the new one.
 func Save(path string, st *State) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
@@ -143,6 +145,41 @@ func Save(path string, st *State) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// tempPattern is the os.CreateTemp pattern of Save's temporary files for
+// the state file named base.
+func tempPattern(base string) string { return base + ".tmp-*" }
+
+// RemoveTemporary removes the temporary files that Save left next to path
+// when the process stopped before it renamed one over path. It removes
+// only regular files named as Save names its own for path (path's name,
+// ".tmp-" and digits), and returns the names of those it removed. It must
+// not run while a Save of path may be in progress.
+func RemoveTemporary(path string) (removed []string, err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("remove temporary state files: %w", err)
+	}
+	prefix := strings.TrimSuffix(tempPattern(base), "*")
+	var errs []error
+	for _, e := range entries {
+		suffix, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || suffix == "" || strings.Trim(suffix, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove temporary state file: %w", err))
+			continue
+		}
+		removed = append(removed, name)
+	}
+	return removed, errors.Join(errs...)
 }
 
 // Load reads a state written by Save. A missing file gives an error

@@ -532,3 +532,66 @@ func TestLoadRejectsListsOutOfOrder(t *testing.T) {
 		})
 	}
 }
+
+func TestRemoveTemporaryFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sync-state.bin")
+	if err := Save(path, testState()); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	// What a crash during Save leaves, and what must stay.
+	leftovers := []string{"sync-state.bin.tmp-123456", "sync-state.bin.tmp-9"}
+	kept := []string{
+		"sync-state.bin",
+		"sync-state.bin.tmp-",           // no digits: not Save's
+		"sync-state.bin.tmp-12x",        // not Save's
+		"other-state.bin.tmp-123",       // another state file's
+		"sync-state.bin.tmp-777.backup", // not Save's
+		"notes.txt",
+	}
+	for _, name := range append(slices.Clone(leftovers), kept[1:]...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sync-state.bin.tmp-42"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kept = append(kept, "sync-state.bin.tmp-42") // a directory is not Save's
+
+	removed, err := RemoveTemporary(path)
+	if err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	var want []string
+	for _, name := range leftovers {
+		want = append(want, filepath.Join(dir, name))
+	}
+	slices.Sort(removed)
+	if diff := cmp.Diff(want, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(kept)
+	if diff := cmp.Diff(kept, left); diff != "" {
+		t.Errorf("files left (-want +got):\n%s", diff)
+	}
+	if _, err := Load(path); err != nil {
+		t.Errorf("the state file itself: %v", err)
+	}
+
+	if removed, err := RemoveTemporary(path); err != nil || len(removed) != 0 {
+		t.Errorf("a second run: got %v, %v, want nothing removed", removed, err)
+	}
+	if _, err := RemoveTemporary(filepath.Join(dir, "missing", "sync-state.bin")); err == nil {
+		t.Errorf("a missing directory: got no error")
+	}
+}
