@@ -101,7 +101,9 @@ func servable(s *catalog.Snapshot) bool {
 
 // serveBody answers with a pre-encoded body: 304 when If-None-Match matches it,
 // otherwise 200 with the gzip bytes as they are kept, or decompressed as they
-// are sent to a client that does not accept gzip.
+// are sent to a client that does not accept gzip. The gzip bytes and the
+// content are two representations with their own ETags, and a request's
+// If-None-Match is compared with the ETag of the one it would get.
 func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentType, vary string) {
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	etag, size := b.ETag, b.Size
@@ -112,7 +114,7 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentT
 	h["Etag"] = []string{etag}
 	h["Vary"] = []string{vary}
 	h["Cache-Control"] = []string{"no-cache"}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && noneMatch(inm, b.ETag, b.GzipETag) {
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && noneMatch(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -134,38 +136,40 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentT
 }
 
 // noneMatch reports whether an If-None-Match field (its header lines) matches
-// the current representation, whose entity tags are tags: "*" matches, and so
-// does any listed tag equal to one of them under the weak comparison RFC 9110
-// section 13.1.2 requires (a W/ prefix is ignored). A malformed list matches
-// nothing, so the full body is sent.
-func noneMatch(lines []string, tags ...string) bool {
+// the representation whose entity tag is etag: "*" matches, and so does a
+// listed tag equal to it under the weak comparison RFC 9110 section 13.1.2
+// requires (a W/ prefix is ignored). A malformed field matches nothing, so
+// the full body is sent.
+func noneMatch(lines []string, etag string) bool {
+	matched := false
 	for _, line := range lines {
-		for line != "" {
+		for {
 			line = strings.TrimLeft(line, " \t,")
 			if line == "" {
 				break
 			}
 			if line[0] == '*' {
-				return true
-			}
-			line = strings.TrimPrefix(line, "W/")
-			if line == "" || line[0] != '"' {
-				return false
-			}
-			end := strings.IndexByte(line[1:], '"')
-			if end < 0 {
-				return false
-			}
-			opaque := line[:end+2]
-			for _, t := range tags {
-				if opaque == t {
-					return true
+				line = line[1:]
+				matched = true
+			} else {
+				line = strings.TrimPrefix(line, "W/")
+				if line == "" || line[0] != '"' {
+					return false
 				}
+				end := strings.IndexByte(line[1:], '"')
+				if end < 0 {
+					return false
+				}
+				matched = matched || line[:end+2] == etag
+				line = line[end+2:]
 			}
-			line = line[end+2:]
+			// An element ends at a comma or the end of the line.
+			if line = strings.TrimLeft(line, " \t"); line != "" && line[0] != ',' {
+				return false
+			}
 		}
 	}
-	return false
+	return matched
 }
 
 // prefersJSON reports whether an Accept field prefers application/json to
@@ -241,14 +245,26 @@ func eachElement(lines []string, f func(value string, q float64)) {
 				p, params, _ = strings.Cut(params, ";")
 				k, v, _ := strings.Cut(p, "=")
 				if strings.EqualFold(strings.TrimSpace(k), "q") {
-					parsed, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-					if err != nil || parsed < 0 || parsed > 1 {
-						parsed = 0
-					}
-					q = parsed
+					q = parseQ(strings.TrimSpace(v))
 				}
 			}
 			f(value, q)
 		}
 	}
+}
+
+// parseQ parses a weight as RFC 9110 section 12.4.2 writes it: "0" or "1",
+// with up to three decimals ("1" only with zeros). Anything else (NaN, 1e0,
+// 0x1p-1, 2) is a weight of 0: not acceptable.
+func parseQ(v string) float64 {
+	whole, frac, _ := strings.Cut(v, ".")
+	if (whole != "0" && whole != "1") || len(frac) > 3 || strings.Trim(frac, "0123456789") != "" ||
+		(whole == "1" && strings.Trim(frac, "0") != "") {
+		return 0
+	}
+	q, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0
+	}
+	return q
 }

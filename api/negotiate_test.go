@@ -7,16 +7,16 @@ import (
 
 func TestNoneMatch(t *testing.T) {
 	t.Parallel()
-	const plain, gz = `"0123abcd"`, `"0123abcd-gzip"`
+	const plain = `"0123abcd"`
 	tests := []struct {
 		name  string
 		lines []string
 		want  bool
 	}{
 		{"exact", []string{`"0123abcd"`}, true},
-		{"gzip tag", []string{`"0123abcd-gzip"`}, true},
+		{"the gzip representation's tag", []string{`"0123abcd-gzip"`}, false},
 		{"weak prefix compares weakly", []string{`W/"0123abcd"`}, true},
-		{"weak gzip", []string{`W/"0123abcd-gzip"`}, true},
+		{"weak gzip", []string{`W/"0123abcd-gzip"`}, false},
 		{"star", []string{`*`}, true},
 		{"other tag", []string{`"ffff"`}, false},
 		{"list with match last", []string{`"a", W/"b",  "0123abcd"`}, true},
@@ -30,11 +30,18 @@ func TestNoneMatch(t *testing.T) {
 		{"empty", []string{``}, false},
 		{"only commas", []string{` , ,`}, false},
 		{"tabs and commas", []string{"\t,\"0123abcd\""}, true},
+		{"star in a list", []string{`"a", *`}, true},
+		{"malformed after a match", []string{`"0123abcd", bogus`}, false},
+		{"malformed before a match", []string{`bogus, "0123abcd"`}, false},
+		{"malformed line after a match", []string{`"0123abcd"`, `"a" "b"`}, false},
+		{"no comma between tags", []string{`"a""0123abcd"`}, false},
+		{"text after star", []string{`*x`}, false},
+		{"lower-case weak prefix", []string{`w/"0123abcd"`}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := noneMatch(tt.lines, plain, gz); got != tt.want {
+			if got := noneMatch(tt.lines, plain); got != tt.want {
 				t.Errorf("noneMatch(%q) = %v, want %v", tt.lines, got, tt.want)
 			}
 		})
@@ -98,6 +105,19 @@ func TestAcceptsGzip(t *testing.T) {
 		{"gzip;q=0, *", false},
 		{"identity", false},
 		{"gzip ; q=0.5", true},
+		{"gzip;q=0.001", true},
+		{"gzip;q=1.000", true},
+		{"gzip;q=1.", true},
+		{"gzip;q=1.001", false},
+		{"gzip;q=0.0001", false},
+		{"gzip;q=.5", false},
+		{"gzip;q=1e0", false},
+		{"gzip;q=0x1p-1", false},
+		{"gzip;q=+1", false},
+		{"gzip;q=NaN", false},
+		{"gzip;q=nan, gzip", true},
+		{"gzip, gzip;q=nan", true},
+		{"gzip;q=inf", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.acceptEncoding, func(t *testing.T) {
