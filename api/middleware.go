@@ -1,12 +1,16 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -21,6 +25,44 @@ func quietPath(path string) bool {
 		return true
 	}
 	return false
+}
+
+// maxRequestIDLen is the longest client X-Request-Id that is kept.
+const maxRequestIDLen = 128
+
+// requestIDs gives every request an id, kept in its context for
+// middleware.GetReqID: the client's X-Request-Id when it is at most
+// maxRequestIDLen characters of [A-Za-z0-9._:-], else one of the server's
+// own (a random prefix and a counter). A client's id is logged and echoed,
+// so one that could forge or bloat a log line is not kept.
+func requestIDs() func(http.Handler) http.Handler {
+	prefix := rand.Text()[:10]
+	var n atomic.Uint64
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(middleware.RequestIDHeader)
+			if !validRequestID(id) {
+				id = prefix + "-" + strconv.FormatUint(n.Add(1), 10)
+			}
+			ctx := context.WithValue(r.Context(), middleware.RequestIDKey, id)
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// validRequestID reports whether a client's request id may be kept.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := range len(id) {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // logRequests logs every request once it is answered, with its request id, and

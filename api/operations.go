@@ -3,6 +3,9 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/rs/zerolog"
 )
@@ -87,9 +90,18 @@ func handleNotFound() http.Handler {
 	})
 }
 
-// handleMethodNotAllowed answers known paths asked with an unknown method.
-func handleMethodNotAllowed() http.Handler {
+// handleMethodNotAllowed answers known paths asked with an unknown method,
+// listing in Allow the methods routes takes for the path (RFC 9110 section
+// 15.5.6).
+func handleMethodNotAllowed(routes chi.Routes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if routes.Match(chi.NewRouteContext(), m, r.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		writeError(w, r, errBadMethod)
 	})
 }

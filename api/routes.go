@@ -4,18 +4,17 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 )
 
 // addRoutes lists the whole HTTP surface. openapi.yaml describes the same
 // routes; a test holds the two together.
-func addRoutes(r chi.Router, log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) {
-	r.Use(middleware.RequestID)
+func addRoutes(r *chi.Mux, log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) {
+	r.Use(requestIDs())
 	r.Use(logRequests(log))
 	r.Use(recoverPanics(log))
 	r.NotFound(handleNotFound().ServeHTTP)
-	r.MethodNotAllowed(handleMethodNotAllowed().ServeHTTP)
+	r.MethodNotAllowed(handleMethodNotAllowed(r).ServeHTTP)
 
 	r.Group(func(r chi.Router) {
 		r.Use(requireToken(newSecret(cfg.EntitiesToken)))
@@ -33,9 +32,13 @@ func addRoutes(r chi.Router, log zerolog.Logger, src Source, metrics http.Handle
 		r.Method(http.MethodHead, "/entities/shards/{n}", shard)
 	})
 
-	r.Method(http.MethodGet, "/healthz", handleHealthz())
-	r.Method(http.MethodGet, "/readyz", handleReadyz(src, cfg))
-	r.Method(http.MethodGet, "/status", handleStatus(src))
+	healthz, readyz, status := handleHealthz(), handleReadyz(src, cfg), handleStatus(src)
+	r.Method(http.MethodGet, "/healthz", healthz)
+	r.Method(http.MethodHead, "/healthz", healthz)
+	r.Method(http.MethodGet, "/readyz", readyz)
+	r.Method(http.MethodHead, "/readyz", readyz)
+	r.Method(http.MethodGet, "/status", status)
+	r.Method(http.MethodHead, "/status", status)
 	r.Method(http.MethodGet, "/metrics", handleMetrics(metrics))
 	r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI(openapi))
 	r.Method(http.MethodPost, "/admin/accept", handleAccept(src, newSecret(cfg.AdminToken)))

@@ -277,6 +277,14 @@ func TestServer(t *testing.T) {
 		// Operations.
 		{name: "healthz before snapshot", src: &fakeSource{}, method: "GET", target: "/healthz",
 			want: want{status: 200, body: []byte("{\"status\":\"ok\"}\n")}},
+		{name: "healthz HEAD", src: &fakeSource{}, method: "HEAD", target: "/healthz",
+			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Type": "application/json", "Content-Length": "16"}}},
+		{name: "readyz HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/readyz",
+			want: want{status: 200, body: []byte{}}},
+		{name: "readyz HEAD before snapshot", src: &fakeSource{}, method: "HEAD", target: "/readyz",
+			want: want{status: 503, body: []byte{}, header: map[string]string{"Retry-After": "30"}}},
+		{name: "status HEAD", src: &fakeSource{snap: plain, status: status}, method: "HEAD", target: "/status",
+			want: want{status: 200, body: []byte{}, header: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}}},
 		{name: "readyz before snapshot", src: &fakeSource{}, method: "GET", target: "/readyz",
 			want: want{status: 503, header: map[string]string{"Retry-After": "30"}}},
 		{name: "readyz empty snapshot", src: &fakeSource{snap: empty}, method: "GET", target: "/readyz",
@@ -423,16 +431,81 @@ func TestGoldenBodies(t *testing.T) {
 func TestMethodNotAllowed(t *testing.T) {
 	t.Parallel()
 	h := NewServer(zerolog.Nop(), &fakeSource{}, nil, nil, Config{})
-	for _, target := range []string{"/entities", "/status", "/admin/accept"} {
-		method := "POST"
-		if target == "/admin/accept" {
-			method = "GET"
-		}
-		r := httptest.NewRequest(method, target, nil)
+	for _, tt := range []struct {
+		method, target, allow string
+	}{
+		{"POST", "/entities", "GET, HEAD"},
+		{"DELETE", "/entities/users", "GET, HEAD"},
+		{"PUT", "/entities/shards/3", "GET, HEAD"},
+		{"POST", "/status", "GET, HEAD"},
+		{"POST", "/healthz", "GET, HEAD"},
+		{"POST", "/readyz", "GET, HEAD"},
+		{"POST", "/metrics", "GET"},
+		{"HEAD", "/openapi.yaml", "GET"},
+		{"GET", "/admin/accept", "POST"},
+	} {
+		r := httptest.NewRequest(tt.method, tt.target, nil)
 		res, body := serve(t, nil, h, r)
-		if res.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), `"error"`) {
-			t.Errorf("%s: got %d %s, want 405 with a JSON error", describe(r), res.StatusCode, body)
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: got status %d, want 405", describe(r), res.StatusCode)
 		}
+		if got := res.Header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s: got Allow %q, want %q", describe(r), got, tt.allow)
+		}
+		if tt.method != "HEAD" && !strings.Contains(string(body), `"error"`) {
+			t.Errorf("%s: got body %s, want a JSON error", describe(r), body)
+		}
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	h := NewServer(zerolog.New(&logs), &fakeSource{}, nil, nil, Config{})
+	long := strings.Repeat("a", maxRequestIDLen)
+	tests := []struct {
+		name, sent string
+		kept       bool
+	}{
+		{"none", "", false},
+		{"a uuid", "0f8fad5b-d9cb-469f-a165-70867728950e", true},
+		{"every allowed character", "AZaz09._:-", true},
+		{"longest kept", long, true},
+		{"too long", long + "a", false},
+		{"a space", "abc def", false},
+		{"a quote", `abc"def`, false},
+		{"a newline", "abc\ndef", false},
+		{"a slash", "host/abc-000001", false},
+		{"not ASCII", "abc\u00e9", false},
+		{"a control character", "abc\x1b[31m", false},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.Reset()
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			if tt.sent != "" {
+				r.Header["X-Request-Id"] = []string{tt.sent}
+			}
+			res, _ := serve(t, nil, h, r)
+			got := res.Header.Get("X-Request-Id")
+			if tt.kept {
+				if got != tt.sent {
+					t.Errorf("got X-Request-Id %q, want the client's %q", got, tt.sent)
+				}
+				return
+			}
+			if got == tt.sent || !validRequestID(got) || seen[got] {
+				t.Errorf("got X-Request-Id %q, want a new id of the server's own", got)
+			}
+			seen[got] = true
+			var line struct {
+				RequestID string `json:"request_id"`
+			}
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.RequestID != got {
+				t.Errorf("got log %s, want one line with request_id %q", logs.Bytes(), got)
+			}
+		})
 	}
 }
 
