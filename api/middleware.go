@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -66,8 +67,9 @@ func validRequestID(id string) bool {
 }
 
 // logRequests logs every request once it is answered, with its request id, and
-// puts a logger carrying that id in the request's context. The token query
-// parameter is redacted and no header is logged, so secrets stay out of logs.
+// puts a logger carrying that id in the request's context. Query parameters
+// that look like credentials are redacted and no header is logged, so
+// secrets stay out of logs.
 func logRequests(log zerolog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,21 +110,52 @@ func logRequests(log zerolog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// redactQuery returns a raw query fit for logs: the value of every token
-// parameter is replaced. A query that does not parse is not logged at all,
-// since a token might hide in it.
+// redactQuery returns a raw query fit for logs: the value of every parameter
+// whose name looks like a credential is replaced. A query that does not
+// parse is not logged at all, since a credential might hide in it.
 func redactQuery(raw string) string {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return "[unparsable query]"
 	}
-	if _, ok := q["token"]; !ok {
+	redacted := false
+	for name, values := range q {
+		if !credentialParam(name) {
+			continue
+		}
+		for i := range values {
+			values[i] = "REDACTED"
+		}
+		redacted = true
+	}
+	if !redacted {
 		return raw
 	}
-	for i := range q["token"] {
-		q["token"][i] = "REDACTED"
-	}
 	return q.Encode()
+}
+
+// credentialWords are the words that make a query parameter's name look like
+// a credential's: token, access_token, id_token, client_secret, api_key,
+// X-Amz-Signature, SAMLResponse and the like.
+var credentialWords = []string{
+	"token", "secret", "password", "passwd", "pwd", "key", "signature", "sig",
+	"assertion", "code", "auth", "credential", "session", "samlresponse", "ticket",
+}
+
+// credentialParam reports whether a query parameter's name looks like a
+// credential's: compared case-insensitively, one of its words (split at
+// "_", "-", "." and the like) or the whole name without separators is a
+// credential word, or it ends in one ("apikey", "accesstoken").
+func credentialParam(name string) bool {
+	name = strings.ToLower(name)
+	words := strings.FieldsFunc(name, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') })
+	joined := strings.Join(words, "")
+	for _, w := range credentialWords {
+		if slices.Contains(words, w) || strings.HasSuffix(joined, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // recoverPanics turns a panicking handler into a logged 500, unless the
