@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -63,7 +64,7 @@ func handleEntities(src Source, cfg Config, sel selection) http.Handler {
 		if asJSON {
 			contentType = contentTypeJSON
 		}
-		serveBody(w, r, body, contentType, "Accept, Accept-Encoding")
+		serveBody(w, r, body, contentType, "Accept, Accept-Encoding", cfg)
 	})
 }
 
@@ -89,7 +90,7 @@ func handleShard(src Source, cfg Config) http.Handler {
 			writeError(w, r, errNoShard(len(s.Shards)))
 			return
 		}
-		serveBody(w, r, &s.Shards[n], contentTypeYAML, "Accept-Encoding")
+		serveBody(w, r, &s.Shards[n], contentTypeYAML, "Accept-Encoding", cfg)
 	})
 }
 
@@ -103,8 +104,9 @@ func servable(s *catalog.Snapshot) bool {
 // otherwise 200 with the gzip bytes as they are kept, or decompressed as they
 // are sent to a client that does not accept gzip. The gzip bytes and the
 // content are two representations with their own ETags, and a request's
-// If-None-Match is compared with the ETag of the one it would get.
-func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentType, vary string) {
+// If-None-Match is compared with the ETag of the one it would get. The write
+// deadline allows for the size of what is sent (see writeTimeout).
+func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentType, vary string, cfg Config) {
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	etag, size := b.ETag, b.Size
 	if gz {
@@ -123,11 +125,16 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentT
 		h["Content-Encoding"] = []string{"gzip"}
 	}
 	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
-	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
-	// The client may have gone; there is nothing to do about it here.
+	// A server without write deadlines (as in tests) does not support
+	// them; nothing is lost then.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(cfg.writeTimeout(size)))
+	w.WriteHeader(http.StatusOK)
+	// The client may have gone, or been too slow; there is nothing to do
+	// about it here.
 	if gz {
 		_, _ = w.Write(b.Gzip)
 	} else {

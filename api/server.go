@@ -41,6 +41,26 @@ type Config struct {
 	AdminToken string
 	// RetryAfter is the Retry-After sent with 503 answers; default 30s.
 	RetryAfter time.Duration
+	// WriteTimeout and MinWriteRate make the write deadline of an entity
+	// body: WriteTimeout (default 30s) plus the time the body takes at
+	// MinWriteRate bytes per second (default 1 MiB/s), so that a large body
+	// has the time a reader at a normal speed needs, and a client that
+	// stops reading holds its connection no longer than that.
+	WriteTimeout time.Duration
+	MinWriteRate int64
+}
+
+// Defaults of Config.
+const (
+	defaultRetryAfter   = 30 * time.Second
+	defaultWriteTimeout = 30 * time.Second
+	defaultMinWriteRate = 1 << 20
+)
+
+// writeTimeout is how long an answer with a body of size bytes may take to
+// send.
+func (c Config) writeTimeout(size int64) time.Duration {
+	return c.WriteTimeout + time.Duration(float64(size)/float64(c.MinWriteRate)*float64(time.Second))
 }
 
 // NewServer returns the HTTP handler of the whole API. src provides the
@@ -48,7 +68,13 @@ type Config struct {
 // served at GET /openapi.yaml. Request logs go to log, without secrets.
 func NewServer(log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) http.Handler {
 	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 30 * time.Second
+		cfg.RetryAfter = defaultRetryAfter
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = defaultWriteTimeout
+	}
+	if cfg.MinWriteRate <= 0 {
+		cfg.MinWriteRate = defaultMinWriteRate
 	}
 	r := chi.NewRouter()
 	addRoutes(r, log, src, metrics, openapi, cfg)
