@@ -54,6 +54,7 @@ type config struct {
 	UserMappings, GroupMappings      []catalog.AttributeMapping // file only
 
 	ListenAddr       string
+	MaxConnections   int
 	SyncInterval     time.Duration
 	SyncTimeout      time.Duration
 	FullSyncInterval time.Duration

@@ -99,6 +99,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 			`invalid LOG_FORMAT "xml": want json or console`},
 		{"bad log level", nil, map[string]string{"LOG_LEVEL": "loud"},
 			`invalid LOG_LEVEL "loud": want debug, info, warn or error`},
+		{"bad max connections", nil, map[string]string{"MAX_CONNECTIONS": "0"},
+			`invalid MAX_CONNECTIONS "0": want a whole number from 1 to 65536`},
 		{"bad listen address", nil, map[string]string{"LISTEN_ADDR": "8080"},
 			`invalid LISTEN_ADDR "8080": want host:port or :port, e.g. :8080`},
 		{"unknown group type", nil, map[string]string{"INCLUDE_GROUP_TYPES": "OKTA_GROUP,TEAM"},
@@ -234,6 +236,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"Scopes", strings.Join(c.Scopes, " "), "okta.users.read okta.groups.read"},
 		{"EntityShards", c.EntityShards, 0},
 		{"LogFormat", c.LogFormat, "json"},
+		{"MaxConnections", c.MaxConnections, 256},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)

@@ -108,14 +108,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), oktaentityprovider.OpenAPI,
-		api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken})
+		api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout})
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	tcp, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on LISTEN_ADDR %s: %w; choose a free address such as :8080", cfg.ListenAddr, err)
 	}
+	ln := newLimitListener(tcp, cfg.MaxConnections, connectionWait, m)
 	srv := newHTTPServer(handler, log)
-	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	log.Info().Str("addr", ln.Addr().String()).Int("maxConnections", cfg.MaxConnections).Msg("listening")
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
@@ -167,15 +168,20 @@ func stateFile(dataDir string) (string, error) {
 	return filepath.Join(dataDir, "sync-state.bin"), nil
 }
 
-// newHTTPServer returns the server with its timeouts. Entity bodies can be
-// many megabytes and Backstage's reader may be slow, so the write timeout
-// is generous; slow or idle clients are cut off by the others.
+// writeTimeout is how long an answer may take to write. Entity bodies can
+// be many megabytes: their answers extend it by the time the body takes at
+// a slow reader's rate (api.Config.MinWriteRate), so that a normal read of
+// a large catalog finishes and a client that stops reading is cut off.
+const writeTimeout = 30 * time.Second
+
+// newHTTPServer returns the server with its timeouts: slow or idle clients
+// are cut off by them.
 func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      5 * time.Minute,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          stdLogger(log.With().Str("component", "http").Logger()),

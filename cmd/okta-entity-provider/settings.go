@@ -119,6 +119,8 @@ func (c *config) settings() []setting {
 			usage: "Group profile attributes copied to annotations, comma separated."},
 		{env: "LISTEN_ADDR", section: sectionService, def: ":8080", value: addrValue{&c.ListenAddr},
 			usage: "Address the HTTP server listens on."},
+		{env: "MAX_CONNECTIONS", section: sectionService, def: "256", value: intValue{p: &c.MaxConnections, min: 1, max: 65536},
+			usage: "Most HTTP connections open at once. A connection over the limit waits up to " + connectionWait.String() + " for one to close, then is closed unanswered (Backstage keeps its entities and reads again later). Probes count too: leave them room."},
 		{env: "SYNC_INTERVAL", section: sectionService, def: "10m", value: durationValue{p: &c.SyncInterval, min: time.Second},
 			usage: "Time between syncs, jittered by ±10 %. At least 1s."},
 		{env: "SYNC_TIMEOUT", section: sectionService, def: "30m", value: durationValue{p: &c.SyncTimeout, min: time.Second},

@@ -34,6 +34,10 @@ func TestMetrics(t *testing.T) {
 	m.Held(true)
 	m.Mismatch("membership", 2)
 	m.StateSaveFailed()
+	m.ConnectionOpened()
+	m.ConnectionOpened()
+	m.ConnectionClosed()
+	m.ConnectionRefused()
 
 	tests := []struct {
 		name   string
@@ -59,6 +63,8 @@ func TestMetrics(t *testing.T) {
 		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "membership"}, 2},
 		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "user"}, 0},
 		{"okta_entity_provider_state_save_errors_total", nil, 1},
+		{"okta_entity_provider_http_connections_open", nil, 1},
+		{"okta_entity_provider_http_connections_refused_total", nil, 1},
 	}
 	for _, tt := range tests {
 		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
