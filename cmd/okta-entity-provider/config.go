@@ -146,7 +146,7 @@ func invalid(s setting, name, v string, err error) error {
 	if s.secret {
 		return fmt.Errorf("invalid %s: %v", name, err)
 	}
-	return fmt.Errorf("invalid %s %q: %v", name, v, err)
+	return fmt.Errorf("invalid %s %q: %v", name, s.shown(v), err)
 }
 
 // fileConfig is the YAML config file. Unknown keys are errors, so a typo
@@ -405,11 +405,7 @@ func (c *config) catalogOptions() catalog.Options {
 func (c *config) logDict() *zerolog.Event {
 	d := zerolog.Dict()
 	for _, s := range c.settings() {
-		v := s.value.String()
-		if s.secret && v != "" {
-			v = "***"
-		}
-		d.Str(s.env, v)
+		d.Str(s.env, s.shown(s.value.String()))
 	}
 	d.Int("userMappings", len(c.UserMappings)).Int("groupMappings", len(c.GroupMappings))
 	return d

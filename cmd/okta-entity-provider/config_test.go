@@ -148,6 +148,57 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// TestRunKeepsURLSecretsOut gives org URLs that carry a secret: each is
+// refused before anything is logged, and neither the error nor the output
+// shows the secret.
+func TestRunKeepsURLSecretsOut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"password in the org URL", nil, map[string]string{"OKTA_ORG_URL": "https://admin:s3cret@example.okta.com", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "https://example.okta.com": the URL holds credentials (user:password@); remove them and give the API token in OKTA_TOKEN or the OAuth app in OKTA_CLIENT_ID`},
+		{"password in the flag", []string{"-okta-org-url", "https://admin:s3cret@example.okta.com"}, map[string]string{"OKTA_TOKEN": "t"},
+			`invalid -okta-org-url "https://example.okta.com": the URL holds credentials (user:password@); remove them and give the API token in OKTA_TOKEN or the OAuth app in OKTA_CLIENT_ID`},
+		{"user only", nil, map[string]string{"OKTA_ORG_URL": "https://s3cret@example.okta.com", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "https://example.okta.com": the URL holds credentials (user:password@); remove them and give the API token in OKTA_TOKEN or the OAuth app in OKTA_CLIENT_ID`},
+		{"token in the query", nil, map[string]string{"OKTA_ORG_URL": "https://example.okta.com/?Token=s3cret", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "https://example.okta.com/?REDACTED": want a URL without query or fragment, such as https://example.okta.com`},
+		{"access token in the query", nil, map[string]string{"OKTA_ORG_URL": "https://example.okta.com?access_token=s3cret", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "https://example.okta.com?REDACTED": want a URL without query or fragment, such as https://example.okta.com`},
+		{"token in the fragment", nil, map[string]string{"OKTA_ORG_URL": "https://example.okta.com#access_token=s3cret", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "https://example.okta.com#REDACTED": want a URL without query or fragment, such as https://example.okta.com`},
+		{"unparsable with a password", nil, map[string]string{"OKTA_ORG_URL": "https://admin:s3cret@exa mple.okta.com", "OKTA_TOKEN": "t"},
+			`invalid OKTA_ORG_URL "***": want an absolute URL such as https://example.okta.com`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			e := map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}
+			for k, v := range tt.env {
+				e[k] = v
+			}
+			err := run(t.Context(), tt.args, env(e), &stdout, &stderr)
+			if err == nil {
+				t.Fatalf("run: got no error, want %q", tt.want)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("run error:\n got %q\nwant %q", got, tt.want)
+			}
+			if out := stdout.String() + stderr.String(); strings.Contains(out, "s3cret") || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the secret shows: error %q, output %s", err, out)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("run logged before refusing the configuration: %s", stdout.String())
+			}
+		})
+	}
+}
+
 func TestConfigPrecedence(t *testing.T) {
 	t.Parallel()
 	file := writeFile(t, "config.yaml", `
