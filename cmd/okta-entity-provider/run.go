@@ -25,6 +25,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/metrics"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
 
@@ -60,6 +61,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	statePath, err := stateFile(cfg.DataDir)
 	if err != nil {
 		return err
+	}
+	if statePath != "" {
+		// Before the provider reads the state: none of its saves runs yet.
+		removed, err := orgsync.RemoveTemporary(statePath)
+		if len(removed) > 0 {
+			log.Info().Strs("files", removed).Msg("removed temporary state files left by an earlier run that stopped while saving")
+		}
+		if err != nil {
+			log.Warn().Err(err).Msg("cannot remove temporary state files left by an earlier run; remove them by hand")
+		}
 	}
 
 	orgURL, auth := cfg.OrgURL, okta.Authenticator(nil)

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -464,4 +466,37 @@ func TestRunLargeOrgMode(t *testing.T) {
 		t.Errorf("status shards: got %d, want 7", st.Snapshot.Shards)
 	}
 	fmt.Fprint(io.Discard) // keep fmt for ad-hoc debugging
+}
+
+// TestRunRemovesTemporaryStateFiles starts the service on a data
+// directory where an earlier run stopped while saving its state: the
+// temporary files are removed, and said so in the log, before the state is
+// read; other files stay.
+func TestRunRemovesTemporaryStateFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	leftovers := []string{"sync-state.bin.tmp-1234567", "sync-state.bin.tmp-42"}
+	for _, name := range append([]string{"notes.txt", "sync-state.bin.tmp-old.bak"}, leftovers...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startService(t, map[string]string{"DATA_DIR": dir, "SYNC_INTERVAL": "1h"})
+	for _, name := range leftovers {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: got %v, want it removed", name, err)
+		}
+		if !strings.Contains(s.logs.String(), name) {
+			t.Errorf("the log does not name the removed %s", name)
+		}
+	}
+	for _, name := range []string{"notes.txt", "sync-state.bin.tmp-old.bak"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v, want it kept", name, err)
+		}
+	}
+	logs := s.logs.String()
+	if removedAt, loadedAt := strings.Index(logs, "removed temporary state files"), strings.Index(logs, "sync state"); removedAt < 0 || (loadedAt >= 0 && loadedAt < removedAt) {
+		t.Errorf("got log\n%s\nwant the removal logged before the state is read", logs)
+	}
 }
