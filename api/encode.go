@@ -43,7 +43,7 @@ func errNoShard(shards int) error {
 
 // unavailable is the error for a snapshot that cannot be served: none yet, or
 // one without entities.
-func unavailable(s *catalog.Snapshot, cfg Config) error {
+func unavailable(s *catalog.Snapshot, cfg Config) *httpError {
 	msg := "no snapshot yet: the first sync has not finished"
 	if s != nil {
 		msg = "the current snapshot holds no entities, so none are served"
@@ -75,12 +75,18 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		he = errInternal
 	}
 	if he.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((he.retryAfter+time.Second-1)/time.Second)))
+		w.Header().Set("Retry-After", retryAfter(he.retryAfter))
 	}
 	if he.challenge != "" {
 		w.Header().Set("WWW-Authenticate", he.challenge)
 	}
 	encode(w, r, he.status, errorBody{Error: he.msg, RequestID: middleware.GetReqID(r.Context())})
+}
+
+// retryAfter is the Retry-After header's value for d: whole seconds,
+// rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 // encode answers status with v as JSON. HEAD requests get the headers only.

@@ -18,6 +18,7 @@ type fakeSource struct {
 	acceptErr error
 	accepted  int
 	panicMsg  string // Snapshot panics with it when set
+	notReady  string
 }
 
 func (f *fakeSource) Snapshot() *catalog.Snapshot {
@@ -33,6 +34,15 @@ func (f *fakeSource) Status() any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status
+}
+
+func (f *fakeSource) NotReady() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.snap != nil {
+		return ""
+	}
+	return f.notReady
 }
 
 func (f *fakeSource) AcceptHeld(ctx context.Context) error {

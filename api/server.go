@@ -28,6 +28,10 @@ type Source interface {
 	// AcceptHeld serves the snapshot held back by the mass-deletion guard. It
 	// returns an error wrapping catalog.ErrNothingHeld when none is held.
 	AcceptHeld(ctx context.Context) error
+	// NotReady says why no snapshot is served yet, with the fix; empty when
+	// a snapshot is served or no sync has finished yet. /readyz's 503
+	// carries it.
+	NotReady() string
 }
 
 // Config holds the server's settings.

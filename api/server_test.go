@@ -286,9 +286,17 @@ func TestServer(t *testing.T) {
 		{name: "status HEAD", src: &fakeSource{snap: plain, status: status}, method: "HEAD", target: "/status",
 			want: want{status: 200, body: []byte{}, header: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"}}},
 		{name: "readyz before snapshot", src: &fakeSource{}, method: "GET", target: "/readyz",
-			want: want{status: 503, header: map[string]string{"Retry-After": "30"}}},
+			want: want{status: 503, header: map[string]string{"Retry-After": "30"}, body: []byte(`{"status":"starting",` +
+				`"reason":"no sync has finished yet: the first one is starting; if this lasts, see /status and the service's log",` +
+				`"error":"no snapshot yet: the first sync has not finished","requestId":"test-request"}` + "\n")}},
+		{name: "readyz after a failed sync", src: &fakeSource{notReady: "the first sync has not succeeded yet: 401 E0000011; fix the credentials"},
+			method: "GET", target: "/readyz", want: want{status: 503, body: []byte(`{"status":"starting",` +
+				`"reason":"the first sync has not succeeded yet: 401 E0000011; fix the credentials",` +
+				`"error":"no snapshot yet: the first sync has not finished","requestId":"test-request"}` + "\n")}},
 		{name: "readyz empty snapshot", src: &fakeSource{snap: empty}, method: "GET", target: "/readyz",
-			want: want{status: 503}},
+			want: want{status: 503, body: []byte(`{"status":"unavailable",` +
+				`"reason":"the last good sync selected no users or groups, and an empty catalog is never served: check the selection settings (filters, searches, group types, user statuses) against /status's report",` +
+				`"error":"the current snapshot holds no entities, so none are served","requestId":"test-request"}` + "\n")}},
 		{name: "readyz", src: &fakeSource{snap: plain}, method: "GET", target: "/readyz",
 			want: want{status: 200, body: []byte("{\"status\":\"ready\"}\n")}},
 		{name: "status", src: &fakeSource{snap: plain, status: status}, method: "GET", target: "/status",
