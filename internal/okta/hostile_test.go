@@ -180,3 +180,45 @@ func TestHostileBodiesAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestFakeBrokenBodiesAndBursts runs listings against the fake's faults of
+// broken 200 bodies and of 429 bursts without rate headers: each is asked
+// for again until it succeeds, or fails clearly once the retries are spent.
+func TestFakeBrokenBodiesAndBursts(t *testing.T) {
+	t.Parallel()
+	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 300, Groups: 12, Seed: 3})
+	want := 0
+	for _, u := range org.Users() {
+		if u.Status != okta.StatusDeprovisioned {
+			want++
+		}
+	}
+	tests := []struct {
+		name    string
+		faults  oktafake.Faults
+		wantErr string
+	}{
+		{"bodies cut short", oktafake.Faults{BadBodies: 3}, ""},
+		{"empty bodies", oktafake.Faults{BadBodies: 3, BadBodyKind: oktafake.BadBodyEmpty}, ""},
+		{"429s without rate headers", oktafake.Faults{ConcurrencyBurst: 5}, ""},
+		{"every body cut short", oktafake.Faults{BadBodyRate: 1}, "answered 200 with a body that is not valid JSON, 5 times"},
+		{"every body empty", oktafake.Faults{BadBodyRate: 1, BadBodyKind: oktafake.BadBodyEmpty}, "answered 200 with an empty body, 5 times"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, org, oktafake.Options{Faults: tt.faults})
+			c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 50})
+			users, err := collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
+			if tt.wantErr != "" {
+				if !errors.Is(err, okta.ErrBadResponse) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want ErrBadResponse with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(users) != want {
+				t.Fatalf("got %d users, error %v, want %d and none", len(users), err, want)
+			}
+		})
+	}
+}
