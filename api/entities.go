@@ -145,38 +145,37 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentT
 // noneMatch reports whether an If-None-Match field (its header lines) matches
 // the representation whose entity tag is etag: "*" matches, and so does a
 // listed tag equal to it under the weak comparison RFC 9110 section 13.1.2
-// requires (a W/ prefix is ignored). A malformed field matches nothing, so
-// the full body is sent.
+// requires (a W/ prefix is ignored). The lines are one list, as RFC 9110
+// section 5.3 combines them. A malformed field matches nothing, so the full
+// body is sent.
 func noneMatch(lines []string, etag string) bool {
+	field := strings.Join(lines, ",")
 	matched := false
-	for _, line := range lines {
-		for {
-			line = strings.TrimLeft(line, " \t,")
-			if line == "" {
-				break
-			}
-			if line[0] == '*' {
-				line = line[1:]
-				matched = true
-			} else {
-				line = strings.TrimPrefix(line, "W/")
-				if line == "" || line[0] != '"' {
-					return false
-				}
-				end := strings.IndexByte(line[1:], '"')
-				if end < 0 {
-					return false
-				}
-				matched = matched || line[:end+2] == etag
-				line = line[end+2:]
-			}
-			// An element ends at a comma or the end of the line.
-			if line = strings.TrimLeft(line, " \t"); line != "" && line[0] != ',' {
+	for {
+		field = strings.TrimLeft(field, " \t,")
+		if field == "" {
+			return matched
+		}
+		if field[0] == '*' {
+			field = field[1:]
+			matched = true
+		} else {
+			field = strings.TrimPrefix(field, "W/")
+			if field == "" || field[0] != '"' {
 				return false
 			}
+			end := strings.IndexByte(field[1:], '"')
+			if end < 0 {
+				return false
+			}
+			matched = matched || field[:end+2] == etag
+			field = field[end+2:]
+		}
+		// An element ends at a comma or the end of the field.
+		if field = strings.TrimLeft(field, " \t"); field != "" && field[0] != ',' {
+			return false
 		}
 	}
-	return matched
 }
 
 // prefersJSON reports whether an Accept field prefers application/json to

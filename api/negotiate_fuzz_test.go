@@ -15,19 +15,18 @@ var (
 	entityTag     = regexp.MustCompile(`\*|(W/)?"[^"]*"`)
 )
 
-// referenceNoneMatch is noneMatch written another way: the field must be a
-// list as entityTagList says, and then matches when it holds "*" or etag,
-// with or without W/.
+// referenceNoneMatch is noneMatch written another way: the field (its lines
+// joined by commas) must be a list as entityTagList says, and then matches
+// when it holds "*" or etag, with or without W/.
 func referenceNoneMatch(lines []string, etag string) bool {
+	field := strings.Join(lines, ",")
+	if !entityTagList.MatchString(field) {
+		return false
+	}
 	matched := false
-	for _, line := range lines {
-		if !entityTagList.MatchString(line) {
-			return false
-		}
-		for _, elem := range entityTag.FindAllString(line, -1) {
-			elem = strings.TrimPrefix(elem, "W/")
-			matched = matched || elem == "*" || elem == etag
-		}
+	for _, elem := range entityTag.FindAllString(field, -1) {
+		elem = strings.TrimPrefix(elem, "W/")
+		matched = matched || elem == "*" || elem == etag
 	}
 	return matched
 }

@@ -34,6 +34,7 @@ func TestNoneMatch(t *testing.T) {
 		{"malformed after a match", []string{`"0123abcd", bogus`}, false},
 		{"malformed before a match", []string{`bogus, "0123abcd"`}, false},
 		{"malformed line after a match", []string{`"0123abcd"`, `"a" "b"`}, false},
+		{"a tag across lines", []string{`"a`, `b", "0123abcd"`}, true},
 		{"no comma between tags", []string{`"a""0123abcd"`}, false},
 		{"text after star", []string{`*x`}, false},
 		{"lower-case weak prefix", []string{`w/"0123abcd"`}, false},
