@@ -350,6 +350,7 @@ type snapshotSource struct{ snap *catalog.Snapshot }
 func (s snapshotSource) Snapshot() *catalog.Snapshot      { return s.snap }
 func (s snapshotSource) Status() any                      { return map[string]any{} }
 func (s snapshotSource) AcceptHeld(context.Context) error { return catalog.ErrNothingHeld }
+func (s snapshotSource) NotReady() string                 { return "" }
 
 // fakeAdmin reads the fake Okta's counters and changes its org.
 type fakeAdmin struct{ fakeadmin.Client }

@@ -31,6 +31,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 		groups   []okta.Group
 		counts   = map[string]int{}
 		maxStamp time.Time
+		everyone = -1 // the org's user count, from Everyone's usersCount
 	)
 	gopts := s.opts.groupExpression()
 	gopts.ExpandStats = true
@@ -39,10 +40,14 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 			return nil, st, fmt.Errorf("list groups: %w", err)
 		}
 		maxStamp = later(maxStamp, groupStamp(&g))
+		n, counted := g.UsersCount()
+		if counted && g.Type == okta.GroupTypeBuiltIn {
+			everyone = n
+		}
 		if !s.opts.groupTypeSelected(g.Type) {
 			continue
 		}
-		if n, ok := g.UsersCount(); ok {
+		if counted {
 			counts[g.ID] = n
 		}
 		normalizeGroup(&g)
@@ -62,7 +67,15 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	if !next.usersFromGroups {
 		p, t0 := s.phase(), time.Now()
 		var maxUpdated time.Time
-		for u, err := range s.src.ListUsers(ctx, s.opts.userExpression()) {
+		uopts := s.opts.userExpression()
+		if everyone >= 0 && !s.opts.hasUserExpression() {
+			// A plain listing holds at most the org's users: a server
+			// handing out pages without end is stopped near that count.
+			// (An expression may select DEPROVISIONED users, which
+			// Everyone's count may leave out, so it keeps the page limit.)
+			uopts.ExpectedCount = max(everyone, 1)
+		}
+		for u, err := range s.src.ListUsers(ctx, uopts) {
 			if err != nil {
 				return nil, st, fmt.Errorf("list users: %w", err)
 			}

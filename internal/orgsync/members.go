@@ -84,7 +84,11 @@ func (s *Syncer) listMembers(ctx context.Context, groupIDs []string, counts map[
 					listed  []okta.User
 					listErr error
 				)
-				for u, err := range s.src.ListGroupMembers(ctx, id) {
+				expected, ok := counts[id]
+				if !ok {
+					expected = -1
+				}
+				for u, err := range s.src.ListGroupMembersExpecting(ctx, id, expected) {
 					if err != nil {
 						listErr = err
 						break

@@ -40,7 +40,10 @@ import (
 type Source interface {
 	ListUsers(ctx context.Context, opts okta.UserListOptions) iter.Seq2[okta.User, error]
 	ListGroups(ctx context.Context, opts okta.GroupListOptions) iter.Seq2[okta.Group, error]
-	ListGroupMembers(ctx context.Context, groupID string) iter.Seq2[okta.User, error]
+	// ListGroupMembersExpecting lists a group's members; usersCount is
+	// the group's count from expand=stats (negative when unknown), which
+	// bounds how far a listing that never ends may run.
+	ListGroupMembersExpecting(ctx context.Context, groupID string, usersCount int) iter.Seq2[okta.User, error]
 	ListUsersChangedSince(ctx context.Context, since time.Time, opts okta.UserListOptions) iter.Seq2[okta.User, error]
 	ListGroupsChangedSince(ctx context.Context, since time.Time, opts okta.GroupListOptions) iter.Seq2[okta.Group, error]
 	ListLogEvents(ctx context.Context, since time.Time, filter string) iter.Seq2[okta.LogEvent, error]

@@ -115,7 +115,7 @@ func (f *fakeOkta) ListGroups(ctx context.Context, opts okta.GroupListOptions) i
 	}
 }
 
-func (f *fakeOkta) ListGroupMembers(ctx context.Context, id string) iter.Seq2[okta.User, error] {
+func (f *fakeOkta) ListGroupMembersExpecting(ctx context.Context, id string, _ int) iter.Seq2[okta.User, error] {
 	return func(yield func(okta.User, error) bool) {
 		f.calls.Add(1)
 		n := f.inFlight.Add(1)
