@@ -181,3 +181,25 @@ func TestSavedStateWithoutUsersIsIgnored(t *testing.T) {
 		t.Errorf("first sync: got %s with %d users, want ok with 20", got, p2.Snapshot().Users)
 	}
 }
+
+// A first snapshot built on member listings Okta's counts contradict is
+// not served: it would be a partial catalog.
+func TestFirstSnapshotOnShortListingsIsHeld(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(50, 5)
+	f.emptyMembers = true
+	p, _ := newTestProvider(t, f, nil)
+	ctx := context.Background()
+	if got := p.SyncOnce(ctx); got != OutcomeHeld || p.Snapshot() != nil {
+		t.Fatalf("got %s, snapshot %v; want held and nothing served", got, p.Snapshot())
+	}
+	if r := p.NotReady(); !strings.Contains(r, "held back by the deletion guard") || !strings.Contains(r, "Okta counts 10") {
+		t.Errorf("NotReady: got %q", r)
+	}
+	f.mu.Lock()
+	f.emptyMembers = false
+	f.mu.Unlock()
+	if got := p.SyncOnce(ctx); got != OutcomeOK || p.Snapshot() == nil || p.status().HeldBack != nil {
+		t.Errorf("listings right again: got %s, held %+v", got, p.status().HeldBack)
+	}
+}

@@ -492,7 +492,14 @@ func (p *Provider) publish(gen *generation) {
 // p.mu must be held.
 func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.Shortfall) (HeldBack, bool) {
 	if p.served == nil {
-		return HeldBack{}, true
+		// Nothing served yet, nothing to remove; but a first snapshot
+		// built on listings Okta's counts contradict is partial.
+		h := HeldBack{Users: gen.snap.Users, Groups: gen.snap.Groups}
+		if len(short) == 0 {
+			return h, true
+		}
+		h.Reason = shortReason(short)
+		return h, p.cfg.AcceptDeletions
 	}
 	ru, rg := gen.snap.Removed(p.served.snap)
 	servedUsers, servedGroups := p.served.snap.Users, p.served.snap.Groups
@@ -517,11 +524,7 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 	case over(rm, servedMemberships):
 		h.Reason = share(rm, servedMemberships, "group memberships")
 	case len(short) > 0:
-		h.Reason = fmt.Sprintf("%d member listings brought far fewer members than Okta counts (%s", len(short), short[0])
-		if len(short) > 1 {
-			h.Reason += ", …"
-		}
-		h.Reason += ")"
+		h.Reason = shortReason(short)
 	default:
 		return h, true
 	}
@@ -531,6 +534,15 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 		return h, true
 	}
 	return h, false
+}
+
+// shortReason describes member listings that Okta's counts contradict.
+func shortReason(short []orgsync.Shortfall) string {
+	r := fmt.Sprintf("%d member listings brought far fewer members than Okta counts (%s", len(short), short[0])
+	if len(short) > 1 {
+		r += ", …"
+	}
+	return r + ")"
 }
 
 // build maps st into a snapshot generation. The entities are made as they

@@ -25,6 +25,12 @@ func (p *Provider) NotReady() string {
 		fmt.Fprintf(&b, "the first sync has not succeeded yet: %d failed, the last at %s: %s; %s",
 			p.failed, ls.FinishedAt.Format(time.RFC3339), ls.Error, advice(ls.err))
 	}
+	if p.held != nil {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "the first snapshot is held back by the deletion guard: %s; it is served when a sync no longer shows the problem, or accept it with POST /admin/accept", p.held.info.Reason)
+	}
 	if !p.running.IsZero() {
 		if b.Len() > 0 {
 			b.WriteString("; ")
