@@ -1,0 +1,91 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// AcceptHeld serves the snapshot held back by the deletion guard. It
+// returns catalog.ErrNothingHeld when none is held.
+func (p *Provider) AcceptHeld(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	p.mu.Lock()
+	h := p.held
+	if h == nil {
+		p.mu.Unlock()
+		return catalog.ErrNothingHeld
+	}
+	p.publish(h.gen)
+	p.latest = h.gen.state
+	p.lastOK = p.cfg.Now()
+	p.mu.Unlock()
+	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
+		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
+		Msg("held snapshot accepted by an operator; now serving it")
+	p.saveState(h.gen.state, true)
+	return nil
+}
+
+// guard compares gen with the served generation, and next (its state)
+// with base (the served one). It returns ok=false and a description when
+// gen removes more than the allowed share of users, groups or memberships,
+// or when it was built on member listings far shorter than Okta's counts.
+// p.mu must be held.
+func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.Shortfall) (HeldBack, bool) {
+	if p.served == nil {
+		// Nothing served yet, nothing to remove; but a first snapshot
+		// built on listings Okta's counts contradict is partial.
+		h := HeldBack{Users: gen.snap.Users, Groups: gen.snap.Groups}
+		if len(short) == 0 {
+			return h, true
+		}
+		h.Reason = shortReason(short)
+		return h, p.cfg.AcceptDeletions
+	}
+	ru, rg := gen.snap.Removed(p.served.snap)
+	servedUsers, servedGroups := p.served.snap.Users, p.served.snap.Groups
+	var rm, servedMemberships int
+	if base != nil {
+		rm, servedMemberships = base.RemovedMemberships(gen.state)
+	}
+	h := HeldBack{
+		Users: gen.snap.Users, Groups: gen.snap.Groups,
+		removedUsers: ru, removedGroups: rg, removedMemberships: rm,
+	}
+	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
+	share := func(n, of int, what string) string {
+		return fmt.Sprintf("would remove %d of %d %s (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
+			n, of, what, 100*float64(n)/float64(of), 100*p.cfg.MaxDeleteShare)
+	}
+	switch {
+	case over(ru, servedUsers):
+		h.Reason = share(ru, servedUsers, "users")
+	case over(rg, servedGroups):
+		h.Reason = share(rg, servedGroups, "groups")
+	case over(rm, servedMemberships):
+		h.Reason = share(rm, servedMemberships, "group memberships")
+	case len(short) > 0:
+		h.Reason = shortReason(short)
+	default:
+		return h, true
+	}
+	if p.cfg.AcceptDeletions {
+		p.log.Warn().Int("removedUsers", ru).Int("removedGroups", rg).Int("removedMemberships", rm).
+			Msg("serving a snapshot that " + h.Reason + ", because ACCEPT_DELETIONS is set")
+		return h, true
+	}
+	return h, false
+}
+
+// shortReason describes member listings that Okta's counts contradict.
+func shortReason(short []orgsync.Shortfall) string {
+	r := fmt.Sprintf("%d member listings brought far fewer members than Okta counts (%s", len(short), short[0])
+	if len(short) > 1 {
+		r += ", …"
+	}
+	return r + ")"
+}
