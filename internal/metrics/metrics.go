@@ -42,7 +42,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		oktaRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "okta_requests_total",
-			Help: "HTTP requests sent to Okta, by rate-limit bucket and outcome (ok, client_error, server_error, rate_limited, network_error).",
+			Help: "HTTP requests sent to Okta, by rate-limit bucket and outcome (ok, client_error, server_error, rate_limited, network_error, bad_response: an answer refused for a body over the size limit).",
 		}, []string{"bucket", "outcome"}),
 		oktaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "okta_request_duration_seconds",
