@@ -97,6 +97,15 @@ type Options struct {
 	UserMappings, GroupMappings []AttributeMapping
 }
 
+// ExcludedGroupTypes returns the Okta group types whose groups are
+// dropped: ExcludeGroupTypes, or BUILT_IN when it is nil.
+func (o Options) ExcludedGroupTypes() []string {
+	if o.ExcludeGroupTypes == nil {
+		return []string{okta.GroupTypeBuiltIn}
+	}
+	return o.ExcludeGroupTypes
+}
+
 // AttributeMapping copies one profile attribute to an annotation or a
 // label; exactly one of Annotation and Label is set, to a valid key.
 type AttributeMapping struct {
