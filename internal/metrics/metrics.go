@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
 
 const namespace = "okta_entity_provider"
@@ -153,10 +156,10 @@ func (m *Metrics) Remaining(bucket string, remaining, limit int) {
 }
 
 // SyncDone records a finished sync (provider.Observer).
-func (m *Metrics) SyncDone(mode, outcome string, d time.Duration, oktaCalls int64) {
-	m.syncs.WithLabelValues(mode, outcome).Inc()
-	m.syncDuration.WithLabelValues(mode).Observe(d.Seconds())
-	m.syncCalls.WithLabelValues(mode).Set(float64(oktaCalls))
+func (m *Metrics) SyncDone(mode orgsync.Mode, outcome provider.Outcome, d time.Duration, oktaCalls int64) {
+	m.syncs.WithLabelValues(string(mode), string(outcome)).Inc()
+	m.syncDuration.WithLabelValues(string(mode)).Observe(d.Seconds())
+	m.syncCalls.WithLabelValues(string(mode)).Set(float64(oktaCalls))
 }
 
 // Published records a snapshot now being served (provider.Observer).

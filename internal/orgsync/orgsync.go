@@ -145,16 +145,19 @@ func New(src Source, opts Options, log zerolog.Logger) *Syncer {
 	return &Syncer{src: src, opts: opts.withDefaults(), log: log}
 }
 
+// Mode is the kind of a sync: a full listing or an incremental one.
+type Mode string
+
 // Sync modes, as reported in Stats.Mode.
 const (
-	ModeFull        = "full"
-	ModeIncremental = "incremental"
+	ModeFull        Mode = "full"
+	ModeIncremental Mode = "incremental"
 )
 
 // Stats describes one sync.
 type Stats struct {
 	// Mode is ModeFull or ModeIncremental.
-	Mode string
+	Mode Mode
 	// Reason says why Incremental ran a full sync instead, if it did.
 	Reason string
 	// Calls is the number of HTTP requests sent to Okta, retries included;

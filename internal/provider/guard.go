@@ -3,6 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
@@ -11,8 +14,12 @@ import (
 // AcceptHeld serves the snapshot held back by the deletion guard. It
 // returns catalog.ErrNothingHeld when none is held.
 func (p *Provider) AcceptHeld(ctx context.Context) error {
-	p.syncMu.Lock()
-	defer p.syncMu.Unlock()
+	select {
+	case p.syncSlot <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the sync in progress: %w", ctx.Err())
+	}
+	defer func() { <-p.syncSlot }()
 	p.mu.Lock()
 	h := p.held
 	if h == nil {
@@ -28,6 +35,48 @@ func (p *Provider) AcceptHeld(ctx context.Context) error {
 		Msg("held snapshot accepted by an operator; now serving it")
 	p.saveState(h.gen.state, true)
 	return nil
+}
+
+// guardAndPublish passes r's generation through the deletion guard: it is
+// served, or held back in place of any snapshot held before. It records
+// the sync on /status. syncSlot must be held.
+func (p *Provider) guardAndPublish(r *syncResult) Outcome {
+	info := r.info()
+	info.Outcome = OutcomeOK
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.changes = p.changeTracking(r.next)
+	p.completed++
+	if h, ok := p.guard(r.gen, r.prev, r.stats.ShortListings); ok {
+		p.serve(r.gen, r.finished)
+	} else {
+		info.Outcome, info.Error = OutcomeHeld, h.Reason
+		p.hold(r.log, r.gen, h, r.finished)
+	}
+	p.lastSync = info
+	return info.Outcome
+}
+
+// hold keeps gen, described by h, back from being served, in place of any
+// snapshot held before: the hold dates from the first one, and is logged
+// when the held snapshot changes. p.mu must be held.
+func (p *Provider) hold(log zerolog.Logger, gen *generation, h HeldBack, at time.Time) {
+	again := p.held != nil && p.held.gen.snap.All.ETag == gen.snap.All.ETag
+	if p.held != nil {
+		at = p.held.heldAt // still held: since the first hold
+	} else {
+		p.obs.Held(true)
+	}
+	p.held = &heldSnapshot{gen: gen, info: h, heldAt: at}
+	ev := log.Error()
+	if again {
+		ev = log.Debug() // the same snapshot: logged when it was first held
+	}
+	ev.Int("users", h.Users).Int("groups", h.Groups).
+		Int("removedUsers", h.removedUsers).Int("removedGroups", h.removedGroups).
+		Int("removedMemberships", h.removedMemberships).Str("etag", gen.snap.All.ETag).
+		Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + h.Reason +
+			"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
 }
 
 // guard compares gen with the served generation, and next (its state)

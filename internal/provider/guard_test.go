@@ -39,7 +39,7 @@ func TestHeldSnapshotIsNeverTheBase(t *testing.T) {
 	f.users = append(f.users, okta.User{ID: "00u999", Status: okta.StatusActive, LastUpdated: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		Profile: okta.UserProfile{Login: "new@example.com", Email: "new@example.com", FirstName: "New", LastName: "User"}})
 	f.mu.Unlock()
-	var outcomes []string
+	var outcomes []Outcome
 	for range 2 {
 		outcomes = append(outcomes, p.SyncOnce(ctx))
 		if p.Snapshot().Users == 51 {

@@ -22,8 +22,8 @@ func (p *Provider) LoadState() {
 	if p.cfg.StatePath == "" {
 		return
 	}
-	p.syncMu.Lock()
-	defer p.syncMu.Unlock()
+	p.syncSlot <- struct{}{}
+	defer func() { <-p.syncSlot }()
 	if p.latest != nil {
 		return
 	}
@@ -63,7 +63,7 @@ func (p *Provider) LoadState() {
 // saveState writes st, the served state, to Config.StatePath when it
 // changed or the saved one is getting old. A failure is logged and counted;
 // the service goes on, and only a restart would pay for it with a full
-// sync. syncMu must be held.
+// sync. syncSlot must be held.
 func (p *Provider) saveState(st *orgsync.State, changed bool) {
 	if p.cfg.StatePath == "" {
 		return

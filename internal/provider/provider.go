@@ -22,9 +22,9 @@ type Okta interface {
 // Observer receives the provider's events, for metrics. Implementations
 // must be safe for concurrent use.
 type Observer interface {
-	// SyncDone reports a finished sync: mode "full" or "incremental",
-	// outcome "ok", "failed" or "held".
-	SyncDone(mode, outcome string, d time.Duration, oktaCalls int64)
+	// SyncDone reports a finished sync: its mode, its outcome, how long it
+	// took and how many Okta requests it sent.
+	SyncDone(mode orgsync.Mode, outcome Outcome, d time.Duration, oktaCalls int64)
 	// Published reports a snapshot now being served.
 	Published(users, groups int, builtAt time.Time)
 	// Held reports whether a snapshot is held back by the deletion guard.
@@ -39,17 +39,18 @@ type Observer interface {
 	LogReadFailed()
 }
 
+// Outcome is how a sync ended.
+type Outcome string
+
 // Sync outcomes, as reported on /status and to the Observer.
 const (
-	OutcomeOK     = "ok"
-	OutcomeFailed = "failed"
-	OutcomeHeld   = "held"
-)
-
-// Sync modes.
-const (
-	ModeFull        = "full"
-	ModeIncremental = "incremental"
+	// OutcomeOK is a sync whose snapshot is served.
+	OutcomeOK Outcome = "ok"
+	// OutcomeFailed is a sync that did not finish; the last good snapshot
+	// stays served.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeHeld is a sync whose snapshot the deletion guard holds back.
+	OutcomeHeld Outcome = "held"
 )
 
 // Config is the provider's configuration.
@@ -93,17 +94,13 @@ type Config struct {
 // expressions, and the catalog's group type and "users from groups"
 // selection, so that what the catalog would drop is never listed.
 func (c *Config) syncOptions() orgsync.Options {
-	exclude := c.Catalog.ExcludeGroupTypes
-	if exclude == nil {
-		exclude = []string{okta.GroupTypeBuiltIn} // the catalog's default
-	}
 	return orgsync.Options{
 		UserFilter:         c.Users.Filter,
 		UserSearch:         c.Users.Search,
 		GroupFilter:        c.Groups.Filter,
 		GroupSearch:        c.Groups.Search,
 		IncludeGroupTypes:  c.Catalog.IncludeGroupTypes,
-		ExcludeGroupTypes:  exclude,
+		ExcludeGroupTypes:  c.Catalog.ExcludedGroupTypes(),
 		UsersFromGroups:    c.Catalog.UsersFromGroups,
 		Concurrency:        c.MemberConcurrency,
 		DeletionCheckEvery: c.DeletionCheckEvery,
@@ -121,20 +118,23 @@ type Provider struct {
 
 	snap atomic.Pointer[catalog.Snapshot]
 
-	// syncMu serialises syncs and acceptance of a held snapshot.
-	syncMu sync.Mutex
+	// syncSlot serialises syncs and acceptance of a held snapshot: its
+	// one slot is taken while either runs. Unlike a mutex, a wait for it
+	// can end with its context: POST /admin/accept does not wait out a
+	// sync of up to SYNC_TIMEOUT.
+	syncSlot chan struct{}
 	// latest is the state of the served snapshot: the next incremental
 	// sync starts from it. A held snapshot's state never becomes it, so
 	// that a hold lifts by itself when Okta shows again what it would
-	// remove, and new changes keep flowing meanwhile. Guarded by syncMu.
+	// remove, and new changes keep flowing meanwhile. Guarded by syncSlot.
 	latest *orgsync.State
 	// failureKey is the cause of the last failed sync, "" after a good
 	// one; logFailureKey likewise for reading the System Log. Each is
-	// logged when it changes, not on every sync. Guarded by syncMu.
+	// logged when it changes, not on every sync. Guarded by syncSlot.
 	failureKey, logFailureKey string
 	failures                  int
 	// savedAt is when the served state was last written to StatePath.
-	// Guarded by syncMu.
+	// Guarded by syncSlot.
 	savedAt time.Time
 
 	mu        sync.Mutex // guards the fields below
@@ -168,6 +168,8 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 		syncer: orgsync.New(client, cfg.syncOptions(), log),
 		cfg:    cfg,
 		obs:    obs,
+
+		syncSlot: make(chan struct{}, 1),
 	}
 }
 
@@ -177,9 +179,9 @@ func (p *Provider) Snapshot() *catalog.Snapshot { return p.snap.Load() }
 
 type nopObserver struct{}
 
-func (nopObserver) SyncDone(string, string, time.Duration, int64) {}
-func (nopObserver) Published(int, int, time.Time)                 {}
-func (nopObserver) Held(bool)                                     {}
-func (nopObserver) Mismatch(string, int)                          {}
-func (nopObserver) StateSaveFailed()                              {}
-func (nopObserver) LogReadFailed()                                {}
+func (nopObserver) SyncDone(orgsync.Mode, Outcome, time.Duration, int64) {}
+func (nopObserver) Published(int, int, time.Time)                        {}
+func (nopObserver) Held(bool)                                            {}
+func (nopObserver) Mismatch(string, int)                                 {}
+func (nopObserver) StateSaveFailed()                                     {}
+func (nopObserver) LogReadFailed()                                       {}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
 // fakeOkta is an in-memory Okta org behind the provider's Okta interface.
@@ -223,10 +224,10 @@ type recorder struct {
 	users    int
 }
 
-func (r *recorder) SyncDone(mode, outcome string, _ time.Duration, _ int64) {
+func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration, _ int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.outcomes = append(r.outcomes, mode+":"+outcome)
+	r.outcomes = append(r.outcomes, string(mode)+":"+string(outcome))
 }
 func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users = users; r.mu.Unlock() }
 func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }

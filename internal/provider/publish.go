@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"time"
+
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
@@ -38,4 +40,12 @@ func (p *Provider) publish(gen *generation) {
 		p.obs.Held(false)
 	}
 	p.obs.Published(gen.snap.Users, gen.snap.Groups, gen.snap.BuiltAt)
+}
+
+// serve publishes gen and makes its state the one the next sync starts
+// from. syncSlot and p.mu must be held.
+func (p *Provider) serve(gen *generation, at time.Time) {
+	p.publish(gen)
+	p.latest = gen.state
+	p.lastOK = at
 }

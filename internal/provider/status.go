@@ -72,13 +72,13 @@ type SyncCounts struct {
 
 // SyncInfo describes one sync.
 type SyncInfo struct {
-	Mode string `json:"mode"`
+	Mode orgsync.Mode `json:"mode"`
 	// Reason says why a sync was full when an incremental one was due.
 	Reason          string    `json:"reason,omitempty"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
 	DurationSeconds float64   `json:"durationSeconds"`
-	Outcome         string    `json:"outcome"`
+	Outcome         Outcome   `json:"outcome"`
 	Error           string    `json:"error,omitempty"`
 	OktaCalls       int64     `json:"oktaCalls"`
 

@@ -15,33 +15,81 @@ import (
 )
 
 // SyncOnce runs one sync now and publishes its snapshot when it succeeds and
-// passes the deletion guard. It reports the outcome ("ok", "failed", "held").
+// passes the deletion guard. It reports the outcome.
 //
 // The first sync, and one every FullInterval, is a full sync; the others
 // fetch only what changed since the last successful one. A full sync that
 // follows an incremental state also brings that state up to date and
 // compares the two: any difference is logged and counted as a mismatch.
-func (p *Provider) SyncOnce(ctx context.Context) string {
-	p.syncMu.Lock()
-	defer p.syncMu.Unlock()
+func (p *Provider) SyncOnce(ctx context.Context) Outcome {
+	p.syncSlot <- struct{}{}
+	defer func() { <-p.syncSlot }()
 
 	start := p.cfg.Now()
-	calls0 := p.client.Calls()
-	prev := p.latest
-	mode := ModeIncremental
-	if prev == nil || p.cfg.FullInterval <= 0 || start.Sub(prev.FullSyncAt()) >= p.cfg.FullInterval {
-		mode = ModeFull
+	p.setRunning(start)
+	defer p.setRunning(time.Time{})
+
+	r := p.syncStep(ctx, start)
+	if r.err != nil {
+		p.recordFailure(r)
+		return OutcomeFailed
 	}
-	log := p.log.With().Str("mode", mode).Logger()
-	log.Info().Msg("sync started")
-	p.mu.Lock()
-	p.running = start
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.running = time.Time{}
-		p.mu.Unlock()
-	}()
+	p.recordRecovery(r)
+	outcome := p.guardAndPublish(r)
+	if outcome == OutcomeOK {
+		p.saveState(r.gen.state, r.stats.Changed)
+	}
+	if r.stats.Changed {
+		// Building and saving left garbage of about the state's size: give
+		// it back before the service idles until the next sync.
+		debug.FreeOSMemory()
+	}
+	p.recordDone(r, outcome)
+	return outcome
+}
+
+// syncResult is what one sync step brought: the state and the generation
+// built from it, or the error that ended it.
+type syncResult struct {
+	log zerolog.Logger
+	// mode is the mode that ran: an incremental sync may have run a full
+	// one.
+	mode orgsync.Mode
+	// prev is the state the sync started from, next the one it made.
+	prev, next *orgsync.State
+	stats      orgsync.Stats
+	gen        *generation // nil when err is set
+	err        error
+	// finished is when the snapshot was built, or when the sync failed.
+	start, finished time.Time
+	calls           int64
+}
+
+// info describes r for /status, without its outcome.
+func (r *syncResult) info() *SyncInfo {
+	return &SyncInfo{
+		Mode:            r.mode,
+		Reason:          r.stats.Reason,
+		StartedAt:       r.start.UTC(),
+		FinishedAt:      r.finished.UTC(),
+		DurationSeconds: r.took().Seconds(),
+		OktaCalls:       r.calls,
+	}
+}
+
+func (r *syncResult) took() time.Duration { return r.finished.Sub(r.start) }
+
+// syncStep brings the served state up to date from Okta within the sync
+// timeout and builds the generation to serve from it. It changes nothing
+// served or reported. syncSlot must be held.
+func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
+	calls0 := p.client.Calls()
+	r := &syncResult{prev: p.latest, start: start, mode: orgsync.ModeIncremental}
+	if r.prev == nil || p.cfg.FullInterval <= 0 || start.Sub(r.prev.FullSyncAt()) >= p.cfg.FullInterval {
+		r.mode = orgsync.ModeFull
+	}
+	r.log = p.log.With().Str("mode", string(r.mode)).Logger()
+	r.log.Info().Msg("sync started")
 
 	sctx := ctx
 	if p.cfg.Timeout > 0 {
@@ -49,100 +97,70 @@ func (p *Provider) SyncOnce(ctx context.Context) string {
 		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	next, stats, err := p.sync(sctx, log, mode, prev)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	r.next, r.stats, r.err = p.sync(sctx, r.log, r.mode, r.prev)
+	if r.err == nil && ctx.Err() != nil {
+		r.err = ctx.Err()
 	}
-	if err == nil {
-		mode = stats.Mode // an incremental sync may have run a full one
+	r.calls = p.client.Calls() - calls0
+	if r.err != nil {
+		r.err = explain(r.err, ctx, sctx, p.cfg.Timeout)
+		r.finished = p.cfg.Now()
+		return r
 	}
-	finished := p.cfg.Now()
-	calls := p.client.Calls() - calls0
-	info := &SyncInfo{
-		Mode:            mode,
-		Reason:          stats.Reason,
-		StartedAt:       start.UTC(),
-		FinishedAt:      finished.UTC(),
-		DurationSeconds: finished.Sub(start).Seconds(),
-		OktaCalls:       calls,
-	}
-	if err != nil {
-		err = explain(err, ctx, sctx, p.cfg.Timeout)
-		info.Outcome, info.Error, info.err = OutcomeFailed, err.Error(), err
-		p.mu.Lock()
-		p.failed++
-		p.lastSync = info
-		p.mu.Unlock()
-		p.failures++
-		ev := log.Debug()
-		if key := failureKey(err); key != p.failureKey {
-			p.failureKey = key
-			ev = log.Error()
-		}
-		ev.Err(err).Int64("oktaCalls", calls).Dur("took", finished.Sub(start)).Int("failuresInARow", p.failures).
-			Msg("sync failed; still serving the last good snapshot (logged again only when the cause changes)")
-		p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
-		return info.Outcome
-	}
-	if p.failureKey != "" {
-		log.Info().Int("failedSyncs", p.failures).Msg("sync succeeded again")
-		p.failureKey, p.failures = "", 0
-	}
-	p.noteLog(log, next, stats)
-	gen := p.generationFor(next, stats.Changed)
+	r.mode = r.stats.Mode
+	r.gen = p.generationFor(r.next, r.stats.Changed)
 	// A sync is done when its snapshot is built: at 100,000 users that
 	// takes longer than an incremental sync's Okta calls.
-	finished = p.cfg.Now()
-	info.FinishedAt, info.DurationSeconds = finished.UTC(), finished.Sub(start).Seconds()
+	r.finished = p.cfg.Now()
+	return r
+}
 
+// setRunning records when the sync in progress started; zero when none.
+func (p *Provider) setRunning(t time.Time) {
 	p.mu.Lock()
-	p.changes = p.changeTracking(next)
-	p.completed++
-	info.Outcome = OutcomeOK
-	held, ok := p.guard(gen, prev, stats.ShortListings)
-	if !ok {
-		info.Outcome = OutcomeHeld
-		info.Error = held.Reason
-		heldAt := finished
-		again := p.held != nil && p.held.gen.snap.All.ETag == gen.snap.All.ETag
-		if p.held != nil {
-			heldAt = p.held.heldAt // still held: since the first hold
-		} else {
-			p.obs.Held(true)
-		}
-		p.held = &heldSnapshot{gen: gen, info: held, heldAt: heldAt}
-		ev := log.Error()
-		if again {
-			ev = log.Debug() // the same snapshot: logged when it was first held
-		}
-		ev.Int("users", held.Users).Int("groups", held.Groups).
-			Int("removedUsers", held.removedUsers).Int("removedGroups", held.removedGroups).
-			Int("removedMemberships", held.removedMemberships).Str("etag", gen.snap.All.ETag).
-			Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + held.Reason +
-				"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
-	} else {
-		p.publish(gen)
-		p.latest = next
-		p.lastOK = finished
-	}
+	p.running = t
+	p.mu.Unlock()
+}
+
+// recordFailure reports a failed sync: on /status, to the Observer, and
+// in the log once per cause. syncSlot must be held.
+func (p *Provider) recordFailure(r *syncResult) {
+	info := r.info()
+	info.Outcome, info.Error, info.err = OutcomeFailed, r.err.Error(), r.err
+	p.mu.Lock()
+	p.failed++
 	p.lastSync = info
 	p.mu.Unlock()
+	p.failures++
+	ev := r.log.Debug()
+	if key := failureKey(r.err); key != p.failureKey {
+		p.failureKey = key
+		ev = r.log.Error()
+	}
+	ev.Err(r.err).Int64("oktaCalls", r.calls).Dur("took", r.took()).Int("failuresInARow", p.failures).
+		Msg("sync failed; still serving the last good snapshot (logged again only when the cause changes)")
+	p.obs.SyncDone(r.mode, OutcomeFailed, r.took(), r.calls)
+}
 
-	if info.Outcome == OutcomeOK {
-		p.saveState(gen.state, stats.Changed)
+// recordRecovery logs a good sync that follows failed ones, and a change
+// in whether the System Log reads. syncSlot must be held.
+func (p *Provider) recordRecovery(r *syncResult) {
+	if p.failureKey != "" {
+		r.log.Info().Int("failedSyncs", p.failures).Msg("sync succeeded again")
+		p.failureKey, p.failures = "", 0
 	}
-	if stats.Changed {
-		// Building and saving left garbage of about the state's size: give
-		// it back before the service idles until the next sync.
-		debug.FreeOSMemory()
-	}
-	p.obs.SyncDone(mode, info.Outcome, finished.Sub(start), calls)
-	log.Info().Str("outcome", info.Outcome).Int("users", gen.snap.Users).Int("groups", gen.snap.Groups).
-		Int64("oktaCalls", calls).Bool("changed", stats.Changed).Int("usersChanged", stats.UsersChanged).
-		Int("usersRemoved", stats.UsersRemoved).Int("groupsChanged", stats.GroupsChanged).
-		Int("groupsRemoved", stats.GroupsRemoved).Int("memberListings", stats.MemberListings).
-		Bool("systemLog", stats.LogReadable).Dur("took", finished.Sub(start)).Msg("sync finished")
-	return info.Outcome
+	p.noteLog(r.log, r.next, r.stats)
+}
+
+// recordDone reports a sync that brought a snapshot, served or held.
+func (p *Provider) recordDone(r *syncResult, outcome Outcome) {
+	p.obs.SyncDone(r.mode, outcome, r.took(), r.calls)
+	st := r.stats
+	r.log.Info().Str("outcome", string(outcome)).Int("users", r.gen.snap.Users).Int("groups", r.gen.snap.Groups).
+		Int64("oktaCalls", r.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
+		Int("usersRemoved", st.UsersRemoved).Int("groupsChanged", st.GroupsChanged).
+		Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).
+		Bool("systemLog", st.LogReadable).Dur("took", r.took()).Msg("sync finished")
 }
 
 // noteLog logs a change in whether the System Log reads, once per change
@@ -195,8 +213,8 @@ func explain(err error, ctx, sctx context.Context, timeout time.Duration) error 
 // sync brings the state up to date: a full listing in mode full (compared
 // with prev brought up to date, when there is a prev), else an incremental
 // sync from prev.
-func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode string, prev *orgsync.State) (*orgsync.State, orgsync.Stats, error) {
-	if mode == ModeIncremental {
+func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode orgsync.Mode, prev *orgsync.State) (*orgsync.State, orgsync.Stats, error) {
+	if mode == orgsync.ModeIncremental {
 		return p.syncer.Incremental(ctx, prev)
 	}
 	var inc *orgsync.State

@@ -15,6 +15,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
 // fakeOrg serves a generated org from the fake Okta, mounted under a path
@@ -106,7 +107,7 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 				t.Fatalf("no-change sync: got %s: %s", got, p.status().LastSync.Error)
 			}
 			st := p.status()
-			if st.LastSync.Mode != ModeIncremental || (logs && st.LastSync.OktaCalls > 5) {
+			if st.LastSync.Mode != orgsync.ModeIncremental || (logs && st.LastSync.OktaCalls > 5) {
 				t.Errorf("no-change sync: got mode %s with %d Okta calls, want incremental with at most 5", st.LastSync.Mode, st.LastSync.OktaCalls)
 			}
 			if p.Snapshot() != first {
@@ -131,7 +132,7 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 				if got := p.SyncOnce(ctx); got != OutcomeOK {
 					t.Fatalf("round %d: got %s: %s", round, got, p.status().LastSync.Error)
 				}
-				if mode := p.status().LastSync.Mode; mode != ModeIncremental {
+				if mode := p.status().LastSync.Mode; mode != orgsync.ModeIncremental {
 					t.Errorf("round %d: got mode %s, want incremental", round, mode)
 				}
 				if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
@@ -144,7 +145,7 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 			if got := p.SyncOnce(ctx); got != OutcomeOK {
 				t.Fatalf("reconciliation: got %s: %s", got, p.status().LastSync.Error)
 			}
-			if mode := p.status().LastSync.Mode; mode != ModeFull {
+			if mode := p.status().LastSync.Mode; mode != orgsync.ModeFull {
 				t.Errorf("reconciliation: got mode %s, want full", mode)
 			}
 			if obs.calls != 3 || obs.total != 0 {
@@ -184,7 +185,7 @@ func TestSavedStateServesAtOnceAndResumes(t *testing.T) {
 	if got := b.SyncOnce(ctx); got != OutcomeOK {
 		t.Fatalf("sync after restart: got %s: %s", got, b.status().LastSync.Error)
 	}
-	if mode := b.status().LastSync.Mode; mode != ModeIncremental {
+	if mode := b.status().LastSync.Mode; mode != orgsync.ModeIncremental {
 		t.Errorf("sync after restart: got mode %s, want incremental", mode)
 	}
 	if want := freshBody(t, client, cfg); !bytes.Equal(b.Snapshot().All.Data(), want) {
@@ -247,7 +248,7 @@ func TestBadStateFileMeansFullSync(t *testing.T) {
 			if got := q.SyncOnce(context.Background()); got != OutcomeOK {
 				t.Fatalf("sync: got %s", got)
 			}
-			if mode := q.status().LastSync.Mode; mode != ModeFull {
+			if mode := q.status().LastSync.Mode; mode != orgsync.ModeFull {
 				t.Errorf("sync after a bad state file: got mode %s, want full", mode)
 			}
 			if !bytes.Equal(q.Snapshot().All.Data(), p.Snapshot().All.Data()) {
