@@ -8,6 +8,9 @@
 #
 # The fake answers after LATENCY with Okta's per-minute bucket sizes (users
 # 600, groups 500, logs 120, other 1200) and a 75-request concurrency limit.
+# Its System Log shows events at once (-log-delay 0): the steps sync right
+# after each change, and a deletion still invisible would be found only by
+# the step after (the service's tests cover that delay).
 # Okta's windows are 60 s; RATE_WINDOW shortens them with the SAME per-window
 # counts (default 6 s: every rate is 10x Okta's, so a 100,000-user org's full
 # sync takes minutes, not an hour). Call counts and 429s do not depend on the
@@ -48,7 +51,7 @@ main() {
 	for size in "${SIZES[@]}"; do
 		IFS=: read -r users groups per <<<"$size"
 		"$OUT/fake-okta" -addr "127.0.0.1:$PORT" -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
-			-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
+			-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" -log-delay 0 \
 			-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake-$users.log" 2>&1 &
 		fake_pid=$!
 		for _ in $(seq 1 600); do
