@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,29 @@ func TestFirstSnapshotOnShortListingsIsHeld(t *testing.T) {
 	f.mu.Unlock()
 	if got := p.SyncOnce(ctx); got != OutcomeOK || p.Snapshot() == nil || p.status().HeldBack != nil {
 		t.Errorf("listings right again: got %s, held %+v", got, p.status().HeldBack)
+	}
+}
+
+// POST /admin/accept does not wait out a sync in progress: AcceptHeld gives
+// up when its context ends.
+func TestAcceptHeldGivesUpWaitingForASync(t *testing.T) {
+	t.Parallel()
+	f := newFakeOkta(10, 3)
+	f.delay = time.Hour
+	p, _ := newTestProvider(t, f, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Outcome, 1)
+	go func() { done <- p.SyncOnce(ctx) }()
+	for f.inFlight.Load() == 0 {
+		time.Sleep(time.Millisecond) // until the sync waits on a member listing
+	}
+	actx, acancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer acancel()
+	if err := p.AcceptHeld(actx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("AcceptHeld during a sync: got %v, want context.DeadlineExceeded", err)
+	}
+	cancel()
+	if got := <-done; got != OutcomeFailed {
+		t.Errorf("cancelled sync: got %s, want failed", got)
 	}
 }
