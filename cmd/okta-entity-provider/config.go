@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -21,7 +17,7 @@ import (
 
 // config is the whole configuration of the service. Defaults, environment
 // variables and flags are described by the settings table (settings.go);
-// the optional YAML file adds the structured options.
+// the optional YAML file (configfile.go) adds the structured options.
 type config struct {
 	OrgURL         string
 	Token          string
@@ -75,12 +71,11 @@ type config struct {
 	demo bool
 }
 
-// errHelp is returned by loadConfig when -h was asked for; run then exits 0.
-var errHelp = flag.ErrHelp
-
 // loadConfig builds the configuration from defaults, the optional config
 // file, the environment and the flags, in increasing precedence, and
-// validates it. Errors are one line naming the setting and the fix.
+// validates it. Errors are one line naming the setting and the fix. When
+// -h or -help is given it prints the usage and returns flag.ErrHelp, on
+// which run exits 0.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	table := c.settings()
@@ -149,110 +144,6 @@ func invalid(s setting, name, v string, err error) error {
 	return fmt.Errorf("invalid %s %q: %v", name, s.shown(v), err)
 }
 
-// fileConfig is the YAML config file. Unknown keys are errors, so a typo
-// fails at start instead of being ignored.
-type fileConfig struct {
-	Naming struct {
-		User      string  `yaml:"user"`
-		Group     string  `yaml:"group"`
-		Namespace *string `yaml:"namespace"`
-	} `yaml:"naming"`
-	Hierarchy struct {
-		Key       string `yaml:"key"`
-		ParentKey string `yaml:"parentKey"`
-	} `yaml:"hierarchy"`
-	Selection struct {
-		IncludeGroupTypes  []string `yaml:"includeGroupTypes"`
-		ExcludeGroupTypes  []string `yaml:"excludeGroupTypes"`
-		IncludeEmptyGroups *bool    `yaml:"includeEmptyGroups"`
-		UserStatuses       []string `yaml:"userStatuses"`
-		UsersFromGroups    *bool    `yaml:"usersFromGroups"`
-		GroupMembers       *bool    `yaml:"groupMembers"`
-	} `yaml:"selection"`
-	GroupTypes       map[string]string `yaml:"groupTypes"`
-	UserAnnotations  []string          `yaml:"userAnnotations"`
-	GroupAnnotations []string          `yaml:"groupAnnotations"`
-	UserMappings     []fileMapping     `yaml:"userMappings"`
-	GroupMappings    []fileMapping     `yaml:"groupMappings"`
-}
-
-type fileMapping struct {
-	Attribute  string `yaml:"attribute"`
-	Annotation string `yaml:"annotation"`
-	Label      string `yaml:"label"`
-}
-
-var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
-
-// loadFile applies the config file at path to c.
-func (c *config) loadFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("cannot read CONFIG_FILE: %w; point it at a readable YAML file or unset it", err)
-	}
-	var f fileConfig
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		msgs := []string{err.Error()}
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			msgs = te.Errors
-		}
-		for i, m := range msgs {
-			msgs[i] = yamlUnknownField.ReplaceAllString(strings.TrimPrefix(m, "yaml: "), "unknown key $1")
-		}
-		msg := strings.Join(msgs, "; ")
-		return fmt.Errorf("invalid CONFIG_FILE %s: %s; fix the YAML (see docs/settings.md)", path, msg)
-	}
-	setStr := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
-	setList := func(dst *[]string, v []string) {
-		if v != nil {
-			*dst = v
-		}
-	}
-	setBool := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setStr(&c.UserNaming, f.Naming.User)
-	setStr(&c.GroupNaming, f.Naming.Group)
-	if f.Naming.Namespace != nil {
-		c.Namespace = *f.Naming.Namespace
-	}
-	setStr(&c.HierarchyKey, f.Hierarchy.Key)
-	setStr(&c.HierarchyParentKey, f.Hierarchy.ParentKey)
-	setList(&c.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
-	setList(&c.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
-	setBool(&c.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
-	setList(&c.UserStatuses, f.Selection.UserStatuses)
-	setBool(&c.UsersFromGroups, f.Selection.UsersFromGroups)
-	setBool(&c.GroupMembers, f.Selection.GroupMembers)
-	if f.GroupTypes != nil {
-		c.GroupTypes = f.GroupTypes
-	}
-	setList(&c.UserAnnotations, f.UserAnnotations)
-	setList(&c.GroupAnnotations, f.GroupAnnotations)
-	for i, m := range f.UserMappings {
-		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
-			return fmt.Errorf("invalid CONFIG_FILE %s: userMappings[%d] needs an attribute and an annotation or a label", path, i)
-		}
-		c.UserMappings = append(c.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
-	}
-	for i, m := range f.GroupMappings {
-		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
-			return fmt.Errorf("invalid CONFIG_FILE %s: groupMappings[%d] needs an attribute and an annotation or a label", path, i)
-		}
-		c.GroupMappings = append(c.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
-	}
-	return nil
-}
-
 var (
 	groupTypes   = []string{okta.GroupTypeOkta, okta.GroupTypeApp, okta.GroupTypeBuiltIn}
 	userStatuses = []string{okta.StatusStaged, okta.StatusProvisioned, okta.StatusActive, okta.StatusRecovery,
@@ -260,7 +151,7 @@ var (
 )
 
 // validate checks settings against each other, resolves the mode and reads
-// the token and key files.
+// the token and key files (secrets.go).
 func (c *config) validate() error {
 	for _, e := range []struct{ filter, search, fv, sv string }{
 		{"OKTA_USER_FILTER", "OKTA_USER_SEARCH", c.UserFilter, c.UserSearch},
@@ -334,46 +225,12 @@ func (c *config) validate() error {
 	case hasToken && (c.PrivateKey != "" || c.PrivateKeyFile != ""):
 		return errors.New("OKTA_PRIVATE_KEY is set with OKTA_TOKEN: the key is for OAuth with OKTA_CLIENT_ID; remove one")
 	}
-	if c.TokenFile != "" {
-		t, err := readSecretFile("OKTA_TOKEN_FILE", c.TokenFile, "the API token")
-		if err != nil {
-			return err
-		}
-		c.Token = t
-	}
-	if c.ClientID != "" {
-		switch {
-		case c.PrivateKey != "" && c.PrivateKeyFile != "":
-			return errors.New("OKTA_PRIVATE_KEY and OKTA_PRIVATE_KEY_FILE are both set: keep one")
-		case c.PrivateKey == "" && c.PrivateKeyFile == "":
-			return errors.New("OKTA_PRIVATE_KEY is not set: OAuth with OKTA_CLIENT_ID needs the app's private key in OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE")
-		case c.PrivateKeyFile != "":
-			k, err := readSecretFile("OKTA_PRIVATE_KEY_FILE", c.PrivateKeyFile, "the OAuth app's private key (PEM or JWK)")
-			if err != nil {
-				return err
-			}
-			c.PrivateKey = k
-		}
-	}
-	return nil
+	return c.readSecrets()
 }
 
 // oneLine joins the lines of a joined error with "; ".
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-// readSecretFile reads a token or key file; what says what it should hold.
-func readSecretFile(name, path, what string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w; point it at a readable file holding %s", name, err, what)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("%s %s is empty: put %s in it", name, path, what)
-	}
-	return s, nil
 }
 
 // catalogOptions returns the mapping and selection options.
@@ -399,32 +256,4 @@ func (c *config) catalogOptions() catalog.Options {
 	o.UserMappings = c.UserMappings
 	o.GroupMappings = c.GroupMappings
 	return o
-}
-
-// logDict returns the configuration for the start-up log, secrets masked.
-func (c *config) logDict() *zerolog.Event {
-	d := zerolog.Dict()
-	for _, s := range c.settings() {
-		d.Str(s.env, s.shown(s.value.String()))
-	}
-	d.Int("userMappings", len(c.UserMappings)).Int("groupMappings", len(c.GroupMappings))
-	return d
-}
-
-// printUsage writes the flag help: one line per setting, grouped.
-func printUsage(w io.Writer, table []setting) {
-	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n\n")
-	fmt.Fprintf(w, "Every flag has an equal environment variable (-okta-org-url = OKTA_ORG_URL); flags win.\n")
-	section := ""
-	for _, s := range table {
-		if s.section != section {
-			section = s.section
-			fmt.Fprintf(w, "\n%s:\n", section)
-		}
-		def := ""
-		if s.def != "" {
-			def = fmt.Sprintf(" (default %s)", s.def)
-		}
-		fmt.Fprintf(w, "  -%s, %s%s\n        %s\n", s.flagName(), s.env, def, strings.ReplaceAll(s.usage, "`", ""))
-	}
 }

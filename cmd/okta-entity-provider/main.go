@@ -1,16 +1,3 @@
-// Command okta-entity-provider keeps a Backstage catalog's User and Group
-// entities in sync with Okta: it syncs users and groups from Okta on a
-// schedule and serves them as multi-document YAML at /entities, for a
-// Backstage url location.
-//
-// Usage:
-//
-//	okta-entity-provider [flags]
-//	okta-entity-provider healthcheck [-listen-addr addr]
-//
-// Every setting is an environment variable with an equal flag
-// (OKTA_ORG_URL = -okta-org-url); see docs/settings.md. With no Okta
-// settings, or with -demo, it serves a built-in demo org.
 package main
 
 import (

@@ -159,24 +159,6 @@ type stringValue struct{ p *string }
 func (v stringValue) Set(s string) error { *v.p = s; return nil }
 func (v stringValue) String() string     { return *v.p }
 
-// redactor is a value whose text may hold a secret in part: redact returns
-// the text fit for messages and logs.
-type redactor interface {
-	redact(s string) string
-}
-
-// shown returns a setting's text as messages and logs may show it: "***"
-// for a secret, the redacted text for a value that may hold one.
-func (s *setting) shown(v string) string {
-	switch r, ok := s.value.(redactor); {
-	case s.secret && v != "":
-		return "***"
-	case ok:
-		return r.redact(v)
-	}
-	return v
-}
-
 // urlValue is an absolute http or https URL without credentials, query or
 // fragment.
 type urlValue struct{ p *string }
@@ -198,27 +180,6 @@ func (v urlValue) Set(s string) error {
 	return nil
 }
 func (v urlValue) String() string { return *v.p }
-
-// redact drops the credentials of a URL and hides its query and fragment,
-// where a token might be. A URL that does not parse is hidden whole when it
-// could hold credentials, since where they end cannot be told.
-func (urlValue) redact(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil {
-		if strings.ContainsAny(s, "@?#") {
-			return "***"
-		}
-		return s
-	}
-	u.User = nil
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = "REDACTED", false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = "REDACTED", ""
-	}
-	return u.String()
-}
 
 type addrValue struct{ p *string }
 

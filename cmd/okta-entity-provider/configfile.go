@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+)
+
+// fileConfig is the YAML config file. Unknown keys are errors, so a typo
+// fails at start instead of being ignored.
+type fileConfig struct {
+	Naming struct {
+		User      string  `yaml:"user"`
+		Group     string  `yaml:"group"`
+		Namespace *string `yaml:"namespace"`
+	} `yaml:"naming"`
+	Hierarchy struct {
+		Key       string `yaml:"key"`
+		ParentKey string `yaml:"parentKey"`
+	} `yaml:"hierarchy"`
+	Selection struct {
+		IncludeGroupTypes  []string `yaml:"includeGroupTypes"`
+		ExcludeGroupTypes  []string `yaml:"excludeGroupTypes"`
+		IncludeEmptyGroups *bool    `yaml:"includeEmptyGroups"`
+		UserStatuses       []string `yaml:"userStatuses"`
+		UsersFromGroups    *bool    `yaml:"usersFromGroups"`
+		GroupMembers       *bool    `yaml:"groupMembers"`
+	} `yaml:"selection"`
+	GroupTypes       map[string]string `yaml:"groupTypes"`
+	UserAnnotations  []string          `yaml:"userAnnotations"`
+	GroupAnnotations []string          `yaml:"groupAnnotations"`
+	UserMappings     []fileMapping     `yaml:"userMappings"`
+	GroupMappings    []fileMapping     `yaml:"groupMappings"`
+}
+
+type fileMapping struct {
+	Attribute  string `yaml:"attribute"`
+	Annotation string `yaml:"annotation"`
+	Label      string `yaml:"label"`
+}
+
+var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
+
+// loadFile applies the config file at path to c.
+func (c *config) loadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read CONFIG_FILE: %w; point it at a readable YAML file or unset it", err)
+	}
+	var f fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		msgs := []string{err.Error()}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs = te.Errors
+		}
+		for i, m := range msgs {
+			msgs[i] = yamlUnknownField.ReplaceAllString(strings.TrimPrefix(m, "yaml: "), "unknown key $1")
+		}
+		msg := strings.Join(msgs, "; ")
+		return fmt.Errorf("invalid CONFIG_FILE %s: %s; fix the YAML (see docs/settings.md)", path, msg)
+	}
+	setStr := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	setList := func(dst *[]string, v []string) {
+		if v != nil {
+			*dst = v
+		}
+	}
+	setBool := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setStr(&c.UserNaming, f.Naming.User)
+	setStr(&c.GroupNaming, f.Naming.Group)
+	if f.Naming.Namespace != nil {
+		c.Namespace = *f.Naming.Namespace
+	}
+	setStr(&c.HierarchyKey, f.Hierarchy.Key)
+	setStr(&c.HierarchyParentKey, f.Hierarchy.ParentKey)
+	setList(&c.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
+	setList(&c.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
+	setBool(&c.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
+	setList(&c.UserStatuses, f.Selection.UserStatuses)
+	setBool(&c.UsersFromGroups, f.Selection.UsersFromGroups)
+	setBool(&c.GroupMembers, f.Selection.GroupMembers)
+	if f.GroupTypes != nil {
+		c.GroupTypes = f.GroupTypes
+	}
+	setList(&c.UserAnnotations, f.UserAnnotations)
+	setList(&c.GroupAnnotations, f.GroupAnnotations)
+	for i, m := range f.UserMappings {
+		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
+			return fmt.Errorf("invalid CONFIG_FILE %s: userMappings[%d] needs an attribute and an annotation or a label", path, i)
+		}
+		c.UserMappings = append(c.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	}
+	for i, m := range f.GroupMappings {
+		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
+			return fmt.Errorf("invalid CONFIG_FILE %s: groupMappings[%d] needs an attribute and an annotation or a label", path, i)
+		}
+		c.GroupMappings = append(c.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	}
+	return nil
+}

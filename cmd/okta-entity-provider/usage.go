@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// writeSettingsDoc writes the settings reference (docs/settings.md) as
+// Markdown: one table per section from the settings table, then the config
+// file format.
+func writeSettingsDoc(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("# Settings\n\n")
+	b.WriteString("<!-- Generated from cmd/okta-entity-provider/settings.go by `go test ./cmd/okta-entity-provider -run TestSettingsDoc -update`. Do not edit. -->\n\n")
+	b.WriteString("Every setting is an environment variable with an equal command-line flag: the flag is the\n")
+	b.WriteString("variable's name in lower case with dashes (`OKTA_ORG_URL` is `-okta-org-url`). A flag wins over\n")
+	b.WriteString("the environment, and the environment wins over the optional YAML file named by `CONFIG_FILE`.\n")
+	b.WriteString("An empty environment variable counts as unset. Invalid settings stop the service at start with\n")
+	b.WriteString("one line naming the setting and the fix. Durations are Go durations (`90s`, `10m`, `1h30m`);\n")
+	b.WriteString("lists are comma separated. Secrets are masked in the start-up log.\n")
+	section := ""
+	for _, s := range (&config{}).settings() {
+		if s.section != section {
+			section = s.section
+			fmt.Fprintf(&b, "\n## %s\n\n", section)
+			b.WriteString("| Variable | Flag | Default | Description |\n|---|---|---|---|\n")
+		}
+		def := ""
+		if s.def != "" {
+			def = "`" + s.def + "`"
+		}
+		usage := strings.ReplaceAll(s.usage, "|", "\\|")
+		if s.secret {
+			usage += " Secret: masked in logs."
+		}
+		fmt.Fprintf(&b, "| `%s` | `-%s` | %s | %s |\n", s.env, s.flagName(), def, usage)
+	}
+	b.WriteString(configFileDoc)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+const configFileDoc = "\n## Config file\n\n" +
+	"`CONFIG_FILE` names an optional YAML file for the structured options. Every key is optional;\n" +
+	"an unknown key is an error, so a typo fails at start. Environment variables and flags win over\n" +
+	"the file for the options that have one.\n\n" +
+	"```yaml\n" +
+	"naming:\n" +
+	"  user: strip-domain-email        # USER_NAMING\n" +
+	"  group: kebab-case-name          # GROUP_NAMING\n" +
+	"  namespace: default              # NAMESPACE\n" +
+	"hierarchy:\n" +
+	"  key: orgId                      # GROUP_HIERARCHY_KEY\n" +
+	"  parentKey: parentOrgId          # GROUP_HIERARCHY_PARENT_KEY\n" +
+	"selection:\n" +
+	"  includeGroupTypes: [OKTA_GROUP, APP_GROUP]   # INCLUDE_GROUP_TYPES\n" +
+	"  excludeGroupTypes: [BUILT_IN]   # EXCLUDE_GROUP_TYPES ([] keeps all)\n" +
+	"  includeEmptyGroups: true        # INCLUDE_EMPTY_GROUPS\n" +
+	"  userStatuses: [ACTIVE, PROVISIONED, STAGED]  # USER_STATUSES\n" +
+	"  usersFromGroups: false          # USERS_FROM_GROUPS\n" +
+	"  groupMembers: false             # GROUP_MEMBERS\n" +
+	"groupTypes:                       # GROUP_TYPES: Okta group type -> Backstage spec.type\n" +
+	"  OKTA_GROUP: team\n" +
+	"  APP_GROUP: app-group\n" +
+	"userAnnotations: [department, costCenter]   # USER_ANNOTATIONS: -> okta.com/profile.<attribute>\n" +
+	"groupAnnotations: [samAccountName]          # GROUP_ANNOTATIONS\n" +
+	"userMappings:                     # profile attribute -> annotation or label (exactly one)\n" +
+	"  - attribute: githubUsername\n" +
+	"    annotation: github.com/user-login\n" +
+	"  - attribute: department\n" +
+	"    label: example.com/department\n" +
+	"groupMappings:\n" +
+	"  - attribute: samAccountName\n" +
+	"    annotation: example.com/sam-account-name\n" +
+	"```\n"
+
+// printUsage writes the flag help: one line per setting, grouped.
+func printUsage(w io.Writer, table []setting) {
+	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n\n")
+	fmt.Fprintf(w, "Every flag has an equal environment variable (-okta-org-url = OKTA_ORG_URL); flags win.\n")
+	section := ""
+	for _, s := range table {
+		if s.section != section {
+			section = s.section
+			fmt.Fprintf(w, "\n%s:\n", section)
+		}
+		def := ""
+		if s.def != "" {
+			def = fmt.Sprintf(" (default %s)", s.def)
+		}
+		fmt.Fprintf(w, "  -%s, %s%s\n        %s\n", s.flagName(), s.env, def, strings.ReplaceAll(s.usage, "`", ""))
+	}
+}
