@@ -82,30 +82,3 @@ func BenchmarkBuildAndEncode(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkBuildSnapshot measures what the service does on a changed sync:
-// mapping the org and encoding the snapshot (YAML and JSON, hashed and
-// compressed) without holding the entities, beside the same with every
-// entity built first (Build, then NewSnapshot). B/op is what each allocates.
-func BenchmarkBuildSnapshot(b *testing.B) {
-	users, groups, memberships := 100_000, 10_000, 1_000_000
-	if testing.Short() {
-		users, groups, memberships = 10_000, 1_000, 100_000
-	}
-	in := benchOrg(users, groups, memberships)
-	opts := DefaultOptions()
-	opts.HierarchyKey, opts.HierarchyParentKey = "orgId", "parentOrgId"
-	name := fmt.Sprintf("users=%d/groups=%d/memberships=%d", users, groups, memberships)
-	b.Run("streamed/"+name, func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			BuildSnapshot(nil, opts, in, time.Time{}, 0)
-		}
-	})
-	b.Run("entities-first/"+name, func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			NewSnapshot(Build(opts, in), time.Time{}, 0)
-		}
-	})
-}

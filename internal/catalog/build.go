@@ -39,9 +39,52 @@ func Build(opts Options, in Input) *Result {
 	res := &Result{}
 	users, groups := b.order()
 	res.Entities = make([]Entity, 0, len(users)+len(groups))
-	b.each(users, groups, &b.skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
-	res.Report = b.report(len(users), len(groups))
+	var skipped []SkippedLabel
+	b.each(users, groups, &skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
+	res.Report = b.report(len(users), len(groups), skipped)
 	return res
+}
+
+// Mapping is an Input mapped to entities that are not made yet: Map runs
+// every step of Build but the making of the entities, which each pass over
+// them (Each, EachReport) makes one at a time, in Build's order, so that
+// they are never held together. At 100,000 users the entities are about
+// 60 MiB. A Mapping is not changed by its passes.
+type Mapping struct {
+	b             *builder
+	users, groups []int32
+}
+
+// Map maps in like Build, leaving the entities to be made by each pass
+// over them.
+func Map(opts Options, in Input) *Mapping {
+	b := mapInput(opts, in)
+	users, groups := b.order()
+	return &Mapping{b: b, users: users, groups: groups}
+}
+
+// Users returns the number of User entities.
+func (m *Mapping) Users() int { return len(m.users) }
+
+// Groups returns the number of Group entities.
+func (m *Mapping) Groups() int { return len(m.groups) }
+
+// Each calls f with every entity, in the order of Result.Entities: the
+// users, then the groups. Every entity is made in the same memory, so f
+// must not keep it (nor anything it points to) past its return: a pass
+// that encodes the entities as they come allocates next to nothing.
+// Several passes may run at once.
+func (m *Mapping) Each(f func(*Entity)) {
+	m.b.each(m.users, m.groups, nil, false, f)
+}
+
+// EachReport is Each that also returns the mapping report, Build's
+// Report: the labels left out for invalid values are only known once
+// every entity is made.
+func (m *Mapping) EachReport(f func(*Entity)) Report {
+	var skipped []SkippedLabel
+	m.b.each(m.users, m.groups, &skipped, false, f)
+	return m.b.report(len(m.users), len(m.groups), skipped)
 }
 
 // mapInput runs every step of a build but the making of the entities.
@@ -55,6 +98,9 @@ func mapInput(opts Options, in Input) *builder {
 	b.linkHierarchy()
 	b.pruneEmptyGroups()
 	b.nameEntities()
+	slices.SortFunc(b.renames, func(x, y Rename) int {
+		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID))
+	})
 	return b
 }
 
@@ -86,7 +132,6 @@ type builder struct {
 	renames []Rename
 	dropped []DroppedRef
 	broken  []brokenLink
-	skipped []SkippedLabel
 
 	userAttrs, groupAttrs []attrTarget
 }
@@ -458,18 +503,20 @@ type entityBuffer struct {
 	members     []string
 }
 
-// report finishes the report of a build that emitted the given numbers of
-// users and groups, once its skipped labels are recorded.
-func (b *builder) report(users, groups int) Report {
-	b.rep.Users, b.rep.Groups = users, groups
-	b.rep.Memberships = 0
+// report returns the report of a build that emitted the given numbers of
+// users and groups and skipped the given labels. It only reads the
+// builder, so it may be called more than once.
+func (b *builder) report(users, groups int, skipped []SkippedLabel) Report {
+	r := b.rep
+	r.Users, r.Groups = users, groups
+	r.Memberships = 0
 	for i := range b.users {
 		if b.users[i].emitted {
-			b.rep.Memberships += len(b.users[i].groups)
+			r.Memberships += len(b.users[i].groups)
 		}
 	}
-	b.finishReport()
-	return b.rep
+	b.finishReport(&r, skipped)
+	return r
 }
 
 func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer) Entity {
@@ -581,12 +628,9 @@ func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel,
 	}
 }
 
-// finishReport sorts the report's lists into a stable order and caps them.
-func (b *builder) finishReport() {
-	r := &b.rep
-	slices.SortFunc(b.renames, func(x, y Rename) int {
-		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID))
-	})
+// finishReport fills r's lists in a stable order, capped; it sorts
+// skipped.
+func (b *builder) finishReport(r *Report, skipped []SkippedLabel) {
 	for _, x := range b.renames {
 		r.addRename(x)
 	}
@@ -601,10 +645,10 @@ func (b *builder) finishReport() {
 		}
 		r.addBrokenLink(BrokenLink{OktaID: g.g.ID, Group: name, Parent: x.parent, Reason: x.reason})
 	}
-	slices.SortFunc(b.skipped, func(x, y SkippedLabel) int {
+	slices.SortFunc(skipped, func(x, y SkippedLabel) int {
 		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID), strings.Compare(x.Key, y.Key))
 	})
-	for _, x := range b.skipped {
+	for _, x := range skipped {
 		r.addSkippedLabel(x)
 	}
 	if r.Renames == nil {

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -29,6 +31,41 @@ func TestSkipUnknownMembers(t *testing.T) {
 		}
 		if len(res.Entities) != 2 || !cmp.Equal(res.Entities[0].User.MemberOf, []string{"team"}) {
 			t.Errorf("skip=%v: got %d entities, the user a member of %v; want 2 and [team]", skip, len(res.Entities), res.Entities[0].User.MemberOf)
+		}
+	}
+}
+
+// Map's passes make Build's entities, to the byte, and EachReport gives
+// Build's report, however many passes run.
+func TestMapMatchesBuild(t *testing.T) {
+	t.Parallel()
+	var peerInputs []string
+	for _, c := range loadPeerCases(t) {
+		peerInputs = append(peerInputs, c.Input)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 40 {
+		in := genOrg(rng, peerInputs)
+		opts := genOptions(rng)
+		res := Build(opts, in)
+		m := Map(opts, in)
+		if m.Users() != res.Report.Users || m.Groups() != res.Report.Groups {
+			t.Errorf("org %d: %d users and %d groups, want %d and %d", i, m.Users(), m.Groups(), res.Report.Users, res.Report.Groups)
+		}
+		var want, got, again []byte
+		for j := range res.Entities {
+			want = AppendYAML(want, &res.Entities[j])
+		}
+		m.Each(func(e *Entity) { got = AppendYAML(got, e) })
+		rep := m.EachReport(func(e *Entity) { again = AppendYAML(again, e) })
+		if !bytes.Equal(got, want) || !bytes.Equal(again, want) {
+			t.Errorf("org %d: the entities of Map's passes differ from Build's", i)
+		}
+		if diff := cmp.Diff(res.Report, rep); diff != "" {
+			t.Errorf("org %d: report (-Build +EachReport):\n%s", i, diff)
+		}
+		if diff := cmp.Diff(res.Report, m.EachReport(func(*Entity) {})); diff != "" {
+			t.Errorf("org %d: second report (-Build +EachReport):\n%s", i, diff)
 		}
 	}
 }

@@ -1,9 +1,3 @@
-// Package catalog turns Okta users and groups into Backstage User and Group
-// entities: it names them, links memberships and the group hierarchy,
-// selects what to emit, and encodes the result as YAML or JSON.
-//
-// Everything here is pure: no I/O and no clock. The same input always gives
-// byte-identical output, whatever the order of the input lists.
 package catalog
 
 import "strings"

@@ -323,8 +323,9 @@ func BuildSnapshot(prev *Snapshot, opts Options, in Input, builtAt time.Time, sh
 	users, groups := b.order()
 	st := entityStream{users: len(users), groups: len(groups), total: len(users) + len(groups),
 		each: func(skipped *[]SkippedLabel, f func(*Entity)) { b.each(users, groups, skipped, false, f) }}
-	s := newSnapshot(prev, st, builtAt, shards, &b.skipped)
-	s.Report = b.report(len(users), len(groups))
+	var skipped []SkippedLabel
+	s := newSnapshot(prev, st, builtAt, shards, &skipped)
+	s.Report = b.report(len(users), len(groups), skipped)
 	return s
 }
 
