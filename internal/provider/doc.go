@@ -1,4 +1,22 @@
 // Package provider owns time and state: it syncs Okta users and groups on a
 // schedule, builds catalog snapshots from them and serves the last good one,
 // holding back a snapshot that would delete too much of the catalog.
+//
+// It owns:
+//
+//   - the sync loop (schedule.go): when syncs run, and their jitter;
+//   - the sync step (sync.go): one sync from the served state, full or
+//     incremental, bounded by its timeout, and the snapshot built from it;
+//   - the deletion guard (guard.go): which snapshots are held back, and an
+//     operator's acceptance of a held one;
+//   - publishing (publish.go, persist.go): the atomic swap of the served
+//     snapshot and the sync state kept across restarts;
+//   - what is reported of all that (status.go, ready.go).
+//
+// A held snapshot's state never becomes the one the next sync starts
+// from: only a published snapshot moves it.
+//
+// It does not speak HTTP to clients (package api serves the snapshots,
+// status and acceptance it offers) and knows no Okta wire details: the
+// listings come through orgsync, and the entities are made by catalog.
 package provider
