@@ -78,15 +78,7 @@ func (f *fakeOkta) listUsers(glitch bool) iter.Seq2[okta.User, error] {
 			users, f.glitchUsers = users[:f.glitchUsers], 0
 		}
 		f.mu.Unlock()
-		if fail != nil {
-			yield(okta.User{}, fail)
-			return
-		}
-		for _, u := range users {
-			if !yield(u, nil) {
-				return
-			}
-		}
+		yieldAll(yield, users, fail)
 	}
 }
 
@@ -148,37 +140,42 @@ func (f *fakeOkta) ListGroupMembersExpecting(ctx context.Context, id string, _ i
 			}
 		}
 		f.mu.Unlock()
-		if fail != nil {
-			yield(okta.User{}, fail)
-			return
-		}
-		for _, u := range users {
-			if !yield(u, nil) {
-				return
-			}
-		}
+		yieldAll(yield, users, fail)
 	}
 }
 
 // ListUsersChangedSince lists the users updated after since.
 func (f *fakeOkta) ListUsersChangedSince(ctx context.Context, since time.Time, opts okta.UserListOptions) iter.Seq2[okta.User, error] {
-	return func(yield func(okta.User, error) bool) {
-		for u, err := range f.listUsers(false) {
-			if err != nil || u.LastUpdated.After(since) {
-				if !yield(u, err) {
-					return
-				}
-			}
-		}
-	}
+	return filtered(f.listUsers(false), func(u okta.User) bool { return u.LastUpdated.After(since) })
 }
 
 // ListGroupsChangedSince lists the groups updated after since.
 func (f *fakeOkta) ListGroupsChangedSince(ctx context.Context, since time.Time, opts okta.GroupListOptions) iter.Seq2[okta.Group, error] {
-	return func(yield func(okta.Group, error) bool) {
-		for g, err := range f.ListGroups(ctx, opts) {
-			if err != nil || g.LastUpdated.After(since) || g.LastMembershipUpdated.After(since) {
-				if !yield(g, err) {
+	return filtered(f.ListGroups(ctx, opts), func(g okta.Group) bool {
+		return g.LastUpdated.After(since) || g.LastMembershipUpdated.After(since)
+	})
+}
+
+// yieldAll yields fail when it is set, else each of items.
+func yieldAll[T any](yield func(T, error) bool, items []T, fail error) {
+	if fail != nil {
+		var zero T
+		yield(zero, fail)
+		return
+	}
+	for _, it := range items {
+		if !yield(it, nil) {
+			return
+		}
+	}
+}
+
+// filtered lists every error of seq, and the items keep reports true for.
+func filtered[T any](seq iter.Seq2[T, error], keep func(T) bool) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err != nil || keep(v) {
+				if !yield(v, err) {
 					return
 				}
 			}
