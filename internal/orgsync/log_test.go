@@ -163,3 +163,38 @@ func TestLogFailureDoesNotFailTheSync(t *testing.T) {
 		})
 	}
 }
+
+// Okta's log shows an event seconds after it happened: a sync right after
+// a deletion misses it, and the next one, reading back over the overlap,
+// finds it.
+func TestLogDelayIsCoveredByTheOverlap(t *testing.T) {
+	t.Parallel()
+	f := quietFixture(t, oktafake.Options{LogDelay: 3 * time.Second})
+	s := f.syncer(Options{})
+	ctx := context.Background()
+	st, _, err := s.Full(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := st.Groups()[len(st.Groups())-1].ID
+	if err := f.org.DeleteGroup(victim); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Second)
+	next, _, err := s.Incremental(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.group(victim); !ok {
+		t.Fatal("the deletion was seen before the log showed it: the fake's delay is not in effect")
+	}
+	f.clock.Advance(30 * time.Second)
+	next, _, err = s.Incremental(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.group(victim); ok {
+		t.Errorf("deleted group %s still in the state once the log shows its deletion", victim)
+	}
+	assertConverged(t, s, next)
+}
