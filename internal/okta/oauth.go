@@ -199,132 +199,120 @@ type tokenResponse struct {
 }
 
 // fetch requests an access token: client credentials with a private-key JWT
-// assertion and a DPoP proof, retrying once with the server's nonce when it
-// answers use_dpop_nonce, and retrying server errors like any request.
+// assertion and a DPoP proof, switching to DPoP when the app requires it,
+// sending again with the server's nonce when it answers use_dpop_nonce, and
+// retrying like any request.
 func (s *oauthSession) fetch(ctx context.Context) (string, string, error) {
 	c := s.c
 	tokenURL, err := url.Parse(s.tokenURL)
 	if err != nil {
 		return "", "", fmt.Errorf("okta oauth: token URL: %w", err)
 	}
-	retries, nonceRetries := 0, 0
-	for attempt := 1; ; attempt++ {
-		assertion, err := s.assertion()
-		if err != nil {
-			return "", "", err
-		}
-		form := url.Values{
-			"grant_type":            {"client_credentials"},
-			"scope":                 {s.auth.scopes},
-			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-			"client_assertion":      {assertion},
-		}
-		h := make(http.Header)
-		h.Set("Accept", "application/json")
-		s.mu.Lock()
-		nonce, useDPoP := s.authNonce, s.useDPoP
-		s.mu.Unlock()
-		if useDPoP {
-			proof, err := s.proof(http.MethodPost, tokenURL, "", nonce)
+	nonceRetries := 0
+	var sentDPoP bool // whether the latest attempt carried a proof
+	req := &request{
+		method: http.MethodPost,
+		url:    tokenURL,
+		bucket: BucketOther,
+		authorize: func(_ context.Context, h http.Header) (string, url.Values, error) {
+			assertion, err := s.assertion()
 			if err != nil {
-				return "", "", err
+				return "", nil, err
 			}
-			h.Set("DPoP", proof)
-		}
-
-		start := c.now()
-		resp, err := c.send(ctx, http.MethodPost, s.tokenURL, h, form)
-		d := c.now().Sub(start)
-		if errors.Is(err, errBodyTooLarge) {
-			c.obs.Request(BucketOther, OutcomeBadResponse, d)
-			return "", "", fmt.Errorf("%w: POST %s: the body is larger than %s, the most Options.MaxResponseBytes allows",
-				ErrBadResponse, tokenURL.Path, formatBytes(c.opts.MaxResponseBytes))
-		}
-		if err != nil {
-			c.obs.Request(BucketOther, "network_error", d)
-			if ctx.Err() != nil {
-				return "", "", fmt.Errorf("okta oauth: token request: %w", ctx.Err())
+			form := url.Values{
+				"grant_type":            {"client_credentials"},
+				"scope":                 {s.auth.scopes},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+				"client_assertion":      {assertion},
 			}
-			if retries < c.opts.MaxRetries {
-				retries++
-				c.obs.Retry(BucketOther)
-				if err := c.backoff(ctx, BucketOther, retries); err != nil {
-					return "", "", err
-				}
-				continue
-			}
-			return "", "", fmt.Errorf("%w: POST %s failed after %d attempts: %w", ErrUnavailable, tokenURL.Path, attempt, err)
-		}
-		status := resp.StatusCode()
-		if n := resp.Header().Get("DPoP-Nonce"); n != "" {
 			s.mu.Lock()
-			s.authNonce = n
+			nonce, useDPoP := s.authNonce, s.useDPoP
 			s.mu.Unlock()
-		}
-		c.obs.Request(BucketOther, outcomeOf(status), d)
-		c.log.Trace().Str("method", http.MethodPost).Str("path", tokenURL.Path).Int("status", status).Dur("duration", d).Msg("okta token request")
-		switch {
-		case status == http.StatusOK:
-			var tr tokenResponse
-			if err := json.Unmarshal(resp.Body(), &tr); err != nil || tr.AccessToken == "" {
-				return "", "", errors.New("okta oauth: token response holds no access token")
+			sentDPoP = useDPoP
+			if useDPoP {
+				proof, err := s.proof(http.MethodPost, tokenURL, "", nonce)
+				if err != nil {
+					return "", nil, err
+				}
+				h.Set("DPoP", proof)
 			}
-			typ := "Bearer"
+			return "", form, nil
+		},
+		observe: func(h http.Header) {
+			if n := h.Get("DPoP-Nonce"); n != "" {
+				s.mu.Lock()
+				s.authNonce = n
+				s.mu.Unlock()
+			}
+		},
+		reauthorize: func(_ string, h http.Header, e *Error) bool {
 			switch {
-			case strings.EqualFold(tr.TokenType, "DPoP"):
-				typ = "DPoP"
-			case tr.TokenType == "" || strings.EqualFold(tr.TokenType, "Bearer"):
-			default:
-				return "", "", fmt.Errorf("okta oauth: unsupported token type %q", tr.TokenType)
+			case e.Code == "invalid_dpop_proof" && !sentDPoP:
+				// The app requires DPoP: from now on every token request
+				// carries a proof.
+				s.mu.Lock()
+				s.useDPoP = true
+				s.mu.Unlock()
+				c.log.Debug().Msg("okta OAuth app requires DPoP, sending proofs")
+				return true
+			case e.Code == "use_dpop_nonce" && sentDPoP && h.Get("DPoP-Nonce") != "" && nonceRetries < 2:
+				nonceRetries++
+				return true
 			}
-			lifetime := time.Duration(tr.ExpiresIn) * time.Second
-			if lifetime <= 0 {
-				lifetime = time.Hour
-			}
-			margin := min(tokenMargin, lifetime/10)
-			s.mu.Lock()
-			s.token, s.tokenType, s.expires = tr.AccessToken, typ, start.Add(lifetime-margin)
-			s.mu.Unlock()
-			c.log.Debug().Str("token_type", typ).Dur("lifetime", lifetime).Str("scope", tr.Scope).Msg("okta access token obtained")
-			return tr.AccessToken, typ, nil
-		case status >= 500:
-			if retries < c.opts.MaxRetries {
-				retries++
-				c.obs.Retry(BucketOther)
-				if err := c.backoff(ctx, BucketOther, retries); err != nil {
-					return "", "", err
-				}
-				continue
-			}
-		}
-		e := tokenError(resp.StatusCode(), resp.Body(), tokenURL.Path, attempt)
-		switch {
-		case e.Code == "invalid_dpop_proof" && !useDPoP:
-			// The app requires DPoP: from now on every token request
-			// carries a proof.
-			s.mu.Lock()
-			s.useDPoP = true
-			s.mu.Unlock()
-			c.log.Debug().Msg("okta OAuth app requires DPoP, sending proofs")
-			continue
-		case e.Code == "use_dpop_nonce" && useDPoP && resp.Header().Get("DPoP-Nonce") != "" && nonceRetries < 2:
-			nonceRetries++
-			continue
-		}
-		return "", "", e
+			return false
+		},
+		readError: readTokenError,
 	}
+	start := c.now()
+	var (
+		tr     tokenResponse
+		parsed error
+	)
+	_, err = c.do(ctx, req, func(body []byte) error {
+		tr = tokenResponse{}
+		parsed = json.Unmarshal(body, &tr)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return "", "", fmt.Errorf("okta oauth: token request: %w", ctx.Err())
+		}
+		return "", "", err
+	}
+	if parsed != nil || tr.AccessToken == "" {
+		return "", "", errors.New("okta oauth: token response holds no access token")
+	}
+	typ := "Bearer"
+	switch {
+	case strings.EqualFold(tr.TokenType, "DPoP"):
+		typ = "DPoP"
+	case tr.TokenType == "" || strings.EqualFold(tr.TokenType, "Bearer"):
+	default:
+		return "", "", fmt.Errorf("okta oauth: unsupported token type %q", tr.TokenType)
+	}
+	lifetime := time.Duration(tr.ExpiresIn) * time.Second
+	if lifetime <= 0 {
+		lifetime = time.Hour
+	}
+	margin := min(tokenMargin, lifetime/10)
+	s.mu.Lock()
+	s.token, s.tokenType, s.expires = tr.AccessToken, typ, start.Add(lifetime-margin)
+	s.mu.Unlock()
+	c.log.Debug().Str("token_type", typ).Dur("lifetime", lifetime).Str("scope", tr.Scope).Msg("okta access token obtained")
+	return tr.AccessToken, typ, nil
 }
 
-func tokenError(status int, body []byte, path string, attempts int) *Error {
-	e := &Error{StatusCode: status, Method: http.MethodPost, Path: path, Attempts: attempts}
+// readTokenError fills e from the token endpoint's error body: OAuth's
+// error and error_description, or an API error body.
+func readTokenError(e *Error, body []byte) {
 	var b errorBody
-	if json.Unmarshal(body, &b) == nil {
-		e.Code, e.Summary = b.OAuthError, b.OAuthDescription
-		if e.Code == "" {
-			e.Code, e.Summary, e.ID, e.Link = b.ErrorCode, b.ErrorSummary, b.ErrorID, b.ErrorLink
-		}
+	if json.Unmarshal(body, &b) != nil {
+		return
 	}
-	return e
+	e.Code, e.Summary = b.OAuthError, b.OAuthDescription
+	if e.Code == "" {
+		e.Code, e.Summary, e.ID, e.Link = b.ErrorCode, b.ErrorSummary, b.ErrorID, b.ErrorLink
+	}
 }
 
 // assertion returns a fresh client assertion: a JWT signed with the app's
