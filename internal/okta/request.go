@@ -534,4 +534,3 @@ func (c *Client) sleep(ctx context.Context, bucket string, d time.Duration, rate
 		return nil
 	}
 }
-

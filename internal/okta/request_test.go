@@ -1,6 +1,14 @@
 package okta
 
-import "testing"
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
 
 func TestRedactQuery(t *testing.T) {
 	t.Parallel()
@@ -26,5 +34,23 @@ func TestRedactQuery(t *testing.T) {
 				t.Errorf("redactQuery(%q) = %q, want %q", tt.raw, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTraceLogRedactsQuery(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, "[]")
+	}))
+	t.Cleanup(ts.Close)
+	c, logs := newTestClient(t, ts.URL, nil, Options{})
+	u := c.endpoint("/api/v1/users", url.Values{"limit": {"1"}, "access_token": {"s3cret-value"}})
+	if _, err := c.get(context.Background(), u, expression{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := logs.String()
+	if strings.Contains(got, "s3cret-value") || !strings.Contains(got, `"query":"access_token=REDACTED&limit=1"`) {
+		t.Errorf("trace log = %s, want the query with access_token redacted", got)
 	}
 }
