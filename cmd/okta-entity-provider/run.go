@@ -200,13 +200,15 @@ func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
 }
 
 // startDemo serves the built-in demo org on a loopback port and returns its
-// URL and a function that stops it and waits for its goroutine.
+// URL and a function that stops it and waits for its goroutine. Only the
+// Okta API is served: the fake's admin API (org changes, fault injection)
+// is left out, since anything that reaches the loopback port could use it.
 func startDemo(log zerolog.Logger) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("demo mode: cannot listen on a loopback port: %w", err)
 	}
-	fake := oktafake.NewServer(oktafake.DemoOrg(), oktafake.Options{Tokens: []string{demoToken}})
+	fake := oktafake.NewServer(oktafake.DemoOrg(), oktafake.Options{Tokens: []string{demoToken}, NoAdmin: true})
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = srv.Serve(ln) })

@@ -63,6 +63,10 @@ type Options struct {
 	Faults Faults
 	// Seed makes the choices of ErrorRate and BadBodyRate reproducible.
 	Seed int64
+	// NoAdmin leaves out the admin API: paths under /_fake/ are answered
+	// as unknown Okta paths, so that clients of the served org cannot
+	// change it or inject faults.
+	NoAdmin bool
 }
 
 // System Log limits, measured back from the server's clock.
@@ -374,15 +378,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// ServeHTTP serves the Okta API, the token endpoint and the /_fake admin
-// API, all under Options.Prefix.
+// ServeHTTP serves the Okta API, the token endpoint and, unless
+// Options.NoAdmin, the /_fake admin API, all under Options.Prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rel, ok := strings.CutPrefix(r.URL.Path, s.prefix)
 	if !ok || (rel != "" && rel[0] != '/') {
 		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path+" (Endpoint)")
 		return
 	}
-	if strings.HasPrefix(rel, "/_fake/") {
+	if strings.HasPrefix(rel, "/_fake/") && !s.opts.NoAdmin {
 		s.admin.ServeHTTP(w, r)
 		return
 	}
