@@ -2,14 +2,163 @@ package okta
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 )
+
+// Group types, as Okta reports them in Group.Type.
+const (
+	GroupTypeOkta    = "OKTA_GROUP"
+	GroupTypeApp     = "APP_GROUP"
+	GroupTypeBuiltIn = "BUILT_IN"
+)
+
+// GroupEmbedded holds what Okta embeds in a group on request, such as
+// expand=stats.
+type GroupEmbedded struct {
+	Stats *GroupStats `json:"stats,omitempty"`
+}
+
+// GroupStats is the embedded group statistics of expand=stats.
+type GroupStats struct {
+	UsersCount int `json:"usersCount"`
+}
+
+// UsersCount returns the group's member count from expand=stats, and false
+// when the group was listed without it.
+func (g *Group) UsersCount() (int, bool) {
+	if g.Embedded == nil || g.Embedded.Stats == nil {
+		return 0, false
+	}
+	return g.Embedded.Stats.UsersCount, true
+}
+
+// GroupProfile is an Okta group profile: name and description as fields,
+// every other attribute in Custom.
+type GroupProfile struct {
+	Name        string
+	Description string
+	// Custom holds the other attributes (custom ones, or samAccountName, dn
+	// and the like for directory groups).
+	Custom Attrs
+}
+
+// groupProfileFields are the base attributes of a group profile.
+var groupProfileFields = [...]string{"name", "description"}
+
+// field returns the field of the base attribute name, nil for any other.
+func (p *GroupProfile) field(name string) *string {
+	switch name {
+	case "name":
+		return &p.Name
+	case "description":
+		return &p.Description
+	}
+	return nil
+}
+
+// Get returns the attribute with the given Okta name as a string, like
+// UserProfile.Get.
+func (p *GroupProfile) Get(name string) (string, bool) {
+	if f := p.field(name); f != nil {
+		return *f, *f != ""
+	}
+	return attrString(p.Custom, name)
+}
+
+// UnmarshalJSON decodes a profile, keeping unknown attributes in Custom.
+func (p *GroupProfile) UnmarshalJSON(b []byte) error {
+	return unmarshalProfile(b, groupProfileFields[:], p.field, &p.Custom)
+}
+
+// MarshalJSON encodes a profile as Okta does: one flat object.
+func (p GroupProfile) MarshalJSON() ([]byte, error) {
+	return appendProfile(nil, groupProfileFields[:], p.field, p.Custom)
+}
+
+// unmarshalProfile decodes the flat JSON object b: base attributes (names,
+// whose fields field returns) straight into their fields, null meaning
+// empty, and the other attributes into a new custom map, nil when there are
+// none and without those that are null. null decodes as an empty profile.
+//
+// It reads strings and nulls itself and leaves only numbers, booleans,
+// arrays and objects to encoding/json: profiles are decoded by the hundred
+// thousand, and a map or a json.Decoder per profile would cost more than
+// the profile itself.
+func unmarshalProfile(b []byte, names []string, field func(string) *string, custom *Attrs) error {
+	s := profileScanner{b: b}
+	*custom = nil
+	s.space()
+	if s.literal("null") {
+		return s.finish()
+	}
+	if !s.consume('{') {
+		return invalidProfile(b)
+	}
+	// A base attribute that is not a string is an error unless a later
+	// duplicate of it is one: of duplicate names, the last counts.
+	var wrong []wrongType
+	for first := true; ; first = false {
+		s.space()
+		if s.consume('}') {
+			break
+		}
+		if !first && !s.consume(',') {
+			return invalidProfile(b)
+		}
+		s.space()
+		key, ok := s.key()
+		if !ok {
+			return invalidProfile(b)
+		}
+		if f := baseField(names, field, key); f != nil {
+			v, isString, ok := s.stringOrNull()
+			if !ok {
+				return invalidProfile(b)
+			}
+			if len(wrong) > 0 {
+				wrong = slices.DeleteFunc(wrong, func(w wrongType) bool { return w.key == string(key) })
+			}
+			if isString || v == nil {
+				*f = string(v)
+				continue
+			}
+			var value any
+			if err := json.Unmarshal(v, &value); err != nil {
+				return err
+			}
+			wrong = append(wrong, wrongType{string(key), value})
+			continue
+		}
+		v, ok := s.value()
+		if !ok {
+			return invalidProfile(b)
+		}
+		// Custom attribute names repeat in every profile: interned, the
+		// profiles decoded between two garbage collections share one string.
+		if err := setCustom(custom, unique.Make(string(key)).Value(), v); err != nil {
+			return err
+		}
+	}
+	if err := s.finish(); err != nil {
+		return err
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("profile attribute %q: want a string, got %T", wrong[0].key, wrong[0].value)
+	}
+	if len(*custom) == 0 {
+		*custom = nil
+	}
+	return nil
+}
 
 // GroupListOptions narrows a group listing. Filter and Search are
 // exclusive and passed to Okta unchanged.
@@ -24,11 +173,19 @@ type GroupListOptions struct {
 	ExpandStats bool
 }
 
+// expand is the listing's expand parameter, "" for none.
+func (o GroupListOptions) expand() string {
+	if o.ExpandStats {
+		return "stats"
+	}
+	return ""
+}
+
 // ListGroups returns an iterator over the groups of the org, every page.
 //
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/listGroups
 func (c *Client) ListGroups(ctx context.Context, opts GroupListOptions) iter.Seq2[Group, error] {
-	q, ex, err := groupQuery(opts, "", c.opts.GroupPageSize)
+	q, ex, err := listQuery("groups", opts.Filter, opts.Search, "", opts.expand(), c.opts.GroupPageSize)
 	return c.listGroups(ctx, c.endpoint("/api/v1/groups", q), ex, err)
 }
 
@@ -47,7 +204,7 @@ func (c *Client) ListGroupsChangedSince(ctx context.Context, since time.Time, op
 	if strings.TrimSpace(opts.Filter) != "" || strings.TrimSpace(opts.Search) != "" {
 		changed = "(" + changed + ")"
 	}
-	q, ex, err := groupQuery(opts, changed, c.opts.GroupPageSize)
+	q, ex, err := listQuery("groups", opts.Filter, opts.Search, changed, opts.expand(), c.opts.GroupPageSize)
 	return c.listGroups(ctx, c.endpoint("/api/v1/groups", q), ex, err)
 }
 
@@ -56,22 +213,6 @@ func (c *Client) listGroups(ctx context.Context, first *url.URL, ex expression, 
 		first: first, ex: ex, what: "groups", check: checkGroup,
 		pageSize: c.opts.GroupPageSize, expected: -1, setupErr: setupErr,
 	})
-}
-
-func groupQuery(opts GroupListOptions, changed string, limit int) (url.Values, expression, error) {
-	filter, search := strings.TrimSpace(opts.Filter), strings.TrimSpace(opts.Search)
-	if filter != "" && search != "" {
-		return nil, expression{}, errors.New("okta: list groups: set a filter or a search expression, not both")
-	}
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if opts.ExpandStats {
-		q.Set("expand", "stats")
-	}
-	ex := combine(filter, search, changed)
-	if ex.text != "" {
-		q.Set(ex.kind, ex.text)
-	}
-	return q, ex, nil
 }
 
 // ListGroupMembers returns an iterator over the users in a group, every

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // listing is one paged listing for listPages.
@@ -193,4 +194,41 @@ func checkGroup(g *Group) string {
 		return "group " + strconv.Quote(g.ID) + " without a profile.name"
 	}
 	return ""
+}
+
+// listQuery builds the query of a users or groups listing: the page limit,
+// the admin's filter or search expression (at most one may be set) combined
+// with the changed-since condition changed, and expand when not "".
+func listQuery(what, filter, search, changed, expand string, limit int) (url.Values, expression, error) {
+	filter, search = strings.TrimSpace(filter), strings.TrimSpace(search)
+	if filter != "" && search != "" {
+		return nil, expression{}, fmt.Errorf("okta: list %s: set a filter or a search expression, not both", what)
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if expand != "" {
+		q.Set("expand", expand)
+	}
+	ex := combine(filter, search, changed)
+	if ex.text != "" {
+		q.Set(ex.kind, ex.text)
+	}
+	return q, ex, nil
+}
+
+// combine joins the admin's filter or search expression (at most one is
+// set) with a changed-since condition: `(<admin>) and <changed>`. The
+// admin's expression is parenthesised so that its own "or" cannot swallow
+// the condition. With no admin expression the condition is a filter.
+func combine(filter, search, changed string) expression {
+	kind, admin := "filter", filter
+	if search != "" {
+		kind, admin = "search", search
+	}
+	switch {
+	case changed == "":
+		return expression{kind: kind, text: admin}
+	case admin == "":
+		return expression{kind: kind, text: changed}
+	}
+	return expression{kind: kind, text: "(" + admin + ") and " + changed}
 }
