@@ -1,7 +1,7 @@
 package catalog
 
 import (
-	"unicode/utf8"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
 // AppendYAML appends e to dst as one block-style YAML document, without the
@@ -155,79 +155,9 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendQuoted writes s as a double-quoted string that is both a JSON
-// string and a YAML double-quoted scalar with the same value. Printable
-// characters, non-ASCII included, are written as they are; control
-// characters, DEL, C1 controls, line and paragraph separators, the byte
-// order mark and non-characters are escaped; invalid UTF-8 becomes U+FFFD.
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = appendUnicodeEscape(dst, rune(c))
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		if needsEscape(r) {
-			dst = append(dst, s[start:i]...)
-			dst = appendUnicodeEscape(dst, r)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// needsEscape reports whether a non-ASCII rune falls outside YAML's
-// printable set or is a line break in some YAML version.
-func needsEscape(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f: // C1 controls, NEL
-		return true
-	case r == 0x2028, r == 0x2029, r == 0xfeff:
-		return true
-	case r == 0xfffe, r == 0xffff:
-		return true
-	}
-	return false
-}
-
-func appendUnicodeEscape(dst []byte, r rune) []byte {
-	return append(dst, '\\', 'u',
-		hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-}
+// string and a YAML double-quoted scalar with the same value.
+func appendQuoted(dst []byte, s string) []byte { return okta.AppendJSONString(dst, s) }
 
 // AppendJSON appends e to dst as one compact JSON object with the same
 // fields, order and omissions as AppendYAML, and returns the extended

@@ -388,7 +388,85 @@ func valueString(v any) string {
 	}
 }
 
-// TimeFormat is the layout of Okta's timestamps, in UTC with milliseconds.
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s to dst as a double-quoted JSON string and
+// returns the extended buffer. The result is also a YAML double-quoted
+// scalar with the same value, so the catalog's YAML and JSON share it, and
+// it is how the fake Okta writes its strings. Printable
+// characters, non-ASCII included, are written as they are; control
+// characters, DEL, C1 controls, line and paragraph separators, the byte
+// order mark and non-characters are escaped; invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = appendUnicodeEscape(dst, rune(c))
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		if needsEscape(r) {
+			dst = append(dst, s[start:i]...)
+			dst = appendUnicodeEscape(dst, r)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// needsEscape reports whether a non-ASCII rune falls outside YAML's
+// printable set or is a line break in some YAML version.
+func needsEscape(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f: // C1 controls, NEL
+		return true
+	case r == 0x2028, r == 0x2029, r == 0xfeff:
+		return true
+	case r == 0xfffe, r == 0xffff:
+		return true
+	}
+	return false
+}
+
+func appendUnicodeEscape(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u',
+		hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// TimeFormat is the layout of Okta's timestamps, in UTC with milliseconds:
+// how Okta writes them in its JSON and accepts them in expressions and in
+// the System Log's since and until.
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 // FormatTime formats t as Okta writes and accepts timestamps in
