@@ -14,16 +14,16 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // bigSnapshot is a snapshot whose whole catalog is a gzip body of size
 // random bytes. The bytes are only sent, never decoded.
-func bigSnapshot(size int) *catalog.Snapshot {
+func bigSnapshot(size int) *snapshot.Snapshot {
 	gz := make([]byte, size)
 	rng := rand.NewChaCha8([32]byte{1})
 	_, _ = rng.Read(gz)
-	return &catalog.Snapshot{Entities: 1, Users: 1, All: catalog.Body{
+	return &snapshot.Snapshot{Entities: 1, Users: 1, All: snapshot.Body{
 		Gzip: gz, Size: int64(size), ETag: `"0123456789abcdef0123456789abcdef"`, GzipETag: `"0123456789abcdef0123456789abcdef-gzip"`,
 	}}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // httpError is an error with the status it answers and the message the client
@@ -33,6 +33,7 @@ var (
 	errEntitiesToken = &httpError{status: http.StatusUnauthorized, msg: "missing or wrong entities token", challenge: `Bearer realm="entities"`}
 	errAdminToken    = &httpError{status: http.StatusUnauthorized, msg: "missing or wrong admin token", challenge: `Bearer realm="admin"`}
 	errAdminDisabled = &httpError{status: http.StatusForbidden, msg: "the admin endpoint is disabled: no admin token is configured"}
+	errNothingHeld   = &httpError{status: http.StatusConflict, msg: "no snapshot is held back"}
 	errMetricsOff    = &httpError{status: http.StatusNotFound, msg: "metrics are not enabled"}
 	errInternal      = &httpError{status: http.StatusInternalServerError, msg: "internal error"}
 )
@@ -43,7 +44,7 @@ func errNoShard(shards int) error {
 
 // unavailable is the error for a snapshot that cannot be served: none yet, or
 // one without entities.
-func unavailable(s *catalog.Snapshot, cfg Config) *httpError {
+func unavailable(s *snapshot.Snapshot, cfg Config) *httpError {
 	msg := "no snapshot yet: the first sync has not finished"
 	if s != nil {
 		msg = "the current snapshot holds no entities, so none are served"
@@ -61,15 +62,12 @@ type errorBody struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
-// writeError answers err. An *httpError answers its status and message; a
-// wrapped catalog.ErrNothingHeld answers 409; anything else is logged and
-// answers a bare 500, since its details are for the operator, not the client.
+// writeError answers err. An *httpError answers its status and message;
+// anything else is logged and answers a bare 500, since its details are for the operator, not the client.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	switch {
 	case errors.As(err, &he):
-	case errors.Is(err, catalog.ErrNothingHeld):
-		he = &httpError{status: http.StatusConflict, msg: "no snapshot is held back"}
 	default:
 		zerolog.Ctx(r.Context()).Error().Err(err).Msg("request failed")
 		he = errInternal

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // Media types of the entity bodies.
@@ -36,7 +36,7 @@ func handleEntities(src Source, cfg Config, sel selection) http.Handler {
 			return
 		}
 		asJSON := prefersJSON(r.Header.Values("Accept"))
-		var body *catalog.Body
+		var body *snapshot.Body
 		switch {
 		case sel == selectUsers && asJSON:
 			body = s.UsersJSON()
@@ -96,7 +96,7 @@ func handleShard(src Source, cfg Config) http.Handler {
 
 // servable reports whether s may be served: a snapshot with no entities would
 // tell the catalog to delete every entity it holds from this provider.
-func servable(s *catalog.Snapshot) bool {
+func servable(s *snapshot.Snapshot) bool {
 	return s != nil && s.Entities > 0
 }
 
@@ -106,7 +106,7 @@ func servable(s *catalog.Snapshot) bool {
 // content are two representations with their own ETags, and a request's
 // If-None-Match is compared with the ETag of the one it would get. The write
 // deadline allows for the size of what is sent (see writeTimeout).
-func serveBody(w http.ResponseWriter, r *http.Request, b *catalog.Body, contentType, vary string, cfg Config) {
+func serveBody(w http.ResponseWriter, r *http.Request, b *snapshot.Body, contentType, vary string, cfg Config) {
 	gz := acceptsGzip(r.Header.Values("Accept-Encoding"))
 	etag, size := b.ETag, b.Size
 	if gz {

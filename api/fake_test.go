@@ -8,20 +8,22 @@ import (
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // fakeSource is a hand-written Source whose answers the test sets.
 type fakeSource struct {
 	mu        sync.Mutex
-	snap      *catalog.Snapshot
+	snap      *snapshot.Snapshot
 	status    any
 	acceptErr error
+	none      bool // AcceptHeld finds nothing held
 	accepted  int
 	panicMsg  string // Snapshot panics with it when set
 	notReady  string
 }
 
-func (f *fakeSource) Snapshot() *catalog.Snapshot {
+func (f *fakeSource) Snapshot() *snapshot.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.panicMsg != "" {
@@ -45,17 +47,20 @@ func (f *fakeSource) NotReady() string {
 	return f.notReady
 }
 
-func (f *fakeSource) AcceptHeld(ctx context.Context) error {
+func (f *fakeSource) AcceptHeld(ctx context.Context) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	if f.acceptErr != nil {
-		return f.acceptErr
+		return false, f.acceptErr
+	}
+	if f.none {
+		return false, nil
 	}
 	f.accepted++
-	return nil
+	return true, nil
 }
 
 // testStatus is a /status body as the provider reports it, shaped by the
@@ -148,10 +153,9 @@ func testInput(users, groups int) catalog.Input {
 	return in
 }
 
-// testSnapshot builds a snapshot of a generated org through catalog.Build.
-func testSnapshot(users, groups, shards int) *catalog.Snapshot {
+// testSnapshot builds a snapshot of a generated org.
+func testSnapshot(users, groups, shards int) *snapshot.Snapshot {
 	opts := catalog.DefaultOptions()
 	opts.IncludeMembers = true
-	res := catalog.Build(opts, testInput(users, groups))
-	return catalog.NewSnapshot(res, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), shards)
+	return snapshot.Build(nil, opts, testInput(users, groups), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), shards)
 }

@@ -94,8 +94,13 @@ func handleAccept(src Source, admin secret) http.Handler {
 			writeError(w, r, errAdminToken)
 			return
 		}
-		if err := src.AcceptHeld(r.Context()); err != nil {
+		accepted, err := src.AcceptHeld(r.Context())
+		if err != nil {
 			writeError(w, r, err)
+			return
+		}
+		if !accepted {
+			writeError(w, r, errNothingHeld)
 			return
 		}
 		zerolog.Ctx(r.Context()).Warn().Str("remote", r.RemoteAddr).Msg("held-back snapshot accepted by an operator")

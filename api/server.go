@@ -12,7 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // Source is what the server serves from.
@@ -21,13 +21,14 @@ type Source interface {
 	// sync. It is called on every entity request and must be cheap (an atomic
 	// load). A snapshot with no entities is never served: the entity endpoints
 	// answer 503 for it as for nil.
-	Snapshot() *catalog.Snapshot
+	Snapshot() *snapshot.Snapshot
 	// Status returns the body of GET /status, marshalled with encoding/json. It
 	// must match the Status schema in openapi.yaml.
 	Status() any
-	// AcceptHeld serves the snapshot held back by the mass-deletion guard. It
-	// returns an error wrapping catalog.ErrNothingHeld when none is held.
-	AcceptHeld(ctx context.Context) error
+	// AcceptHeld serves the snapshot held back by the mass-deletion guard.
+	// It returns accepted false, and no error, when none is held: the
+	// admin endpoint answers 409 for that.
+	AcceptHeld(ctx context.Context) (accepted bool, err error)
 	// NotReady says why no snapshot is served yet, with the fix; empty when
 	// a snapshot is served or no sync has finished yet. /readyz's 503
 	// carries it.

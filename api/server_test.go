@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 
 	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -79,7 +79,7 @@ func TestServer(t *testing.T) {
 	plain := testSnapshot(40, 6, 0)
 	sharded := testSnapshot(40, 6, 4)
 	usersOnly := testSnapshot(5, 0, 0)
-	empty := catalog.NewSnapshot(&catalog.Result{}, plain.BuiltAt, 0)
+	empty := snapshot.Build(nil, catalog.DefaultOptions(), catalog.Input{}, plain.BuiltAt, 0)
 	status := testStatus(&plain.Report)
 
 	type want struct {
@@ -325,7 +325,7 @@ func TestServer(t *testing.T) {
 			want: want{status: 401}},
 		{name: "admin entities token refused", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n", EntitiesToken: "s3cret"}, method: "POST", target: "/admin/accept",
 			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 401}},
-		{name: "admin nothing held", src: &fakeSource{status: status, acceptErr: fmt.Errorf("accept: %w", catalog.ErrNothingHeld)},
+		{name: "admin nothing held", src: &fakeSource{status: status, none: true},
 			cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
 			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 409}},
 		{name: "admin failure hides details", src: &fakeSource{status: status, acceptErr: errors.New("disk full at /var/lib/x")},
@@ -419,7 +419,7 @@ func TestGoldenBodies(t *testing.T) {
 	}{
 		{"index.yaml.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities"},
 		{"no-snapshot.json.golden", &fakeSource{}, Config{}, "/entities"},
-		{"empty-snapshot.json.golden", &fakeSource{snap: catalog.NewSnapshot(&catalog.Result{}, testSnapshot(1, 0, 0).BuiltAt, 0)}, Config{}, "/entities/users"},
+		{"empty-snapshot.json.golden", &fakeSource{snap: snapshot.Build(nil, catalog.DefaultOptions(), catalog.Input{}, testSnapshot(1, 0, 0).BuiltAt, 0)}, Config{}, "/entities/users"},
 		{"unauthorized.json.golden", &fakeSource{}, Config{EntitiesToken: "x"}, "/entities"},
 		{"no-shard.json.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities/shards/3"},
 		{"not-found.json.golden", &fakeSource{}, Config{}, "/nope"},

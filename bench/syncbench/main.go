@@ -47,6 +47,8 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 func main() {
@@ -209,7 +211,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		t := time.Now()
-		served := snapshot(prev, nil)
+		served := buildSnapshot(prev, nil)
 		res.BuildSeconds = time.Since(t).Seconds()
 		phase("build")
 		if res.CallBound, err = fake.smallChange(ctx, prev); err != nil {
@@ -222,7 +224,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.SyncSeconds = time.Since(t).Seconds()
 		phase("sync")
 		t = time.Now()
-		next := snapshot(st, served)
+		next := buildSnapshot(st, served)
 		res.BuildSeconds += time.Since(t).Seconds()
 		phase("rebuild")
 		// Both snapshots stay live until the new one is published, as in the
@@ -292,12 +294,12 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	phase("counts")
 
 	t = time.Now()
-	snap := catalog.BuildSnapshot(nil, catalog.DefaultOptions(), st.CatalogInput(), time.Now(), 0)
+	snap := snapshot.Build(nil, catalog.DefaultOptions(), provider.CatalogInput(st), time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
 	res.SnapshotYAMLMB = mb(snap.All.Size)
 	res.SnapshotJSONMB = mb(snap.AllJSON.Size)
-	for _, b := range []*catalog.Body{&snap.All, &snap.AllJSON} {
+	for _, b := range []*snapshot.Body{&snap.All, &snap.AllJSON} {
 		res.SnapshotGzipMB += mb(int64(len(b.Gzip)))
 		res.SnapshotGzipCapMB += mb(int64(cap(b.Gzip)))
 	}
@@ -335,22 +337,22 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	return nil
 }
 
-// snapshot maps st into a catalog snapshot as the service does (collecting
-// garbage and returning it to the system first, as provider.build does),
-// prev (nil for none) being the snapshot served.
-func snapshot(st *orgsync.State, prev *catalog.Snapshot) *catalog.Snapshot {
+// buildSnapshot maps st into a catalog snapshot as the service does
+// (collecting garbage and returning it to the system first, as
+// provider.build does), prev (nil for none) being the snapshot served.
+func buildSnapshot(st *orgsync.State, prev *snapshot.Snapshot) *snapshot.Snapshot {
 	debug.FreeOSMemory()
-	in := st.CatalogInput()
-	return catalog.BuildSnapshot(prev, catalog.DefaultOptions(), in, time.Now(), 0)
+	in := provider.CatalogInput(st)
+	return snapshot.Build(prev, catalog.DefaultOptions(), in, time.Now(), 0)
 }
 
 // snapshotSource serves one fixed snapshot to the API server.
-type snapshotSource struct{ snap *catalog.Snapshot }
+type snapshotSource struct{ snap *snapshot.Snapshot }
 
-func (s snapshotSource) Snapshot() *catalog.Snapshot      { return s.snap }
-func (s snapshotSource) Status() any                      { return map[string]any{} }
-func (s snapshotSource) AcceptHeld(context.Context) error { return catalog.ErrNothingHeld }
-func (s snapshotSource) NotReady() string                 { return "" }
+func (s snapshotSource) Snapshot() *snapshot.Snapshot             { return s.snap }
+func (s snapshotSource) Status() any                              { return map[string]any{} }
+func (s snapshotSource) AcceptHeld(context.Context) (bool, error) { return false, nil }
+func (s snapshotSource) NotReady() string                         { return "" }
 
 // fakeAdmin reads the fake Okta's counters and changes its org.
 type fakeAdmin struct{ fakeadmin.Client }

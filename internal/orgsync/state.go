@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
@@ -93,32 +92,15 @@ func (s *State) deletionsFromLog() bool { return s.logReadable && s.logErr == ""
 // Members returns the member ids of every group, sorted, keeping only
 // users in the state: the memberships the catalog shows. Everyone
 // (BUILT_IN) holds every user. The map is new on each call; the slices may
-// be shared. The catalog itself is built from CatalogInput, which does not
-// copy the lists.
+// be shared. The catalog itself is built from MemberLists, which are not
+// copied.
 func (s *State) Members() map[string][]string {
 	s.once.Do(s.index)
-	out := s.CatalogInput().Members
-	for id, ids := range out {
-		if kept := s.knownUsers(ids); len(kept) > 0 {
-			out[id] = kept
-		} else {
-			delete(out, id)
-		}
-	}
-	return out
-}
-
-// CatalogInput returns what the catalog is built from: the users, the
-// groups, and their members as listed, Everyone holding every user. Member
-// ids naming users outside the state (left out by the admin's expression,
-// or deprovisioned) stay in the lists, and the catalog skips them: the
-// lists are shared with the state rather than copied without them, which
-// at 100,000 users would copy most of a million ids on every build.
-func (s *State) CatalogInput() catalog.Input {
-	members := make(map[string][]string, len(s.groups))
+	out := make(map[string][]string, len(s.groups))
 	var everyone []string
 	for i := range s.groups {
 		g := &s.groups[i]
+		ids := s.members[g.ID]
 		if s.derived(g) {
 			if everyone == nil {
 				everyone = make([]string, len(s.users))
@@ -126,15 +108,27 @@ func (s *State) CatalogInput() catalog.Input {
 					everyone[j] = s.users[j].ID
 				}
 			}
-			members[g.ID] = everyone
-			continue
+			ids = everyone
 		}
-		if ids := s.members[g.ID]; len(ids) > 0 {
-			members[g.ID] = ids
+		if kept := s.knownUsers(ids); len(kept) > 0 {
+			out[g.ID] = kept
 		}
 	}
-	return catalog.Input{Users: s.users, Groups: s.groups, Members: members, SkipUnknownMembers: true}
+	return out
 }
+
+// MemberLists returns the member ids of the groups whose membership is
+// listed, by group id, as stored: the map and its lists are the state's
+// own, shared rather than copied, and must not be modified. Ids may name
+// users outside the state (left out by the admin's expression, or
+// deprovisioned). A group whose membership is derived (DerivedMembers) may
+// have no list.
+func (s *State) MemberLists() map[string][]string { return s.members }
+
+// DerivedMembers reports whether g's membership is derived rather than
+// listed: Everyone (BUILT_IN) holds every user in the state, unless users
+// come from groups.
+func (s *State) DerivedMembers(g *okta.Group) bool { return s.derived(g) }
 
 // derived reports whether g's membership is derived rather than listed.
 func (s *State) derived(g *okta.Group) bool {

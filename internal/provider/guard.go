@@ -7,24 +7,23 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
 // AcceptHeld serves the snapshot held back by the deletion guard. It
-// returns catalog.ErrNothingHeld when none is held.
-func (p *Provider) AcceptHeld(ctx context.Context) error {
+// returns accepted false, and no error, when none is held.
+func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
 	select {
 	case p.syncSlot <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for the sync in progress: %w", ctx.Err())
+		return false, fmt.Errorf("waiting for the sync in progress: %w", ctx.Err())
 	}
 	defer func() { <-p.syncSlot }()
 	p.mu.Lock()
 	h := p.held
 	if h == nil {
 		p.mu.Unlock()
-		return catalog.ErrNothingHeld
+		return false, nil
 	}
 	p.publish(h.gen)
 	p.latest = h.gen.state
@@ -34,7 +33,7 @@ func (p *Provider) AcceptHeld(ctx context.Context) error {
 		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
 		Msg("held snapshot accepted by an operator; now serving it")
 	p.saveState(h.gen.state, true)
-	return nil
+	return true, nil
 }
 
 // guardAndPublish passes r's generation through the deletion guard: it is

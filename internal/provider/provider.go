@@ -10,6 +10,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // Okta is what the provider needs of the Okta client: the listings a sync
@@ -116,7 +117,7 @@ type Provider struct {
 	cfg    Config
 	obs    Observer
 
-	snap atomic.Pointer[catalog.Snapshot]
+	snap atomic.Pointer[snapshot.Snapshot]
 
 	// syncSlot serialises syncs and acceptance of a held snapshot: its
 	// one slot is taken while either runs. Unlike a mutex, a wait for it
@@ -175,7 +176,7 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 
 // Snapshot returns the snapshot being served, nil before the first good
 // sync.
-func (p *Provider) Snapshot() *catalog.Snapshot { return p.snap.Load() }
+func (p *Provider) Snapshot() *snapshot.Snapshot { return p.snap.Load() }
 
 type nopObserver struct{}
 

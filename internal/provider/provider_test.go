@@ -365,8 +365,8 @@ func TestDeletionGuard(t *testing.T) {
 	p.SyncOnce(ctx)
 	first := p.Snapshot()
 
-	if err := p.AcceptHeld(ctx); !errors.Is(err, catalog.ErrNothingHeld) {
-		t.Errorf("accept with nothing held: got %v, want ErrNothingHeld", err)
+	if accepted, err := p.AcceptHeld(ctx); accepted || err != nil {
+		t.Errorf("accept with nothing held: got %v, %v; want false, nil", accepted, err)
 	}
 
 	// 5 of 50 users (10 %) is within the limit.
@@ -396,8 +396,8 @@ func TestDeletionGuard(t *testing.T) {
 		t.Errorf("last sync: got %+v (observer held %v), want held with the reason", st.LastSync, rec.held)
 	}
 
-	if err := p.AcceptHeld(ctx); err != nil {
-		t.Fatalf("accept: %v", err)
+	if accepted, err := p.AcceptHeld(ctx); !accepted || err != nil {
+		t.Fatalf("accept: got %v, %v; want true, nil", accepted, err)
 	}
 	if got := p.Snapshot(); got.Users != 35 {
 		t.Errorf("after accept: got %d users served, want 35", got.Users)

@@ -3,8 +3,8 @@ package provider
 import (
 	"time"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // generation is a snapshot with the state it was built from, until the
@@ -12,7 +12,7 @@ import (
 // while the next snapshot is built the previous state is not held too (at
 // 100,000 users its user list alone is over 40 MiB).
 type generation struct {
-	snap  *catalog.Snapshot
+	snap  *snapshot.Snapshot
 	state *orgsync.State
 }
 

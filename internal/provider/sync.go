@@ -10,8 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
 // SyncOnce runs one sync now and publishes its snapshot when it succeeds and
@@ -264,9 +264,9 @@ func (p *Provider) build(st *orgsync.State) *generation {
 	// peak by tens of MiB at 100,000 users, for a few tens of milliseconds
 	// per build.
 	debug.FreeOSMemory()
-	in := st.CatalogInput()
+	in := CatalogInput(st)
 	return &generation{
-		snap:  catalog.BuildSnapshot(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
+		snap:  snapshot.Build(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
 		state: st,
 	}
 }
