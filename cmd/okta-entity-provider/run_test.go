@@ -85,7 +85,10 @@ func startService(t *testing.T, env map[string]string) *service {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-s.done:
+		case err := <-s.done:
+			if err != nil {
+				t.Logf("run returned: %v", err)
+			}
 		case <-time.After(20 * time.Second):
 			t.Error("run did not return 20s after cancel")
 		}
