@@ -170,7 +170,7 @@ func (s *Server) adminRoutes() {
 // its clock and the System Log's visibility delay.
 func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{
-		"now":      s.now().UTC().Format(oktaTimeLayout),
+		"now":      s.now().UTC().Format(okta.TimeFormat),
 		"offset":   s.ClockOffset().String(),
 		"logDelay": s.LogDelay().String(),
 	})
@@ -243,13 +243,13 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendString(b, u.id)
+		b = okta.AppendJSONString(b, u.id)
 		b = append(b, `,"login":`...)
-		b = appendString(b, u.profile.Login)
+		b = okta.AppendJSONString(b, u.profile.Login)
 		b = append(b, `,"email":`...)
-		b = appendString(b, u.profile.Email)
+		b = okta.AppendJSONString(b, u.profile.Email)
 		b = append(b, `,"status":`...)
-		b = appendString(b, u.status)
+		b = okta.AppendJSONString(b, u.status)
 		b = append(b, '}')
 		pw.done(b)
 		b = pw.buf
@@ -261,11 +261,11 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendString(b, g.id)
+		b = okta.AppendJSONString(b, g.id)
 		b = append(b, `,"name":`...)
-		b = appendString(b, g.name)
+		b = okta.AppendJSONString(b, g.name)
 		b = append(b, `,"type":`...)
-		b = appendString(b, g.typ)
+		b = okta.AppendJSONString(b, g.typ)
 		b = append(b, `,"usersCount":`...)
 		b = strconv.AppendInt(b, int64(len(g.members)), 10)
 		for _, key := range []string{AttrOrgID, AttrParentOrgID} {
@@ -280,7 +280,7 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 				if k > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, o.users[m].id)
+				b = okta.AppendJSONString(b, o.users[m].id)
 			}
 			b = append(b, ']')
 		}

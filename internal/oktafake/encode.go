@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
@@ -13,57 +12,12 @@ import (
 // format, keys in Okta's order, and no reflection, so that pages of large
 // orgs stream fast.
 
-const oktaTimeLayout = "2006-01-02T15:04:05.000Z"
-
 func appendTime(b []byte, ms int64) []byte {
 	if ms == 0 {
 		return append(b, "null"...)
 	}
 	b = append(b, '"')
-	b = time.UnixMilli(ms).UTC().AppendFormat(b, oktaTimeLayout)
-	return append(b, '"')
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
+	b = time.UnixMilli(ms).UTC().AppendFormat(b, okta.TimeFormat)
 	return append(b, '"')
 }
 
@@ -72,7 +26,7 @@ func appendValue(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, x)
+		return okta.AppendJSONString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case float64:
@@ -100,7 +54,7 @@ func appendKey(b []byte, first bool, key string) []byte {
 	if !first {
 		b = append(b, ',')
 	}
-	b = appendString(b, key)
+	b = okta.AppendJSONString(b, key)
 	return append(b, ':')
 }
 
@@ -108,9 +62,9 @@ func appendKey(b []byte, first bool, key string) []byte {
 // (scheme, host and path prefix) for the _links.
 func appendUser(b []byte, u *userRec, base string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, u.id)
+	b = okta.AppendJSONString(b, u.id)
 	b = append(b, `,"status":`...)
-	b = appendString(b, u.status)
+	b = okta.AppendJSONString(b, u.status)
 	b = append(b, `,"created":`...)
 	b = appendTime(b, u.created)
 	b = append(b, `,"activated":`...)
@@ -125,14 +79,14 @@ func appendUser(b []byte, u *userRec, base string) []byte {
 	b = appendTime(b, u.passwordChanged)
 	if u.typeID != "" {
 		b = append(b, `,"type":{"id":`...)
-		b = appendString(b, u.typeID)
+		b = okta.AppendJSONString(b, u.typeID)
 		b = append(b, '}')
 	}
 	b = append(b, `,"profile":`...)
 	b = appendUserProfile(b, &u.profile, u.custom)
 	b = append(b, `,"credentials":{"provider":{"type":"OKTA","name":"OKTA"}}`...)
 	b = append(b, `,"_links":{"self":{"href":`...)
-	b = appendString(b, base+"/api/v1/users/"+u.id)
+	b = okta.AppendJSONString(b, base+"/api/v1/users/"+u.id)
 	return append(b, `}}}`...)
 }
 
@@ -149,7 +103,7 @@ func appendUserProfile(b []byte, p *okta.UserProfile, custom []attr) []byte {
 			b = append(b, "null"...)
 			return
 		}
-		b = appendString(b, v)
+		b = okta.AppendJSONString(b, v)
 	}
 	// Okta's order: the name, then phone and second email (null when
 	// unset), then login and email, then the rest.
@@ -182,7 +136,7 @@ func appendUserProfile(b []byte, p *okta.UserProfile, custom []attr) []byte {
 // adds _embedded.stats as expand=stats does.
 func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, g.id)
+	b = okta.AppendJSONString(b, g.id)
 	b = append(b, `,"created":`...)
 	b = appendTime(b, g.created)
 	b = append(b, `,"lastUpdated":`...)
@@ -190,16 +144,16 @@ func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
 	b = append(b, `,"lastMembershipUpdated":`...)
 	b = appendTime(b, g.lastMembershipUpdated)
 	b = append(b, `,"objectClass":[`...)
-	b = appendString(b, g.objectClass())
+	b = okta.AppendJSONString(b, g.objectClass())
 	b = append(b, `],"type":`...)
-	b = appendString(b, g.typ)
+	b = okta.AppendJSONString(b, g.typ)
 	b = append(b, `,"profile":{"name":`...)
-	b = appendString(b, g.name)
+	b = okta.AppendJSONString(b, g.name)
 	b = append(b, `,"description":`...)
 	if g.description == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, g.description)
+		b = okta.AppendJSONString(b, g.description)
 	}
 	for _, a := range g.custom {
 		b = appendKey(b, false, a.name)
@@ -208,7 +162,7 @@ func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
 	b = append(b, '}')
 	if g.sourceID != "" {
 		b = append(b, `,"source":{"id":`...)
-		b = appendString(b, g.sourceID)
+		b = okta.AppendJSONString(b, g.sourceID)
 		b = append(b, '}')
 	}
 	self := base + "/api/v1/groups/" + g.id
@@ -216,15 +170,15 @@ func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
 		b = append(b, `,"_embedded":{"stats":{"usersCount":`...)
 		b = strconv.AppendInt(b, int64(usersCount), 10)
 		b = append(b, `,"appsCount":0,"groupPushMappingsCount":0,"hasAdminPrivilege":false,"_links":{"self":{"href":`...)
-		b = appendString(b, self+"/stats")
+		b = okta.AppendJSONString(b, self+"/stats")
 		b = append(b, `}}}}`...)
 	}
 	b = append(b, `,"_links":{"logo":[{"name":"medium","href":`...)
-	b = appendString(b, base+"/assets/img/logos/groups/okta-medium.png")
+	b = okta.AppendJSONString(b, base+"/assets/img/logos/groups/okta-medium.png")
 	b = append(b, `,"type":"image/png"}],"users":{"href":`...)
-	b = appendString(b, self+"/users")
+	b = okta.AppendJSONString(b, self+"/users")
 	b = append(b, `},"apps":{"href":`...)
-	b = appendString(b, self+"/apps")
+	b = okta.AppendJSONString(b, self+"/apps")
 	return append(b, `}}}`...)
 }
 
@@ -233,26 +187,26 @@ func appendEvent(b []byte, e *event) []byte {
 	b = append(b, `,"client":{"userAgent":{"rawUserAgent":"okta-fake","os":"Unknown","browser":"UNKNOWN"},"zone":"null","device":"Unknown","id":null,"ipAddress":"127.0.0.1","geographicalContext":null}`...)
 	b = append(b, `,"authenticationContext":{"authenticationProvider":null,"credentialProvider":null,"credentialType":null,"issuer":null,"interface":null,"authenticationStep":0,"externalSessionId":"trs-fake"}`...)
 	b = append(b, `,"displayMessage":`...)
-	b = appendString(b, displayMessage(e.eventType))
+	b = okta.AppendJSONString(b, displayMessage(e.eventType))
 	b = append(b, `,"eventType":`...)
-	b = appendString(b, e.eventType)
+	b = okta.AppendJSONString(b, e.eventType)
 	b = append(b, `,"outcome":{"result":"SUCCESS","reason":null},"published":`...)
 	b = appendTime(b, e.published)
 	b = append(b, `,"securityContext":{"asNumber":null,"asOrg":null,"isp":null,"domain":null,"isProxy":null},"severity":"INFO","debugContext":{"debugData":{}},"legacyEventType":null,"transaction":{"type":"WEB","id":"fake","detail":{}},"uuid":`...)
-	b = appendString(b, e.uuid)
+	b = okta.AppendJSONString(b, e.uuid)
 	b = append(b, `,"version":"0","request":{"ipChain":[]},"target":[`...)
 	for i, t := range e.targets {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendString(b, t.id)
+		b = okta.AppendJSONString(b, t.id)
 		b = append(b, `,"type":`...)
-		b = appendString(b, t.typ)
+		b = okta.AppendJSONString(b, t.typ)
 		b = append(b, `,"alternateId":`...)
-		b = appendString(b, t.alternateID)
+		b = okta.AppendJSONString(b, t.alternateID)
 		b = append(b, `,"displayName":`...)
-		b = appendString(b, t.displayName)
+		b = okta.AppendJSONString(b, t.displayName)
 		b = append(b, `,"detailEntry":null}`...)
 	}
 	return append(b, "]}"...)

@@ -34,7 +34,7 @@ func TestFaultVanishGroups(t *testing.T) {
 	if status := setFaults(t, base, `{"vanishGroups":1}`); status != 200 {
 		t.Fatalf("POST /_fake/faults: got %d", status)
 	}
-	since := url.QueryEscape(srv.Now().Format(oktaTimeLayout))
+	since := url.QueryEscape(srv.Now().Format(okta.TimeFormat))
 
 	if resp, _ := get(t, base+"/api/v1/groups/"+everyone.ID+"/users"); resp.StatusCode != 200 {
 		t.Errorf("Everyone's members: got %d, want 200 (BUILT_IN groups do not vanish)", resp.StatusCode)

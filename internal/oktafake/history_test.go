@@ -117,7 +117,7 @@ func TestSystemLogLimits(t *testing.T) {
 	org, clock, added := logOrg(t)
 	_, base := newTestServer(t, org, Options{Now: clock.Now})
 	now := clock.Now()
-	at := func(d time.Duration) string { return url.QueryEscape(now.Add(d).Format(oktaTimeLayout)) }
+	at := func(d time.Duration) string { return url.QueryEscape(now.Add(d).Format(okta.TimeFormat)) }
 	tests := []struct {
 		name    string
 		query   string
@@ -174,7 +174,7 @@ func TestSystemLogPollingNextLinks(t *testing.T) {
 	_, base := newTestServer(t, org, Options{Now: clock.Now})
 	since := clock.Now().Add(-90 * time.Minute)
 	filter := `eventType eq "group.lifecycle.create" or eventType eq "group.lifecycle.delete"`
-	first := base + "/api/v1/logs?limit=1&sortOrder=ASCENDING&since=" + url.QueryEscape(since.Format(oktaTimeLayout)) + "&filter=" + url.QueryEscape(filter)
+	first := base + "/api/v1/logs?limit=1&sortOrder=ASCENDING&since=" + url.QueryEscape(since.Format(okta.TimeFormat)) + "&filter=" + url.QueryEscape(filter)
 
 	// page reads one page and checks its next link: always there, with
 	// after but not since, keeping the rest of the query.
@@ -245,7 +245,7 @@ func TestSystemLogWithoutDelay(t *testing.T) {
 	if srv.LogDelay() != 0 {
 		t.Fatalf("got LogDelay %v, want 0", srv.LogDelay())
 	}
-	since := url.QueryEscape(clock.Now().Format(oktaTimeLayout))
+	since := url.QueryEscape(clock.Now().Format(okta.TimeFormat))
 	org.AddGroup(okta.Group{Profile: okta.GroupProfile{Name: "Seen at once"}})
 	resp, body := get(t, base+"/api/v1/logs?since="+since)
 	var events []logEvent

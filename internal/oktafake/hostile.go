@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
 // HostileMode names a way NewHostile's server misbehaves, each one a broken
@@ -271,20 +273,20 @@ func (h *Hostile) serveEndless(w http.ResponseWriter, r *http.Request, listing s
 // its own, with a custom attribute holding filler.
 func appendFreshUser(b []byte, id string, ms int64, filler string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, id)
+	b = okta.AppendJSONString(b, id)
 	b = append(b, `,"status":"ACTIVE","created":`...)
 	b = appendTime(b, ms)
 	b = append(b, `,"lastUpdated":`...)
 	b = appendTime(b, ms)
 	b = append(b, `,"profile":{"login":`...)
-	b = appendString(b, id+"@hostile.example.com")
+	b = okta.AppendJSONString(b, id+"@hostile.example.com")
 	b = append(b, `,"email":`...)
-	b = appendString(b, id+"@hostile.example.com")
+	b = okta.AppendJSONString(b, id+"@hostile.example.com")
 	b = append(b, `,"firstName":"Hostile","lastName":`...)
-	b = appendString(b, id)
+	b = okta.AppendJSONString(b, id)
 	if filler != "" {
 		b = append(b, `,"filler":`...)
-		b = appendString(b, filler)
+		b = okta.AppendJSONString(b, filler)
 	}
 	return append(b, "}}"...)
 }
@@ -292,7 +294,7 @@ func appendFreshUser(b []byte, id string, ms int64, filler string) []byte {
 // appendFreshGroup appends an OKTA_GROUP with the given id, named after it.
 func appendFreshGroup(b []byte, id string, ms int64, filler string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, id)
+	b = okta.AppendJSONString(b, id)
 	b = append(b, `,"created":`...)
 	b = appendTime(b, ms)
 	b = append(b, `,"lastUpdated":`...)
@@ -300,10 +302,10 @@ func appendFreshGroup(b []byte, id string, ms int64, filler string) []byte {
 	b = append(b, `,"lastMembershipUpdated":`...)
 	b = appendTime(b, ms)
 	b = append(b, `,"objectClass":["okta:user_group"],"type":"OKTA_GROUP","profile":{"name":`...)
-	b = appendString(b, id)
+	b = okta.AppendJSONString(b, id)
 	if filler != "" {
 		b = append(b, `,"description":`...)
-		b = appendString(b, filler)
+		b = okta.AppendJSONString(b, filler)
 	}
 	return append(b, "}}"...)
 }

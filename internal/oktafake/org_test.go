@@ -360,7 +360,7 @@ func TestIncrementalFiltersSeeChanges(t *testing.T) {
 	t.Parallel()
 	org, clock := testOrg(t)
 	_, base := newTestServer(t, org, Options{})
-	watermark := clock.Now().Add(-time.Millisecond).UTC().Format(oktaTimeLayout)
+	watermark := clock.Now().Add(-time.Millisecond).UTC().Format(okta.TimeFormat)
 	users := org.Users()
 	groups := org.Groups()
 	must(t, org.SetUserStatus(users[5].ID, okta.StatusDeprovisioned))
@@ -400,7 +400,7 @@ func TestSystemLogPolling(t *testing.T) {
 	t.Parallel()
 	org, clock := testOrg(t)
 	_, base := newTestServer(t, org, Options{})
-	since := clock.Now().UTC().Format(oktaTimeLayout)
+	since := clock.Now().UTC().Format(okta.TimeFormat)
 	users := org.Users()
 	for i := range 5 {
 		must(t, org.SetUserStatus(users[i].ID, okta.StatusDeprovisioned))
@@ -450,7 +450,7 @@ func TestSystemLogPolling(t *testing.T) {
 		t.Error("no next link")
 	}
 	// A bounded request (until) has no next link once read.
-	resp, _ = get(t, base+"/api/v1/logs?since="+url.QueryEscape(since)+"&until="+url.QueryEscape(clock.Now().Add(time.Hour).Format(oktaTimeLayout)))
+	resp, _ = get(t, base+"/api/v1/logs?since="+url.QueryEscape(since)+"&until="+url.QueryEscape(clock.Now().Add(time.Hour).Format(okta.TimeFormat)))
 	if links(t, resp.Header)["next"] != "" {
 		t.Error("a bounded request has a next link")
 	}
