@@ -7,6 +7,8 @@
 //   - the sync loop (schedule.go): when syncs run, and their jitter;
 //   - the sync step (sync.go): one sync from the served state, full or
 //     incremental, bounded by its timeout, and the snapshot built from it;
+//   - the catalog's input (input.go): the state's users, groups and member
+//     lists as catalog.Map reads them, shared with the state, not copied;
 //   - the deletion guard (guard.go): which snapshots are held back, and an
 //     operator's acceptance of a held one;
 //   - publishing (publish.go, persist.go): the atomic swap of the served
@@ -18,5 +20,6 @@
 //
 // It does not speak HTTP to clients (package api serves the snapshots,
 // status and acceptance it offers) and knows no Okta wire details: the
-// listings come through orgsync, and the entities are made by catalog.
+// listings come through orgsync, the entities are made by catalog and the
+// served bodies by snapshot.
 package provider
