@@ -1,6 +1,3 @@
-// Package api serves the catalog over HTTP: the entity endpoints Backstage reads,
-// health, status, metrics, the OpenAPI document and the admin call that accepts
-// a held-back snapshot. openapi.yaml at the repository root is its contract.
 package api
 
 import (
