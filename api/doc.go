@@ -13,4 +13,12 @@
 //     is all it knows of the service behind it;
 //   - map entities or encode bodies itself: the bodies come encoded and
 //     compressed from snapshot.
+//
+// routes.go is the one list of the surface. The handlers are grouped by
+// what they answer: entities.go (the entity bodies), negotiate.go (Accept,
+// Accept-Encoding and If-None-Match), auth.go (the entities and admin
+// secrets and the token checks), health.go (/healthz and /readyz),
+// admin.go (POST /admin/accept) and operations.go (status, metrics, the
+// OpenAPI document, unknown paths and methods); encode.go maps errors to
+// statuses and middleware.go holds request ids, logs and panic recovery.
 package api

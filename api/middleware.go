@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -18,8 +16,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// quietPaths are polled by probes and scrapers; their requests are logged at
-// debug level only.
+// quietPath reports whether path is one that probes and scrapers poll
+// (/healthz, /readyz, /metrics): logRequests logs its answers at debug
+// level, unless they are 5xx, which are logged as warnings like any other.
 func quietPath(path string) bool {
 	switch path {
 	case "/healthz", "/readyz", "/metrics":
@@ -188,41 +187,4 @@ func recoverPanics(log zerolog.Logger) func(http.Handler) http.Handler {
 			next.ServeHTTP(ww, r)
 		})
 	}
-}
-
-// requireToken lets a request through only when it carries the token as
-// "Authorization: Bearer <token>" or as the token query parameter. An unset
-// token lets everything through.
-func requireToken(token secret) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if !token.set {
-			return next
-		}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !token.matches(bearer(r)) && !token.matches(r.URL.Query().Get("token")) {
-				writeError(w, r, errEntitiesToken)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// bearer returns the credentials of an "Authorization: Bearer" header, or "".
-func bearer(r *http.Request) string {
-	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(cred)
-}
-
-// matches reports, in constant time, whether candidate is the secret. The
-// empty candidate never matches.
-func (s secret) matches(candidate string) bool {
-	if !s.set || candidate == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(candidate))
-	return subtle.ConstantTimeCompare(sum[:], s.sum[:]) == 1
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"net/http"
 	"time"
 
@@ -81,18 +80,4 @@ func NewServer(log zerolog.Logger, src Source, metrics http.Handler, openapi []b
 	r := chi.NewRouter()
 	addRoutes(r, log, src, metrics, openapi, cfg)
 	return r
-}
-
-// secret is a token kept only as its hash, so comparing it takes the same time
-// whatever the length and content of the candidate.
-type secret struct {
-	set bool
-	sum [sha256.Size]byte
-}
-
-func newSecret(token string) secret {
-	if token == "" {
-		return secret{}
-	}
-	return secret{set: true, sum: sha256.Sum256([]byte(token))}
 }

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+)
+
+// noneMatch reports whether an If-None-Match field (its header lines) matches
+// the representation whose entity tag is etag: "*" matches, and so does a
+// listed tag equal to it under the weak comparison RFC 9110 section 13.1.2
+// requires (a W/ prefix is ignored). The lines are one list, as RFC 9110
+// section 5.3 combines them. A malformed field matches nothing, so the full
+// body is sent.
+func noneMatch(lines []string, etag string) bool {
+	field := strings.Join(lines, ",")
+	matched := false
+	for {
+		field = strings.TrimLeft(field, " \t,")
+		if field == "" {
+			return matched
+		}
+		if field[0] == '*' {
+			field = field[1:]
+			matched = true
+		} else {
+			field = strings.TrimPrefix(field, "W/")
+			if field == "" || field[0] != '"' {
+				return false
+			}
+			end := strings.IndexByte(field[1:], '"')
+			if end < 0 {
+				return false
+			}
+			matched = matched || field[:end+2] == etag
+			field = field[end+2:]
+		}
+		// An element ends at a comma or the end of the field.
+		if field = strings.TrimLeft(field, " \t"); field != "" && field[0] != ',' {
+			return false
+		}
+	}
+}
+
+// prefersJSON reports whether an Accept field prefers application/json to
+// YAML. Without Accept, or with */*, the answer is YAML, which is what
+// Backstage reads.
+func prefersJSON(lines []string) bool {
+	var qJSON, qYAML weight
+	eachElement(lines, func(value string, q float64) {
+		typ, sub, ok := strings.Cut(value, "/")
+		if !ok {
+			return
+		}
+		typ, sub = strings.ToLower(strings.TrimSpace(typ)), strings.ToLower(strings.TrimSpace(sub))
+		switch {
+		case typ == "*" && sub == "*":
+			qJSON.offer(q, 1)
+			qYAML.offer(q, 1)
+		case typ == "application" && sub == "*":
+			qJSON.offer(q, 2)
+			qYAML.offer(q, 2)
+		case typ == "text" && sub == "*":
+			qYAML.offer(q, 2)
+		case typ == "application" && sub == "json":
+			qJSON.offer(q, 3)
+		case (typ == "application" || typ == "text") && (sub == "yaml" || sub == "x-yaml"):
+			qYAML.offer(q, 3)
+		}
+	})
+	return qJSON.q > 0 && qJSON.q > qYAML.q
+}
+
+// acceptsGzip reports whether an Accept-Encoding field allows gzip.
+func acceptsGzip(lines []string) bool {
+	var gz weight
+	eachElement(lines, func(value string, q float64) {
+		switch strings.ToLower(strings.TrimSpace(value)) {
+		case "gzip", "x-gzip":
+			gz.offer(q, 2)
+		case "*":
+			gz.offer(q, 1)
+		}
+	})
+	return gz.q > 0
+}
+
+// weight is the quality a content negotiation field gives one value: the q of
+// the most specific element that matches it.
+type weight struct {
+	q           float64
+	specificity int
+}
+
+func (w *weight) offer(q float64, specificity int) {
+	if specificity > w.specificity || (specificity == w.specificity && q > w.q) {
+		w.q, w.specificity = q, specificity
+	}
+}
+
+// eachElement calls f with the value and the q parameter (default 1) of every
+// element of a comma-separated negotiation field such as Accept.
+func eachElement(lines []string, f func(value string, q float64)) {
+	for _, line := range lines {
+		for line != "" {
+			var elem string
+			elem, line, _ = strings.Cut(line, ",")
+			value, params, _ := strings.Cut(elem, ";")
+			if strings.TrimSpace(value) == "" {
+				continue
+			}
+			q := 1.0
+			for params != "" {
+				var p string
+				p, params, _ = strings.Cut(params, ";")
+				k, v, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(k), "q") {
+					q = parseQ(strings.TrimSpace(v))
+				}
+			}
+			f(value, q)
+		}
+	}
+}
+
+// parseQ parses a weight as RFC 9110 section 12.4.2 writes it: "0" or "1",
+// with up to three decimals ("1" only with zeros). Anything else (NaN, 1e0,
+// 0x1p-1, 2) is a weight of 0: not acceptable.
+func parseQ(v string) float64 {
+	whole, frac, _ := strings.Cut(v, ".")
+	if (whole != "0" && whole != "1") || len(frac) > 3 || strings.Trim(frac, "0123456789") != "" ||
+		(whole == "1" && strings.Trim(frac, "0") != "") {
+		return 0
+	}
+	q, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0
+	}
+	return q
+}
