@@ -1,11 +1,3 @@
-// Command fake-okta serves an Okta-compatible fake org over HTTP, for local
-// runs, demos and end-to-end tests of the okta-entity-provider.
-//
-//	fake-okta -addr 127.0.0.1:9999 -demo
-//	fake-okta -users 20000 -groups 2000 -seed 1 -latency 50ms -concurrency 75 -rate-users 600 -rate-groups 500
-//
-// API tokens: "demo-token" unless -tokens says otherwise. The admin API
-// lives under /_fake/ (truth, stats, faults, clock, users, groups).
 package main
 
 import (
