@@ -20,8 +20,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// DefaultScopes are the OAuth scopes requested when OAuthConfig.Scopes is
-// empty: enough to list users, groups and group members.
+// defaultScopes are the OAuth scopes requested when OAuthConfig.Scopes is
+// empty: enough to list users, groups and group members, not the System Log.
 var defaultScopes = []string{"okta.users.read", "okta.groups.read"}
 
 // OAuthConfig configures an Okta OAuth 2.0 service app that authenticates
