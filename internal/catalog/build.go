@@ -221,10 +221,7 @@ func (b *builder) selectUsers() {
 }
 
 func (b *builder) selectGroups() {
-	exclude := b.opts.ExcludeGroupTypes
-	if exclude == nil {
-		exclude = []string{okta.GroupTypeBuiltIn}
-	}
+	exclude := b.opts.ExcludedGroupTypes()
 	include := b.opts.IncludeGroupTypes
 	for i := range b.groups {
 		it := &b.groups[i]

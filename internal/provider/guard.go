@@ -25,9 +25,7 @@ func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
 		p.mu.Unlock()
 		return false, nil
 	}
-	p.publish(h.gen)
-	p.latest = h.gen.state
-	p.lastOK = p.cfg.Now()
+	p.serve(h.gen, p.cfg.Now())
 	p.mu.Unlock()
 	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
 		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
