@@ -92,7 +92,9 @@ main() {
 		echo "# FAIL /readyz before the first snapshot: want 503 naming the cause and the fix" >&2
 		failed=1
 	fi
-	echo "error lines logged for it: $(grep -c '"level":"error".*sync failed' "$OUT/service.log" || true) (of $(grep -c 'sync failed' "$OUT/service.log" || true) failed syncs in the whole run)"
+	local fails
+	fails=$(curl -fsS "$svc/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["syncs"]["failed"])')
+	echo "failed syncs of this process: $fails; 'sync failed' lines at error level in the whole run (two processes, two causes): $(grep -c '"level":"error".*sync failed' "$OUT/service.log" || true)"
 	echo "System Log warnings logged: $(grep -c 'cannot read the System Log' "$OUT/service.log" || true)"
 	return $failed
 }
