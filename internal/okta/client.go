@@ -135,8 +135,7 @@ type Client struct {
 	now    func() time.Time
 	// skew is Okta's clock minus ours, in nanoseconds, from the Date
 	// header of the latest response that had one.
-	skew     atomic.Int64
-	skewSeen atomic.Bool
+	skew atomic.Int64
 }
 
 // NewClient returns a client for the org at orgURL, an absolute https URL
@@ -234,13 +233,10 @@ func isLoopback(host string) bool {
 // difference between the Date header of the latest response and the local
 // time it arrived. Date has a resolution of one second, so the estimate is
 // within about a second plus the network delay. Before any response it is
-// the local clock; ClockKnown tells which.
+// the local clock.
 func (c *Client) Now() time.Time {
 	return c.now().Add(time.Duration(c.skew.Load())).Round(0).UTC()
 }
-
-// ClockKnown reports whether a response has told the client Okta's time.
-func (c *Client) ClockKnown() bool { return c.skewSeen.Load() }
 
 // observeDate records the offset of Okta's clock from a response's Date.
 func (c *Client) observeDate(date, received time.Time) {
@@ -248,7 +244,6 @@ func (c *Client) observeDate(date, received time.Time) {
 		return
 	}
 	c.skew.Store(int64(date.Sub(received)))
-	c.skewSeen.Store(true)
 }
 
 // Calls returns the number of HTTP requests sent so far, retries and token

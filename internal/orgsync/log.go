@@ -19,8 +19,6 @@ type deletions struct {
 	users, groups map[string]bool
 }
 
-func (d deletions) empty() bool { return len(d.users) == 0 && len(d.groups) == 0 }
-
 // readLog reads the deletions published after since. A 403 (no permission
 // to read the log) is not an error: it reports readable false. It also
 // returns Okta's time when the read started: every event published up to

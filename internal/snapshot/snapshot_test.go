@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog/catalogtest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
@@ -471,7 +472,7 @@ func encoded(res *catalog.Result, shards int) map[string][]byte {
 // the previous snapshot.
 func TestBuildMatchesCatalogBuild(t *testing.T) {
 	t.Parallel()
-	in := benchOrg(300, 40, 1200)
+	in := catalogtest.Org(300, 40, 1200)
 	for i, shards := range []int{0, 1, 5} {
 		for _, members := range []bool{false, true} {
 			opts := catalog.DefaultOptions()
