@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
-	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
 // config is the whole configuration of the service. Defaults, environment
@@ -35,19 +34,9 @@ type config struct {
 	UserFilter, UserSearch   string
 	GroupFilter, GroupSearch string
 
-	UserNaming, GroupNaming          string
-	Namespace                        string
-	HierarchyKey, HierarchyParentKey string
-	GroupTypes                       map[string]string
-	IncludeGroupTypes                []string
-	ExcludeGroupTypes                []string
-	IncludeEmptyGroups               bool
-	UserStatuses                     []string
-	UsersFromGroups                  bool
-	GroupMembers                     bool
-	UserAnnotations                  []string
-	GroupAnnotations                 []string
-	UserMappings, GroupMappings      []catalog.AttributeMapping // file only
+	// Catalog holds the mapping and selection options; the settings table
+	// binds their settings to its fields, and catalog.Options validates them.
+	Catalog catalog.Options
 
 	ListenAddr       string
 	MaxConnections   int
@@ -144,12 +133,6 @@ func invalid(s setting, name, v string, err error) error {
 	return fmt.Errorf("invalid %s %q: %v", name, s.shown(v), err)
 }
 
-var (
-	groupTypes   = []string{okta.GroupTypeOkta, okta.GroupTypeApp, okta.GroupTypeBuiltIn}
-	userStatuses = []string{okta.StatusStaged, okta.StatusProvisioned, okta.StatusActive, okta.StatusRecovery,
-		okta.StatusLockedOut, okta.StatusPasswordExpired, okta.StatusSuspended, okta.StatusDeprovisioned}
-)
-
 // validate checks settings against each other, resolves the mode and reads
 // the token and key files (secrets.go).
 func (c *config) validate() error {
@@ -161,50 +144,8 @@ func (c *config) validate() error {
 			return fmt.Errorf("%s and %s are both set: Okta takes a filter or a search expression, not both; keep one", e.filter, e.search)
 		}
 	}
-	for _, e := range []struct {
-		name    string
-		values  []string
-		allowed []string
-	}{
-		{"INCLUDE_GROUP_TYPES", c.IncludeGroupTypes, groupTypes},
-		{"EXCLUDE_GROUP_TYPES", c.ExcludeGroupTypes, groupTypes},
-		{"USER_STATUSES", c.UserStatuses, userStatuses},
-	} {
-		for _, v := range e.values {
-			if !slices.Contains(e.allowed, v) {
-				return fmt.Errorf("invalid %s: unknown value %q; use %s", e.name, v, strings.Join(e.allowed, ", "))
-			}
-		}
-	}
-	for k := range c.GroupTypes {
-		if !slices.Contains(groupTypes, k) {
-			return fmt.Errorf("invalid GROUP_TYPES: unknown Okta group type %q; use %s", k, strings.Join(groupTypes, ", "))
-		}
-	}
-	for _, e := range []struct {
-		name string
-		set  func(o *catalog.Options)
-	}{
-		{"USER_NAMING", func(o *catalog.Options) { o.UserNaming = c.UserNaming }},
-		{"GROUP_NAMING", func(o *catalog.Options) { o.GroupNaming = c.GroupNaming }},
-		{"NAMESPACE", func(o *catalog.Options) { o.Namespace = c.Namespace }},
-	} {
-		o := catalog.DefaultOptions()
-		e.set(&o)
-		if err := o.Validate(); err != nil {
-			return fmt.Errorf("invalid %s: %v", e.name, err)
-		}
-	}
-	if c.HierarchyKey != "" && c.HierarchyParentKey == "" {
-		return errors.New("GROUP_HIERARCHY_KEY is set but GROUP_HIERARCHY_PARENT_KEY is not: set the attribute holding the parent's key too, e.g. parentOrgId")
-	}
-	mappings := catalog.DefaultOptions()
-	mappings.UserMappings, mappings.GroupMappings = c.UserMappings, c.GroupMappings
-	if err := mappings.Validate(); err != nil {
-		return fmt.Errorf("invalid CONFIG_FILE %s: %s", c.ConfigFile, oneLine(err))
-	}
 	if err := c.catalogOptions().Validate(); err != nil {
-		return fmt.Errorf("invalid mapping options: %s", oneLine(err))
+		return c.optionError(err)
 	}
 	c.demo = c.Demo || (c.OrgURL == "" && c.Token == "" && c.TokenFile == "" &&
 		c.ClientID == "" && c.PrivateKey == "" && c.PrivateKeyFile == "")
@@ -228,32 +169,42 @@ func (c *config) validate() error {
 	return c.readSecrets()
 }
 
-// oneLine joins the lines of a joined error with "; ".
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
 // catalogOptions returns the mapping and selection options.
 func (c *config) catalogOptions() catalog.Options {
-	o := catalog.DefaultOptions()
-	o.UserNaming = c.UserNaming
-	o.GroupNaming = c.GroupNaming
-	o.Namespace = c.Namespace
-	o.HierarchyKey = c.HierarchyKey
-	o.HierarchyParentKey = c.HierarchyParentKey
-	if len(c.GroupTypes) > 0 {
-		o.GroupTypes = c.GroupTypes
-	}
-	o.IncludeGroupTypes = c.IncludeGroupTypes
+	o := c.Catalog
 	// A nil ExcludeGroupTypes means the catalog's default; "none" must mean none.
-	o.ExcludeGroupTypes = append([]string{}, c.ExcludeGroupTypes...)
-	o.IncludeEmptyGroups = c.IncludeEmptyGroups
-	o.UserStatuses = c.UserStatuses
-	o.UsersFromGroups = c.UsersFromGroups
-	o.IncludeMembers = c.GroupMembers
-	o.UserAnnotations = c.UserAnnotations
-	o.GroupAnnotations = c.GroupAnnotations
-	o.UserMappings = c.UserMappings
-	o.GroupMappings = c.GroupMappings
+	o.ExcludeGroupTypes = append([]string{}, c.Catalog.ExcludeGroupTypes...)
+	if len(o.GroupTypes) == 0 {
+		o.GroupTypes = nil
+	}
 	return o
+}
+
+// optionError turns catalog.Options' problems into one line that names the
+// settings: the settings table maps an option field to its setting, and the
+// attribute mappings exist only in the config file.
+func (c *config) optionError(err error) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("invalid mapping options: %w", err)
+	}
+	table := c.settings()
+	var lines []string
+	for _, e := range joined.Unwrap() {
+		var oe *catalog.OptionError
+		if !errors.As(e, &oe) {
+			lines = append(lines, "invalid mapping options: "+e.Error())
+			continue
+		}
+		name := "CONFIG_FILE " + c.ConfigFile + ": " + fileKey(oe.Field)
+		if i := slices.IndexFunc(table, func(s setting) bool { return s.option == oe.Field }); i >= 0 {
+			name = table[i].env
+		}
+		if oe.Value == "" {
+			lines = append(lines, fmt.Sprintf("invalid %s: %s", name, oe.Problem))
+		} else {
+			lines = append(lines, fmt.Sprintf("invalid %s %q: %s", name, oe.Value, oe.Problem))
+		}
+	}
+	return errors.New(strings.Join(lines, "; "))
 }

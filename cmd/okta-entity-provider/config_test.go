@@ -66,9 +66,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{"group filter and search", []string{"-okta-group-filter", `type eq "OKTA_GROUP"`}, map[string]string{"OKTA_GROUP_SEARCH": `profile.name sw "eng"`},
 			"OKTA_GROUP_FILTER and OKTA_GROUP_SEARCH are both set: Okta takes a filter or a search expression, not both; keep one"},
 		{"unknown user naming", nil, map[string]string{"USER_NAMING": "fancy"},
-			`invalid USER_NAMING: user naming "fancy": want id, kebab-case-email, strip-domain-email, slugify-email or profile:<attribute>`},
+			`invalid USER_NAMING "fancy": unknown strategy; want id, kebab-case-email, strip-domain-email, slugify-email or profile:<attribute>`},
 		{"unknown group naming", []string{"-group-naming=title"}, nil,
-			`invalid GROUP_NAMING: group naming "title": want id, kebab-case-name, profile-name or profile:<attribute>`},
+			`invalid GROUP_NAMING "title": unknown strategy; want id, kebab-case-name, profile-name or profile:<attribute>`},
 		{"unreadable key file", nil, map[string]string{"OKTA_ORG_URL": org, "OKTA_CLIENT_ID": "0oa1", "OKTA_PRIVATE_KEY_FILE": missing},
 			"cannot read OKTA_PRIVATE_KEY_FILE: open " + missing + ": no such file or directory; point it at a readable file holding the OAuth app's private key (PEM or JWK)"},
 		{"unparsable key", nil, map[string]string{"OKTA_ORG_URL": org, "OKTA_CLIENT_ID": "0oa1", "OKTA_PRIVATE_KEY": "not a key"},
@@ -104,17 +104,20 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{"bad listen address", nil, map[string]string{"LISTEN_ADDR": "8080"},
 			`invalid LISTEN_ADDR "8080": want host:port or :port, e.g. :8080`},
 		{"unknown group type", nil, map[string]string{"INCLUDE_GROUP_TYPES": "OKTA_GROUP,TEAM"},
-			`invalid INCLUDE_GROUP_TYPES: unknown value "TEAM"; use OKTA_GROUP, APP_GROUP, BUILT_IN`},
+			`invalid INCLUDE_GROUP_TYPES "TEAM": unknown Okta group type; use OKTA_GROUP, APP_GROUP, BUILT_IN`},
+		{"every mapping problem at once", nil, map[string]string{"USER_STATUSES": "ACTIVE,GONE", "NAMESPACE": "Team_A"},
+			`invalid NAMESPACE "Team_A": want lower-case letters, digits and dashes, at most 63 characters; ` +
+				`invalid USER_STATUSES "GONE": unknown Okta user status; use STAGED, PROVISIONED, ACTIVE, RECOVERY, LOCKED_OUT, PASSWORD_EXPIRED, SUSPENDED, DEPROVISIONED`},
 		{"bad group type map", nil, map[string]string{"GROUP_TYPES": "OKTA_GROUP"},
 			`invalid GROUP_TYPES "OKTA_GROUP": want comma-separated KEY=value pairs, e.g. OKTA_GROUP=team,APP_GROUP=app-group`},
 		{"hierarchy key without parent", nil, map[string]string{"GROUP_HIERARCHY_KEY": "orgId"},
-			"GROUP_HIERARCHY_KEY is set but GROUP_HIERARCHY_PARENT_KEY is not: set the attribute holding the parent's key too, e.g. parentOrgId"},
+			`invalid GROUP_HIERARCHY_KEY "orgId": the parent key is not set; set the attribute holding the parent's key too, e.g. parentOrgId`},
 		{"unreadable config file", nil, map[string]string{"CONFIG_FILE": missing},
 			"cannot read CONFIG_FILE: open " + missing + ": no such file or directory; point it at a readable YAML file or unset it"},
 		{"typo in config file", []string{"-config-file", badYAML}, nil,
 			"invalid CONFIG_FILE " + badYAML + ": line 2: unknown key usr; fix the YAML (see docs/settings.md)"},
 		{"reserved mapping key", nil, map[string]string{"CONFIG_FILE": badMapping},
-			"invalid CONFIG_FILE " + badMapping + `: mapping of "x": key "okta.com/id" is set by the service itself; choose another`},
+			"invalid CONFIG_FILE " + badMapping + `: userMappings: mapping of "x": key "okta.com/id" is set by the service itself; choose another`},
 		{"data dir is a file", nil, map[string]string{"DATA_DIR": emptyFile},
 			"invalid DATA_DIR: mkdir " + emptyFile + ": not a directory; give a writable directory (in a container, mount a volume there) or leave DATA_DIR empty"},
 		{"unknown flag", []string{"-okta-org"}, nil, "flag provided but not defined: -okta-org"},
@@ -233,8 +236,8 @@ userMappings:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.UserNaming != tt.wantUser || c.GroupNaming != tt.wantGroup {
-				t.Errorf("naming: got %q/%q, want %q/%q", c.UserNaming, c.GroupNaming, tt.wantUser, tt.wantGroup)
+			if c.Catalog.UserNaming != tt.wantUser || c.Catalog.GroupNaming != tt.wantGroup {
+				t.Errorf("naming: got %q/%q, want %q/%q", c.Catalog.UserNaming, c.Catalog.GroupNaming, tt.wantUser, tt.wantGroup)
 			}
 			if !c.demo {
 				t.Error("demo: got false with no Okta settings, want true")

@@ -85,35 +85,41 @@ func (c *config) loadFile(path string) error {
 			*dst = *v
 		}
 	}
-	setStr(&c.UserNaming, f.Naming.User)
-	setStr(&c.GroupNaming, f.Naming.Group)
+	setStr(&c.Catalog.UserNaming, f.Naming.User)
+	setStr(&c.Catalog.GroupNaming, f.Naming.Group)
 	if f.Naming.Namespace != nil {
-		c.Namespace = *f.Naming.Namespace
+		c.Catalog.Namespace = *f.Naming.Namespace
 	}
-	setStr(&c.HierarchyKey, f.Hierarchy.Key)
-	setStr(&c.HierarchyParentKey, f.Hierarchy.ParentKey)
-	setList(&c.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
-	setList(&c.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
-	setBool(&c.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
-	setList(&c.UserStatuses, f.Selection.UserStatuses)
-	setBool(&c.UsersFromGroups, f.Selection.UsersFromGroups)
-	setBool(&c.GroupMembers, f.Selection.GroupMembers)
+	setStr(&c.Catalog.HierarchyKey, f.Hierarchy.Key)
+	setStr(&c.Catalog.HierarchyParentKey, f.Hierarchy.ParentKey)
+	setList(&c.Catalog.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
+	setList(&c.Catalog.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
+	setBool(&c.Catalog.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
+	setList(&c.Catalog.UserStatuses, f.Selection.UserStatuses)
+	setBool(&c.Catalog.UsersFromGroups, f.Selection.UsersFromGroups)
+	setBool(&c.Catalog.IncludeMembers, f.Selection.GroupMembers)
 	if f.GroupTypes != nil {
-		c.GroupTypes = f.GroupTypes
+		c.Catalog.GroupTypes = f.GroupTypes
 	}
-	setList(&c.UserAnnotations, f.UserAnnotations)
-	setList(&c.GroupAnnotations, f.GroupAnnotations)
-	for i, m := range f.UserMappings {
-		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
-			return fmt.Errorf("invalid CONFIG_FILE %s: userMappings[%d] needs an attribute and an annotation or a label", path, i)
-		}
-		c.UserMappings = append(c.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	setList(&c.Catalog.UserAnnotations, f.UserAnnotations)
+	setList(&c.Catalog.GroupAnnotations, f.GroupAnnotations)
+	for _, m := range f.UserMappings {
+		c.Catalog.UserMappings = append(c.Catalog.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
 	}
-	for i, m := range f.GroupMappings {
-		if m.Attribute == "" || (m.Annotation == "" && m.Label == "") {
-			return fmt.Errorf("invalid CONFIG_FILE %s: groupMappings[%d] needs an attribute and an annotation or a label", path, i)
-		}
-		c.GroupMappings = append(c.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
+	for _, m := range f.GroupMappings {
+		c.Catalog.GroupMappings = append(c.Catalog.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
 	}
 	return nil
+}
+
+// fileKey is the config file's key of a catalog.Options field that has no
+// setting of its own.
+func fileKey(field string) string {
+	switch field {
+	case "UserMappings":
+		return "userMappings"
+	case "GroupMappings":
+		return "groupMappings"
+	}
+	return field
 }

@@ -29,7 +29,7 @@ func (c *config) logDict() *zerolog.Event {
 	for _, s := range c.settings() {
 		d.Str(s.env, s.shown(s.value.String()))
 	}
-	d.Int("userMappings", len(c.UserMappings)).Int("groupMappings", len(c.GroupMappings))
+	d.Int("userMappings", len(c.Catalog.UserMappings)).Int("groupMappings", len(c.Catalog.GroupMappings))
 	return d
 }
 

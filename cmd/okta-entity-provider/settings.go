@@ -24,6 +24,9 @@ type setting struct {
 	def     string
 	usage   string
 	secret  bool
+	// option is the catalog.Options field the setting sets, which names it
+	// in catalog.OptionError; empty for the service's own settings.
+	option string
 	// value parses into and shows the bound config field.
 	value value
 }
@@ -89,33 +92,33 @@ func (c *config) settings() []setting {
 			usage: "Okta `filter` expression for groups, e.g. `type eq \"OKTA_GROUP\"`. Not with `OKTA_GROUP_SEARCH`."},
 		{env: "OKTA_GROUP_SEARCH", section: sectionSelection, value: stringValue{&c.GroupSearch},
 			usage: "Okta `search` expression for groups, e.g. `profile.name sw \"eng-\"`. Not with `OKTA_GROUP_FILTER`."},
-		{env: "USER_NAMING", section: sectionSelection, def: d.UserNaming, value: stringValue{&c.UserNaming},
+		{env: "USER_NAMING", section: sectionSelection, option: "UserNaming", def: d.UserNaming, value: stringValue{&c.Catalog.UserNaming},
 			usage: "How a user's entity name is made: `id`, `kebab-case-email`, `strip-domain-email`, `slugify-email` or `profile:<attribute>`."},
-		{env: "GROUP_NAMING", section: sectionSelection, def: d.GroupNaming, value: stringValue{&c.GroupNaming},
+		{env: "GROUP_NAMING", section: sectionSelection, option: "GroupNaming", def: d.GroupNaming, value: stringValue{&c.Catalog.GroupNaming},
 			usage: "How a group's entity name is made: `id`, `kebab-case-name`, `profile-name` or `profile:<attribute>`."},
-		{env: "NAMESPACE", section: sectionSelection, def: d.Namespace, value: stringValue{&c.Namespace},
+		{env: "NAMESPACE", section: sectionSelection, option: "Namespace", def: d.Namespace, value: stringValue{&c.Catalog.Namespace},
 			usage: "Backstage namespace of the entities; empty means `default`."},
-		{env: "GROUP_HIERARCHY_KEY", section: sectionSelection, def: d.HierarchyKey, value: stringValue{&c.HierarchyKey},
+		{env: "GROUP_HIERARCHY_KEY", section: sectionSelection, option: "HierarchyKey", def: d.HierarchyKey, value: stringValue{&c.Catalog.HierarchyKey},
 			usage: "Group profile attribute holding a group's own key in the hierarchy, e.g. `orgId` (`id` = the Okta group id). Needs `GROUP_HIERARCHY_PARENT_KEY`."},
-		{env: "GROUP_HIERARCHY_PARENT_KEY", section: sectionSelection, def: d.HierarchyParentKey, value: stringValue{&c.HierarchyParentKey},
+		{env: "GROUP_HIERARCHY_PARENT_KEY", section: sectionSelection, option: "HierarchyParentKey", def: d.HierarchyParentKey, value: stringValue{&c.Catalog.HierarchyParentKey},
 			usage: "Group profile attribute holding the parent's key, e.g. `parentOrgId`; without `GROUP_HIERARCHY_KEY` it is matched against group names. Empty: no hierarchy."},
-		{env: "GROUP_TYPES", section: sectionSelection, value: mapValue{&c.GroupTypes},
+		{env: "GROUP_TYPES", section: sectionSelection, option: "GroupTypes", value: mapValue{&c.Catalog.GroupTypes},
 			usage: "Backstage `spec.type` per Okta group type, e.g. `OKTA_GROUP=team,APP_GROUP=app-group`; unlisted types get `group`."},
-		{env: "INCLUDE_GROUP_TYPES", section: sectionSelection, value: listValue{&c.IncludeGroupTypes},
+		{env: "INCLUDE_GROUP_TYPES", section: sectionSelection, option: "IncludeGroupTypes", value: listValue{&c.Catalog.IncludeGroupTypes},
 			usage: "Okta group types to include (comma separated: `OKTA_GROUP`, `APP_GROUP`, `BUILT_IN`); empty means all."},
-		{env: "EXCLUDE_GROUP_TYPES", section: sectionSelection, def: strings.Join(d.ExcludeGroupTypes, ","), value: listValue{&c.ExcludeGroupTypes},
+		{env: "EXCLUDE_GROUP_TYPES", section: sectionSelection, option: "ExcludeGroupTypes", def: strings.Join(d.ExcludeGroupTypes, ","), value: listValue{&c.Catalog.ExcludeGroupTypes},
 			usage: "Okta group types to leave out; `none` keeps all. By default the `Everyone` group (`BUILT_IN`), which holds every user, is left out."},
-		{env: "INCLUDE_EMPTY_GROUPS", section: sectionSelection, def: "true", value: boolValue{&c.IncludeEmptyGroups},
+		{env: "INCLUDE_EMPTY_GROUPS", section: sectionSelection, option: "IncludeEmptyGroups", def: "true", value: boolValue{&c.Catalog.IncludeEmptyGroups},
 			usage: "Emit groups that have no members."},
-		{env: "USER_STATUSES", section: sectionSelection, def: strings.Join(d.UserStatuses, ","), value: listValue{&c.UserStatuses},
+		{env: "USER_STATUSES", section: sectionSelection, option: "UserStatuses", def: strings.Join(d.UserStatuses, ","), value: listValue{&c.Catalog.UserStatuses},
 			usage: "User statuses to emit, comma separated; `DEPROVISIONED` may be added."},
-		{env: "USERS_FROM_GROUPS", section: sectionSelection, def: strconv.FormatBool(d.UsersFromGroups), value: boolValue{&c.UsersFromGroups},
+		{env: "USERS_FROM_GROUPS", section: sectionSelection, option: "UsersFromGroups", def: strconv.FormatBool(d.UsersFromGroups), value: boolValue{&c.Catalog.UsersFromGroups},
 			usage: "Emit only users that are members of an emitted group (their users then come from the member listings)."},
-		{env: "GROUP_MEMBERS", section: sectionSelection, def: strconv.FormatBool(d.IncludeMembers), value: boolValue{&c.GroupMembers},
+		{env: "GROUP_MEMBERS", section: sectionSelection, option: "IncludeMembers", def: strconv.FormatBool(d.IncludeMembers), value: boolValue{&c.Catalog.IncludeMembers},
 			usage: "Also list members in each Group's `spec.members` (users always carry `spec.memberOf`)."},
-		{env: "USER_ANNOTATIONS", section: sectionSelection, def: strings.Join(d.UserAnnotations, ","), value: listValue{&c.UserAnnotations},
+		{env: "USER_ANNOTATIONS", section: sectionSelection, option: "UserAnnotations", def: strings.Join(d.UserAnnotations, ","), value: listValue{&c.Catalog.UserAnnotations},
 			usage: "User profile attributes copied to annotations, comma separated."},
-		{env: "GROUP_ANNOTATIONS", section: sectionSelection, def: strings.Join(d.GroupAnnotations, ","), value: listValue{&c.GroupAnnotations},
+		{env: "GROUP_ANNOTATIONS", section: sectionSelection, option: "GroupAnnotations", def: strings.Join(d.GroupAnnotations, ","), value: listValue{&c.Catalog.GroupAnnotations},
 			usage: "Group profile attributes copied to annotations, comma separated."},
 		{env: "LISTEN_ADDR", section: sectionService, def: ":8080", value: addrValue{&c.ListenAddr},
 			usage: "Address the HTTP server listens on."},

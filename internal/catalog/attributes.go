@@ -23,7 +23,7 @@ func attrTargets(allow []string, mappings []AttributeMapping) []attrTarget {
 		out = append(out, attrTarget{attr: a, key: profileAnnotationKey(a)})
 	}
 	for _, m := range mappings {
-		if m.Attribute == "" || m.validate() != nil {
+		if m.problem() != "" {
 			continue
 		}
 		if m.Label != "" {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -167,70 +168,116 @@ func ValidKey(s string) bool {
 	return ValidName(name)
 }
 
-var knownStatuses = append(defaultUserStatuses(), okta.StatusDeprovisioned)
+var (
+	knownStatuses   = append(defaultUserStatuses(), okta.StatusDeprovisioned)
+	knownGroupTypes = []string{okta.GroupTypeOkta, okta.GroupTypeApp, okta.GroupTypeBuiltIn}
+)
 
-// Validate checks the options and returns every problem found, naming the
-// field and the fix.
+// OptionError is one problem with Options: the field, the value at fault
+// and what is wrong with it and what to do. It names Options' fields, not
+// the service's settings; the caller maps Field to the name its user knows.
+type OptionError struct {
+	// Field is the Options field, e.g. "UserNaming" or "UserMappings".
+	Field string
+	// Value is the offending value; empty when the problem is an absence.
+	Value string
+	// Problem says what is wrong and the fix.
+	Problem string
+}
+
+func (e *OptionError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Problem
+	}
+	return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Problem)
+}
+
+// Validate checks the options and returns every problem found, each an
+// *OptionError, joined with errors.Join in the order of Options' fields.
 func (o Options) Validate() error {
 	var errs []error
-	switch {
-	case o.UserNaming == "", o.UserNaming == UserNamingID, o.UserNaming == UserNamingKebabCaseEmail,
-		o.UserNaming == UserNamingStripDomainEmail, o.UserNaming == UserNamingSlugifyEmail:
-	case strings.HasPrefix(o.UserNaming, NamingProfilePrefix) && len(o.UserNaming) > len(NamingProfilePrefix):
-	default:
-		errs = append(errs, fmt.Errorf("user naming %q: want id, kebab-case-email, strip-domain-email, slugify-email or profile:<attribute>", o.UserNaming))
+	bad := func(field, value, problem string) {
+		errs = append(errs, &OptionError{Field: field, Value: value, Problem: problem})
 	}
-	switch {
-	case o.GroupNaming == "", o.GroupNaming == GroupNamingID, o.GroupNaming == GroupNamingKebabCaseName,
-		o.GroupNaming == GroupNamingProfileName:
-	case strings.HasPrefix(o.GroupNaming, NamingProfilePrefix) && len(o.GroupNaming) > len(NamingProfilePrefix):
-	default:
-		errs = append(errs, fmt.Errorf("group naming %q: want id, kebab-case-name, profile-name or profile:<attribute>", o.GroupNaming))
+	if !validNaming(o.UserNaming, UserNamingID, UserNamingKebabCaseEmail, UserNamingStripDomainEmail, UserNamingSlugifyEmail) {
+		bad("UserNaming", o.UserNaming, "unknown strategy; want id, kebab-case-email, strip-domain-email, slugify-email or profile:<attribute>")
+	}
+	if !validNaming(o.GroupNaming, GroupNamingID, GroupNamingKebabCaseName, GroupNamingProfileName) {
+		bad("GroupNaming", o.GroupNaming, "unknown strategy; want id, kebab-case-name, profile-name or profile:<attribute>")
 	}
 	if o.Namespace != "" && !ValidNamespace(o.Namespace) {
-		errs = append(errs, fmt.Errorf("namespace %q: want lower-case letters, digits and dashes, at most 63 characters", o.Namespace))
+		bad("Namespace", o.Namespace, "want lower-case letters, digits and dashes, at most 63 characters")
 	}
 	if o.HierarchyKey != "" && o.HierarchyParentKey == "" {
-		errs = append(errs, fmt.Errorf("hierarchy key %q without a parent key: set the parent key attribute too", o.HierarchyKey))
+		bad("HierarchyKey", o.HierarchyKey, "the parent key is not set; set the attribute holding the parent's key too, e.g. parentOrgId")
 	}
-	for okt, typ := range o.GroupTypes {
-		if strings.TrimSpace(typ) == "" {
-			errs = append(errs, fmt.Errorf("group type for %q is empty: Backstage requires a non-empty spec.type", okt))
+	for _, okt := range slices.Sorted(maps.Keys(o.GroupTypes)) {
+		if !slices.Contains(knownGroupTypes, okt) {
+			bad("GroupTypes", okt, "unknown Okta group type; use "+strings.Join(knownGroupTypes, ", "))
+		}
+		if strings.TrimSpace(o.GroupTypes[okt]) == "" {
+			bad("GroupTypes", okt, "empty spec.type; Backstage requires a non-empty one")
 		}
 	}
-	for _, s := range o.UserStatuses {
-		if !slices.Contains(knownStatuses, s) {
-			errs = append(errs, fmt.Errorf("user status %q: want one of %s", s, strings.Join(knownStatuses, ", ")))
+	for _, f := range []struct {
+		field         string
+		values, known []string
+		what          string
+	}{
+		{"IncludeGroupTypes", o.IncludeGroupTypes, knownGroupTypes, "Okta group type"},
+		{"ExcludeGroupTypes", o.ExcludeGroupTypes, knownGroupTypes, "Okta group type"},
+		{"UserStatuses", o.UserStatuses, knownStatuses, "Okta user status"},
+	} {
+		for _, v := range f.values {
+			if !slices.Contains(f.known, v) {
+				bad(f.field, v, "unknown "+f.what+"; use "+strings.Join(f.known, ", "))
+			}
 		}
 	}
-	for _, a := range append(slices.Clip(o.UserAnnotations), o.GroupAnnotations...) {
-		if a == "" {
-			errs = append(errs, errors.New("annotation allowlist: empty attribute name"))
+	for _, f := range []struct {
+		field string
+		attrs []string
+	}{{"UserAnnotations", o.UserAnnotations}, {"GroupAnnotations", o.GroupAnnotations}} {
+		if slices.Contains(f.attrs, "") {
+			bad(f.field, "", "an empty attribute name; remove it")
 		}
 	}
-	for _, m := range append(slices.Clip(o.UserMappings), o.GroupMappings...) {
-		if err := m.validate(); err != nil {
-			errs = append(errs, err)
+	for _, f := range []struct {
+		field    string
+		mappings []AttributeMapping
+	}{{"UserMappings", o.UserMappings}, {"GroupMappings", o.GroupMappings}} {
+		for _, m := range f.mappings {
+			if problem := m.problem(); problem != "" {
+				bad(f.field, "", problem)
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// validNaming reports whether s is empty (the default), one of the named
+// strategies or profile:<attribute>.
+func validNaming(s string, strategies ...string) bool {
+	return s == "" || slices.Contains(strategies, s) ||
+		(strings.HasPrefix(s, NamingProfilePrefix) && len(s) > len(NamingProfilePrefix))
+}
+
 var reservedKeys = []string{AnnotationID, AnnotationEmail, AnnotationLogin, AnnotationGroupType}
 
-func (m AttributeMapping) validate() error {
+// problem says what is wrong with m, or "".
+func (m AttributeMapping) problem() string {
 	switch {
 	case m.Attribute == "":
-		return fmt.Errorf("mapping to %q: empty attribute name", m.Annotation+m.Label)
+		return fmt.Sprintf("mapping to %q: empty attribute name", m.Annotation+m.Label)
 	case (m.Annotation == "") == (m.Label == ""):
-		return fmt.Errorf("mapping of %q: set exactly one of annotation and label", m.Attribute)
+		return fmt.Sprintf("mapping of %q: set exactly one of annotation and label", m.Attribute)
 	}
 	key := m.Annotation + m.Label
 	if !ValidKey(key) {
-		return fmt.Errorf("mapping of %q: key %q is not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)", m.Attribute, key)
+		return fmt.Sprintf("mapping of %q: key %q is not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)", m.Attribute, key)
 	}
 	if slices.Contains(reservedKeys, key) || strings.HasPrefix(key, "backstage.io/managed-by-") {
-		return fmt.Errorf("mapping of %q: key %q is set by the service itself; choose another", m.Attribute, key)
+		return fmt.Sprintf("mapping of %q: key %q is set by the service itself; choose another", m.Attribute, key)
 	}
-	return nil
+	return ""
 }
