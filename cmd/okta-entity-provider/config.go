@@ -196,9 +196,9 @@ func (c *config) optionError(err error) error {
 			lines = append(lines, "invalid mapping options: "+e.Error())
 			continue
 		}
-		name := "CONFIG_FILE " + c.ConfigFile + ": " + fileKey(oe.Field)
-		if i := slices.IndexFunc(table, func(s setting) bool { return s.option == oe.Field }); i >= 0 {
-			name = table[i].env
+		name := settingName(table, "catalog."+oe.Field)
+		if name == "" {
+			name = "CONFIG_FILE " + c.ConfigFile + ": " + fileKey(oe.Field)
 		}
 		if oe.Value == "" {
 			lines = append(lines, fmt.Sprintf("invalid %s: %s", name, oe.Problem))
@@ -207,4 +207,13 @@ func (c *config) optionError(err error) error {
 		}
 	}
 	return errors.New(strings.Join(lines, "; "))
+}
+
+// settingName is the setting that sets a library field ("catalog.UserNaming",
+// "provider.Timeout", "okta.RequestTimeout"), or "" when none does.
+func settingName(table []setting, field string) string {
+	if i := slices.IndexFunc(table, func(s setting) bool { return s.field == field }); i >= 0 {
+		return table[i].env
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -363,6 +365,35 @@ func TestSettingsTable(t *testing.T) {
 		"ADMIN_TOKEN", "LOG_LEVEL", "LOG_FORMAT", "CONFIG_FILE", "DEMO", "MAX_DELETE_SHARE", "ACCEPT_DELETIONS"} {
 		if !seen[k] {
 			t.Errorf("%s: missing from the settings table", k)
+		}
+	}
+}
+
+// The libraries name their knobs by field; each one they name, and each
+// catalog.Options field with a setting, is named by exactly one setting.
+func TestSettingsNameEveryKnob(t *testing.T) {
+	t.Parallel()
+	table := (&config{}).settings()
+	fields := make(map[string]string)
+	for _, s := range table {
+		if s.field == "" {
+			continue
+		}
+		if prev, ok := fields[s.field]; ok {
+			t.Errorf("%s: set by %s and %s", s.field, prev, s.env)
+		}
+		fields[s.field] = s.env
+	}
+	for _, k := range provider.Knobs() {
+		if settingName(table, k) == "" {
+			t.Errorf("provider names %s, which no setting sets", k)
+		}
+	}
+	opts := reflect.TypeFor[catalog.Options]()
+	for i := range opts.NumField() {
+		f := opts.Field(i).Name
+		if settingName(table, "catalog."+f) == "" && fileKey(f) == f {
+			t.Errorf("catalog.Options.%s: no setting and no config file key names it", f)
 		}
 	}
 }

@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
 	}
+	settings := cfg.settings()
 	prov := provider.New(log.With().Str("component", "sync").Logger(), client, provider.Config{
 		Interval:           cfg.SyncInterval,
 		Timeout:            cfg.SyncTimeout,
@@ -115,6 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MemberConcurrency:  cfg.MaxConcurrency,
 		MaxDeleteShare:     cfg.MaxDeleteShare,
 		AcceptDeletions:    cfg.AcceptDeletions,
+		SettingName:        func(knob string) string { return settingName(settings, knob) },
 	}, m)
 
 	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,

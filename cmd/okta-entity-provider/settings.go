@@ -24,9 +24,11 @@ type setting struct {
 	def     string
 	usage   string
 	secret  bool
-	// option is the catalog.Options field the setting sets, which names it
-	// in catalog.OptionError; empty for the service's own settings.
-	option string
+	// field is the library field the setting sets, as "catalog.<Field>"
+	// (catalog.Options, named by catalog.OptionError), "provider.<Field>"
+	// (provider.Config) or "okta.<Field>" (okta.Options): the libraries
+	// name their knobs so, and the service names them by this table.
+	field string
 	// value parses into and shows the bound config field.
 	value value
 }
@@ -60,7 +62,7 @@ const (
 func (c *config) settings() []setting {
 	d := catalog.DefaultOptions()
 	return []setting{
-		{env: "OKTA_ORG_URL", section: sectionOkta, value: urlValue{&c.OrgURL},
+		{env: "OKTA_ORG_URL", section: sectionOkta, field: "okta.OrgURL", value: urlValue{&c.OrgURL},
 			usage: "Okta org URL, e.g. `https://example.okta.com`. With no org URL and no credentials the service runs the built-in demo org."},
 		{env: "OKTA_TOKEN", section: sectionOkta, secret: true, value: stringValue{&c.Token},
 			usage: "Okta API token (sent as `SSWS`). Use a token of a read-only admin."},
@@ -82,7 +84,7 @@ func (c *config) settings() []setting {
 			usage: "Most Okta requests in flight at once (Okta's default concurrency limit is 75)."},
 		{env: "OKTA_MAX_RETRIES", section: sectionOkta, def: "4", value: intValue{p: &c.MaxRetries, min: 1, max: 20},
 			usage: "Retries of an Okta request after a server error, timeout or connection error (429s are waited out separately)."},
-		{env: "OKTA_REQUEST_TIMEOUT", section: sectionOkta, def: "30s", value: durationValue{p: &c.RequestTimeout, min: time.Second},
+		{env: "OKTA_REQUEST_TIMEOUT", section: sectionOkta, field: "okta.RequestTimeout", def: "30s", value: durationValue{p: &c.RequestTimeout, min: time.Second},
 			usage: "Timeout of one Okta request."},
 		{env: "OKTA_USER_FILTER", section: sectionSelection, value: stringValue{&c.UserFilter},
 			usage: "Okta `filter` expression for users, e.g. `status eq \"ACTIVE\"`. Not with `OKTA_USER_SEARCH`."},
@@ -92,47 +94,47 @@ func (c *config) settings() []setting {
 			usage: "Okta `filter` expression for groups, e.g. `type eq \"OKTA_GROUP\"`. Not with `OKTA_GROUP_SEARCH`."},
 		{env: "OKTA_GROUP_SEARCH", section: sectionSelection, value: stringValue{&c.GroupSearch},
 			usage: "Okta `search` expression for groups, e.g. `profile.name sw \"eng-\"`. Not with `OKTA_GROUP_FILTER`."},
-		{env: "USER_NAMING", section: sectionSelection, option: "UserNaming", def: d.UserNaming, value: stringValue{&c.Catalog.UserNaming},
+		{env: "USER_NAMING", section: sectionSelection, field: "catalog.UserNaming", def: d.UserNaming, value: stringValue{&c.Catalog.UserNaming},
 			usage: "How a user's entity name is made: `id`, `kebab-case-email`, `strip-domain-email`, `slugify-email` or `profile:<attribute>`."},
-		{env: "GROUP_NAMING", section: sectionSelection, option: "GroupNaming", def: d.GroupNaming, value: stringValue{&c.Catalog.GroupNaming},
+		{env: "GROUP_NAMING", section: sectionSelection, field: "catalog.GroupNaming", def: d.GroupNaming, value: stringValue{&c.Catalog.GroupNaming},
 			usage: "How a group's entity name is made: `id`, `kebab-case-name`, `profile-name` or `profile:<attribute>`."},
-		{env: "NAMESPACE", section: sectionSelection, option: "Namespace", def: d.Namespace, value: stringValue{&c.Catalog.Namespace},
+		{env: "NAMESPACE", section: sectionSelection, field: "catalog.Namespace", def: d.Namespace, value: stringValue{&c.Catalog.Namespace},
 			usage: "Backstage namespace of the entities; empty means `default`."},
-		{env: "GROUP_HIERARCHY_KEY", section: sectionSelection, option: "HierarchyKey", def: d.HierarchyKey, value: stringValue{&c.Catalog.HierarchyKey},
+		{env: "GROUP_HIERARCHY_KEY", section: sectionSelection, field: "catalog.HierarchyKey", def: d.HierarchyKey, value: stringValue{&c.Catalog.HierarchyKey},
 			usage: "Group profile attribute holding a group's own key in the hierarchy, e.g. `orgId` (`id` = the Okta group id). Needs `GROUP_HIERARCHY_PARENT_KEY`."},
-		{env: "GROUP_HIERARCHY_PARENT_KEY", section: sectionSelection, option: "HierarchyParentKey", def: d.HierarchyParentKey, value: stringValue{&c.Catalog.HierarchyParentKey},
+		{env: "GROUP_HIERARCHY_PARENT_KEY", section: sectionSelection, field: "catalog.HierarchyParentKey", def: d.HierarchyParentKey, value: stringValue{&c.Catalog.HierarchyParentKey},
 			usage: "Group profile attribute holding the parent's key, e.g. `parentOrgId`; without `GROUP_HIERARCHY_KEY` it is matched against group names. Empty: no hierarchy."},
-		{env: "GROUP_TYPES", section: sectionSelection, option: "GroupTypes", value: mapValue{&c.Catalog.GroupTypes},
+		{env: "GROUP_TYPES", section: sectionSelection, field: "catalog.GroupTypes", value: mapValue{&c.Catalog.GroupTypes},
 			usage: "Backstage `spec.type` per Okta group type, e.g. `OKTA_GROUP=team,APP_GROUP=app-group`; unlisted types get `group`."},
-		{env: "INCLUDE_GROUP_TYPES", section: sectionSelection, option: "IncludeGroupTypes", value: listValue{&c.Catalog.IncludeGroupTypes},
+		{env: "INCLUDE_GROUP_TYPES", section: sectionSelection, field: "catalog.IncludeGroupTypes", value: listValue{&c.Catalog.IncludeGroupTypes},
 			usage: "Okta group types to include (comma separated: `OKTA_GROUP`, `APP_GROUP`, `BUILT_IN`); empty means all."},
-		{env: "EXCLUDE_GROUP_TYPES", section: sectionSelection, option: "ExcludeGroupTypes", def: strings.Join(d.ExcludeGroupTypes, ","), value: listValue{&c.Catalog.ExcludeGroupTypes},
+		{env: "EXCLUDE_GROUP_TYPES", section: sectionSelection, field: "catalog.ExcludeGroupTypes", def: strings.Join(d.ExcludeGroupTypes, ","), value: listValue{&c.Catalog.ExcludeGroupTypes},
 			usage: "Okta group types to leave out; `none` keeps all. By default the `Everyone` group (`BUILT_IN`), which holds every user, is left out."},
-		{env: "INCLUDE_EMPTY_GROUPS", section: sectionSelection, option: "IncludeEmptyGroups", def: "true", value: boolValue{&c.Catalog.IncludeEmptyGroups},
+		{env: "INCLUDE_EMPTY_GROUPS", section: sectionSelection, field: "catalog.IncludeEmptyGroups", def: "true", value: boolValue{&c.Catalog.IncludeEmptyGroups},
 			usage: "Emit groups that have no members."},
-		{env: "USER_STATUSES", section: sectionSelection, option: "UserStatuses", def: strings.Join(d.UserStatuses, ","), value: listValue{&c.Catalog.UserStatuses},
+		{env: "USER_STATUSES", section: sectionSelection, field: "catalog.UserStatuses", def: strings.Join(d.UserStatuses, ","), value: listValue{&c.Catalog.UserStatuses},
 			usage: "User statuses to emit, comma separated; `DEPROVISIONED` may be added."},
-		{env: "USERS_FROM_GROUPS", section: sectionSelection, option: "UsersFromGroups", def: strconv.FormatBool(d.UsersFromGroups), value: boolValue{&c.Catalog.UsersFromGroups},
+		{env: "USERS_FROM_GROUPS", section: sectionSelection, field: "catalog.UsersFromGroups", def: strconv.FormatBool(d.UsersFromGroups), value: boolValue{&c.Catalog.UsersFromGroups},
 			usage: "Emit only users that are members of an emitted group (their users then come from the member listings)."},
-		{env: "GROUP_MEMBERS", section: sectionSelection, option: "IncludeMembers", def: strconv.FormatBool(d.IncludeMembers), value: boolValue{&c.Catalog.IncludeMembers},
+		{env: "GROUP_MEMBERS", section: sectionSelection, field: "catalog.IncludeMembers", def: strconv.FormatBool(d.IncludeMembers), value: boolValue{&c.Catalog.IncludeMembers},
 			usage: "Also list members in each Group's `spec.members` (users always carry `spec.memberOf`)."},
-		{env: "USER_ANNOTATIONS", section: sectionSelection, option: "UserAnnotations", def: strings.Join(d.UserAnnotations, ","), value: listValue{&c.Catalog.UserAnnotations},
+		{env: "USER_ANNOTATIONS", section: sectionSelection, field: "catalog.UserAnnotations", def: strings.Join(d.UserAnnotations, ","), value: listValue{&c.Catalog.UserAnnotations},
 			usage: "User profile attributes copied to annotations, comma separated."},
-		{env: "GROUP_ANNOTATIONS", section: sectionSelection, option: "GroupAnnotations", def: strings.Join(d.GroupAnnotations, ","), value: listValue{&c.Catalog.GroupAnnotations},
+		{env: "GROUP_ANNOTATIONS", section: sectionSelection, field: "catalog.GroupAnnotations", def: strings.Join(d.GroupAnnotations, ","), value: listValue{&c.Catalog.GroupAnnotations},
 			usage: "Group profile attributes copied to annotations, comma separated."},
 		{env: "LISTEN_ADDR", section: sectionService, def: ":8080", value: addrValue{&c.ListenAddr},
 			usage: "Address the HTTP server listens on."},
 		{env: "MAX_CONNECTIONS", section: sectionService, def: "256", value: intValue{p: &c.MaxConnections, min: 1, max: 65536},
 			usage: "Most HTTP connections open at once. A connection over the limit waits up to " + connectionWait.String() + " for one to close, then is closed unanswered (Backstage keeps its entities and reads again later). Probes count too: leave them room."},
-		{env: "SYNC_INTERVAL", section: sectionService, def: "10m", value: durationValue{p: &c.SyncInterval, min: time.Second},
+		{env: "SYNC_INTERVAL", section: sectionService, field: "provider.Interval", def: "10m", value: durationValue{p: &c.SyncInterval, min: time.Second},
 			usage: "Time between syncs, jittered by ±10 %. At least 1s."},
-		{env: "SYNC_TIMEOUT", section: sectionService, def: "30m", value: durationValue{p: &c.SyncTimeout, min: time.Second},
+		{env: "SYNC_TIMEOUT", section: sectionService, field: "provider.Timeout", def: "30m", value: durationValue{p: &c.SyncTimeout, min: time.Second},
 			usage: "Longest a sync may run before it counts as failed."},
 		{env: "FULL_SYNC_INTERVAL", section: sectionService, def: "24h", value: durationValue{p: &c.FullSyncInterval, min: time.Second},
 			usage: "Time between full reconciliations; syncs in between fetch only changes."},
-		{env: "DELETION_CHECK_EVERY", section: sectionService, def: "10", value: intValue{p: &c.DeletionCheck, min: 1, max: 10000},
+		{env: "DELETION_CHECK_EVERY", section: sectionService, field: "provider.DeletionCheckEvery", def: "10", value: intValue{p: &c.DeletionCheck, min: 1, max: 10000},
 			usage: "When the System Log cannot be read (no `okta.logs.read`), every Nth incremental sync lists the users and groups to find deleted ones."},
-		{env: "DATA_DIR", section: sectionService, value: stringValue{&c.DataDir},
+		{env: "DATA_DIR", section: sectionService, field: "provider.StatePath", value: stringValue{&c.DataDir},
 			usage: "Directory for the persisted sync state, so a restart serves at once and resumes incrementally. Empty: nothing is persisted."},
 		{env: "ENTITY_SHARDS", section: sectionService, def: "0", value: intValue{p: &c.EntityShards, min: 0, max: 1024},
 			usage: "Large-org mode: split the entities into this many shards, each its own URL; `/entities` then lists one Location per shard. 0 = off."},
@@ -140,9 +142,9 @@ func (c *config) settings() []setting {
 			usage: "Shared secret required on the entity endpoints (`Authorization: Bearer` or `?token=`). Empty: open."},
 		{env: "ADMIN_TOKEN", section: sectionService, secret: true, value: stringValue{&c.AdminToken},
 			usage: "Bearer token for `POST /admin/accept`. Empty: the admin endpoint is disabled."},
-		{env: "MAX_DELETE_SHARE", section: sectionService, def: "0.1", value: floatValue{p: &c.MaxDeleteShare, min: 0, max: 1, want: "a share from 0 to 1, e.g. 0.1"},
+		{env: "MAX_DELETE_SHARE", section: sectionService, field: "provider.MaxDeleteShare", def: "0.1", value: floatValue{p: &c.MaxDeleteShare, min: 0, max: 1, want: "a share from 0 to 1, e.g. 0.1"},
 			usage: "Deletion guard: a snapshot removing more than this share of the served users or groups is held back until accepted."},
-		{env: "ACCEPT_DELETIONS", section: sectionService, def: "false", value: boolValue{&c.AcceptDeletions},
+		{env: "ACCEPT_DELETIONS", section: sectionService, field: "provider.AcceptDeletions", def: "false", value: boolValue{&c.AcceptDeletions},
 			usage: "Serve snapshots whatever they remove (the deletion guard only logs). Set it once to accept a held snapshot."},
 		{env: "SHUTDOWN_TIMEOUT", section: sectionService, def: "30s", value: durationValue{p: &c.ShutdownTimeout, min: 0},
 			usage: "How long shutdown waits for in-flight requests."},

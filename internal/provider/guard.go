@@ -73,7 +73,7 @@ func (p *Provider) hold(log zerolog.Logger, gen *generation, h HeldBack, at time
 		Int("removedUsers", h.removedUsers).Int("removedGroups", h.removedGroups).
 		Int("removedMemberships", h.removedMemberships).Str("etag", gen.snap.All.ETag).
 		Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + h.Reason +
-			"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or ACCEPT_DELETIONS=true if the removal is intended")
+			"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or " + p.cfg.setting("provider.AcceptDeletions") + " if the removal is intended")
 }
 
 // guard compares gen with the served generation, and next (its state)
@@ -104,8 +104,8 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 	}
 	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
 	share := func(n, of int, what string) string {
-		return fmt.Sprintf("would remove %d of %d %s (%.1f%%, limit %g%% by MAX_DELETE_SHARE)",
-			n, of, what, 100*float64(n)/float64(of), 100*p.cfg.MaxDeleteShare)
+		return fmt.Sprintf("would remove %d of %d %s (%.1f%%, limit %g%% by %s)",
+			n, of, what, 100*float64(n)/float64(of), 100*p.cfg.MaxDeleteShare, p.cfg.setting("provider.MaxDeleteShare"))
 	}
 	switch {
 	case over(ru, servedUsers):
@@ -121,7 +121,7 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 	}
 	if p.cfg.AcceptDeletions {
 		p.log.Warn().Int("removedUsers", ru).Int("removedGroups", rg).Int("removedMemberships", rm).
-			Msg("serving a snapshot that " + h.Reason + ", because ACCEPT_DELETIONS is set")
+			Msg("serving a snapshot that " + h.Reason + ", because " + p.cfg.setting("provider.AcceptDeletions") + " is set")
 		return h, true
 	}
 	return h, false

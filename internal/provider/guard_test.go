@@ -119,9 +119,14 @@ func TestRequestTimeoutIsNotReportedAsSyncTimeout(t *testing.T) {
 	t.Parallel()
 	f := newFakeOkta(10, 2)
 	f.failUser = fmt.Errorf("%w: GET /api/v1/users failed after 5 attempts: %w", okta.ErrUnavailable, context.DeadlineExceeded)
-	p, _ := newTestProvider(t, f, nil)
+	// The service names its settings through SettingName.
+	names := map[string]string{"provider.Timeout": "SYNC_TIMEOUT", "okta.RequestTimeout": "OKTA_REQUEST_TIMEOUT"}
+	p, _ := newTestProvider(t, f, func(c *Config) { c.SettingName = func(k string) string { return names[k] } })
 	if got := p.SyncOnce(context.Background()); got != OutcomeFailed {
 		t.Fatalf("got %s, want failed", got)
+	}
+	if err := p.lastSync.err; !errors.Is(err, ErrRequestTimeout) || errors.Is(err, ErrSyncTimeout) {
+		t.Errorf("error %v: want ErrRequestTimeout, not ErrSyncTimeout", err)
 	}
 	e := p.status().LastSync.Error
 	if strings.Contains(e, "SYNC_TIMEOUT") || !strings.Contains(e, "OKTA_REQUEST_TIMEOUT") {

@@ -38,7 +38,7 @@ func (p *Provider) LoadState() {
 		log.Warn().Err(err).Msg("ignoring the saved sync state; the first sync is a full one and overwrites it")
 		return
 	case err != nil:
-		log.Warn().Err(err).Msg("cannot read the saved sync state; the first sync is a full one (check DATA_DIR's permissions)")
+		log.Warn().Err(err).Msg("cannot read the saved sync state; the first sync is a full one (check the permissions of " + p.cfg.setting("provider.StatePath") + ")")
 		return
 	case len(st.Users()) == 0:
 		// Served unguarded, a state without users would remove every user
@@ -75,7 +75,7 @@ func (p *Provider) saveState(st *orgsync.State, changed bool) {
 	if err := orgsync.Save(p.cfg.StatePath, st); err != nil {
 		p.obs.StateSaveFailed()
 		p.log.Error().Err(err).Str("stateFile", p.cfg.StatePath).
-			Msg("cannot save the sync state; a restart will run a full sync (check DATA_DIR: it must be writable)")
+			Msg("cannot save the sync state; a restart will run a full sync (check " + p.cfg.setting("provider.StatePath") + ": it must be writable)")
 		return
 	}
 	p.savedAt = now

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +91,44 @@ type Config struct {
 	AcceptDeletions bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// SettingName returns the name an operator sets a knob by, for the
+	// provider's messages: a Config field as "provider.<Field>" (e.g.
+	// "provider.Timeout") or an Okta client option as "okta.<Field>".
+	// nil, or "" for a knob, describes the knob instead.
+	SettingName func(knob string) string
+}
+
+// knobs describe the knobs the provider's messages name, where
+// Config.SettingName does not name them.
+var knobs = map[string]string{
+	"provider.Interval":           "the sync interval",
+	"provider.Timeout":            "the sync timeout",
+	"provider.DeletionCheckEvery": "the deletion check interval",
+	"provider.StatePath":          "the state file's directory",
+	"provider.MaxDeleteShare":     "the maximum delete share",
+	"provider.AcceptDeletions":    "the setting that accepts deletions",
+	"okta.RequestTimeout":         "the Okta request timeout",
+	"okta.OrgURL":                 "the Okta org URL",
+}
+
+// Knobs lists the knobs the provider's messages name, sorted: the keys
+// Config.SettingName is asked for.
+func Knobs() []string {
+	return slices.Sorted(maps.Keys(knobs))
+}
+
+// setting names a knob for a message: by Config.SettingName, else by
+// its description.
+func (c *Config) setting(knob string) string {
+	if c.SettingName != nil {
+		if n := c.SettingName(knob); n != "" {
+			return n
+		}
+	}
+	if d, ok := knobs[knob]; ok {
+		return d
+	}
+	return knob
 }
 
 // syncOptions returns what the Syncer copies from Okta: the admin's
@@ -122,7 +162,7 @@ type Provider struct {
 	// syncSlot serialises syncs and acceptance of a held snapshot: its
 	// one slot is taken while either runs. Unlike a mutex, a wait for it
 	// can end with its context: POST /admin/accept does not wait out a
-	// sync of up to SYNC_TIMEOUT.
+	// sync of up to Config.Timeout.
 	syncSlot chan struct{}
 	// latest is the state of the served snapshot: the next incremental
 	// sync starts from it. A held snapshot's state never becomes it, so

@@ -388,7 +388,7 @@ func TestDeletionGuard(t *testing.T) {
 		t.Error("held snapshot is served")
 	}
 	st := p.status()
-	wantReason := "would remove 10 of 45 users (22.2%, limit 10% by MAX_DELETE_SHARE)"
+	wantReason := "would remove 10 of 45 users (22.2%, limit 10% by the maximum delete share)"
 	if st.HeldBack == nil || st.HeldBack.Users != 35 || st.HeldBack.Reason != wantReason {
 		t.Fatalf("heldBack: got %+v, want 35 users and reason %q", st.HeldBack, wantReason)
 	}
@@ -483,7 +483,7 @@ func TestSyncTimeout(t *testing.T) {
 	if got := p.SyncOnce(context.Background()); got != OutcomeFailed {
 		t.Fatalf("outcome: got %q, want failed", got)
 	}
-	if e := p.status().LastSync.Error; !strings.HasPrefix(e, "sync did not finish within SYNC_TIMEOUT (50ms)") {
+	if e := p.status().LastSync.Error; !strings.HasPrefix(e, "sync did not finish within the sync timeout (50ms)") {
 		t.Errorf("error: got %q", e)
 	}
 }

@@ -23,7 +23,7 @@ func (p *Provider) NotReady() string {
 	var b strings.Builder
 	if ls := p.lastSync; ls != nil && ls.Outcome == OutcomeFailed {
 		fmt.Fprintf(&b, "the first sync has not succeeded yet: %d failed, the last at %s: %s; %s",
-			p.failed, ls.FinishedAt.Format(time.RFC3339), ls.Error, advice(ls.err))
+			p.failed, ls.FinishedAt.Format(time.RFC3339), ls.Error, p.cfg.advice(ls.err))
 	}
 	if p.held != nil {
 		if b.Len() > 0 {
@@ -41,23 +41,24 @@ func (p *Provider) NotReady() string {
 }
 
 // advice names the fix for a failed sync's error.
-func advice(err error) string {
+func (c *Config) advice(err error) string {
 	var oe *okta.Error
+	retries := "the service retries every " + c.setting("provider.Interval")
 	switch {
 	case err == nil:
 		return "see the service's log"
-	case strings.Contains(err.Error(), "SYNC_TIMEOUT"):
-		return "raise SYNC_TIMEOUT, or narrow what is synced with the user and group filters"
-	case strings.Contains(err.Error(), "OKTA_REQUEST_TIMEOUT"):
-		return "raise OKTA_REQUEST_TIMEOUT, or check the network to Okta"
+	case errors.Is(err, ErrSyncTimeout):
+		return "raise " + c.setting("provider.Timeout") + ", or narrow what is synced with the user and group filters"
+	case errors.Is(err, ErrRequestTimeout):
+		return "raise " + c.setting("okta.RequestTimeout") + ", or check the network to Okta"
 	case errors.Is(err, context.DeadlineExceeded):
-		return "raise SYNC_TIMEOUT or OKTA_REQUEST_TIMEOUT, or check the network to Okta"
+		return "raise " + c.setting("provider.Timeout") + " or " + c.setting("okta.RequestTimeout") + ", or check the network to Okta"
 	case errors.As(err, &oe) && (oe.StatusCode == 401 || oe.StatusCode == 403):
-		return "fix the credentials or their permissions as the error says; the service retries every SYNC_INTERVAL"
+		return "fix the credentials or their permissions as the error says; " + retries
 	case errors.As(err, &oe) && oe.StatusCode == 400:
-		return "fix the setting the error names (a filter or search expression is passed to Okta unchanged); the service retries every SYNC_INTERVAL"
+		return "fix the setting the error names (a filter or search expression is passed to Okta unchanged); " + retries
 	case errors.Is(err, okta.ErrUnavailable):
-		return "Okta cannot be reached or keeps failing: check OKTA_ORG_URL, the network and Okta's status; the service retries every SYNC_INTERVAL"
+		return "Okta cannot be reached or keeps failing: check " + c.setting("okta.OrgURL") + ", the network and Okta's status; " + retries
 	}
-	return "the service retries every SYNC_INTERVAL; the log has the details"
+	return retries + "; the log has the details"
 }

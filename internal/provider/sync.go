@@ -103,7 +103,7 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
 	}
 	r.calls = p.client.Calls() - calls0
 	if r.err != nil {
-		r.err = explain(r.err, ctx, sctx, p.cfg.Timeout)
+		r.err = p.cfg.explain(r.err, ctx, sctx)
 		r.finished = p.cfg.Now()
 		return r
 	}
@@ -180,7 +180,8 @@ func (p *Provider) noteLog(log zerolog.Logger, next *orgsync.State, stats orgsyn
 	switch {
 	case key != "":
 		log.Warn().Str("error", next.LogError()).Time("logPosition", mark).
-			Msg("cannot read the System Log; syncs go on, deleted users and groups are found by listing them every DELETION_CHECK_EVERY syncs, and the log is read from this position when it reads again (logged again only when the cause changes)")
+			Msg("cannot read the System Log; syncs go on, deleted users and groups are found by listing them every " +
+				p.cfg.setting("provider.DeletionCheckEvery") + " syncs, and the log is read from this position when it reads again (logged again only when the cause changes)")
 	case p.logFailureKey != "" && next.DeletionsFromLog():
 		log.Info().Time("logPosition", mark).Msg("the System Log reads again; deletions come from it")
 	}
@@ -196,17 +197,40 @@ func failureKey(err error) string {
 	return errorID.ReplaceAllString(err.Error(), "")
 }
 
+// Errors a sync's error wraps when a deadline ended it, told apart by
+// explain.
+var (
+	// ErrSyncTimeout: the sync's own deadline (Config.Timeout) passed.
+	ErrSyncTimeout = errors.New("sync timed out")
+	// ErrRequestTimeout: an Okta request timed out on its own, after retries.
+	ErrRequestTimeout = errors.New("an Okta request timed out")
+)
+
+// deadlineError says which deadline ended a sync: it wraps both the kind
+// (ErrSyncTimeout or ErrRequestTimeout) and the error itself.
+type deadlineError struct {
+	kind error
+	msg  string
+	err  error
+}
+
+func (e *deadlineError) Error() string   { return e.msg + ": " + e.err.Error() }
+func (e *deadlineError) Unwrap() []error { return []error{e.kind, e.err} }
+
 // explain rewrites a sync's error so that it names its real cause: the
-// SYNC_TIMEOUT only when the sync's own deadline passed (sctx), never for
+// sync timeout only when the sync's own deadline passed (sctx), never for
 // an Okta request that timed out on its own.
-func explain(err error, ctx, sctx context.Context, timeout time.Duration) error {
+func (c *Config) explain(err error, ctx, sctx context.Context) error {
 	switch {
 	case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return err
 	case sctx.Err() != nil:
-		return fmt.Errorf("sync did not finish within SYNC_TIMEOUT (%s): %w", timeout, err)
+		return &deadlineError{ErrSyncTimeout,
+			fmt.Sprintf("sync did not finish within %s (%s)", c.setting("provider.Timeout"), c.Timeout), err}
 	default:
-		return fmt.Errorf("an Okta request did not answer within OKTA_REQUEST_TIMEOUT, even after retries (raise it if Okta is slow to answer large pages): %w", err)
+		return &deadlineError{ErrRequestTimeout,
+			"an Okta request did not answer within " + c.setting("okta.RequestTimeout") +
+				", even after retries (raise it if Okta is slow to answer large pages)", err}
 	}
 }
 
