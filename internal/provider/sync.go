@@ -103,7 +103,7 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
 	}
 	r.calls = p.client.Calls() - calls0
 	if r.err != nil {
-		r.err = p.cfg.explain(r.err, ctx, sctx)
+		r.err = p.cfg.explain(ctx, sctx, r.err)
 		r.finished = p.cfg.Now()
 		return r
 	}
@@ -220,7 +220,7 @@ func (e *deadlineError) Unwrap() []error { return []error{e.kind, e.err} }
 // explain rewrites a sync's error so that it names its real cause: the
 // sync timeout only when the sync's own deadline passed (sctx), never for
 // an Okta request that timed out on its own.
-func (c *Config) explain(err error, ctx, sctx context.Context) error {
+func (c *Config) explain(ctx, sctx context.Context, err error) error {
 	switch {
 	case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return err
