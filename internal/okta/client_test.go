@@ -67,16 +67,15 @@ func TestNewClientValidatesTheOrgURL(t *testing.T) {
 func TestNewClientValidatesOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		auth    Authenticator
-		opts    Options
-		wantErr string
+		name, wantErr string
+		auth          Authenticator
+		opts          Options
 	}{
-		{"no authenticator", nil, Options{}, "no authenticator"},
-		{"empty token", NewTokenAuth("  "), Options{}, "token is empty"},
-		{"page too big", NewTokenAuth("x"), Options{UserPageSize: 500}, "UserPageSize"},
-		{"negative concurrency", NewTokenAuth("x"), Options{MaxConcurrency: -1}, "MaxConcurrency"},
-		{"share above 1", NewTokenAuth("x"), Options{RateShare: 1.5}, "RateShare"},
+		{"no authenticator", "no authenticator", nil, Options{}},
+		{"empty token", "token is empty", NewTokenAuth("  "), Options{}},
+		{"page too big", "UserPageSize", NewTokenAuth("x"), Options{UserPageSize: 500}},
+		{"negative concurrency", "MaxConcurrency", NewTokenAuth("x"), Options{MaxConcurrency: -1}},
+		{"share above 1", "RateShare", NewTokenAuth("x"), Options{RateShare: 1.5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,36 +11,35 @@ import (
 func TestProfileMarshalJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		in   any
-		want string
+		name, want string
+		in         any
 	}{
-		{"empty user", UserProfile{}, `{}`},
-		{"empty group", GroupProfile{}, `{}`},
+		{"empty user", `{}`, UserProfile{}},
+		{"empty group", `{}`, GroupProfile{}},
 		{
 			"base and custom attributes in sorted order",
-			UserProfile{Login: "a@example.com", FirstName: "Ada", LastName: "L", Custom: AttrsOf(map[string]any{"githubUsername": "ada", "zeta": 1.5, "alpha": true})},
 			`{"alpha":true,"firstName":"Ada","githubUsername":"ada","lastName":"L","login":"a@example.com","zeta":1.5}`,
+			UserProfile{Login: "a@example.com", FirstName: "Ada", LastName: "L", Custom: AttrsOf(map[string]any{"githubUsername": "ada", "zeta": 1.5, "alpha": true})},
 		},
 		{
 			"custom values of every kind, a nil one left out",
-			UserProfile{Custom: AttrsOf(map[string]any{"n": nil, "s": []any{"go", 2.0, nil}, "o": map[string]any{"b": 1.0, "a": "x"}, "big": 1e21, "f": false})},
 			`{"big":1e+21,"f":false,"o":{"a":"x","b":1},"s":["go",2,null]}`,
+			UserProfile{Custom: AttrsOf(map[string]any{"n": nil, "s": []any{"go", 2.0, nil}, "o": map[string]any{"b": 1.0, "a": "x"}, "big": 1e21, "f": false})},
 		},
 		{
 			"escapes as encoding/json",
-			UserProfile{DisplayName: "<Ada & \"Bob\">\n", Title: "José\u2028", Custom: AttrsOf(map[string]any{"k<": "a\\b", "bad": "\xff"})},
 			`{"bad":"\ufffd","displayName":"\u003cAda \u0026 \"Bob\"\u003e\n","k\u003c":"a\\b","title":"José\u2028"}`,
+			UserProfile{DisplayName: "<Ada & \"Bob\">\n", Title: "José\u2028", Custom: AttrsOf(map[string]any{"k<": "a\\b", "bad": "\xff"})},
 		},
 		{
 			"a base attribute wins over a custom one of its name",
-			UserProfile{Login: "base", Custom: AttrsOf(map[string]any{"login": "custom", "email": "custom"})},
 			`{"email":"custom","login":"base"}`,
+			UserProfile{Login: "base", Custom: AttrsOf(map[string]any{"login": "custom", "email": "custom"})},
 		},
 		{
 			"group",
-			GroupProfile{Name: "Eng", Description: "Engineers", Custom: AttrsOf(map[string]any{"dn": "CN=eng"})},
 			`{"description":"Engineers","dn":"CN=eng","name":"Eng"}`,
+			GroupProfile{Name: "Eng", Description: "Engineers", Custom: AttrsOf(map[string]any{"dn": "CN=eng"})},
 		},
 	}
 	for _, tc := range tests {

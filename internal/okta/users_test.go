@@ -11,10 +11,9 @@ import (
 func TestUserProfileUnmarshalJSON(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		in      string
-		want    UserProfile
-		wantErr bool
+		name, in string
+		want     UserProfile
+		wantErr  bool
 	}{
 		{name: "empty object", in: `{}`},
 		{name: "null", in: `null`},

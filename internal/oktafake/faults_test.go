@@ -205,11 +205,9 @@ func TestFaultBadBodies(t *testing.T) {
 func TestFaultSystemLogOutages(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		faults  string
-		status  int
-		code    string
-		summary string
+		name, faults  string
+		status        int
+		code, summary string
 	}{
 		{"log path failing", `{"failPathPrefix":"/api/v1/logs"}`, 500, "E0000009", "Internal Server Error"},
 		{"since refused", `{"logError":{"status":400,"code":"E0000053"}}`, 400, "E0000053", "Invalid parameter: The since parameter is over 180 days prior to the current day."},
