@@ -21,22 +21,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
+	"github.com/okta-entity-provider/okta-entity-provider/bench/internal/command"
 	"github.com/okta-entity-provider/okta-entity-provider/bench/internal/fakeadmin"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "orgchange:", err)
-		os.Exit(1)
-	}
-}
+func main() { command.Main("orgchange", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)

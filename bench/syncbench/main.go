@@ -29,7 +29,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -37,12 +36,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/api"
+	"github.com/okta-entity-provider/okta-entity-provider/bench/internal/command"
 	"github.com/okta-entity-provider/okta-entity-provider/bench/internal/fakeadmin"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -51,14 +50,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "syncbench:", err)
-		os.Exit(1)
-	}
-}
+func main() { command.Main("syncbench", run) }
 
 // result is the line printed for one step.
 type result struct {
