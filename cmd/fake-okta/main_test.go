@@ -24,30 +24,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			pr, pw := io.Pipe()
-			args := append([]string{"fake-okta", "-addr", "127.0.0.1:0"}, tt.args...)
-			done := make(chan error, 1)
-			go func() {
-				done <- run(ctx, args, func(string) string { return "" }, pw, io.Discard)
-				pw.Close()
-			}()
-			urls := make(chan string, 1)
-			go func() {
-				sc := bufio.NewScanner(pr)
-				for sc.Scan() {
-					if _, url, ok := strings.Cut(sc.Text(), "listening on "); ok {
-						urls <- url
-					}
-				}
-			}()
-			var base string
-			select {
-			case base = <-urls:
-			case err := <-done:
-				t.Fatalf("run returned before listening: %v", err)
-			case <-time.After(20 * time.Second):
-				t.Fatal("no listen address printed")
-			}
+			base, done := startRun(ctx, t, append([]string{"fake-okta", "-addr", "127.0.0.1:0"}, tt.args...))
 
 			req, _ := http.NewRequest(http.MethodGet, base+"/_fake/truth", nil)
 			resp, err := http.DefaultClient.Do(req)
@@ -76,15 +53,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 				t.Errorf("GET users with demo-token: got status %d, want 200", resp.StatusCode)
 			}
 
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run after cancel: got %v, want nil", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("run did not return after cancel")
-			}
+			stopRun(t, cancel, done)
 		})
 	}
 }
@@ -107,31 +76,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 func TestRunFlagsSetClockAndFaults(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	args := []string{"fake-okta", "-addr", "127.0.0.1:0", "-demo", "-clock-offset", "-10m", "-log-delay", "0",
-		"-log-error", "400:E0000053", "-full-last-page-next", "-past-reset"}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, args, func(string) string { return "" }, pw, io.Discard)
-		pw.Close()
-	}()
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if _, url, ok := strings.Cut(sc.Text(), "listening on "); ok {
-				urls <- url
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-urls:
-	case err := <-done:
-		t.Fatalf("run returned before listening: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("no listen address printed")
-	}
+	base, done := startRun(ctx, t, []string{"fake-okta", "-addr", "127.0.0.1:0", "-demo", "-clock-offset", "-10m", "-log-delay", "0",
+		"-log-error", "400:E0000053", "-full-last-page-next", "-past-reset"})
 	getJSON := func(path string, v any) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -172,6 +118,42 @@ func TestRunFlagsSetClockAndFaults(t *testing.T) {
 		t.Errorf("GET /api/v1/logs: got %d %s, want 400 E0000053", resp.StatusCode, logErr.ErrorCode)
 	}
 
+	stopRun(t, cancel, done)
+}
+
+// startRun starts run with args and returns the base URL it prints once
+// listening, and the channel run's result arrives on.
+func startRun(ctx context.Context, t *testing.T, args []string) (string, <-chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if _, url, ok := strings.Cut(sc.Text(), "listening on "); ok {
+				urls <- url
+			}
+		}
+	}()
+	select {
+	case base := <-urls:
+		return base, done
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no listen address printed")
+	}
+	return "", nil
+}
+
+// stopRun cancels run's context and checks that run returns nil soon.
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cancel()
 	select {
 	case err := <-done:
