@@ -226,6 +226,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// LogBuffer is syncBuffer for the tests of package okta_test.
+type LogBuffer = syncBuffer
+
+// NewTestClient is newTestClient for the tests of package okta_test.
+var NewTestClient = newTestClient
+
 // testUsers returns users with the given ids and a login each, the fields
 // a listing requires.
 func testUsers(ids ...string) []User {

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
@@ -99,24 +98,6 @@ func (s *secretSet) list() []string {
 	return out
 }
 
-// logBuffer collects log output from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // recorder is an Observer that counts.
 type recorder struct {
 	mu                            sync.Mutex
@@ -142,21 +123,15 @@ func (r *recorder) RateWait(_ string, d time.Duration) {
 }
 func (r *recorder) Remaining(string, int, int) { r.mu.Lock(); r.remains++; r.mu.Unlock() }
 
-func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.Options) (*okta.Client, *logBuffer) {
+// newClient returns a client of the fake with fast retries and a logger
+// writing to the returned buffer at trace level; a nil auth is the fake's
+// demo token.
+func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.Options) (*okta.Client, *okta.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
-	opts.Logger = zerolog.New(logs).Level(zerolog.TraceLevel)
-	if opts.RetryBaseDelay == 0 {
-		opts.RetryBaseDelay = time.Millisecond
-	}
 	if auth == nil {
 		auth = okta.NewTokenAuth("demo-token")
 	}
-	c, err := okta.NewClient(orgURL, auth, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, logs
+	return okta.NewTestClient(t, orgURL, auth, opts)
 }
 
 func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
