@@ -62,11 +62,11 @@ func BenchmarkSync20k(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		users, err := collect(c.ListUsers(ctx, okta.UserListOptions{}))
+		users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
 		if err != nil {
 			b.Fatal(err)
 		}
-		listed, err := collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
+		listed, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 		if err != nil {
 			b.Fatal(err)
 		}

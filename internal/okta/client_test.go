@@ -264,6 +264,9 @@ func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
 	return out, nil
 }
 
+// Collect is collect for the tests of package okta_test.
+func Collect[T any](seq func(func(T, error) bool)) ([]T, error) { return collect(seq) }
+
 func TestListingFollowsLinksAndEncodesExpressions(t *testing.T) {
 	t.Parallel()
 	var queries []string

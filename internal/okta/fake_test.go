@@ -134,17 +134,6 @@ func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.O
 	return okta.NewTestClient(t, orgURL, auth, opts)
 }
 
-func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func ids[T any](items []T, id func(T) string) []string {
 	out := make([]string, 0, len(items))
 	for _, it := range items {
@@ -166,7 +155,7 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 	c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 50, GroupPageSize: 10, MemberPageSize: 40})
 	ctx := context.Background()
 
-	users, err := collect(c.ListUsers(ctx, okta.UserListOptions{}))
+	users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +176,7 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 		t.Errorf("user contents (-want +got):\n%s", diff)
 	}
 
-	groups, err := collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
+	groups, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +185,7 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 	}
 	wantMemberCalls := 0
 	for _, g := range groups {
-		members, err := collect(c.ListGroupMembers(ctx, g.ID))
+		members, err := okta.Collect(c.ListGroupMembers(ctx, g.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +257,7 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := collect(c.ListUsers(ctx, tt.opts))
+			got, err := okta.Collect(c.ListUsers(ctx, tt.opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +267,7 @@ func TestFakeExpressions(t *testing.T) {
 		})
 	}
 
-	apps, err := collect(c.ListGroups(ctx, okta.GroupListOptions{Filter: `type eq "APP_GROUP"`}))
+	apps, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{Filter: `type eq "APP_GROUP"`}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +329,7 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range userTests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := collect(c.ListUsersChangedSince(ctx, since, tt.opts))
+			got, err := okta.Collect(c.ListUsersChangedSince(ctx, since, tt.opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -361,7 +350,7 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range groupTests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := collect(c.ListGroupsChangedSince(ctx, since, tt.opts))
+			got, err := okta.Collect(c.ListGroupsChangedSince(ctx, since, tt.opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,14 +361,14 @@ func TestFakeExpressions(t *testing.T) {
 		})
 	}
 
-	events, err := collect(c.ListLogEvents(ctx, since, `eventType eq "group.user_membership.add"`))
+	events, err := okta.Collect(c.ListLogEvents(ctx, since, `eventType eq "group.user_membership.add"`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(events) != 1 || len(events[0].Target) != 2 {
 		t.Fatalf("membership events = %+v, want one with two targets", events)
 	}
-	all2, err := collect(c.ListLogEvents(ctx, since, ""))
+	all2, err := okta.Collect(c.ListLogEvents(ctx, since, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,14 +391,17 @@ func TestFakeTypedErrorsWithoutRetries(t *testing.T) {
 		status int
 		expr   string
 	}{
-		{"bad token", "wrong-token", func(c *okta.Client) error { _, err := collect(c.ListUsers(ctx, okta.UserListOptions{})); return err }, okta.IsInvalidToken, 401, ""},
-		{"no permission", "no-logs-token", func(c *okta.Client) error { _, err := collect(c.ListLogEvents(ctx, since, "")); return err }, okta.IsForbidden, 403, ""},
+		{"bad token", "wrong-token", func(c *okta.Client) error {
+			_, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
+			return err
+		}, okta.IsInvalidToken, 401, ""},
+		{"no permission", "no-logs-token", func(c *okta.Client) error { _, err := okta.Collect(c.ListLogEvents(ctx, since, "")); return err }, okta.IsForbidden, 403, ""},
 		{"bad filter", "good-token", func(c *okta.Client) error {
-			_, err := collect(c.ListUsers(ctx, okta.UserListOptions{Filter: `profile.title eq "x"`}))
+			_, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{Filter: `profile.title eq "x"`}))
 			return err
 		}, okta.IsBadExpression, 400, `profile.title eq "x"`},
 		{"bad search in changed-since", "good-token", func(c *okta.Client) error {
-			_, err := collect(c.ListGroupsChangedSince(ctx, since, okta.GroupListOptions{Search: `profile.name zz "x"`}))
+			_, err := okta.Collect(c.ListGroupsChangedSince(ctx, since, okta.GroupListOptions{Search: `profile.name zz "x"`}))
 			return err
 		}, okta.IsBadExpression, 400, `(profile.name zz "x") and (lastUpdated gt`},
 	}
@@ -450,7 +442,7 @@ func TestFakeRateLimitIsWaitedOut(t *testing.T) {
 	}
 	rec := &recorder{}
 	c, _ := newClient(t, f.URL, nil, okta.Options{Observer: rec})
-	users, err := collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
+	users, err := okta.Collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +467,7 @@ func TestFakeServerErrors(t *testing.T) {
 		f := newFake(t, org, oktafake.Options{ErrorRate: 0.3, Seed: 5})
 		rec := &recorder{}
 		c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 20, Observer: rec})
-		users, err := collect(c.ListUsers(ctx, okta.UserListOptions{}))
+		users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +491,7 @@ func TestFakeServerErrors(t *testing.T) {
 		f := newFake(t, org, oktafake.Options{})
 		f.SetFaults(oktafake.Faults{FailPathPrefix: "/api/v1/groups/" + g.ID + "/users"})
 		c, _ := newClient(t, f.URL, nil, okta.Options{MaxRetries: 3})
-		_, err := collect(c.ListGroupMembers(ctx, g.ID))
+		_, err := okta.Collect(c.ListGroupMembers(ctx, g.ID))
 		if !okta.IsUnavailable(err) || !strings.Contains(err.Error(), "okta unavailable") || !strings.Contains(err.Error(), "after 4 attempts") {
 			t.Fatalf("error = %v, want okta unavailable after 4 attempts", err)
 		}
@@ -515,7 +507,7 @@ func TestFakeConcurrencyCap(t *testing.T) {
 	const limit = 4
 	f := newFake(t, org, oktafake.Options{Latency: 5 * time.Millisecond, ConcurrencyLimit: limit})
 	c, _ := newClient(t, f.URL, nil, okta.Options{MaxConcurrency: limit, MemberPageSize: 5})
-	groups, err := collect(c.ListGroups(context.Background(), okta.GroupListOptions{}))
+	groups, err := okta.Collect(c.ListGroups(context.Background(), okta.GroupListOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +517,7 @@ func TestFakeConcurrencyCap(t *testing.T) {
 	for range 12 {
 		wg.Go(func() {
 			for g := range ch {
-				if _, err := collect(c.ListGroupMembers(context.Background(), g.ID)); err != nil {
+				if _, err := okta.Collect(c.ListGroupMembers(context.Background(), g.ID)); err != nil {
 					errs <- err
 					return
 				}
@@ -586,7 +578,7 @@ func TestFakeCancellation(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			_, err := collect(c.ListGroups(ctx, okta.GroupListOptions{}))
+			_, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{}))
 			done <- err
 		}()
 		for c.Calls() == 0 {
@@ -670,34 +662,34 @@ func TestFakeOAuthAndSecrets(t *testing.T) {
 			f.authz = &secretSet{}
 			c, logs := newClient(t, f.URL, auth, okta.Options{UserPageSize: 30})
 			ctx := context.Background()
-			users, err := collect(c.ListUsers(ctx, okta.UserListOptions{}))
+			users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			groups, err := collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
+			groups, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, g := range groups {
-				if _, err := collect(c.ListGroupMembers(ctx, g.ID)); err != nil {
+				if _, err := okta.Collect(c.ListGroupMembers(ctx, g.ID)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := collect(c.ListLogEvents(ctx, time.Now().Add(-time.Hour), "")); err != nil {
+			if _, err := okta.Collect(c.ListLogEvents(ctx, time.Now().Add(-time.Hour), "")); err != nil {
 				t.Fatal(err)
 			}
 			if len(users) < 100 || len(groups) != 5 {
 				t.Errorf("got %d users and %d groups", len(users), len(groups))
 			}
 			// Errors are logged and returned too: a filter Okta rejects.
-			_, err = collect(c.ListUsers(ctx, okta.UserListOptions{Filter: `nickName eq "x"`}))
+			_, err = okta.Collect(c.ListUsers(ctx, okta.UserListOptions{Filter: `nickName eq "x"`}))
 			if !okta.IsBadExpression(err) {
 				t.Errorf("error = %v, want a bad expression", err)
 			}
 			fmt.Fprintln(&allErrors, err)
 			// Retries are logged too.
 			f.SetFaults(oktafake.Faults{ErrorRate: 0.3})
-			if _, err := collect(c.ListUsers(ctx, okta.UserListOptions{})); err != nil {
+			if _, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{})); err != nil {
 				t.Fatal(err)
 			}
 			f.SetFaults(oktafake.Faults{})
@@ -718,7 +710,7 @@ func TestFakeOAuthAndSecrets(t *testing.T) {
 	}
 	for _, auth := range []okta.Authenticator{wrong, okta.NewTokenAuth(apiToken + "x")} {
 		c, logs := newClient(t, f.URL, auth, okta.Options{})
-		_, err := collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
+		_, err := okta.Collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
 		if !okta.IsInvalidToken(err) {
 			t.Errorf("error = %v, want an invalid token", err)
 		}

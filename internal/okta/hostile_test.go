@@ -37,7 +37,7 @@ func listOrg(ctx context.Context, c *okta.Client) (*listedOrg, error) {
 		o   = &listedOrg{members: map[string][]okta.User{}}
 		err error
 	)
-	if o.groups, err = collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true})); err != nil {
+	if o.groups, err = okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true})); err != nil {
 		return o, err
 	}
 	everyone := 0
@@ -46,7 +46,7 @@ func listOrg(ctx context.Context, c *okta.Client) (*listedOrg, error) {
 			everyone = n
 		}
 	}
-	if o.users, err = collect(c.ListUsers(ctx, okta.UserListOptions{ExpectedCount: everyone})); err != nil {
+	if o.users, err = okta.Collect(c.ListUsers(ctx, okta.UserListOptions{ExpectedCount: everyone})); err != nil {
 		return o, err
 	}
 	for _, g := range o.groups {
@@ -54,7 +54,7 @@ func listOrg(ctx context.Context, c *okta.Client) (*listedOrg, error) {
 		if !ok {
 			n = -1
 		}
-		if o.members[g.ID], err = collect(c.ListGroupMembersExpecting(ctx, g.ID, n)); err != nil {
+		if o.members[g.ID], err = okta.Collect(c.ListGroupMembersExpecting(ctx, g.ID, n)); err != nil {
 			return o, err
 		}
 	}
@@ -117,7 +117,7 @@ func TestHostileServers(t *testing.T) {
 		t.Parallel()
 		_, url := newHostileFake(t, org, oktafake.HostileEndless)
 		c, _ := newClient(t, url, nil, okta.Options{UserPageSize: 50, MaxListingPages: 40})
-		users, err := collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
+		users, err := okta.Collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
 		if !errors.Is(err, okta.ErrBadResponse) || !strings.Contains(err.Error(), "past 40 pages (2000 users so far), the most Options.MaxListingPages allows") {
 			t.Fatalf("error = %v, want the page bound", err)
 		}
@@ -209,7 +209,7 @@ func TestFakeBrokenBodiesAndBursts(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, org, oktafake.Options{Faults: tt.faults})
 			c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 50})
-			users, err := collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
+			users, err := okta.Collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
 			if tt.wantErr != "" {
 				if !errors.Is(err, okta.ErrBadResponse) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want ErrBadResponse with %q", err, tt.wantErr)
