@@ -191,34 +191,23 @@ func (p *parser) isWord(w string) bool {
 	return t.kind == tokWord && strings.EqualFold(t.text, w)
 }
 
-func (p *parser) parseOr() (node, error) {
-	left, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isWord("or") {
-		p.next()
-		right, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = &logicalNode{"or", left, right}
-	}
-	return left, nil
-}
+func (p *parser) parseOr() (node, error) { return p.parseLogical("or", p.parseAnd) }
 
-func (p *parser) parseAnd() (node, error) {
-	left, err := p.parseUnary()
+func (p *parser) parseAnd() (node, error) { return p.parseLogical("and", p.parseUnary) }
+
+// parseLogical parses operands joined by op, grouped from the left.
+func (p *parser) parseLogical(op string, operand func() (node, error)) (node, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isWord("and") {
+	for p.isWord(op) {
 		p.next()
-		right, err := p.parseUnary()
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = &logicalNode{"and", left, right}
+		left = &logicalNode{op, left, right}
 	}
 	return left, nil
 }
@@ -624,17 +613,17 @@ func matchValue(v any, op string, lit literal) bool {
 		if err != nil {
 			return false
 		}
-		return compareOrdered(cmpInt(int64(x), t.UnixMilli()), op)
+		return compareOrdered(compareNumbers(int64(x), t.UnixMilli()), op)
 	case float64:
 		switch lit.kind {
 		case litNumber:
-			return compareOrdered(cmpFloat(x, lit.n), op)
+			return compareOrdered(compareNumbers(x, lit.n), op)
 		case litString:
 			f, err := strconv.ParseFloat(lit.s, 64)
 			if err != nil {
 				return false
 			}
-			return compareOrdered(cmpFloat(x, f), op)
+			return compareOrdered(compareNumbers(x, f), op)
 		}
 		return false
 	case bool:
@@ -659,17 +648,9 @@ func compareOrdered(c int, op string) bool {
 	return false
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
+// compareNumbers is -1, 0 or 1 as a is less than, equal to or more than b
+// (0 when either is NaN).
+func compareNumbers[T int64 | float64](a, b T) int {
 	switch {
 	case a < b:
 		return -1

@@ -611,13 +611,12 @@ func (w *badBodyWriter) finish(breakIt func() bool) {
 	_, _ = w.ResponseWriter.Write(body)
 }
 
+// sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-time.After(d):
 		return nil
 	}
 }
