@@ -37,20 +37,80 @@ const (
 )
 
 // pageLimit reads the limit parameter: absent means the default, values
-// above the maximum are capped as Okta does.
-func pageLimit(q url.Values, def, maxLimit int) (int, error) {
+// above the maximum are capped as Okta does. It answers a bad limit itself
+// and returns false.
+func pageLimit(w http.ResponseWriter, q url.Values, def, maxLimit int) (int, bool) {
 	v := q.Get("limit")
 	if v == "" {
-		return def, nil
+		return def, true
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, errors.New("limit: not a non-negative integer")
+		badRequest(w, "limit: not a non-negative integer")
+		return 0, false
 	}
 	if n == 0 {
-		return def, nil
+		return def, true
 	}
-	return min(n, maxLimit), nil
+	return min(n, maxLimit), true
+}
+
+// afterID reads the after cursor of a users, groups or members page: the
+// id the page starts after, "" for the first page. It answers a bad cursor
+// itself and returns false.
+func afterID(w http.ResponseWriter, q url.Values) (string, bool) {
+	c := q.Get("after")
+	if c == "" {
+		return "", true
+	}
+	after, err := decodeCursor(c)
+	if err != nil {
+		badRequest(w, err.Error())
+		return "", false
+	}
+	return after, true
+}
+
+// listExpression reads the filter or search parameter of a users or
+// groups listing with its schema; Okta refuses both together. expr is ""
+// without either. It answers a refused request itself and returns false.
+func listExpression(w http.ResponseWriter, q url.Values, filter, search schema) (expr string, sc schema, ok bool) {
+	f, se := q.Get("filter"), q.Get("search")
+	switch {
+	case f != "" && se != "":
+		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
+		return "", schema{}, false
+	case se != "":
+		return se, search, true
+	}
+	return f, filter, true
+}
+
+// compileExpression compiles expr with sc, answering a bad expression
+// itself and returning false.
+func compileExpression(w http.ResponseWriter, expr string, sc schema) (node, bool) {
+	n, err := compile(expr, sc)
+	if err != nil {
+		badExpression(w, err)
+		return nil, false
+	}
+	return n, true
+}
+
+// writeUserPage writes a page of users with its links; next says whether
+// the page gets a next link.
+func (s *Server) writeUserPage(w http.ResponseWriter, r *http.Request, page []userRec, next bool) {
+	after := ""
+	if next {
+		after = encodeCursor(page[len(page)-1].id)
+	}
+	s.setLinks(w, r, after)
+	base := s.baseURL(r)
+	pw := newPageWriter(w)
+	for i := range page {
+		pw.done(appendUser(pw.next(), &page[i], base))
+	}
+	pw.close()
 }
 
 func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
@@ -136,37 +196,28 @@ func badRequest(w http.ResponseWriter, cause string) {
 // handleListUsers serves GET /api/v1/users.
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	filter, search, prefix := q.Get("filter"), q.Get("search"), q.Get("q")
-	if filter != "" && search != "" {
-		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
+	expr, sc, ok := listExpression(w, q, userFilterSchema, userSearchSchema)
+	if !ok {
 		return
 	}
+	prefix := q.Get("q")
 	def := userPageDefault
 	if prefix != "" {
 		def = 10 // Okta's default for q
 	}
-	limit, err := pageLimit(q, def, userPageMax)
-	if err != nil {
-		badRequest(w, err.Error())
+	limit, ok := pageLimit(w, q, def, userPageMax)
+	if !ok {
 		return
 	}
-	after := ""
-	if c := q.Get("after"); c != "" {
-		if after, err = decodeCursor(c); err != nil {
-			badRequest(w, err.Error())
-			return
-		}
+	after, ok := afterID(w, q)
+	if !ok {
+		return
 	}
 	var match func(*userRec) bool
 	switch {
-	case filter != "" || search != "":
-		expr, sc := filter, userFilterSchema
-		if search != "" {
-			expr, sc = search, userSearchSchema
-		}
-		n, err := compile(expr, sc)
-		if err != nil {
-			badExpression(w, err)
+	case expr != "":
+		n, ok := compileExpression(w, expr, sc)
+		if !ok {
 			return
 		}
 		match = func(u *userRec) bool { return eval(n, u.get) }
@@ -196,18 +247,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		page = append(page, *u)
 	}
 	o.mu.RUnlock()
-
-	next := ""
-	if s.nextPage(more, len(page), limit) && prefix == "" {
-		next = encodeCursor(page[len(page)-1].id)
-	}
-	s.setLinks(w, r, next)
-	base := s.baseURL(r)
-	pw := newPageWriter(w)
-	for i := range page {
-		pw.done(appendUser(pw.next(), &page[i], base))
-	}
-	pw.close()
+	s.writeUserPage(w, r, page, s.nextPage(more, len(page), limit) && prefix == "")
 }
 
 // nextPage reports whether a page of n items of at most limit gets a next
@@ -286,14 +326,13 @@ type groupPage struct {
 // handleListGroups serves GET /api/v1/groups.
 func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	filter, search, prefix := q.Get("filter"), q.Get("search"), q.Get("q")
-	if filter != "" && search != "" {
-		writeError(w, http.StatusBadRequest, "E0000033", "Filter and search are not supported at the same time.")
+	expr, sc, ok := listExpression(w, q, groupFilterSchema, groupSearchSchema)
+	if !ok {
 		return
 	}
-	limit, err := pageLimit(q, groupPageDefault, groupPageMax)
-	if err != nil {
-		badRequest(w, err.Error())
+	prefix := q.Get("q")
+	limit, ok := pageLimit(w, q, groupPageDefault, groupPageMax)
+	if !ok {
 		return
 	}
 	stats := false
@@ -307,23 +346,15 @@ func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	after := ""
-	if c := q.Get("after"); c != "" {
-		if after, err = decodeCursor(c); err != nil {
-			badRequest(w, err.Error())
-			return
-		}
+	after, ok := afterID(w, q)
+	if !ok {
+		return
 	}
 	match := func(*groupRec) bool { return true }
 	switch {
-	case filter != "" || search != "":
-		expr, sc := filter, groupFilterSchema
-		if search != "" {
-			expr, sc = search, groupSearchSchema
-		}
-		n, err := compile(expr, sc)
-		if err != nil {
-			badExpression(w, err)
+	case expr != "":
+		n, ok := compileExpression(w, expr, sc)
+		if !ok {
 			return
 		}
 		match = func(g *groupRec) bool { return eval(n, g.get) }
@@ -396,17 +427,13 @@ func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	id := r.PathValue("id")
-	limit, err := pageLimit(q, memberPageDefault, memberPageMax)
-	if err != nil {
-		badRequest(w, err.Error())
+	limit, ok := pageLimit(w, q, memberPageDefault, memberPageMax)
+	if !ok {
 		return
 	}
-	after := ""
-	if c := q.Get("after"); c != "" {
-		if after, err = decodeCursor(c); err != nil {
-			badRequest(w, err.Error())
-			return
-		}
+	after, ok := afterID(w, q)
+	if !ok {
+		return
 	}
 	if after == "" {
 		s.vanish(id)
@@ -431,17 +458,7 @@ func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (UserGroup)")
 		return
 	}
-	next := ""
-	if s.nextPage(more, len(page), limit) {
-		next = encodeCursor(page[len(page)-1].id)
-	}
-	s.setLinks(w, r, next)
-	base := s.baseURL(r)
-	pw := newPageWriter(w)
-	for i := range page {
-		pw.done(appendUser(pw.next(), &page[i], base))
-	}
-	pw.close()
+	s.writeUserPage(w, r, page, s.nextPage(more, len(page), limit))
 }
 
 // vanish deletes the group, as another admin would between a client's
@@ -467,13 +484,13 @@ func (s *Server) vanish(groupID string) {
 // one included) and carries after but not since.
 func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, err := pageLimit(q, logPageDefault, logPageMax)
-	if err != nil {
-		badRequest(w, err.Error())
+	limit, ok := pageLimit(w, q, logPageDefault, logPageMax)
+	if !ok {
 		return
 	}
 	now := s.now()
 	var since, until time.Time
+	var err error
 	if v := q.Get("since"); v != "" {
 		if since, err = parseOktaTime(v); err != nil {
 			badLogTime(w, "since")
