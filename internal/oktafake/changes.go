@@ -50,61 +50,34 @@ func (o *Org) ApplyChanges(c Changes) (Applied, error) {
 		}})
 		a.Users = append(a.Users, u.ID)
 	}
-	for range c.UserUpdates {
-		id, ok := o.randomUser(rng)
-		if !ok {
-			break
-		}
+	user := func() (string, bool) { return o.randomUser(rng) }
+	if err := changeEach(c.UserUpdates, "update user", &a.Users, user, func(id string) error {
 		title := "Title " + strconv.Itoa(rng.IntN(1000))
-		if err := o.UpdateUser(id, func(u *okta.User) { u.Profile.Title = title }); err != nil {
-			return a, fmt.Errorf("update user: %w", err)
-		}
-		a.Users = append(a.Users, id)
+		return o.UpdateUser(id, func(u *okta.User) { u.Profile.Title = title })
+	}); err != nil {
+		return a, err
 	}
-	for range c.UserDeactivations {
-		id, ok := o.randomUser(rng)
-		if !ok {
-			break
-		}
-		if err := o.SetUserStatus(id, okta.StatusDeprovisioned); err != nil {
-			return a, fmt.Errorf("deactivate user: %w", err)
-		}
-		a.Users = append(a.Users, id)
+	if err := changeEach(c.UserDeactivations, "deactivate user", &a.Users, user, func(id string) error {
+		return o.SetUserStatus(id, okta.StatusDeprovisioned)
+	}); err != nil {
+		return a, err
 	}
-	for range c.UserDeletions {
-		id, ok := o.randomUser(rng)
-		if !ok {
-			break
-		}
-		if err := o.DeleteUser(id); err != nil {
-			return a, fmt.Errorf("delete user: %w", err)
-		}
-		a.Users = append(a.Users, id)
+	if err := changeEach(c.UserDeletions, "delete user", &a.Users, user, o.DeleteUser); err != nil {
+		return a, err
 	}
 	for i := range c.GroupAdds {
 		n := strconv.FormatUint(base+uint64(i), 10)
 		g := o.AddGroup(okta.Group{Profile: okta.GroupProfile{Name: "New Group " + n, Description: "Added at run time"}})
 		a.Groups = append(a.Groups, g.ID)
 	}
-	for range c.GroupRenames {
-		id, ok := o.randomGroup(rng, false)
-		if !ok {
-			break
-		}
-		if err := o.RenameGroup(id, "Renamed "+strconv.Itoa(rng.IntN(1_000_000))); err != nil {
-			return a, fmt.Errorf("rename group: %w", err)
-		}
-		a.Groups = append(a.Groups, id)
+	group := func() (string, bool) { return o.randomGroup(rng, false) }
+	if err := changeEach(c.GroupRenames, "rename group", &a.Groups, group, func(id string) error {
+		return o.RenameGroup(id, "Renamed "+strconv.Itoa(rng.IntN(1_000_000)))
+	}); err != nil {
+		return a, err
 	}
-	for range c.GroupDeletions {
-		id, ok := o.randomGroup(rng, false)
-		if !ok {
-			break
-		}
-		if err := o.DeleteGroup(id); err != nil {
-			return a, fmt.Errorf("delete group: %w", err)
-		}
-		a.Groups = append(a.Groups, id)
+	if err := changeEach(c.GroupDeletions, "delete group", &a.Groups, group, o.DeleteGroup); err != nil {
+		return a, err
 	}
 	for range c.MemberAdds {
 		gid, ok := o.randomGroup(rng, false)
@@ -135,6 +108,22 @@ func (o *Org) ApplyChanges(c Changes) (Applied, error) {
 		a.Groups, a.Users = append(a.Groups, gid), append(a.Users, uid)
 	}
 	return a, nil
+}
+
+// changeEach makes change n times, each to an id pick returns, and records
+// the id in ids; it stops early when pick has nothing left.
+func changeEach(n int, what string, ids *[]string, pick func() (string, bool), change func(id string) error) error {
+	for range n {
+		id, ok := pick()
+		if !ok {
+			return nil
+		}
+		if err := change(id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		*ids = append(*ids, id)
+	}
+	return nil
 }
 
 func (o *Org) randomUser(rng *rand.Rand) (string, bool) {
