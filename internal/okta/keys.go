@@ -50,22 +50,10 @@ func parsePrivateKey(data []byte) (signingKey, error) {
 		switch block.Type {
 		case "EC PARAMETERS":
 			continue // openssl ecparam -genkey writes these before the key
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
+			k, err := parsePEMPrivateKey(block)
 			if err != nil {
-				return signingKey{}, fmt.Errorf("parse PKCS#1 RSA private key: %w", err)
-			}
-			return newSigningKey(k, "")
-		case "EC PRIVATE KEY":
-			k, err := x509.ParseECPrivateKey(block.Bytes)
-			if err != nil {
-				return signingKey{}, fmt.Errorf("parse SEC1 EC private key: %w", err)
-			}
-			return newSigningKey(k, "")
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return signingKey{}, fmt.Errorf("parse PKCS#8 private key: %w", err)
+				return signingKey{}, err
 			}
 			return newSigningKey(k, "")
 		case "ENCRYPTED PRIVATE KEY":
@@ -80,6 +68,31 @@ func parsePrivateKey(data []byte) (signingKey, error) {
 		return signingKey{}, errors.New("no private key in the PEM data")
 	}
 	return signingKey{}, errors.New("private key is neither PEM nor a JWK")
+}
+
+// parsePEMPrivateKey parses an RSA PRIVATE KEY (PKCS#1), EC PRIVATE KEY
+// (SEC1) or PRIVATE KEY (PKCS#8) block.
+func parsePEMPrivateKey(block *pem.Block) (any, error) {
+	var (
+		k    any
+		err  error
+		form string
+	)
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		form = "PKCS#1 RSA"
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(block.Bytes)
+		form = "SEC1 EC"
+	default:
+		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		form = "PKCS#8"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse %s private key: %w", form, err)
+	}
+	return k, nil
 }
 
 func parseJWK(data []byte) (signingKey, error) {
