@@ -68,10 +68,7 @@ func (p *GroupProfile) field(name string) *string {
 // Get returns the attribute with the given Okta name as a string, like
 // UserProfile.Get.
 func (p *GroupProfile) Get(name string) (string, bool) {
-	if f := p.field(name); f != nil {
-		return *f, *f != ""
-	}
-	return attrString(p.Custom, name)
+	return profileGet(p.field(name), p.Custom, name)
 }
 
 // UnmarshalJSON decodes a profile, keeping unknown attributes in Custom.

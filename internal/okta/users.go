@@ -156,10 +156,16 @@ func (p *UserProfile) field(name string) *string {
 // string: numbers and booleans are formatted, arrays are joined by commas.
 // It reports false when the attribute is absent, null or empty.
 func (p *UserProfile) Get(name string) (string, bool) {
-	if f := p.field(name); f != nil {
+	return profileGet(p.field(name), p.Custom, name)
+}
+
+// profileGet is Get of a profile: the base attribute at f, or the custom
+// attribute name when f is nil.
+func profileGet(f *string, custom Attrs, name string) (string, bool) {
+	if f != nil {
 		return *f, *f != ""
 	}
-	return attrString(p.Custom, name)
+	return attrString(custom, name)
 }
 
 // UnmarshalJSON decodes a profile, keeping unknown attributes in Custom.
