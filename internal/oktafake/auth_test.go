@@ -124,18 +124,9 @@ func (c *oauthTest) postToken(form url.Values, dpop string) (*http.Response, map
 
 func TestOAuthPrivateKeyJWT(t *testing.T) {
 	t.Parallel()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey := newRSAKey(t)
+	ecKey := newECKey(t, elliptic.P384())
+	otherKey := newECKey(t, elliptic.P256())
 	srv, base := newTestServer(t, DemoOrg(), Options{})
 	srv.RegisterOAuthClient("0oarsa", rsaKey.Public(), false)
 	srv.RegisterOAuthClient("0oaec", ecKey.Public(), false)
@@ -253,18 +244,9 @@ func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, htu, nonce, accessTo
 
 func TestOAuthDPoP(t *testing.T) {
 	t.Parallel()
-	appKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dpopKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	appKey := newRSAKey(t)
+	dpopKey := newECKey(t, elliptic.P256())
+	otherKey := newECKey(t, elliptic.P256())
 	srv, base := newTestServer(t, DemoOrg(), Options{})
 	srv.RegisterOAuthClient("0oadpop", appKey.Public(), true)
 	c := &oauthTest{t: t, base: base, clientID: "0oadpop", alg: jose.RS256, key: appKey}
@@ -340,10 +322,7 @@ func TestOAuthDPoP(t *testing.T) {
 
 func TestOAuthTokenExpires(t *testing.T) {
 	t.Parallel()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newECKey(t, elliptic.P256())
 	srv, base := newTestServer(t, DemoOrg(), Options{})
 	srv.RegisterOAuthClient("0oa", key.Public(), false)
 	c := &oauthTest{t: t, base: base, clientID: "0oa", alg: jose.ES256, key: key}
@@ -355,4 +334,24 @@ func TestOAuthTokenExpires(t *testing.T) {
 	if resp, _ := do(t, base+"/api/v1/users", "Bearer "+tok); resp.StatusCode != 401 {
 		t.Errorf("expired token: got status %d, want 401", resp.StatusCode)
 	}
+}
+
+// newRSAKey returns a new 2048-bit RSA key.
+func newRSAKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// newECKey returns a new ECDSA key on curve.
+func newECKey(t *testing.T, curve elliptic.Curve) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
