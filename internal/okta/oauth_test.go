@@ -15,18 +15,26 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
+// newOAuthSession returns the OAuth authenticator of cfg and its session in
+// a client of orgURL.
+func newOAuthSession(t *testing.T, orgURL string, cfg OAuthConfig) (Authenticator, *oauthSession) {
+	t.Helper()
+	auth, err := NewOAuth(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(orgURL, auth, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth, c.auth.(*oauthSession)
+}
+
 func TestDPoPProof(t *testing.T) {
 	t.Parallel()
 	rsaKey, _ := testKeys()
-	auth, err := NewOAuth(OAuthConfig{ClientID: "0oa1", PrivateKey: pemBlock("RSA PRIVATE KEY", x509PKCS1(rsaKey)), KeyID: "k1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClient("https://example.okta.com", auth, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := c.auth.(*oauthSession)
+	_, s := newOAuthSession(t, "https://example.okta.com",
+		OAuthConfig{ClientID: "0oa1", PrivateKey: pemBlock("RSA PRIVATE KEY", x509PKCS1(rsaKey)), KeyID: "k1"})
 	u, _ := url.Parse("https://example.okta.com/api/v1/users?filter=status%20eq%20%22ACTIVE%22&limit=200#frag")
 	proofs := map[string]bool{}
 	var thumb string
@@ -77,15 +85,8 @@ func TestDPoPProof(t *testing.T) {
 func TestClientAssertion(t *testing.T) {
 	t.Parallel()
 	_, ecKey := testKeys()
-	auth, err := NewOAuth(OAuthConfig{ClientID: " 0oa1 ", PrivateKey: pemBlock("EC PRIVATE KEY", x509SEC1(ecKey)), KeyID: "kid-7"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClient("http://127.0.0.1:1/okta-prefix", auth, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := c.auth.(*oauthSession)
+	auth, s := newOAuthSession(t, "http://127.0.0.1:1/okta-prefix",
+		OAuthConfig{ClientID: " 0oa1 ", PrivateKey: pemBlock("EC PRIVATE KEY", x509SEC1(ecKey)), KeyID: "kid-7"})
 	a, err := s.assertion()
 	if err != nil {
 		t.Fatal(err)
