@@ -61,18 +61,25 @@ func listOrg(ctx context.Context, c *okta.Client) (*listedOrg, error) {
 	return o, nil
 }
 
+// hostileOrg returns the org of the hostile tests and the count of its
+// users a listing returns (all but the deprovisioned).
+func hostileOrg() (*oktafake.Org, int) {
+	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 300, Groups: 12, Seed: 3})
+	listed := 0
+	for _, u := range org.Users() {
+		if u.Status != okta.StatusDeprovisioned {
+			listed++
+		}
+	}
+	return org, listed
+}
+
 // TestHostileServers runs a sync's listings against each hostile mode of
 // the fake: the client ends each with an error, or lists the org as it is,
 // and never returns an inflated listing.
 func TestHostileServers(t *testing.T) {
 	t.Parallel()
-	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 300, Groups: 12, Seed: 3})
-	wantUsers := 0
-	for _, u := range org.Users() {
-		if u.Status != okta.StatusDeprovisioned {
-			wantUsers++
-		}
-	}
+	org, wantUsers := hostileOrg()
 	tests := []struct {
 		mode    oktafake.HostileMode
 		wantErr string // "" for a listing of the org as it is
@@ -186,13 +193,7 @@ func TestHostileBodiesAreBounded(t *testing.T) {
 // for again until it succeeds, or fails clearly once the retries are spent.
 func TestFakeBrokenBodiesAndBursts(t *testing.T) {
 	t.Parallel()
-	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 300, Groups: 12, Seed: 3})
-	want := 0
-	for _, u := range org.Users() {
-		if u.Status != okta.StatusDeprovisioned {
-			want++
-		}
-	}
+	org, want := hostileOrg()
 	tests := []struct {
 		name    string
 		faults  oktafake.Faults
