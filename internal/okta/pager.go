@@ -175,23 +175,19 @@ func decodePage[T any](body []byte, items *[]T, check func(*T) string, what stri
 
 // checkUser refuses a user without the fields the catalog relies on: the
 // id (names fall back to it, every reference uses it) and the login.
-func checkUser(u *User) string {
-	switch {
-	case u.ID == "":
-		return "a user without an id (null, {} or an empty id)"
-	case u.Profile.Login == "":
-		return "user " + strconv.Quote(u.ID) + " without a profile.login"
-	}
-	return ""
-}
+func checkUser(u *User) string { return checkRequired("user", u.ID, "login", u.Profile.Login) }
 
 // checkGroup refuses a group without an id or a profile.name.
-func checkGroup(g *Group) string {
+func checkGroup(g *Group) string { return checkRequired("group", g.ID, "name", g.Profile.Name) }
+
+// checkRequired names what a kind of item lacks: its id, or the profile
+// attribute attr (whose value is value); "" when it lacks neither.
+func checkRequired(kind, id, attr, value string) string {
 	switch {
-	case g.ID == "":
-		return "a group without an id (null, {} or an empty id)"
-	case g.Profile.Name == "":
-		return "group " + strconv.Quote(g.ID) + " without a profile.name"
+	case id == "":
+		return "a " + kind + " without an id (null, {} or an empty id)"
+	case value == "":
+		return kind + " " + strconv.Quote(id) + " without a profile." + attr
 	}
 	return ""
 }
