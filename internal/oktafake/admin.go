@@ -81,25 +81,17 @@ func (s *Server) adminRoutes() {
 		s.SetLatency(d)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("POST "+p+"/changes", func(w http.ResponseWriter, r *http.Request) {
-		var c Changes
-		if !decodeBody(w, r, &c) {
-			return
-		}
+	m.HandleFunc("POST "+p+"/changes", withBody(func(w http.ResponseWriter, _ *http.Request, c Changes) {
 		applied, err := s.org.ApplyChanges(c)
 		if err != nil {
 			adminError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, applied)
-	})
-	m.HandleFunc("POST "+p+"/users", func(w http.ResponseWriter, r *http.Request) {
-		var u okta.User
-		if !decodeBody(w, r, &u) {
-			return
-		}
+	}))
+	m.HandleFunc("POST "+p+"/users", withBody(func(w http.ResponseWriter, _ *http.Request, u okta.User) {
 		writeJSON(w, http.StatusCreated, s.org.AddUser(u))
-	})
+	}))
 	m.HandleFunc("POST "+p+"/users/{id}/deactivate", func(w http.ResponseWriter, r *http.Request) {
 		s.adminResult(w, s.org.SetUserStatus(r.PathValue("id"), okta.StatusDeprovisioned))
 	})
@@ -112,11 +104,7 @@ func (s *Server) adminRoutes() {
 		}
 		s.adminResult(w, s.org.SetUserStatus(r.PathValue("id"), body.Status))
 	})
-	m.HandleFunc("POST "+p+"/users/{id}/profile", func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		if !decodeBody(w, r, &body) {
-			return
-		}
+	m.HandleFunc("POST "+p+"/users/{id}/profile", withBody(func(w http.ResponseWriter, r *http.Request, body map[string]any) {
 		s.adminResult(w, s.org.UpdateUser(r.PathValue("id"), func(u *okta.User) {
 			b, _ := json.Marshal(u.Profile)
 			var merged map[string]any
@@ -130,17 +118,13 @@ func (s *Server) adminRoutes() {
 				u.Profile = p
 			}
 		}))
-	})
+	}))
 	m.HandleFunc("DELETE "+p+"/users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.adminResult(w, s.org.DeleteUser(r.PathValue("id")))
 	})
-	m.HandleFunc("POST "+p+"/groups", func(w http.ResponseWriter, r *http.Request) {
-		var g okta.Group
-		if !decodeBody(w, r, &g) {
-			return
-		}
+	m.HandleFunc("POST "+p+"/groups", withBody(func(w http.ResponseWriter, _ *http.Request, g okta.Group) {
 		writeJSON(w, http.StatusCreated, s.org.AddGroup(g))
-	})
+	}))
 	m.HandleFunc("POST "+p+"/groups/{id}/rename", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Name string `json:"name"`
@@ -201,6 +185,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// withBody is a handler decoding the request's JSON body into a T for h,
+// and answering a bad body itself.
+func withBody[T any](h func(w http.ResponseWriter, r *http.Request, body T)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body T
+		if decodeBody(w, r, &body) {
+			h(w, r, body)
+		}
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -242,14 +237,7 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":`...)
-		b = okta.AppendJSONString(b, u.id)
-		b = append(b, `,"login":`...)
-		b = okta.AppendJSONString(b, u.profile.Login)
-		b = append(b, `,"email":`...)
-		b = okta.AppendJSONString(b, u.profile.Email)
-		b = append(b, `,"status":`...)
-		b = okta.AppendJSONString(b, u.status)
+		b = openObject(b, "id", u.id, "login", u.profile.Login, "email", u.profile.Email, "status", u.status)
 		b = append(b, '}')
 		pw.done(b)
 		b = pw.buf
@@ -260,12 +248,7 @@ func (s *Server) handleTruth(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":`...)
-		b = okta.AppendJSONString(b, g.id)
-		b = append(b, `,"name":`...)
-		b = okta.AppendJSONString(b, g.name)
-		b = append(b, `,"type":`...)
-		b = okta.AppendJSONString(b, g.typ)
+		b = openObject(b, "id", g.id, "name", g.name, "type", g.typ)
 		b = append(b, `,"usersCount":`...)
 		b = strconv.AppendInt(b, int64(len(g.members)), 10)
 		for _, key := range []string{AttrOrgID, AttrParentOrgID} {

@@ -199,17 +199,25 @@ func appendEvent(b []byte, e *event) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":`...)
-		b = okta.AppendJSONString(b, t.id)
-		b = append(b, `,"type":`...)
-		b = okta.AppendJSONString(b, t.typ)
-		b = append(b, `,"alternateId":`...)
-		b = okta.AppendJSONString(b, t.alternateID)
-		b = append(b, `,"displayName":`...)
-		b = okta.AppendJSONString(b, t.displayName)
+		b = openObject(b, "id", t.id, "type", t.typ, "alternateId", t.alternateID, "displayName", t.displayName)
 		b = append(b, `,"detailEntry":null}`...)
 	}
 	return append(b, "]}"...)
+}
+
+// openObject appends "{" and the string fields kv (name, value, name,
+// value...), leaving the object open for more fields.
+func openObject(b []byte, kv ...string) []byte {
+	b = append(b, '{')
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = okta.AppendJSONString(b, kv[i])
+		b = append(b, ':')
+		b = okta.AppendJSONString(b, kv[i+1])
+	}
+	return b
 }
 
 func displayMessage(eventType string) string {
