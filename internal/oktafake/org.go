@@ -155,44 +155,47 @@ func (o *Org) stamp() int64 {
 func (o *Org) Users() []okta.User {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	out := make([]okta.User, 0, len(o.userOrder))
-	for _, slot := range o.userOrder {
-		out = append(out, o.users[slot].okta())
-	}
-	return out
+	return copyOut(o.users, o.userOrder, (*userRec).okta)
 }
 
 // User returns the user with the given id.
 func (o *Org) User(id string) (okta.User, bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	slot, ok := o.userByID[id]
-	if !ok {
-		return okta.User{}, false
-	}
-	return o.users[slot].okta(), true
+	return lookupOut(o.users, o.userByID, id, (*userRec).okta)
 }
 
 // Groups returns every group, sorted by id. Embedded stats are not set.
 func (o *Org) Groups() []okta.Group {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	out := make([]okta.Group, 0, len(o.groupOrder))
-	for _, slot := range o.groupOrder {
-		out = append(out, o.groups[slot].okta())
-	}
-	return out
+	return copyOut(o.groups, o.groupOrder, (*groupRec).okta)
 }
 
 // Group returns the group with the given id.
 func (o *Org) Group(id string) (okta.Group, bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	slot, ok := o.groupByID[id]
-	if !ok {
-		return okta.Group{}, false
+	return lookupOut(o.groups, o.groupByID, id, (*groupRec).okta)
+}
+
+// copyOut converts the records at the slots in order. Callers hold o.mu.
+func copyOut[R, T any](recs []R, order []int32, conv func(*R) T) []T {
+	out := make([]T, 0, len(order))
+	for _, slot := range order {
+		out = append(out, conv(&recs[slot]))
 	}
-	return o.groups[slot].okta(), true
+	return out
+}
+
+// lookupOut converts the record of id, if there is one. Callers hold o.mu.
+func lookupOut[R, T any](recs []R, byID map[string]int32, id string, conv func(*R) T) (T, bool) {
+	slot, ok := byID[id]
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return conv(&recs[slot]), true
 }
 
 // Members returns the ids of the group's members, sorted by id, or nil for
