@@ -278,9 +278,9 @@ func (o *Org) insertUser(rec userRec) int32 {
 func (o *Org) UpdateUser(id string, f func(*okta.User)) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	slot, ok := o.userByID[id]
-	if !ok {
-		return fmt.Errorf("user %s: %w", id, ErrNotFound)
+	slot, err := o.userSlot(id)
+	if err != nil {
+		return err
 	}
 	u := o.users[slot].okta()
 	f(&u)
@@ -315,9 +315,9 @@ func (o *Org) SetUserStatus(id, status string) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	slot, ok := o.userByID[id]
-	if !ok {
-		return fmt.Errorf("user %s: %w", id, ErrNotFound)
+	slot, err := o.userSlot(id)
+	if err != nil {
+		return err
 	}
 	u := &o.users[slot]
 	if u.status == status {
@@ -375,9 +375,9 @@ func validUserStatus(s string) bool {
 func (o *Org) DeleteUser(id string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	slot, ok := o.userByID[id]
-	if !ok {
-		return fmt.Errorf("user %s: %w", id, ErrNotFound)
+	slot, err := o.userSlot(id)
+	if err != nil {
+		return err
 	}
 	target := o.userTarget(slot)
 	if o.users[slot].status != okta.StatusDeprovisioned {
@@ -459,9 +459,9 @@ func (o *Org) RenameGroup(id, name string) error {
 func (o *Org) UpdateGroup(id string, f func(*okta.Group)) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	slot, ok := o.groupByID[id]
-	if !ok {
-		return fmt.Errorf("group %s: %w", id, ErrNotFound)
+	slot, err := o.groupSlot(id)
+	if err != nil {
+		return err
 	}
 	g := o.groups[slot].okta()
 	f(&g)
@@ -479,9 +479,9 @@ func (o *Org) UpdateGroup(id string, f func(*okta.Group)) error {
 func (o *Org) DeleteGroup(id string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	slot, ok := o.groupByID[id]
-	if !ok {
-		return fmt.Errorf("group %s: %w", id, ErrNotFound)
+	slot, err := o.groupSlot(id)
+	if err != nil {
+		return err
 	}
 	if o.groups[slot].typ == okta.GroupTypeBuiltIn {
 		return fmt.Errorf("group %s is BUILT_IN: %w", id, ErrForbidden)
@@ -550,15 +550,33 @@ func (o *Org) RemoveMember(groupID, userID string) error {
 }
 
 func (o *Org) lookupMembership(groupID, userID string) (int32, int32, error) {
-	gslot, ok := o.groupByID[groupID]
-	if !ok {
-		return 0, 0, fmt.Errorf("group %s: %w", groupID, ErrNotFound)
+	gslot, err := o.groupSlot(groupID)
+	if err != nil {
+		return 0, 0, err
 	}
-	uslot, ok := o.userByID[userID]
-	if !ok {
-		return 0, 0, fmt.Errorf("user %s: %w", userID, ErrNotFound)
+	uslot, err := o.userSlot(userID)
+	if err != nil {
+		return 0, 0, err
 	}
 	return gslot, uslot, nil
+}
+
+// userSlot is the slot of the user id, or ErrNotFound. Callers hold o.mu.
+func (o *Org) userSlot(id string) (int32, error) {
+	slot, ok := o.userByID[id]
+	if !ok {
+		return 0, fmt.Errorf("user %s: %w", id, ErrNotFound)
+	}
+	return slot, nil
+}
+
+// groupSlot is the slot of the group id, or ErrNotFound. Callers hold o.mu.
+func (o *Org) groupSlot(id string) (int32, error) {
+	slot, ok := o.groupByID[id]
+	if !ok {
+		return 0, fmt.Errorf("group %s: %w", id, ErrNotFound)
+	}
+	return slot, nil
 }
 
 func (o *Org) addMember(gslot, uslot int32, now int64) {
