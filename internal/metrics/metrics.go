@@ -42,94 +42,90 @@ type Metrics struct {
 
 // New creates the metrics and registers them on reg.
 func New(reg prometheus.Registerer) *Metrics {
+	f := factory{reg}
 	m := &Metrics{
-		oktaRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "okta_requests_total",
-			Help: "HTTP requests sent to Okta, by rate-limit bucket and outcome (ok, client_error, server_error, rate_limited, network_error, bad_response: an answer refused for a body over the size limit).",
-		}, []string{"bucket", "outcome"}),
-		oktaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "okta_request_duration_seconds",
-			Help:    "Duration of Okta HTTP requests, by rate-limit bucket.",
-			Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
-		}, []string{"bucket"}),
-		oktaRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "okta_retries_total",
-			Help: "Okta requests sent again after a failure, by rate-limit bucket.",
-		}, []string{"bucket"}),
-		oktaRateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "okta_rate_limited_total",
-			Help: "429 answers received from Okta, by rate-limit bucket.",
-		}, []string{"bucket"}),
-		oktaRateWait: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "okta_rate_wait_seconds_total",
-			Help: "Time spent waiting for rate-limit budget (pacing and 429 back-off), by bucket.",
-		}, []string{"bucket"}),
-		oktaRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "okta_rate_limit_remaining",
-			Help: "Requests remaining in the current Okta rate-limit window, as last reported, by bucket.",
-		}, []string{"bucket"}),
-		oktaLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "okta_rate_limit_limit",
-			Help: "Okta rate limit of the window, as last reported, by bucket.",
-		}, []string{"bucket"}),
-		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "syncs_total",
-			Help: "Finished syncs, by mode (full, incremental) and outcome (ok, failed, held).",
-		}, []string{"mode", "outcome"}),
-		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "sync_duration_seconds",
-			Help:    "Duration of syncs, by mode.",
-			Buckets: []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800},
-		}, []string{"mode"}),
-		syncCalls: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "last_sync_okta_calls",
-			Help: "Okta requests made by the last sync of each mode, retries included.",
-		}, []string{"mode"}),
-		entities: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "entities",
-			Help: "Entities in the served snapshot, by kind.",
-		}, []string{"kind"}),
-		snapshotTime: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "snapshot_built_timestamp_seconds",
-			Help: "When the served snapshot was built, as a Unix time.",
-		}),
-		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "last_successful_sync_timestamp_seconds",
-			Help: "When a sync last published a snapshot, as a Unix time.",
-		}),
-		heldBack: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "snapshot_held_back",
-			Help: "1 while the deletion guard holds back a snapshot awaiting acceptance, else 0.",
-		}),
-		mismatches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "reconcile_mismatches_total",
-			Help: "Differences a full reconciliation found against the incrementally synced state, by kind (user, group, membership). Should stay 0.",
-		}, []string{"kind"}),
-		stateSaveError: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "state_save_errors_total",
-			Help: "Failures to persist the sync state to the data directory.",
-		}),
-		logReadError: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "system_log_read_errors_total",
-			Help: "Syncs that could not read the System Log although the credentials may read it (deletions then come from the periodic check).",
-		}),
-		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "http_connections_open",
-			Help: "HTTP connections open, up to MAX_CONNECTIONS.",
-		}),
-		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "http_connections_refused_total",
-			Help: "HTTP connections closed unanswered because MAX_CONNECTIONS were open.",
-		}),
+		oktaRequests: f.counterVec("okta_requests_total",
+			"HTTP requests sent to Okta, by rate-limit bucket and outcome (ok, client_error, server_error, rate_limited, network_error, bad_response: an answer refused for a body over the size limit).",
+			"bucket", "outcome"),
+		oktaDuration: f.histogramVec("okta_request_duration_seconds",
+			"Duration of Okta HTTP requests, by rate-limit bucket.",
+			[]float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, "bucket"),
+		oktaRetries: f.counterVec("okta_retries_total",
+			"Okta requests sent again after a failure, by rate-limit bucket.", "bucket"),
+		oktaRateLimited: f.counterVec("okta_rate_limited_total",
+			"429 answers received from Okta, by rate-limit bucket.", "bucket"),
+		oktaRateWait: f.counterVec("okta_rate_wait_seconds_total",
+			"Time spent waiting for rate-limit budget (pacing and 429 back-off), by bucket.", "bucket"),
+		oktaRemaining: f.gaugeVec("okta_rate_limit_remaining",
+			"Requests remaining in the current Okta rate-limit window, as last reported, by bucket.", "bucket"),
+		oktaLimit: f.gaugeVec("okta_rate_limit_limit",
+			"Okta rate limit of the window, as last reported, by bucket.", "bucket"),
+		syncs: f.counterVec("syncs_total",
+			"Finished syncs, by mode (full, incremental) and outcome (ok, failed, held).", "mode", "outcome"),
+		syncDuration: f.histogramVec("sync_duration_seconds", "Duration of syncs, by mode.",
+			[]float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}, "mode"),
+		syncCalls: f.gaugeVec("last_sync_okta_calls",
+			"Okta requests made by the last sync of each mode, retries included.", "mode"),
+		entities: f.gaugeVec("entities", "Entities in the served snapshot, by kind.", "kind"),
+		snapshotTime: f.gauge("snapshot_built_timestamp_seconds",
+			"When the served snapshot was built, as a Unix time."),
+		lastSuccess: f.gauge("last_successful_sync_timestamp_seconds",
+			"When a sync last published a snapshot, as a Unix time."),
+		heldBack: f.gauge("snapshot_held_back",
+			"1 while the deletion guard holds back a snapshot awaiting acceptance, else 0."),
+		mismatches: f.counterVec("reconcile_mismatches_total",
+			"Differences a full reconciliation found against the incrementally synced state, by kind (user, group, membership). Should stay 0.",
+			"kind"),
+		stateSaveError: f.counter("state_save_errors_total",
+			"Failures to persist the sync state to the data directory."),
+		logReadError: f.counter("system_log_read_errors_total",
+			"Syncs that could not read the System Log although the credentials may read it (deletions then come from the periodic check)."),
+		connsOpen: f.gauge("http_connections_open", "HTTP connections open, up to MAX_CONNECTIONS."),
+		connsRefused: f.counter("http_connections_refused_total",
+			"HTTP connections closed unanswered because MAX_CONNECTIONS were open."),
 	}
-	reg.MustRegister(m.oktaRequests, m.oktaDuration, m.oktaRetries, m.oktaRateLimited, m.oktaRateWait,
-		m.oktaRemaining, m.oktaLimit, m.syncs, m.syncDuration, m.syncCalls, m.entities,
-		m.snapshotTime, m.lastSuccess, m.heldBack, m.mismatches, m.stateSaveError, m.logReadError,
-		m.connsOpen, m.connsRefused)
 	for _, k := range []string{"user", "group", "membership"} {
 		m.mismatches.WithLabelValues(k)
 	}
 	return m
+}
+
+// factory creates metrics in the service's namespace and registers each on
+// reg as it is made.
+type factory struct{ reg prometheus.Registerer }
+
+func (f factory) register(c prometheus.Collector) { f.reg.MustRegister(c) }
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.register(c)
+	return c
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.register(g)
+	return g
+}
+
+func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace, Name: name, Help: help, Buckets: buckets,
+	}, labels)
+	f.register(h)
+	return h
+}
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help})
+	f.register(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	f.register(g)
+	return g
 }
 
 // Request records one Okta HTTP request (okta.Observer).
