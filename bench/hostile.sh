@@ -38,11 +38,13 @@
 # SYNC_INTERVAL (10s), LATENCY (0s: the fake's delay per response), OUT (a
 # temp dir, kept, with the logs).
 #
-# The whole script is one function, read before it runs: editing the file
-# during a run cannot change what the run does.
+# The whole script is one function, read before it runs (bench/lib.sh is
+# sourced at its start): editing the files during a run cannot change what
+# the run does.
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
+	. bench/lib.sh
 	export LC_ALL=C
 
 	SIZE=${1:-20000:2000:10}
@@ -69,20 +71,8 @@ main() {
 		exit 1
 	}
 
-	# JSON fields, read with bash's own regular expressions (no jq
-	# needed): jnum and jstr print the first value of a key, jobj the
-	# object under a key (one without nested objects) or null.
-	jnum() {
-		local re="\"$2\":(-?[0-9][0-9.eE+-]*)"
-		if [[ $1 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
-	}
-	jstr() {
-		local re='"'"$2"'":"(([\\].|[^"\\])*)"'
-		if [[ $1 =~ $re ]]; then
-			local v=${BASH_REMATCH[1]}
-			printf '%s' "${v//\\\"/\"}"
-		fi
-	}
+	# jobj prints the object under a key (one without nested objects) or
+	# null.
 	jobj() {
 		local re="\"$2\":(\{[^{}]*\}|null)"
 		if [[ $1 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
@@ -94,22 +84,6 @@ main() {
 		v=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$svc_pid/status" 2>/dev/null || true)
 		echo "${v:-0}"
 	}
-	alive() { grep -q '^VmRSS:' "/proc/$svc_pid/status" 2>/dev/null; }
-	# wait_log prints the first match of the extended regular expression $2
-	# in the log $1, waiting up to 120 s for it to appear.
-	wait_log() {
-		local deadline=$((SECONDS + 120)) line
-		while :; do
-			line=$(grep -Eo -m1 "$2" "$1" || true)
-			if [ -n "$line" ]; then
-				printf '%s' "$line"
-				return
-			fi
-			[ $SECONDS -lt $deadline ] || die "timed out waiting for /$2/ in $1"
-			sleep 0.1
-		done
-	}
-
 	go build -o "$OUT/fake-okta" ./cmd/fake-okta
 	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

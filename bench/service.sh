@@ -40,11 +40,13 @@
 # when set, are passed to the service alone (not to the fake or the
 # builds), so that runs with and without a limit compare.
 #
-# The whole script is one function, read before it runs: editing the file
-# during a run (which takes a while) cannot change what the run does.
+# The whole script is one function, read before it runs (bench/lib.sh is
+# sourced at its start): editing the files during a run cannot change what
+# the run does.
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
+	. bench/lib.sh
 	export LC_ALL=C
 
 	SIZE=${1:-100000:10000:10}
@@ -52,6 +54,7 @@ main() {
 	LATENCY=${LATENCY:-50ms}
 	SYNC_INTERVAL=${SYNC_INTERVAL:-5s}
 	WAIT=${WAIT:-1800}
+	LOG_WAIT=$WAIT
 	OUT=${OUT:-$(mktemp -d)}
 	IFS=: read -r users groups per <<<"$SIZE"
 	mkdir -p "$OUT"
@@ -80,20 +83,7 @@ main() {
 		[ "$1" = "$2" ] || fail "$3: got $1, want $2"
 	}
 
-	# JSON fields of a flat object, read with bash's own regular
-	# expressions (no jq needed): jnum and jstr print the first value of a
-	# key (nothing when absent), jobj the object under a key (or null).
-	jnum() {
-		local re="\"$2\":(-?[0-9][0-9.eE+-]*)"
-		if [[ $1 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
-	}
-	jstr() {
-		local re='"'"$2"'":"(([\\].|[^"\\])*)"'
-		if [[ $1 =~ $re ]]; then
-			local v=${BASH_REMATCH[1]}
-			printf '%s' "${v//\\\"/\"}"
-		fi
-	}
+	# jobj prints the object under a key (or null).
 	jobj() {
 		local re="\"$2\":(\{[^}]*\}|null)"
 		if [[ $1 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
@@ -105,8 +95,6 @@ main() {
 	mem() {
 		awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' "/proc/$svc_pid/status"
 	}
-	# alive reports whether the service runs (a zombie has no VmRSS).
-	alive() { grep -q '^VmRSS:' "/proc/$svc_pid/status" 2>/dev/null; }
 	# sample appends "epoch VmRSS VmHWM" of process $1 to $2 every 200 ms
 	# while it lives.
 	sample() {
@@ -117,20 +105,6 @@ main() {
 		done >>"$2"
 	}
 	sampled_peak() { awk '$2 > p { p = $2 } END { printf "%.1f", p / 1024 }' "$1"; }
-	# wait_log prints the first match of the extended regular expression $2
-	# in the log $1, waiting for it to appear.
-	wait_log() {
-		local deadline=$((SECONDS + WAIT)) line
-		while :; do
-			line=$(grep -Eo -m1 "$2" "$1" || true)
-			if [ -n "$line" ]; then
-				printf '%s' "$line"
-				return
-			fi
-			[ $SECONDS -lt $deadline ] || die "timed out waiting for /$2/ in $1"
-			sleep 0.1
-		done
-	}
 	fake_counts() { # prints "calls rateLimited"
 		local s
 		s=$(curl -fsS "$fake/_fake/stats")

@@ -1,0 +1,34 @@
+# Functions shared by bench/hostile.sh and bench/service.sh, sourced once at
+# their start (each defines die, and svc_pid holds its service's pid).
+
+# JSON fields, read with bash's own regular expressions (no jq needed):
+# jnum and jstr print the first value of a key (nothing when absent).
+jnum() {
+	local re="\"$2\":(-?[0-9][0-9.eE+-]*)"
+	if [[ $1 =~ $re ]]; then printf '%s' "${BASH_REMATCH[1]}"; fi
+}
+jstr() {
+	local re='"'"$2"'":"(([\\].|[^"\\])*)"'
+	if [[ $1 =~ $re ]]; then
+		local v=${BASH_REMATCH[1]}
+		printf '%s' "${v//\\\"/\"}"
+	fi
+}
+
+# alive reports whether the service runs (a zombie has no VmRSS).
+alive() { grep -q '^VmRSS:' "/proc/$svc_pid/status" 2>/dev/null; }
+
+# wait_log prints the first match of the extended regular expression $2 in
+# the log $1, waiting up to LOG_WAIT seconds (120 unless set) for it.
+wait_log() {
+	local deadline=$((SECONDS + ${LOG_WAIT:-120})) line
+	while :; do
+		line=$(grep -Eo -m1 "$2" "$1" || true)
+		if [ -n "$line" ]; then
+			printf '%s' "$line"
+			return
+		fi
+		[ $SECONDS -lt $deadline ] || die "timed out waiting for /$2/ in $1"
+		sleep 0.1
+	done
+}
