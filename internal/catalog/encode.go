@@ -16,18 +16,9 @@ func AppendYAML(dst []byte, e *Entity) []byte {
 	dst = append(dst, "\nmetadata:\n  name: "...)
 	m := &e.Metadata
 	dst = appendYAMLString(dst, m.Name)
-	if m.Namespace != "" {
-		dst = append(dst, "\n  namespace: "...)
-		dst = appendYAMLString(dst, m.Namespace)
-	}
-	if m.Title != "" {
-		dst = append(dst, "\n  title: "...)
-		dst = appendYAMLString(dst, m.Title)
-	}
-	if m.Description != "" {
-		dst = append(dst, "\n  description: "...)
-		dst = appendYAMLString(dst, m.Description)
-	}
+	dst = appendOptional(dst, "\n  namespace: ", m.Namespace, appendYAMLString)
+	dst = appendOptional(dst, "\n  title: ", m.Title, appendYAMLString)
+	dst = appendOptional(dst, "\n  description: ", m.Description, appendYAMLString)
 	dst = appendYAMLMap(dst, "labels", m.Labels)
 	dst = appendYAMLMap(dst, "annotations", m.Annotations)
 	dst = append(dst, "\nspec:"...)
@@ -54,6 +45,15 @@ func AppendYAML(dst []byte, e *Entity) []byte {
 	return append(dst, '\n')
 }
 
+// appendOptional appends prefix and v written by enc, or nothing when v is
+// empty: the optional string fields of both encodings.
+func appendOptional(dst []byte, prefix, v string, enc func([]byte, string) []byte) []byte {
+	if v == "" {
+		return dst
+	}
+	return enc(append(dst, prefix...), v)
+}
+
 func appendYAMLMap(dst []byte, key string, kvs []KeyValue) []byte {
 	if len(kvs) == 0 {
 		return dst
@@ -75,18 +75,9 @@ func appendYAMLProfile(dst []byte, p *Profile) []byte {
 		return dst
 	}
 	dst = append(dst, "\n  profile:"...)
-	if p.DisplayName != "" {
-		dst = append(dst, "\n    displayName: "...)
-		dst = appendYAMLString(dst, p.DisplayName)
-	}
-	if p.Email != "" {
-		dst = append(dst, "\n    email: "...)
-		dst = appendYAMLString(dst, p.Email)
-	}
-	if p.Picture != "" {
-		dst = append(dst, "\n    picture: "...)
-		dst = appendYAMLString(dst, p.Picture)
-	}
+	dst = appendOptional(dst, "\n    displayName: ", p.DisplayName, appendYAMLString)
+	dst = appendOptional(dst, "\n    email: ", p.Email, appendYAMLString)
+	dst = appendOptional(dst, "\n    picture: ", p.Picture, appendYAMLString)
 	return dst
 }
 
@@ -170,18 +161,9 @@ func AppendJSON(dst []byte, e *Entity) []byte {
 	m := &e.Metadata
 	dst = append(dst, `,"metadata":{"name":`...)
 	dst = appendQuoted(dst, m.Name)
-	if m.Namespace != "" {
-		dst = append(dst, `,"namespace":`...)
-		dst = appendQuoted(dst, m.Namespace)
-	}
-	if m.Title != "" {
-		dst = append(dst, `,"title":`...)
-		dst = appendQuoted(dst, m.Title)
-	}
-	if m.Description != "" {
-		dst = append(dst, `,"description":`...)
-		dst = appendQuoted(dst, m.Description)
-	}
+	dst = appendOptional(dst, `,"namespace":`, m.Namespace, appendQuoted)
+	dst = appendOptional(dst, `,"title":`, m.Title, appendQuoted)
+	dst = appendOptional(dst, `,"description":`, m.Description, appendQuoted)
 	dst = appendJSONMap(dst, "labels", m.Labels)
 	dst = appendJSONMap(dst, "annotations", m.Annotations)
 	dst = append(dst, `},"spec":{`...)
