@@ -118,30 +118,23 @@ type SkippedLabel struct {
 	Reason string `json:"reason"`
 }
 
-func (r *Report) addRename(x Rename) {
-	r.RenamesTotal++
-	if len(r.Renames) < ReportListLimit {
-		r.Renames = append(r.Renames, x)
+// addCapped counts x in total and keeps it in list while the list holds
+// fewer than ReportListLimit items.
+func addCapped[T any](list *[]T, total *int, x T) {
+	*total++
+	if len(*list) < ReportListLimit {
+		*list = append(*list, x)
 	}
 }
 
-func (r *Report) addDroppedRef(x DroppedRef) {
-	r.DroppedRefsTotal++
-	if len(r.DroppedRefs) < ReportListLimit {
-		r.DroppedRefs = append(r.DroppedRefs, x)
-	}
-}
+func (r *Report) addRename(x Rename) { addCapped(&r.Renames, &r.RenamesTotal, x) }
+
+func (r *Report) addDroppedRef(x DroppedRef) { addCapped(&r.DroppedRefs, &r.DroppedRefsTotal, x) }
 
 func (r *Report) addBrokenLink(x BrokenLink) {
-	r.BrokenHierarchyTotal++
-	if len(r.BrokenHierarchy) < ReportListLimit {
-		r.BrokenHierarchy = append(r.BrokenHierarchy, x)
-	}
+	addCapped(&r.BrokenHierarchy, &r.BrokenHierarchyTotal, x)
 }
 
 func (r *Report) addSkippedLabel(x SkippedLabel) {
-	r.SkippedLabelsTotal++
-	if len(r.SkippedLabels) < ReportListLimit {
-		r.SkippedLabels = append(r.SkippedLabels, x)
-	}
+	addCapped(&r.SkippedLabels, &r.SkippedLabelsTotal, x)
 }
