@@ -18,28 +18,22 @@ func addRoutes(r *chi.Mux, log zerolog.Logger, src Source, metrics http.Handler,
 
 	r.Group(func(r chi.Router) {
 		r.Use(requireToken(newSecret(cfg.EntitiesToken)))
-		all := handleEntities(src, cfg, selectAll)
-		users := handleEntities(src, cfg, selectUsers)
-		groups := handleEntities(src, cfg, selectGroups)
-		shard := handleShard(src, cfg)
-		r.Method(http.MethodGet, "/entities", all)
-		r.Method(http.MethodHead, "/entities", all)
-		r.Method(http.MethodGet, "/entities/users", users)
-		r.Method(http.MethodHead, "/entities/users", users)
-		r.Method(http.MethodGet, "/entities/groups", groups)
-		r.Method(http.MethodHead, "/entities/groups", groups)
-		r.Method(http.MethodGet, "/entities/shards/{n}", shard)
-		r.Method(http.MethodHead, "/entities/shards/{n}", shard)
+		getAndHead(r, "/entities", handleEntities(src, cfg, selectAll))
+		getAndHead(r, "/entities/users", handleEntities(src, cfg, selectUsers))
+		getAndHead(r, "/entities/groups", handleEntities(src, cfg, selectGroups))
+		getAndHead(r, "/entities/shards/{n}", handleShard(src, cfg))
 	})
 
-	healthz, readyz, status := handleHealthz(), handleReadyz(src, cfg), handleStatus(src)
-	r.Method(http.MethodGet, "/healthz", healthz)
-	r.Method(http.MethodHead, "/healthz", healthz)
-	r.Method(http.MethodGet, "/readyz", readyz)
-	r.Method(http.MethodHead, "/readyz", readyz)
-	r.Method(http.MethodGet, "/status", status)
-	r.Method(http.MethodHead, "/status", status)
+	getAndHead(r, "/healthz", handleHealthz())
+	getAndHead(r, "/readyz", handleReadyz(src, cfg))
+	getAndHead(r, "/status", handleStatus(src))
 	r.Method(http.MethodGet, "/metrics", handleMetrics(metrics))
 	r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI(openapi))
 	r.Method(http.MethodPost, "/admin/accept", handleAccept(src, newSecret(cfg.AdminToken)))
+}
+
+// getAndHead serves h for both GET and HEAD on pattern.
+func getAndHead(r chi.Router, pattern string, h http.Handler) {
+	r.Method(http.MethodGet, pattern, h)
+	r.Method(http.MethodHead, pattern, h)
 }
