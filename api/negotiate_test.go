@@ -49,12 +49,34 @@ func TestNoneMatch(t *testing.T) {
 	}
 }
 
+// headerCase is a header value, its lines split at newlines (none when
+// empty), and whether the predicate under test holds for it.
+type headerCase struct {
+	header string
+	want   bool
+}
+
+// testHeaderPredicate runs f over each case's header lines as a subtest
+// named by the header.
+func testHeaderPredicate(t *testing.T, name string, f func([]string) bool, tests []headerCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			t.Parallel()
+			var lines []string
+			if tt.header != "" {
+				lines = strings.Split(tt.header, "\n")
+			}
+			if got := f(lines); got != tt.want {
+				t.Errorf("%s(%q) = %v, want %v", name, tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestPrefersJSON(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		accept string
-		want   bool
-	}{
+	testHeaderPredicate(t, "prefersJSON", prefersJSON, []headerCase{
 		{"", false},
 		{"*/*", false},
 		{"application/json", true},
@@ -72,27 +94,12 @@ func TestPrefersJSON(t *testing.T) {
 		{"application/json;q=bogus", false},
 		{"application/json;q=2", false},
 		{"text/plain", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.accept, func(t *testing.T) {
-			t.Parallel()
-			var lines []string
-			if tt.accept != "" {
-				lines = strings.Split(tt.accept, "\n")
-			}
-			if got := prefersJSON(lines); got != tt.want {
-				t.Errorf("prefersJSON(%q) = %v, want %v", tt.accept, got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestAcceptsGzip(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		acceptEncoding string
-		want           bool
-	}{
+	testHeaderPredicate(t, "acceptsGzip", acceptsGzip, []headerCase{
 		{"", false},
 		{"gzip", true},
 		{"GZIP", true},
@@ -119,19 +126,7 @@ func TestAcceptsGzip(t *testing.T) {
 		{"gzip;q=nan, gzip", true},
 		{"gzip, gzip;q=nan", true},
 		{"gzip;q=inf", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.acceptEncoding, func(t *testing.T) {
-			t.Parallel()
-			var lines []string
-			if tt.acceptEncoding != "" {
-				lines = []string{tt.acceptEncoding}
-			}
-			if got := acceptsGzip(lines); got != tt.want {
-				t.Errorf("acceptsGzip(%q) = %v, want %v", tt.acceptEncoding, got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestRedactQuery(t *testing.T) {
