@@ -1,7 +1,6 @@
 package catalog_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
@@ -12,18 +11,13 @@ import (
 // 10,000 groups, 1,000,000 memberships; a tenth of that with -short) to
 // one multi-document YAML body, as the service does on every sync.
 func BenchmarkBuildAndEncode(b *testing.B) {
-	users, groups, memberships := 100_000, 10_000, 1_000_000
-	if testing.Short() {
-		users, groups, memberships = 10_000, 1_000, 100_000
-	}
-	in := catalogtest.Org(users, groups, memberships)
+	in, size, opts := catalogtest.BenchOrg()
 	for _, tc := range []struct {
 		name    string
 		members bool
 	}{{"memberOf", false}, {"memberOf+members", true}} {
-		b.Run(fmt.Sprintf("%s/users=%d/groups=%d/memberships=%d", tc.name, users, groups, memberships), func(b *testing.B) {
-			opts := catalog.DefaultOptions()
-			opts.HierarchyKey, opts.HierarchyParentKey = "orgId", "parentOrgId"
+		b.Run(tc.name+"/"+size, func(b *testing.B) {
+			opts := opts
 			opts.IncludeMembers = tc.members
 			var buf []byte
 			b.ReportAllocs()

@@ -13,14 +13,7 @@ import (
 // mapping the org and encoding the snapshot (YAML and JSON, hashed and
 // compressed) without holding the entities. B/op is what it allocates.
 func BenchmarkBuildSnapshot(b *testing.B) {
-	users, groups, memberships := 100_000, 10_000, 1_000_000
-	if testing.Short() {
-		users, groups, memberships = 10_000, 1_000, 100_000
-	}
-	in := catalogtest.Org(users, groups, memberships)
-	opts := catalog.DefaultOptions()
-	opts.HierarchyKey, opts.HierarchyParentKey = "orgId", "parentOrgId"
-	name := fmt.Sprintf("users=%d/groups=%d/memberships=%d", users, groups, memberships)
+	in, name, opts := catalogtest.BenchOrg()
 	b.Run("streamed/"+name, func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -52,22 +45,22 @@ func BenchmarkBuild(b *testing.B) {
 		in.Groups = append(in.Groups, testGroup("everyone"))
 		in.Members["00geveryone"] = everyone
 		opts := catalog.DefaultOptions()
-		b.Run(fmt.Sprintf("users=%d", users), func(b *testing.B) {
-			var size int64
-			for b.Loop() {
-				s := Build(nil, opts, in, time.Time{}, 16)
-				size = s.All.Size
+		for _, tc := range []struct {
+			suffix string
+			prev   bool
+		}{{"", false}, {"/unchanged", true}} {
+			var prev *Snapshot
+			if tc.prev {
+				prev = Build(nil, opts, in, time.Time{}, 16)
 			}
-			b.SetBytes(size)
-		})
-		prev := Build(nil, opts, in, time.Time{}, 16)
-		b.Run(fmt.Sprintf("users=%d/unchanged", users), func(b *testing.B) {
-			var size int64
-			for b.Loop() {
-				s := Build(prev, opts, in, time.Time{}, 16)
-				size = s.All.Size
-			}
-			b.SetBytes(size)
-		})
+			b.Run(fmt.Sprintf("users=%d%s", users, tc.suffix), func(b *testing.B) {
+				var size int64
+				for b.Loop() {
+					s := Build(prev, opts, in, time.Time{}, 16)
+					size = s.All.Size
+				}
+				b.SetBytes(size)
+			})
+		}
 	}
 }

@@ -5,11 +5,28 @@ package catalogtest
 import (
 	"fmt"
 	"math/rand/v2"
+	"testing"
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
+
+// BenchOrg is the large org the benchmarks map: 100,000 users, 10,000
+// groups and 1,000,000 memberships, a tenth of that with -short. It returns
+// the org, its size as a benchmark name
+// ("users=N/groups=N/memberships=N") and the options the benchmarks map it
+// with (the default ones with the org's hierarchy keys).
+func BenchOrg() (catalog.Input, string, catalog.Options) {
+	users, groups, memberships := 100_000, 10_000, 1_000_000
+	if testing.Short() {
+		users, groups, memberships = 10_000, 1_000, 100_000
+	}
+	opts := catalog.DefaultOptions()
+	opts.HierarchyKey, opts.HierarchyParentKey = "orgId", "parentOrgId"
+	name := fmt.Sprintf("users=%d/groups=%d/memberships=%d", users, groups, memberships)
+	return Org(users, groups, memberships), name, opts
+}
 
 // Org generates an org of the given size: users with realistic
 // profiles, groups in a hierarchy, and memberships spread over the groups.
