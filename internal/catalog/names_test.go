@@ -119,10 +119,7 @@ func TestCollisionsResolveByCreatedThenID(t *testing.T) {
 	}}
 	// The earliest created wins among exact names: 00u5.
 	res := Build(DefaultOptions(), in)
-	names := map[string]string{}
-	for _, e := range res.Entities {
-		names[e.OktaID] = e.Metadata.Name
-	}
+	names := namesByID(res)
 	if names["00u5"] != "bob" {
 		t.Errorf("00u5 (earliest): got %q, want bob", names["00u5"])
 	}
@@ -147,10 +144,7 @@ func TestExactNameBeatsSanitisedName(t *testing.T) {
 		{ID: "00u2", Status: okta.StatusActive, Created: old.AddDate(5, 0, 0), Profile: okta.UserProfile{Email: "jane-x@b.com"}}, // exact jane-x
 	}}
 	res := Build(DefaultOptions(), in)
-	got := map[string]string{}
-	for _, e := range res.Entities {
-		got[e.OktaID] = e.Metadata.Name
-	}
+	got := namesByID(res)
 	if got["00u2"] != "jane-x" {
 		t.Errorf("exact name: got %q, want jane-x", got["00u2"])
 	}
@@ -169,10 +163,7 @@ func TestSuffixedNameAvoidsTakenNames(t *testing.T) {
 		{ID: "00u3", Status: okta.StatusActive, Profile: okta.UserProfile{Email: taken + "@c.com"}},
 	}}
 	res := Build(DefaultOptions(), in)
-	got := map[string]string{}
-	for _, e := range res.Entities {
-		got[e.OktaID] = e.Metadata.Name
-	}
+	got := namesByID(res)
 	want := map[string]string{"00u1": "x", "00u2": "x" + hashSuffix("00u2", 1), "00u3": taken}
 	for id, w := range want {
 		if got[id] != w {
@@ -254,4 +245,13 @@ func FuzzNames(f *testing.F) {
 			t.Fatalf("kebab-case name %q is not lower case", k.name)
 		}
 	})
+}
+
+// namesByID maps each built entity's Okta id to its name.
+func namesByID(res *Result) map[string]string {
+	names := make(map[string]string, len(res.Entities))
+	for _, e := range res.Entities {
+		names[e.OktaID] = e.Metadata.Name
+	}
+	return names
 }
