@@ -54,18 +54,13 @@ func mutate(t *testing.T, rng *rand.Rand, org *oktafake.Org, n int) string {
 			u.Profile.Title = fmt.Sprintf("Title %d", n)
 			u.Profile.FirstName = []string{"Ada", "Jo", "Max"}[rng.IntN(3)]
 		})
-	case k == 2:
+	case 2 <= k && k <= 4:
 		u := user()
-		what = "deactivate user " + u.ID
-		err = org.SetUserStatus(u.ID, okta.StatusDeprovisioned)
-	case k == 3:
-		u := user()
-		what = "activate user " + u.ID
-		err = org.SetUserStatus(u.ID, okta.StatusActive)
-	case k == 4:
-		u := user()
-		what = "suspend user " + u.ID
-		err = org.SetUserStatus(u.ID, okta.StatusSuspended)
+		change := [...]struct{ verb, status string }{
+			{"deactivate", okta.StatusDeprovisioned}, {"activate", okta.StatusActive}, {"suspend", okta.StatusSuspended},
+		}[k-2]
+		what = change.verb + " user " + u.ID
+		err = org.SetUserStatus(u.ID, change.status)
 	case k == 5:
 		u := user()
 		what = "delete user " + u.ID

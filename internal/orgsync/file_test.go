@@ -28,16 +28,14 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 90, groups: 14, seed: 11})
 	s := f.syncer(Options{UserSearch: `profile.firstName eq "Ada" or status eq "ACTIVE"`})
 	ctx := context.Background()
-	st, _, err := s.Full(ctx)
-	if err != nil {
-		t.Fatalf("full sync: %v", err)
-	}
+	st := mustFull(t, ctx, s)
 	// An incremental sync fills the record of objects outside the selection.
 	f.clock.Advance(time.Hour)
 	u := f.org.Users()[0]
 	_ = f.org.UpdateUser(u.ID, func(u *okta.User) { u.Profile.FirstName = "Bob" })
 	_ = f.org.SetUserStatus(u.ID, okta.StatusSuspended)
-	if st, _, err = s.Incremental(ctx, st); err != nil {
+	st, _, err := s.Incremental(ctx, st)
+	if err != nil {
 		t.Fatalf("incremental sync: %v", err)
 	}
 

@@ -1,6 +1,7 @@
 package orgsync
 
 import (
+	"context"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -83,6 +84,16 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 		t.Fatalf("new client: %v", err)
 	}
 	return &fixture{org: org, srv: srv, clock: clk, client: client}
+}
+
+// mustFull runs a full sync with s and fails the test if it fails.
+func mustFull(t *testing.T, ctx context.Context, s *Syncer) *State {
+	t.Helper()
+	st, _, err := s.Full(ctx)
+	if err != nil {
+		t.Fatalf("full sync: %v", err)
+	}
+	return st
 }
 
 func (f *fixture) syncer(opts Options) *Syncer {

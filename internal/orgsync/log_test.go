@@ -75,10 +75,7 @@ func TestOldLogPositionRunsAFullSync(t *testing.T) {
 	f := quietFixture(t, oktafake.Options{})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st, _, err := s.Full(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := mustFull(t, ctx, s)
 	// The service was stopped for 100 days.
 	f.clock.Advance(100 * 24 * time.Hour)
 	next, stats, err := s.Incremental(ctx, st)
@@ -172,10 +169,7 @@ func TestLogDelayIsCoveredByTheOverlap(t *testing.T) {
 	f := quietFixture(t, oktafake.Options{LogDelay: 3 * time.Second})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st, _, err := s.Full(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := mustFull(t, ctx, s)
 	victim := st.Groups()[len(st.Groups())-1].ID
 	if err := f.org.DeleteGroup(victim); err != nil {
 		t.Fatal(err)

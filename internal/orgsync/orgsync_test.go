@@ -136,10 +136,7 @@ func TestIncrementalCalls(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 300, groups: 40, seed: 3})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st, _, err := s.Full(ctx)
-	if err != nil {
-		t.Fatalf("full sync: %v", err)
-	}
+	st := mustFull(t, ctx, s)
 	step := func(t *testing.T, change func(), want int64) *State {
 		t.Helper()
 		f.clock.Advance(10 * time.Minute)
@@ -231,10 +228,7 @@ func TestIncrementalLeavesPreviousStateAlone(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 80, groups: 12, seed: 5})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	prev, _, err := s.Full(ctx)
-	if err != nil {
-		t.Fatalf("full sync: %v", err)
-	}
+	prev := mustFull(t, ctx, s)
 	snapshot := copyState(prev)
 	users, groups := f.org.Users(), f.org.Groups()
 	f.clock.Advance(time.Hour)
