@@ -264,16 +264,7 @@ func (s *Syncer) changedGroups(ctx context.Context, b *build, from time.Time) (s
 	if err != nil {
 		return nil, nil, nil, maxStamp, err
 	}
-	in := make(map[string]bool, len(sel))
-	for _, g := range sel {
-		in[g.ID] = true
-	}
-	for _, g := range all {
-		if !in[g.ID] {
-			out = append(out, g)
-		}
-	}
-	return sel, counts, out, maxStamp, nil
+	return sel, counts, leftOut(all, sel, func(g *okta.Group) string { return g.ID }), maxStamp, nil
 }
 
 // changedUsers lists the users changed after from, as changedGroups does
@@ -303,16 +294,7 @@ func (s *Syncer) changedUsers(ctx context.Context, b *build, from time.Time) (se
 	if err != nil {
 		return nil, nil, maxUpdated, err
 	}
-	in := make(map[string]bool, len(sel))
-	for _, u := range sel {
-		in[u.ID] = true
-	}
-	for _, u := range all {
-		if !in[u.ID] {
-			out = append(out, u)
-		}
-	}
-	return sel, out, maxUpdated, nil
+	return sel, leftOut(all, sel, func(u *okta.User) string { return u.ID }), maxUpdated, nil
 }
 
 // checkDeleted lists the selected groups and (unless the users come from
@@ -349,4 +331,20 @@ func (s *Syncer) checkDeleted(ctx context.Context, b *build) (users, groups int,
 		}
 	}
 	return users, groups, nil
+}
+
+// leftOut returns the items of all whose id is not among those of sel, in
+// all's order.
+func leftOut[T any](all, sel []T, id func(*T) string) []T {
+	in := make(map[string]bool, len(sel))
+	for i := range sel {
+		in[id(&sel[i])] = true
+	}
+	var out []T
+	for i := range all {
+		if !in[id(&all[i])] {
+			out = append(out, all[i])
+		}
+	}
+	return out
 }
