@@ -34,10 +34,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	u := f.org.Users()[0]
 	_ = f.org.UpdateUser(u.ID, func(u *okta.User) { u.Profile.FirstName = "Bob" })
 	_ = f.org.SetUserStatus(u.ID, okta.StatusSuspended)
-	st, _, err := s.Incremental(ctx, st)
-	if err != nil {
-		t.Fatalf("incremental sync: %v", err)
-	}
+	st = mustIncremental(t, ctx, s, st)
 
 	path := filepath.Join(t.TempDir(), "state")
 	if err := Save(path, st); err != nil {

@@ -96,6 +96,28 @@ func mustFull(t *testing.T, ctx context.Context, s *Syncer) *State {
 	return st
 }
 
+// mustIncremental runs an incremental sync from st with s and fails the
+// test if it fails.
+func mustIncremental(t *testing.T, ctx context.Context, s *Syncer, st *State) *State {
+	t.Helper()
+	next, _, err := s.Incremental(ctx, st)
+	if err != nil {
+		t.Fatalf("incremental sync: %v", err)
+	}
+	return next
+}
+
+// deleteLastGroup deletes the last group of st from the fake org and
+// returns its id.
+func (f *fixture) deleteLastGroup(t *testing.T, st *State) string {
+	t.Helper()
+	id := st.Groups()[len(st.Groups())-1].ID
+	if err := f.org.DeleteGroup(id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (f *fixture) syncer(opts Options) *Syncer {
 	return New(f.client, opts, zerolog.Nop())
 }

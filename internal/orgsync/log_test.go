@@ -53,15 +53,9 @@ func TestQuietOrgReadsTheLogFromOktasClock(t *testing.T) {
 				st = next
 			}
 			// A deletion is found in the log, a year after the last change.
-			victim := st.Groups()[len(st.Groups())-1].ID
-			if err := f.org.DeleteGroup(victim); err != nil {
-				t.Fatal(err)
-			}
+			victim := f.deleteLastGroup(t, st)
 			f.clock.Advance(time.Minute)
-			next, _, err := s.Incremental(ctx, st)
-			if err != nil {
-				t.Fatal(err)
-			}
+			next := mustIncremental(t, ctx, s, st)
 			if _, ok := next.group(victim); ok {
 				t.Errorf("deleted group %s still in the state", victim)
 			}
@@ -140,10 +134,7 @@ func TestLogFailureDoesNotFailTheSync(t *testing.T) {
 
 			// The log reads again: it resumes from where it stopped, so a
 			// group deleted during the outage is found at once.
-			victimGroup := st.Groups()[len(st.Groups())-1].ID
-			if err := f.org.DeleteGroup(victimGroup); err != nil {
-				t.Fatal(err)
-			}
+			victimGroup := f.deleteLastGroup(t, st)
 			f.srv.SetFaults(oktafake.Faults{})
 			f.clock.Advance(time.Minute)
 			next, stats, err := s.Incremental(ctx, st)
@@ -170,23 +161,14 @@ func TestLogDelayIsCoveredByTheOverlap(t *testing.T) {
 	s := f.syncer(Options{})
 	ctx := context.Background()
 	st := mustFull(t, ctx, s)
-	victim := st.Groups()[len(st.Groups())-1].ID
-	if err := f.org.DeleteGroup(victim); err != nil {
-		t.Fatal(err)
-	}
+	victim := f.deleteLastGroup(t, st)
 	f.clock.Advance(time.Second)
-	next, _, err := s.Incremental(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	next := mustIncremental(t, ctx, s, st)
 	if _, ok := next.group(victim); !ok {
 		t.Fatal("the deletion was seen before the log showed it: the fake's delay is not in effect")
 	}
 	f.clock.Advance(30 * time.Second)
-	next, _, err = s.Incremental(ctx, next)
-	if err != nil {
-		t.Fatal(err)
-	}
+	next = mustIncremental(t, ctx, s, next)
 	if _, ok := next.group(victim); ok {
 		t.Errorf("deleted group %s still in the state once the log shows its deletion", victim)
 	}
