@@ -88,27 +88,36 @@ func encodeStream(es []Entity) []byte {
 	return b
 }
 
-func TestBuildGolden(t *testing.T) {
-	t.Parallel()
+// eachGoldenScenario runs f as a parallel subtest, named by the scenario,
+// for each golden scenario over the golden org.
+func eachGoldenScenario(t *testing.T, f func(t *testing.T, name string, opts Options, in Input)) {
+	t.Helper()
 	in := loadOrg(t)
 	for name, opts := range goldenScenarios() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if err := opts.Validate(); err != nil {
-				t.Fatalf("options: %v", err)
-			}
-			res := Build(opts, in)
-			yml := encodeStream(res.Entities)
-			rep, err := json.MarshalIndent(res.Report, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep = append(rep, '\n')
-			checkGolden(t, filepath.Join("testdata", name+".yaml.golden"), yml)
-			checkGolden(t, filepath.Join("testdata", name+".report.json.golden"), rep)
-			checkEntities(t, opts, res)
+			f(t, name, opts, in)
 		})
 	}
+}
+
+func TestBuildGolden(t *testing.T) {
+	t.Parallel()
+	eachGoldenScenario(t, func(t *testing.T, name string, opts Options, in Input) {
+		if err := opts.Validate(); err != nil {
+			t.Fatalf("options: %v", err)
+		}
+		res := Build(opts, in)
+		yml := encodeStream(res.Entities)
+		rep, err := json.MarshalIndent(res.Report, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep = append(rep, '\n')
+		checkGolden(t, filepath.Join("testdata", name+".yaml.golden"), yml)
+		checkGolden(t, filepath.Join("testdata", name+".report.json.golden"), rep)
+		checkEntities(t, opts, res)
+	})
 }
 
 func checkGolden(t *testing.T, path string, got []byte) {
@@ -132,26 +141,22 @@ func checkGolden(t *testing.T, path string, got []byte) {
 // input list is shuffled.
 func TestBuildIgnoresInputOrder(t *testing.T) {
 	t.Parallel()
-	in := loadOrg(t)
-	for name, opts := range goldenScenarios() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			want := Build(opts, in)
-			wantYAML := encodeStream(want.Entities)
-			wantRep, _ := json.Marshal(want.Report)
-			rng := rand.New(rand.NewPCG(1, 2))
-			for range 20 {
-				sh := shuffled(rng, in)
-				got := Build(opts, sh)
-				if gotYAML := encodeStream(got.Entities); !bytes.Equal(gotYAML, wantYAML) {
-					t.Fatalf("shuffled input gives other entities:\n%s", cmp.Diff(string(wantYAML), string(gotYAML)))
-				}
-				if gotRep, _ := json.Marshal(got.Report); !bytes.Equal(gotRep, wantRep) {
-					t.Fatalf("shuffled input gives another report:\n%s", cmp.Diff(string(wantRep), string(gotRep)))
-				}
+	eachGoldenScenario(t, func(t *testing.T, _ string, opts Options, in Input) {
+		want := Build(opts, in)
+		wantYAML := encodeStream(want.Entities)
+		wantRep, _ := json.Marshal(want.Report)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for range 20 {
+			sh := shuffled(rng, in)
+			got := Build(opts, sh)
+			if gotYAML := encodeStream(got.Entities); !bytes.Equal(gotYAML, wantYAML) {
+				t.Fatalf("shuffled input gives other entities:\n%s", cmp.Diff(string(wantYAML), string(gotYAML)))
 			}
-		})
-	}
+			if gotRep, _ := json.Marshal(got.Report); !bytes.Equal(gotRep, wantRep) {
+				t.Fatalf("shuffled input gives another report:\n%s", cmp.Diff(string(wantRep), string(gotRep)))
+			}
+		}
+	})
 }
 
 func shuffled(rng *rand.Rand, in Input) Input {
