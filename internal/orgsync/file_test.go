@@ -28,13 +28,13 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 90, groups: 14, seed: 11})
 	s := f.syncer(Options{UserSearch: `profile.firstName eq "Ada" or status eq "ACTIVE"`})
 	ctx := context.Background()
-	st := mustFull(t, ctx, s)
+	st := mustFull(ctx, t, s)
 	// An incremental sync fills the record of objects outside the selection.
 	f.clock.Advance(time.Hour)
 	u := f.org.Users()[0]
 	_ = f.org.UpdateUser(u.ID, func(u *okta.User) { u.Profile.FirstName = "Bob" })
 	_ = f.org.SetUserStatus(u.ID, okta.StatusSuspended)
-	st = mustIncremental(t, ctx, s, st)
+	st = mustIncremental(ctx, t, s, st)
 
 	path := filepath.Join(t.TempDir(), "state")
 	if err := Save(path, st); err != nil {

@@ -87,7 +87,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 }
 
 // mustFull runs a full sync with s and fails the test if it fails.
-func mustFull(t *testing.T, ctx context.Context, s *Syncer) *State {
+func mustFull(ctx context.Context, t *testing.T, s *Syncer) *State {
 	t.Helper()
 	st, _, err := s.Full(ctx)
 	if err != nil {
@@ -98,7 +98,7 @@ func mustFull(t *testing.T, ctx context.Context, s *Syncer) *State {
 
 // mustIncremental runs an incremental sync from st with s and fails the
 // test if it fails.
-func mustIncremental(t *testing.T, ctx context.Context, s *Syncer, st *State) *State {
+func mustIncremental(ctx context.Context, t *testing.T, s *Syncer, st *State) *State {
 	t.Helper()
 	next, _, err := s.Incremental(ctx, st)
 	if err != nil {

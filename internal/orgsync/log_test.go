@@ -55,7 +55,7 @@ func TestQuietOrgReadsTheLogFromOktasClock(t *testing.T) {
 			// A deletion is found in the log, a year after the last change.
 			victim := f.deleteLastGroup(t, st)
 			f.clock.Advance(time.Minute)
-			next := mustIncremental(t, ctx, s, st)
+			next := mustIncremental(ctx, t, s, st)
 			if _, ok := next.group(victim); ok {
 				t.Errorf("deleted group %s still in the state", victim)
 			}
@@ -69,7 +69,7 @@ func TestOldLogPositionRunsAFullSync(t *testing.T) {
 	f := quietFixture(t, oktafake.Options{})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(t, ctx, s)
+	st := mustFull(ctx, t, s)
 	// The service was stopped for 100 days.
 	f.clock.Advance(100 * 24 * time.Hour)
 	next, stats, err := s.Incremental(ctx, st)
@@ -160,15 +160,15 @@ func TestLogDelayIsCoveredByTheOverlap(t *testing.T) {
 	f := quietFixture(t, oktafake.Options{LogDelay: 3 * time.Second})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(t, ctx, s)
+	st := mustFull(ctx, t, s)
 	victim := f.deleteLastGroup(t, st)
 	f.clock.Advance(time.Second)
-	next := mustIncremental(t, ctx, s, st)
+	next := mustIncremental(ctx, t, s, st)
 	if _, ok := next.group(victim); !ok {
 		t.Fatal("the deletion was seen before the log showed it: the fake's delay is not in effect")
 	}
 	f.clock.Advance(30 * time.Second)
-	next = mustIncremental(t, ctx, s, next)
+	next = mustIncremental(ctx, t, s, next)
 	if _, ok := next.group(victim); ok {
 		t.Errorf("deleted group %s still in the state once the log shows its deletion", victim)
 	}

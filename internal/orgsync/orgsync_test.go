@@ -136,7 +136,7 @@ func TestIncrementalCalls(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 300, groups: 40, seed: 3})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(t, ctx, s)
+	st := mustFull(ctx, t, s)
 	step := func(t *testing.T, change func(), want int64) *State {
 		t.Helper()
 		f.clock.Advance(10 * time.Minute)
@@ -228,7 +228,7 @@ func TestIncrementalLeavesPreviousStateAlone(t *testing.T) {
 	f := newFixture(t, fixtureOptions{users: 80, groups: 12, seed: 5})
 	s := f.syncer(Options{})
 	ctx := context.Background()
-	prev := mustFull(t, ctx, s)
+	prev := mustFull(ctx, t, s)
 	snapshot := copyState(prev)
 	users, groups := f.org.Users(), f.org.Groups()
 	f.clock.Advance(time.Hour)
