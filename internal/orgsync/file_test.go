@@ -121,10 +121,7 @@ func testState() *State {
 func TestSaveLoadSaveIsIdentical(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{users: 120, groups: 15, seed: 5})
-	synced, _, err := f.syncer(Options{}).Full(context.Background())
-	if err != nil {
-		t.Fatalf("full sync: %v", err)
-	}
+	synced := mustFull(context.Background(), t, f.syncer(Options{}))
 	for _, tc := range []struct {
 		name string
 		st   *State
@@ -278,16 +275,22 @@ func TestLoadRejectsBadBodies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(dir, tc.name)
-			writeStateFile(t, path, fileVersion, tc.body)
-			got, err := Load(path)
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("got error %v, want %v", err, ErrCorrupt)
-			}
-			if got != nil {
-				t.Errorf("got a state with the error")
-			}
+			checkCorrupt(t, filepath.Join(dir, tc.name), tc.body)
 		})
+	}
+}
+
+// checkCorrupt writes body as a state file of the current version at path
+// and fails unless Load refuses it as corrupt, with no state.
+func checkCorrupt(t *testing.T, path string, body []byte) {
+	t.Helper()
+	writeStateFile(t, path, fileVersion, body)
+	got, err := Load(path)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("got error %v, want %v", err, ErrCorrupt)
+	}
+	if got != nil {
+		t.Errorf("got a state with the error")
 	}
 }
 
@@ -422,15 +425,7 @@ func TestLoadRejectsCountsTheBodyCannotHold(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(dir, tc.name)
-			writeStateFile(t, path, fileVersion, gzipped(t, tc.meta+users+group+membs))
-			got, err := Load(path)
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("got error %v, want %v", err, ErrCorrupt)
-			}
-			if got != nil {
-				t.Errorf("got a state with the error")
-			}
+			checkCorrupt(t, filepath.Join(dir, tc.name), gzipped(t, tc.meta+users+group+membs))
 		})
 	}
 }
