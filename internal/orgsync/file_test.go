@@ -26,9 +26,8 @@ import (
 func TestSaveLoadRoundTrip(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{users: 90, groups: 14, seed: 11})
-	s := f.syncer(Options{UserSearch: `profile.firstName eq "Ada" or status eq "ACTIVE"`})
 	ctx := context.Background()
-	st := mustFull(ctx, t, s)
+	s, st := f.fullSynced(ctx, t, Options{UserSearch: `profile.firstName eq "Ada" or status eq "ACTIVE"`})
 	// An incremental sync fills the record of objects outside the selection.
 	f.clock.Advance(time.Hour)
 	u := f.org.Users()[0]

@@ -96,6 +96,14 @@ func mustFull(ctx context.Context, t *testing.T, s *Syncer) *State {
 	return st
 }
 
+// fullSynced makes a syncer over the fixture with opts and returns it with
+// the state of a first full sync.
+func (f *fixture) fullSynced(ctx context.Context, t *testing.T, opts Options) (*Syncer, *State) {
+	t.Helper()
+	s := f.syncer(opts)
+	return s, mustFull(ctx, t, s)
+}
+
 // mustIncremental runs an incremental sync from st with s and fails the
 // test if it fails.
 func mustIncremental(ctx context.Context, t *testing.T, s *Syncer, st *State) *State {

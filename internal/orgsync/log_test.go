@@ -67,9 +67,8 @@ func TestQuietOrgReadsTheLogFromOktasClock(t *testing.T) {
 func TestOldLogPositionRunsAFullSync(t *testing.T) {
 	t.Parallel()
 	f := quietFixture(t, oktafake.Options{})
-	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(ctx, t, s)
+	s, st := f.fullSynced(ctx, t, Options{})
 	// The service was stopped for 100 days.
 	f.clock.Advance(100 * 24 * time.Hour)
 	next, stats, err := s.Incremental(ctx, st)
@@ -158,9 +157,8 @@ func TestLogFailureDoesNotFailTheSync(t *testing.T) {
 func TestLogDelayIsCoveredByTheOverlap(t *testing.T) {
 	t.Parallel()
 	f := quietFixture(t, oktafake.Options{LogDelay: 3 * time.Second})
-	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(ctx, t, s)
+	s, st := f.fullSynced(ctx, t, Options{})
 	victim := f.deleteLastGroup(t, st)
 	f.clock.Advance(time.Second)
 	next := mustIncremental(ctx, t, s, st)

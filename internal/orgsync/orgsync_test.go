@@ -134,9 +134,8 @@ func TestFullCalls(t *testing.T) {
 func TestIncrementalCalls(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{users: 300, groups: 40, seed: 3})
-	s := f.syncer(Options{})
 	ctx := context.Background()
-	st := mustFull(ctx, t, s)
+	s, st := f.fullSynced(ctx, t, Options{})
 	step := func(t *testing.T, change func(), want int64) *State {
 		t.Helper()
 		f.clock.Advance(10 * time.Minute)
@@ -226,9 +225,8 @@ func TestIncrementalRunsFullWhenNeeded(t *testing.T) {
 func TestIncrementalLeavesPreviousStateAlone(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{users: 80, groups: 12, seed: 5})
-	s := f.syncer(Options{})
 	ctx := context.Background()
-	prev := mustFull(ctx, t, s)
+	s, prev := f.fullSynced(ctx, t, Options{})
 	snapshot := copyState(prev)
 	users, groups := f.org.Users(), f.org.Groups()
 	f.clock.Advance(time.Hour)
