@@ -3,7 +3,7 @@ package orgsync
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,22 +21,18 @@ const (
 
 // clock is a settable clock for the fake org, so that tests decide how far
 // apart changes are.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+// Its time is kept in UTC as nanoseconds since the Unix epoch.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.ns.Store(t.UnixNano())
+	return c
 }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func (c *clock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
 
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // fixture is a generated fake org served over HTTP under a path prefix and
 // a real Okta client for it.
@@ -57,7 +53,7 @@ type fixtureOptions struct {
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	t.Helper()
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := &clock{t: start}
+	clk := newClock(start)
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: fo.users, Groups: fo.groups, Seed: fo.seed, Start: start, Now: clk.Now})
 	so := fo.server
 	if so.LogDelay == 0 {
