@@ -59,41 +59,38 @@ func TestHeldSnapshotIsNeverTheBase(t *testing.T) {
 // shown, and lift when the listings are right again.
 func TestEmptyMemberListingsAreHeld(t *testing.T) {
 	t.Parallel()
-	for _, incremental := range []bool{false, true} {
-		t.Run(fmt.Sprint("incremental=", incremental), func(t *testing.T) {
-			t.Parallel()
-			f := newFakeOkta(50, 5)
-			p, _ := newTestProvider(t, f, func(c *Config) {
-				if incremental {
-					c.FullInterval = 24 * time.Hour
-				}
-			})
-			ctx := context.Background()
-			p.SyncOnce(ctx)
-			served := p.Snapshot()
-			f.mu.Lock()
-			f.emptyMembers = true
-			for i := range f.groups {
-				f.groups[i].LastMembershipUpdated = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // listed again
-			}
-			f.mu.Unlock()
-			if got := p.SyncOnce(ctx); got != OutcomeHeld {
-				t.Fatalf("empty member listings: got %s, want held", got)
-			}
-			if p.Snapshot() != served {
-				t.Error("a snapshot without the memberships is served")
-			}
-			if r := p.status().HeldBack.Reason; !strings.Contains(r, "would remove 50 of 50 group memberships") {
-				t.Errorf("reason: got %q", r)
-			}
-			f.mu.Lock()
-			f.emptyMembers = false
-			f.mu.Unlock()
-			if got := p.SyncOnce(ctx); got != OutcomeOK || p.status().HeldBack != nil {
-				t.Errorf("listings right again: got %s, held %+v, want ok and no hold", got, p.status().HeldBack)
+	eachBool(t, "incremental", func(t *testing.T, incremental bool) {
+		f := newFakeOkta(50, 5)
+		p, _ := newTestProvider(t, f, func(c *Config) {
+			if incremental {
+				c.FullInterval = 24 * time.Hour
 			}
 		})
-	}
+		ctx := context.Background()
+		p.SyncOnce(ctx)
+		served := p.Snapshot()
+		f.mu.Lock()
+		f.emptyMembers = true
+		for i := range f.groups {
+			f.groups[i].LastMembershipUpdated = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // listed again
+		}
+		f.mu.Unlock()
+		if got := p.SyncOnce(ctx); got != OutcomeHeld {
+			t.Fatalf("empty member listings: got %s, want held", got)
+		}
+		if p.Snapshot() != served {
+			t.Error("a snapshot without the memberships is served")
+		}
+		if r := p.status().HeldBack.Reason; !strings.Contains(r, "would remove 50 of 50 group memberships") {
+			t.Errorf("reason: got %q", r)
+		}
+		f.mu.Lock()
+		f.emptyMembers = false
+		f.mu.Unlock()
+		if got := p.SyncOnce(ctx); got != OutcomeOK || p.status().HeldBack != nil {
+			t.Errorf("listings right again: got %s, held %+v, want ok and no hold", got, p.status().HeldBack)
+		}
+	})
 }
 
 // One short listing is held even when it removes few memberships.

@@ -423,30 +423,39 @@ func TestDeletionGuard(t *testing.T) {
 	}
 }
 
-func TestDeletionGuardGroupsAndAcceptDeletions(t *testing.T) {
-	t.Parallel()
-	for _, accept := range []bool{false, true} {
-		t.Run(fmt.Sprint("accept=", accept), func(t *testing.T) {
+// eachBool runs f as a parallel subtest "name=false" and then
+// "name=true" with that value.
+func eachBool(t *testing.T, name string, f func(t *testing.T, v bool)) {
+	t.Helper()
+	for _, v := range []bool{false, true} {
+		t.Run(fmt.Sprint(name, "=", v), func(t *testing.T) {
 			t.Parallel()
-			f := newFakeOkta(20, 10)
-			p, _ := newTestProvider(t, f, func(c *Config) { c.AcceptDeletions = accept })
-			p.SyncOnce(context.Background())
-			f.mu.Lock()
-			f.groups = f.groups[:6] // Everyone and 5 of 10 groups
-			f.mu.Unlock()
-			got := p.SyncOnce(context.Background())
-			want := OutcomeHeld
-			if accept {
-				want = OutcomeOK
-			}
-			if got != want {
-				t.Fatalf("outcome: got %q, want %q", got, want)
-			}
-			if !accept && !strings.Contains(p.status().HeldBack.Reason, "would remove 5 of 10 groups") {
-				t.Errorf("reason: got %q", p.status().HeldBack.Reason)
-			}
+			f(t, v)
 		})
 	}
+}
+
+func TestDeletionGuardGroupsAndAcceptDeletions(t *testing.T) {
+	t.Parallel()
+	eachBool(t, "accept", func(t *testing.T, accept bool) {
+		f := newFakeOkta(20, 10)
+		p, _ := newTestProvider(t, f, func(c *Config) { c.AcceptDeletions = accept })
+		p.SyncOnce(context.Background())
+		f.mu.Lock()
+		f.groups = f.groups[:6] // Everyone and 5 of 10 groups
+		f.mu.Unlock()
+		got := p.SyncOnce(context.Background())
+		want := OutcomeHeld
+		if accept {
+			want = OutcomeOK
+		}
+		if got != want {
+			t.Fatalf("outcome: got %q, want %q", got, want)
+		}
+		if !accept && !strings.Contains(p.status().HeldBack.Reason, "would remove 5 of 10 groups") {
+			t.Errorf("reason: got %q", p.status().HeldBack.Reason)
+		}
+	})
 }
 
 func TestRunStopsOnCancel(t *testing.T) {
