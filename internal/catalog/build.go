@@ -179,12 +179,17 @@ func newBuilder(opts Options, in Input) *builder {
 	return b
 }
 
+// byIDNewestFirst orders by id, and one id's duplicates by lastUpdated,
+// newest first.
+func byIDNewestFirst(aID, bID string, aUpdated, bUpdated time.Time) int {
+	return cmp.Or(strings.Compare(aID, bID), bUpdated.Compare(aUpdated))
+}
+
 // compareUsers orders users by id, and duplicates of one id newest first
 // with a content tie-break, so the kept one does not depend on input order.
 func compareUsers(a, b *okta.User) int {
 	return cmp.Or(
-		strings.Compare(a.ID, b.ID),
-		b.LastUpdated.Compare(a.LastUpdated),
+		byIDNewestFirst(a.ID, b.ID, a.LastUpdated, b.LastUpdated),
 		strings.Compare(a.Status, b.Status),
 		strings.Compare(a.Profile.Login, b.Profile.Login),
 		strings.Compare(a.Profile.Email, b.Profile.Email),
@@ -192,10 +197,10 @@ func compareUsers(a, b *okta.User) int {
 	)
 }
 
+// compareGroups orders groups as compareUsers orders users.
 func compareGroups(a, b *okta.Group) int {
 	return cmp.Or(
-		strings.Compare(a.ID, b.ID),
-		b.LastUpdated.Compare(a.LastUpdated),
+		byIDNewestFirst(a.ID, b.ID, a.LastUpdated, b.LastUpdated),
 		strings.Compare(a.Type, b.Type),
 		strings.Compare(a.Profile.Name, b.Profile.Name),
 		strings.Compare(a.Profile.Description, b.Profile.Description),
