@@ -369,20 +369,32 @@ step "Okta down: the catalog keeps every entity"
 failed_syncs() { curl -fsS "$SERVICE_URL/status" | json 'd.syncs.failed'; }
 failed_syncs_above() { [ "$(failed_syncs)" -gt "$1" ]; }
 last_sync_ok() { curl -fsS "$SERVICE_URL/status" | json 'String(d.lastSync && d.lastSync.outcome)' | grep -qx ok; }
+set_faults() { curl -fsS -X POST -H 'Content-Type: application/json' -d "$1" "$FAKE_URL/_fake/faults" >/dev/null; }
+# expect_failed_sync SECONDS FAILED_BEFORE PASS_TEXT FAIL_TEXT: a sync fails
+# within SECONDS; the pass line adds the last sync's error.
+expect_failed_sync() {
+	if wait_until "$1" "a failed sync" failed_syncs_above "$2"; then
+		pass "$3 ($(curl -fsS "$SERVICE_URL/status" | json 'd.lastSync.error||d.lastSync.outcome' | cut -c1-120))"
+	else
+		fail "$4"
+	fi
+}
+# expect_sync_ok SECONDS PASS_TEXT FAIL_TEXT: a sync succeeds within SECONDS.
+expect_sync_ok() {
+	if wait_until "$1" "a successful sync" last_sync_ok; then
+		pass "$2"
+	else
+		fail "$3"
+	fi
+}
 failed_before=$(failed_syncs)
-curl -fsS -X POST -H 'Content-Type: application/json' -d '{"down":true}' "$FAKE_URL/_fake/faults" >/dev/null
-if wait_until 30 "a failed sync" failed_syncs_above "$failed_before"; then
-	pass "service noticed Okta down: failed syncs went above $failed_before ($(curl -fsS "$SERVICE_URL/status" | json 'd.lastSync.error||d.lastSync.outcome' | cut -c1-120))"
-else
-	fail "service reported no failed sync within 30s of Okta going down"
-fi
+set_faults '{"down":true}'
+expect_failed_sync 30 "$failed_before" "service noticed Okta down: failed syncs went above $failed_before" \
+	"service reported no failed sync within 30s of Okta going down"
 check keep --from "$WORK/state2.json" --for 40 --label "Okta down for 40s (>10 processing cycles, >1 orphan cleanup)"
-curl -fsS -X POST -H 'Content-Type: application/json' -d '{"down":false}' "$FAKE_URL/_fake/faults" >/dev/null
-if wait_until 30 "a successful sync" last_sync_ok; then
-	pass "service synced again after Okta came back"
-else
-	fail "service did not sync successfully within 30s after Okta came back"
-fi
+set_faults '{"down":false}'
+expect_sync_ok 30 "service synced again after Okta came back" \
+	"service did not sync successfully within 30s after Okta came back"
 check same --from "$WORK/state2.json" --wait 20 --label "after Okta came back"
 
 step "one group's member listing failing: no partial snapshot"
@@ -398,20 +410,14 @@ pick=$(curl -fsS "$FAKE_URL/_fake/truth?members=1" | json '(() => {
 read -r fail_group add_user <<<"$pick"
 log "adding user $add_user to group $fail_group while GET /api/v1/groups/$fail_group/users answers 500"
 failed_before=$(failed_syncs)
-curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"failPathPrefix\":\"/api/v1/groups/$fail_group/users\"}" "$FAKE_URL/_fake/faults" >/dev/null
+set_faults "{\"failPathPrefix\":\"/api/v1/groups/$fail_group/users\"}"
 curl -fsS -X PUT "$FAKE_URL/_fake/groups/$fail_group/users/$add_user" >/dev/null
-if wait_until 40 "a failed sync" failed_syncs_above "$failed_before"; then
-	pass "service's sync fails while one group's member listing answers 500 ($(curl -fsS "$SERVICE_URL/status" | json 'd.lastSync.error||d.lastSync.outcome' | cut -c1-120))"
-else
-	fail "service reported no failed sync within 40s while GET /api/v1/groups/$fail_group/users answered 500"
-fi
+expect_failed_sync 40 "$failed_before" "service's sync fails while one group's member listing answers 500" \
+	"service reported no failed sync within 40s while GET /api/v1/groups/$fail_group/users answered 500"
 check keep --from "$WORK/state2.json" --for 16 --label "one member listing failing for 16s"
-curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$FAKE_URL/_fake/faults" >/dev/null
-if wait_until 30 "a successful sync" last_sync_ok; then
-	pass "service synced again once the member listing worked"
-else
-	fail "service did not sync successfully within 30s after the member listing worked again"
-fi
+set_faults '{}'
+expect_sync_ok 30 "service synced again once the member listing worked" \
+	"service did not sync successfully within 30s after the member listing worked again"
 check ingest --wait 60 --label "after the failing listing recovered" --save "$WORK/state3.json"
 if json "d.relations.memberOf.includes('$add_user>$fail_group') && d.relations.hasMember.includes('$fail_group>$add_user')" <"$WORK/state3.json" | grep -qx true; then
 	pass "the membership added while the listing failed ($add_user in $fail_group) is in the catalog both ways"
