@@ -59,29 +59,25 @@ func TestAppendYAMLStringReadsBackAsString(t *testing.T) {
 
 func TestPlainSafe(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{"alice", true},
-		{"John.Doe", true},
-		{"okta.com/id", true},
-		{"r-d-emea", true},
-		{"a_b", true},
-		{"yes", false},
-		{"Null", false},
-		{"123", false},
-		{"00u1", false},
-		{"-dash", false},
-		{".hidden", false},
-		{"a b", false},
-		{"a:b", false},
-		{"", false},
-		{"é", false},
-	}
-	for _, tt := range tests {
-		if got := plainSafe(tt.in); got != tt.want {
-			t.Errorf("plainSafe(%q): got %v, want %v", tt.in, got, tt.want)
+	for in, want := range map[string]bool{
+		"alice":       true,
+		"John.Doe":    true,
+		"okta.com/id": true,
+		"r-d-emea":    true,
+		"a_b":         true,
+		"yes":         false,
+		"Null":        false,
+		"123":         false,
+		"00u1":        false,
+		"-dash":       false,
+		".hidden":     false,
+		"a b":         false,
+		"a:b":         false,
+		"":            false,
+		"é":           false,
+	} {
+		if got := plainSafe(in); got != want {
+			t.Errorf("plainSafe(%q): got %v, want %v", in, got, want)
 		}
 	}
 }

@@ -536,9 +536,8 @@ func TestShardOf(t *testing.T) {
 	// Pinned values: changing the hash reshuffles every shard of every
 	// deployment, which the catalog sees as a mass move of entities.
 	tests := []struct {
-		ref  string
-		n    int
-		want int
+		ref     string
+		n, want int
 	}{
 		{"user:default/alice", 1, 0},
 		{"user:default/alice", 0, 0},
