@@ -173,9 +173,7 @@ func TestSaveLoadSaveIsIdentical(t *testing.T) {
 func TestLoadSharesStrings(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state")
-	if err := Save(path, testState()); err != nil {
-		t.Fatalf("save: %v", err)
-	}
+	saveTestState(t, path)
 	st, err := Load(path)
 	if err != nil {
 		t.Fatalf("load: %v", err)
@@ -293,13 +291,19 @@ func checkCorrupt(t *testing.T, path string, body []byte) {
 	}
 }
 
+// saveTestState saves testState at path and fails the test if that fails.
+func saveTestState(t *testing.T, path string) {
+	t.Helper()
+	if err := Save(path, testState()); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+}
+
 func TestLoadRejectsEveryDamage(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good")
-	if err := Save(good, testState()); err != nil {
-		t.Fatalf("save: %v", err)
-	}
+	saveTestState(t, good)
 	data, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -526,9 +530,7 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sync-state.bin")
-	if err := Save(path, testState()); err != nil {
-		t.Fatalf("save: %v", err)
-	}
+	saveTestState(t, path)
 	// What a crash during Save leaves, and what must stay.
 	leftovers := []string{"sync-state.bin.tmp-123456", "sync-state.bin.tmp-9"}
 	kept := []string{
