@@ -570,28 +570,25 @@ func TestShardOf(t *testing.T) {
 	}
 }
 
+// locationDoc is the Location entity the index holds for shard i of
+// shards 0 to last.
+func locationDoc(i, last int) string {
+	return fmt.Sprintf(`---
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: okta-entity-provider-shard-%[1]d
+  description: Okta users and groups, shard %[1]d of shards 0 to %[2]d
+spec:
+  type: url
+  target: ./entities/shards/%[1]d
+`, i, last)
+}
+
 func TestIndex(t *testing.T) {
 	t.Parallel()
 	s := build(testInput(), time.Time{}, 2)
-	want := `---
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: okta-entity-provider-shard-0
-  description: Okta users and groups, shard 0 of shards 0 to 1
-spec:
-  type: url
-  target: ./entities/shards/0
----
-apiVersion: backstage.io/v1alpha1
-kind: Location
-metadata:
-  name: okta-entity-provider-shard-1
-  description: Okta users and groups, shard 1 of shards 0 to 1
-spec:
-  type: url
-  target: ./entities/shards/1
-`
+	want := locationDoc(0, 1) + locationDoc(1, 1)
 	if diff := cmp.Diff(want, string(s.Index.Data())); diff != "" {
 		t.Errorf("index (-want +got):\n%s", diff)
 	}
