@@ -425,6 +425,16 @@ else
 	fail "the membership added while the listing failed ($add_user in $fail_group) is not in the catalog as memberOf and hasMember"
 fi
 
+# ingest_same_as_unsharded LOCATION_URL LABEL SAME_LABEL: a catalog started
+# on LOCATION_URL ingests every entity without errors, the same as the
+# unsharded run saved in state3.json.
+ingest_same_as_unsharded() {
+	errors_mark=$(error_lines)
+	start_catalog "$1"
+	check ingest --wait 120 --label "$2" --errors-from "$errors_mark"
+	check same --from "$WORK/state3.json" --label "$3"
+}
+
 # ---------------------------------------------------------------------------
 step "large-org mode: ENTITY_SHARDS=4 (service and catalog restarted)"
 stop_catalog
@@ -436,10 +446,7 @@ if [ "$locations" -eq 4 ]; then
 else
 	fail "sharded /entities answers $locations Location entities, want 4"
 fi
-errors_mark=$(error_lines)
-start_catalog "$SERVICE_URL/entities"
-check ingest --wait 120 --label "sharded" --errors-from "$errors_mark"
-check same --from "$WORK/state3.json" --label "sharded vs unsharded"
+ingest_same_as_unsharded "$SERVICE_URL/entities" "sharded" "sharded vs unsharded"
 
 step "entities token: location URL with ?token="
 stop_catalog
@@ -454,10 +461,7 @@ if [ "$code" = 401 ] && [ "$code_shard" = 401 ] && [ "$code_ok" = 200 ]; then
 else
 	fail "without the token /entities answers $code and /entities/shards/0 $code_shard (want 401); with ?token= $code_ok (want 200)"
 fi
-errors_mark=$(error_lines)
-start_catalog "$SERVICE_URL/entities?token=$ENTITIES_TOKEN"
-check ingest --wait 120 --label "with ENTITIES_TOKEN (sharded)" --errors-from "$errors_mark"
-check same --from "$WORK/state3.json" --label "token mode vs unsharded"
+ingest_same_as_unsharded "$SERVICE_URL/entities?token=$ENTITIES_TOKEN" "with ENTITIES_TOKEN (sharded)" "token mode vs unsharded"
 
 # The same catalog given the URL without the token fails to read it.
 errors_mark=$(error_lines)
