@@ -1,8 +1,6 @@
 package okta
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -232,25 +230,6 @@ func allocatedDuring(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// bomb is a gzip body of 1 MiB that inflates to 1 GiB: a valid, empty
-// JSON array, a 1 MiB run of spaces repeated between the brackets as
-// gzip members of their own (a gzip stream may hold many).
-var bomb = sync.OnceValue(func() []byte {
-	member := func(b []byte) []byte {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		_, _ = zw.Write(b)
-		_ = zw.Close()
-		return buf.Bytes()
-	}
-	spaces := member(bytes.Repeat([]byte(" "), 1<<20))
-	out := member([]byte("["))
-	for range 1 << 10 {
-		out = append(out, spaces...)
-	}
-	return append(out, member([]byte("]"))...)
-})
-
 // TestResponseBodyLimit is not parallel: it measures the memory a listing
 // allocates.
 func TestResponseBodyLimit(t *testing.T) {
@@ -275,12 +254,6 @@ func TestResponseBodyLimit(t *testing.T) {
 			_, _ = w.Write(last)
 		}
 	}
-	gzipBomb := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Encoding", "gzip")
-		w.WriteHeader(200)
-		_, _ = w.Write(bomb())
-	}
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
@@ -290,8 +263,6 @@ func TestResponseBodyLimit(t *testing.T) {
 		{"300 MB page", huge(false), 1 << 20, "the body is larger than 1 MiB, the most Options.MaxResponseBytes allows"},
 		{"300 MB page with its length", huge(true), 1 << 20, "the body is larger than 1 MiB"},
 		{"300 MB page, default limit", huge(false), 0, "the body is larger than 32 MiB"},
-		{"gzip bomb", gzipBomb, 1 << 20, "the body is larger than 1 MiB"},
-		{"gzip bomb, default limit", gzipBomb, 0, "the body is larger than 32 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -157,34 +157,41 @@ func TestHostileServers(t *testing.T) {
 }
 
 // TestHostileBodiesAreBounded is not parallel: it measures what the
-// listings allocate.
+// listings allocate. Each hostile body is refused at a limit set and at
+// the default one.
 func TestHostileBodiesAreBounded(t *testing.T) {
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 300, Groups: 12, Seed: 3})
 	for _, mode := range []oktafake.HostileMode{oktafake.HostileHugeBody, oktafake.HostileGzipBomb} {
-		t.Run(string(mode), func(t *testing.T) {
-			_, url := newHostileFake(t, org, mode)
-			c, _ := newClient(t, url, nil, okta.Options{MaxResponseBytes: 4 << 20})
-			var (
-				o             *listedOrg
-				err           error
-				before, after runtime.MemStats
-			)
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			o, err = listOrg(context.Background(), c)
-			runtime.ReadMemStats(&after)
-			if !errors.Is(err, okta.ErrBadResponse) || !strings.Contains(err.Error(), "the body is larger than 4 MiB") {
-				t.Fatalf("error = %v, want the body refused", err)
-			}
-			if len(o.groups) != 0 || c.Calls() != 1 {
-				t.Errorf("listed %d groups in %d calls, want none in 1", len(o.groups), c.Calls())
-			}
-			// A sanity check: both ends of the connection in this process
-			// allocate far less than the body (300 MB, or 4 GiB inflated).
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 128<<20 {
-				t.Errorf("the listing allocated %d MiB, want a few times the 4 MiB limit", alloc>>20)
-			}
-		})
+		for _, limit := range []struct {
+			bytes int // Options.MaxResponseBytes; 0 is the default, 32 MiB
+			text  string
+		}{{4 << 20, "4 MiB"}, {0, "32 MiB"}} {
+			t.Run(string(mode)+" at "+limit.text, func(t *testing.T) {
+				_, url := newHostileFake(t, org, mode)
+				c, _ := newClient(t, url, nil, okta.Options{MaxResponseBytes: limit.bytes})
+				var (
+					o             *listedOrg
+					err           error
+					before, after runtime.MemStats
+				)
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				o, err = listOrg(context.Background(), c)
+				runtime.ReadMemStats(&after)
+				if !errors.Is(err, okta.ErrBadResponse) || !strings.Contains(err.Error(), "the body is larger than "+limit.text) {
+					t.Fatalf("error = %v, want the body refused", err)
+				}
+				if len(o.groups) != 0 || c.Calls() != 1 {
+					t.Errorf("listed %d groups in %d calls, want none in 1", len(o.groups), c.Calls())
+				}
+				// A sanity check: both ends of the connection in this
+				// process allocate a few times the limit, far less than
+				// the body (300 MB, or 4 GiB inflated).
+				if alloc, most := after.TotalAlloc-before.TotalAlloc, uint64(8*max(limit.bytes, 32<<20)); alloc > most {
+					t.Errorf("the listing allocated %d MiB, want under %d MiB", alloc>>20, most>>20)
+				}
+			})
+		}
 	}
 }
 
