@@ -477,26 +477,26 @@ else
 	fail "image USER is $user, want a numeric non-root uid"
 fi
 
-entrypoint=$(inspect '{{json .Config.Entrypoint}}')
-if [[ $entrypoint == '["/okta-entity-provider"]' ]]; then
-	pass "exec-form ENTRYPOINT $entrypoint"
-else
-	fail "ENTRYPOINT is $entrypoint, want [\"/okta-entity-provider\"]"
-fi
+# expect_image TEMPLATE is|has|starts WANT WHAT: the image's field at
+# TEMPLATE is WANT, holds it, or starts with it.
+expect_image() {
+	local got ok= want
+	got=$(inspect "$1")
+	case $2 in
+	is) want="be $3" && [[ $got == "$3" ]] && ok=1 ;;
+	has) want="contain $3" && [[ $got == *"$3"* ]] && ok=1 ;;
+	starts) want="start with $3" && [[ $got == "$3"* ]] && ok=1 ;;
+	esac
+	if [[ -n $ok ]]; then
+		pass "$4: $got"
+	else
+		fail "$4: got $got, want it to $want"
+	fi
+}
 
-ports=$(inspect '{{json .Config.ExposedPorts}}')
-if [[ $ports == *'"8080/tcp"'* ]]; then
-	pass "EXPOSE 8080 ($ports)"
-else
-	fail "exposed ports are $ports, want 8080/tcp"
-fi
-
-health=$(inspect '{{json .Config.Healthcheck.Test}}')
-if [[ $health == '["CMD","/okta-entity-provider","healthcheck"'* ]]; then
-	pass "HEALTHCHECK runs the binary without a shell: $health"
-else
-	fail "HEALTHCHECK test is $health, want [\"CMD\",\"/okta-entity-provider\",\"healthcheck\"...]"
-fi
+expect_image '{{json .Config.Entrypoint}}' is '["/okta-entity-provider"]' "exec-form ENTRYPOINT"
+expect_image '{{json .Config.ExposedPorts}}' has '"8080/tcp"' "EXPOSE 8080"
+expect_image '{{json .Config.Healthcheck.Test}}' starts '["CMD","/okta-entity-provider","healthcheck"' "HEALTHCHECK runs the binary without a shell"
 # The HEALTHCHECK's timings (Go durations such as 30s), all set explicitly.
 hc_timing=$(inspect '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.StartPeriod}} {{.Config.Healthcheck.Retries}}')
 read -r hc_interval hc_timeout hc_start hc_retries <<<"$hc_timing"
@@ -508,19 +508,8 @@ else
 	fail "HEALTHCHECK timings incomplete (interval, timeout, start period, retries: $hc_timing)"
 fi
 
-env=$(inspect '{{json .Config.Env}}')
-if [[ $env == *'"DATA_DIR=/data"'* ]]; then
-	pass "DATA_DIR=/data in the image environment"
-else
-	fail "image environment $env has no DATA_DIR=/data"
-fi
-
-label=$(inspect '{{index .Config.Labels "org.opencontainers.image.version"}}')
-if [[ $label == "$version" ]]; then
-	pass "OCI version label is the build's VERSION ($label)"
-else
-	fail "org.opencontainers.image.version is \"$label\", want \"$version\""
-fi
+expect_image '{{json .Config.Env}}' has '"DATA_DIR=/data"' "DATA_DIR=/data in the image environment"
+expect_image '{{index .Config.Labels "org.opencontainers.image.version"}}' is "$version" "OCI version label is the build's VERSION"
 
 # The healthcheck must be able to fail: with no server it exits non-zero.
 if timeout 60 podman run --rm --pull=never --network none --health-interval disable --entrypoint /okta-entity-provider \
