@@ -80,9 +80,9 @@ func New(reg prometheus.Registerer) *Metrics {
 			"Failures to persist the sync state to the data directory."),
 		logReadError: f.counter("system_log_read_errors_total",
 			"Syncs that could not read the System Log although the credentials may read it (deletions then come from the periodic check)."),
-		connsOpen: f.gauge("http_connections_open", "HTTP connections open, up to MAX_CONNECTIONS."),
+		connsOpen: f.gauge("http_connections_open", "HTTP connections open, up to the service's connection limit."),
 		connsRefused: f.counter("http_connections_refused_total",
-			"HTTP connections closed unanswered because MAX_CONNECTIONS were open."),
+			"HTTP connections closed unanswered because the connection limit was reached."),
 	}
 	for _, k := range []string{"user", "group", "membership"} {
 		m.mismatches.WithLabelValues(k)

@@ -151,7 +151,7 @@ func NewClient(orgURL string, auth Authenticator, opts Options) (*Client, error)
 		return nil, errors.New("okta: no authenticator: set an API token or an OAuth app")
 	}
 	if t, ok := auth.(tokenAuth); ok && t.token == "" {
-		return nil, errors.New("okta: the API token is empty (set OKTA_TOKEN)")
+		return nil, errors.New("okta: the API token is empty")
 	}
 	if err := opts.setDefaults(); err != nil {
 		return nil, fmt.Errorf("okta: options: %w", err)
@@ -184,7 +184,7 @@ func NewClient(orgURL string, auth Authenticator, opts Options) (*Client, error)
 func parseOrgURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return nil, errors.New("okta: the org URL is empty (set OKTA_ORG_URL, e.g. https://example.okta.com)")
+		return nil, errors.New("okta: the org URL is empty; give one such as https://example.okta.com")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

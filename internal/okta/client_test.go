@@ -110,7 +110,7 @@ func TestErrorMessages(t *testing.T) {
 		{
 			"invalid token",
 			&Error{StatusCode: 401, Code: "E0000011", Summary: "Invalid token provided", ID: "oae1", Method: "GET", Path: "/api/v1/users"},
-			[]string{"OKTA_TOKEN", "OAuth app", "E0000011", "Invalid token provided", "oae1"},
+			[]string{"API token", "OAuth app", "E0000011", "Invalid token provided", "oae1"},
 			IsInvalidToken,
 		},
 		{

@@ -82,7 +82,7 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 		}
 	case e.isInvalidToken():
-		fmt.Fprintf(&b, "okta rejected the credentials (%d %s) on %s: check OKTA_TOKEN, or the OAuth app's client ID, private key, key ID and that it is active", e.StatusCode, e.Code, req)
+		fmt.Fprintf(&b, "okta rejected the credentials (%d %s) on %s: check the API token, or the OAuth app's client ID, private key, key ID and that it is active", e.StatusCode, e.Code, req)
 	case e.isForbidden():
 		fmt.Fprintf(&b, "okta denied permission (%d %s) on %s: %s", e.StatusCode, e.Code, req, missingPermission(e.Path, e.Code))
 	case e.isBadExpression():

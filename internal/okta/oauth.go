@@ -56,7 +56,7 @@ type OAuthConfig struct {
 func NewOAuth(cfg OAuthConfig) (Authenticator, error) {
 	cfg.ClientID = strings.TrimSpace(cfg.ClientID)
 	if cfg.ClientID == "" {
-		return nil, errors.New("okta oauth: client ID is empty (set OKTA_CLIENT_ID)")
+		return nil, errors.New("okta oauth: the client ID is empty")
 	}
 	key, err := parsePrivateKey(cfg.PrivateKey)
 	if err != nil {
