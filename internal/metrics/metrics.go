@@ -1,6 +1,3 @@
-// Package metrics holds the service's Prometheus metrics. It registers them
-// on a registry it is given and receives measurements through the Okta
-// client's observer and the provider's hooks.
 package metrics
 
 import (

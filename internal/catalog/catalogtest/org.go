@@ -1,5 +1,3 @@
-// Package catalogtest makes catalog inputs for the tests and benchmarks of
-// the packages that map and serve them. It is for tests only.
 package catalogtest
 
 import (
