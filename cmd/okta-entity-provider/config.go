@@ -66,17 +66,24 @@ type config struct {
 // -h or -help is given it prints the usage and returns flag.ErrHelp, on
 // which run exits 0.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	c := &config{}
-	table := c.settings()
-	for _, s := range table {
-		if err := s.value.Set(s.def); err != nil {
-			return nil, fmt.Errorf("default of %s %q: %w", s.env, s.def, err)
-		}
-	}
-
 	fs := flag.NewFlagSet("okta-entity-provider", flag.ContinueOnError)
+	flags, err := parseSettingFlags(fs, args, stderr, printUsage)
+	if err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: settings are flags such as -okta-org-url or environment variables; the subcommands are healthcheck and preview", fs.Arg(0))
+	}
+	return resolveConfig(flags, getenv)
+}
+
+// parseSettingFlags defines a flag for every setting on fs (next to any
+// flags of its own fs has already), parses args and returns the settings
+// given, by environment variable name. usage prints fs's help.
+func parseSettingFlags(fs *flag.FlagSet, args []string, stderr io.Writer, usage func(io.Writer, []setting)) (map[string]string, error) {
+	table := (&config{}).settings()
 	fs.SetOutput(stderr)
-	fs.Usage = func() { printUsage(stderr, table) }
+	fs.Usage = func() { usage(stderr, table) }
 	flags := make(map[string]string)
 	for _, s := range table {
 		record := func(v string) error { flags[s.env] = v; return nil }
@@ -89,10 +96,21 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q: settings are flags such as -okta-org-url or environment variables; the only subcommand is healthcheck", fs.Arg(0))
-	}
+	return flags, nil
+}
 
+// resolveConfig builds the configuration from defaults, the optional
+// config file, the environment and flags (settings given on the command
+// line, by environment variable name), in increasing precedence, and
+// validates it.
+func resolveConfig(flags map[string]string, getenv func(string) string) (*config, error) {
+	c := &config{}
+	table := c.settings()
+	for _, s := range table {
+		if err := s.value.Set(s.def); err != nil {
+			return nil, fmt.Errorf("default of %s %q: %w", s.env, s.def, err)
+		}
+	}
 	file, fromFlag := flags["CONFIG_FILE"]
 	if !fromFlag {
 		file = getenv("CONFIG_FILE")

@@ -7,6 +7,14 @@
 //
 //	okta-entity-provider [flags]
 //	okta-entity-provider healthcheck [-listen-addr addr]
+//	okta-entity-provider preview [-instance url] [-json] [flags]
+//
+// preview lists Okta with the current settings changed by the flags given
+// and prints what the catalog would gain, lose and see renamed compared
+// with a running instance or the state saved in DATA_DIR, writing
+// nothing; it exits 0 when nothing would be removed or renamed, 2 when
+// entities would be removed, 3 when some would only be renamed, and 1
+// when it fails.
 //
 // Every setting is an environment variable with an equal flag
 // (OKTA_ORG_URL = -okta-org-url); see docs/settings.md. With no Okta
@@ -18,7 +26,8 @@
 // (secrets.go), and the usage text and docs/settings.md (usage.go). It
 // turns the library packages' errors into messages that name a setting and
 // the fix. It also wires the packages together, owns every goroutine's
-// lifetime and the HTTP server's limits (run.go, listener.go).
+// lifetime and the HTTP server's limits (run.go, listener.go), and runs
+// the preview of a settings change (preview.go).
 //
 // It must not hold catalog, sync or HTTP API logic of its own: selection
 // and mapping rules belong to internal/catalog, the sync loop to

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,7 +15,13 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if code, ok := errors.AsType[exitCode](err); ok {
+		// A result told by the exit code (preview), not a failure.
+		stop()
+		os.Exit(int(code))
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "okta-entity-provider: %v\n", err)
 		os.Exit(1)
 	}

@@ -41,8 +41,13 @@ const demoToken = "demo-token"
 // Once the server listens, run logs "listening" with the bound address in
 // the field "addr" (useful with LISTEN_ADDR=127.0.0.1:0).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, args[1:], getenv, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, args[1:], getenv, stdout)
+		case "preview":
+			return preview(ctx, args[1:], getenv, stdout, stderr)
+		}
 	}
 	cfg, err := loadConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -73,51 +78,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	orgURL, auth := cfg.OrgURL, okta.Authenticator(nil)
-	if cfg.demo {
-		url, stopDemo, err := startDemo(log)
-		if err != nil {
-			return err
-		}
-		// Stopped last, after the sync that reads from it.
-		defer stopDemo()
-		orgURL, auth = url, okta.NewTokenAuth(demoToken)
-	} else if auth, err = cfg.authenticator(); err != nil {
+	orgURL, auth, stopDemo, err := cfg.oktaOrg(log)
+	if err != nil {
 		return err
 	}
+	// Stopped last, after the sync that reads from it.
+	defer stopDemo()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	client, err := okta.NewClient(orgURL, auth, okta.Options{
-		MaxConcurrency: cfg.MaxConcurrency,
-		MaxRetries:     cfg.MaxRetries,
-		RequestTimeout: cfg.RequestTimeout,
-		RateShare:      cfg.RateShare,
-		UserAgent:      "okta-entity-provider/" + version,
-		Logger:         log.With().Str("component", "okta").Logger(),
-		Observer:       m,
-	})
+	client, err := cfg.oktaClient(orgURL, auth, log, m)
 	if err != nil {
-		return fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
+		return err
 	}
-	settings := cfg.settings()
-	prov := provider.New(log.With().Str("component", "sync").Logger(), client, provider.Config{
-		Interval:           cfg.SyncInterval,
-		Timeout:            cfg.SyncTimeout,
-		FullInterval:       cfg.FullSyncInterval,
-		DeletionCheckEvery: cfg.DeletionCheck,
-		StatePath:          statePath,
-		Users:              okta.UserListOptions{Filter: cfg.UserFilter, Search: cfg.UserSearch},
-		Groups:             okta.GroupListOptions{Filter: cfg.GroupFilter, Search: cfg.GroupSearch},
-		Catalog:            cfg.catalogOptions(),
-		Shards:             cfg.EntityShards,
-		MemberConcurrency:  cfg.MaxConcurrency,
-		MaxDeleteShare:     cfg.MaxDeleteShare,
-		AcceptDeletions:    cfg.AcceptDeletions,
-		SettingName:        func(knob string) string { return settingName(settings, knob) },
-	}, m)
+	prov := provider.New(log.With().Str("component", "sync").Logger(), client, cfg.providerConfig(statePath), m)
 
 	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), oktaentityprovider.OpenAPI,
@@ -178,8 +154,11 @@ func stateFile(dataDir string) (string, error) {
 	}
 	f.Close()
 	os.Remove(f.Name())
-	return filepath.Join(dataDir, "sync-state.bin"), nil
+	return filepath.Join(dataDir, stateFileName), nil
 }
+
+// stateFileName is the sync state file's name in DATA_DIR.
+const stateFileName = "sync-state.bin"
 
 // writeTimeout is how long an answer may take to write. Entity bodies can
 // be many megabytes: their answers extend it by the time the body takes at
@@ -224,6 +203,62 @@ func startDemo(log zerolog.Logger) (string, func(), error) {
 		wg.Wait()
 	}
 	return url, stop, nil
+}
+
+// oktaOrg returns the URL of the Okta org and the credentials for it, and
+// a function that stops the built-in demo org when that is the org (it
+// does nothing otherwise).
+func (c *config) oktaOrg(log zerolog.Logger) (string, okta.Authenticator, func(), error) {
+	if c.demo {
+		url, stop, err := startDemo(log)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return url, okta.NewTokenAuth(demoToken), stop, nil
+	}
+	auth, err := c.authenticator()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return c.OrgURL, auth, func() {}, nil
+}
+
+// oktaClient returns the Okta client for the org at orgURL; obs may be nil.
+func (c *config) oktaClient(orgURL string, auth okta.Authenticator, log zerolog.Logger, obs okta.Observer) (*okta.Client, error) {
+	client, err := okta.NewClient(orgURL, auth, okta.Options{
+		MaxConcurrency: c.MaxConcurrency,
+		MaxRetries:     c.MaxRetries,
+		RequestTimeout: c.RequestTimeout,
+		RateShare:      c.RateShare,
+		UserAgent:      "okta-entity-provider/" + version,
+		Logger:         log.With().Str("component", "okta").Logger(),
+		Observer:       obs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
+	}
+	return client, nil
+}
+
+// providerConfig returns the provider's configuration, with the sync state
+// kept in statePath ("" for none).
+func (c *config) providerConfig(statePath string) provider.Config {
+	settings := c.settings()
+	return provider.Config{
+		Interval:           c.SyncInterval,
+		Timeout:            c.SyncTimeout,
+		FullInterval:       c.FullSyncInterval,
+		DeletionCheckEvery: c.DeletionCheck,
+		StatePath:          statePath,
+		Users:              okta.UserListOptions{Filter: c.UserFilter, Search: c.UserSearch},
+		Groups:             okta.GroupListOptions{Filter: c.GroupFilter, Search: c.GroupSearch},
+		Catalog:            c.catalogOptions(),
+		Shards:             c.EntityShards,
+		MemberConcurrency:  c.MaxConcurrency,
+		MaxDeleteShare:     c.MaxDeleteShare,
+		AcceptDeletions:    c.AcceptDeletions,
+		SettingName:        func(knob string) string { return settingName(settings, knob) },
+	}
 }
 
 // authenticator returns the Okta credentials: an API token, or an OAuth

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -77,7 +78,31 @@ const configFileDoc = "\n## Config file\n\n" +
 
 // printUsage writes the flag help: one line per setting, grouped.
 func printUsage(w io.Writer, table []setting) {
-	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n\n")
+	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n")
+	fmt.Fprintf(w, "       okta-entity-provider preview [-instance url] [-json] [flags]\n\n")
+	printSettings(w, table)
+}
+
+// printPreviewUsage writes the help of the preview subcommand: its own
+// flags, its exit codes, then the settings it may change.
+func printPreviewUsage(w io.Writer, fs *flag.FlagSet, table []setting) {
+	fmt.Fprintf(w, "Usage: okta-entity-provider preview [-instance url] [-json] [flags]\n\n")
+	fmt.Fprintf(w, "Lists Okta with the current settings (environment and CONFIG_FILE) changed by the flags\n")
+	fmt.Fprintf(w, "given, and prints what the catalog would gain, lose and see renamed compared with a running\n")
+	fmt.Fprintf(w, "instance (-instance) or the state saved in DATA_DIR. It writes nothing.\n\n")
+	fmt.Fprintf(w, "Exit codes: %d nothing removed or renamed; 1 the preview failed; %d entities would be\n", previewNoRemovals, previewRemovals)
+	fmt.Fprintf(w, "removed; %d none removed but some renamed (Backstage deletes the old refs).\n\n", previewRenames)
+	for _, name := range []string{"instance", "json"} {
+		f := fs.Lookup(name)
+		flagName, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  -%s %s\n        %s\n", name, flagName, usage)
+	}
+	fmt.Fprintln(w)
+	printSettings(w, table)
+}
+
+// printSettings writes one line per setting, grouped by section.
+func printSettings(w io.Writer, table []setting) {
 	fmt.Fprintf(w, "Every flag has an equal environment variable (-okta-org-url = OKTA_ORG_URL); flags win.\n")
 	section := ""
 	for _, s := range table {
