@@ -1,13 +1,19 @@
-# okta-entity-provider container image.
+# okta-entity-provider container image, for any architecture Go targets.
 #
 #   docker build --build-arg VERSION=1.2.3 -t okta-entity-provider .
 #   docker run --rm -p 8080:8080 okta-entity-provider          # demo org
 #
+#   # multi-arch: the build stage runs on the builder's own platform and
+#   # cross-compiles (no emulation), the runtime stage is the target's
+#   docker buildx build --platform linux/amd64,linux/arm64 \
+#       --build-arg VERSION=1.2.3 -t registry.example.com/okta-entity-provider:1.2.3 --push .
+#   podman build --platform linux/amd64,linux/arm64 --manifest okta-entity-provider .
+#
 # With podman or buildah, build with --format docker: the OCI image format
 # has no HEALTHCHECK and they drop it otherwise.
 
-# ---- build: a static binary, no cgo ----------------------------------------
-FROM golang:1.26-bookworm AS build
+# ---- build: a static binary, no cgo, cross-compiled -------------------------
+FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
 
 # The usual Go module settings, for mirrors or offline builds (for example
 # --build-arg GOPROXY=file:///some/dir). Unset, Go's defaults apply.
@@ -26,8 +32,16 @@ COPY . .
 
 # The runtime image has no shell to create the data directory with, so it is
 # made here and copied across with its owner.
+# TARGETOS, TARGETARCH and TARGETVARIANT (v6, v7 for arm) are set by the
+# builder for each --platform; unset (a builder without them), Go builds for
+# the build stage's own platform.
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
+ARG TARGETOS
+ARG TARGETARCH
+ARG TARGETVARIANT
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+        GOARM=$(case "${TARGETARCH}" in arm) echo "${TARGETVARIANT#v}" ;; esac) \
+        go build -trimpath \
         -ldflags "-s -w -X main.version=${VERSION}" \
         -o /out/okta-entity-provider ./cmd/okta-entity-provider \
     && mkdir -p /out/data
