@@ -47,7 +47,7 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 // DATA_DIR. Its exit code tells whether anything would be removed.
 func preview(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
-	instance := fs.String("instance", "", "URL of a running instance to compare with, e.g. `http://okta-entity-provider:8080`; its /entities is read (with ENTITIES_TOKEN when set). Default: the state saved in DATA_DIR.")
+	instance := fs.String("instance", "", "The `url` of a running instance to compare with, e.g. http://okta-entity-provider:8080; its /entities is read (with ENTITIES_TOKEN when set). Default: the state saved in DATA_DIR.")
 	asJSON := fs.Bool("json", false, "Print the result as JSON.")
 	flags, err := parseSettingFlags(fs, args, stderr, func(w io.Writer, table []setting) { printPreviewUsage(w, fs, table) })
 	if errors.Is(err, flag.ErrHelp) {

@@ -241,3 +241,16 @@ func TestPreviewTable(t *testing.T) {
 		})
 	}
 }
+
+func TestPreviewHelp(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"preview", "-h"}, env(nil), &stdout, &stderr); err != nil {
+		t.Fatalf("preview -h: got %v, want nil", err)
+	}
+	for _, want := range []string{"Exit codes: 0", "  -instance url\n", "  -json\n", "-okta-user-search, OKTA_USER_SEARCH"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("preview usage: got no %q in\n%s", want, stderr.String())
+		}
+	}
+}

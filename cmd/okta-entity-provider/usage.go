@@ -19,7 +19,9 @@ func writeSettingsDoc(w io.Writer) error {
 	b.WriteString("the environment, and the environment wins over the optional YAML file named by `CONFIG_FILE`.\n")
 	b.WriteString("An empty environment variable counts as unset. Invalid settings stop the service at start with\n")
 	b.WriteString("one line naming the setting and the fix. Durations are Go durations (`90s`, `10m`, `1h30m`);\n")
-	b.WriteString("lists are comma separated. Secrets are masked in the start-up log.\n")
+	b.WriteString("lists are comma separated. Secrets are masked in the start-up log.\n\n")
+	b.WriteString("`okta-entity-provider preview` takes the same flags, as changes to the current settings, and\n")
+	b.WriteString("shows what they would add to, remove from and rename in the catalog (see the README).\n")
 	section := ""
 	for _, s := range (&config{}).settings() {
 		if s.section != section {
@@ -94,8 +96,8 @@ func printPreviewUsage(w io.Writer, fs *flag.FlagSet, table []setting) {
 	fmt.Fprintf(w, "removed; %d none removed but some renamed (Backstage deletes the old refs).\n\n", previewRenames)
 	for _, name := range []string{"instance", "json"} {
 		f := fs.Lookup(name)
-		flagName, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  -%s %s\n        %s\n", name, flagName, usage)
+		arg, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  %s\n        %s\n", strings.TrimSpace("-"+name+" "+arg), usage)
 	}
 	fmt.Fprintln(w)
 	printSettings(w, table)
