@@ -117,6 +117,16 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	r.Guard = guardEstimate(r, next.MaxDeleteShare)
 	r.ExitCode = int(r.exitCode())
 	if *asJSON {
+		// Lists, never null, for scripts.
+		if r.Added == nil {
+			r.Added = []catalog.EntityID{}
+		}
+		if r.Removed == nil {
+			r.Removed = []catalog.EntityID{}
+		}
+		if r.Renamed == nil {
+			r.Renamed = []catalog.RefChange{}
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(r); err != nil {

@@ -36,6 +36,11 @@ func runPreview(t *testing.T, env map[string]string, args ...string) (previewRes
 	} else if err != nil {
 		t.Fatalf("preview %v: %v\nstderr:\n%s", args, err, stderr.String())
 	}
+	for _, key := range []string{`"added": [`, `"removed": [`, `"renamed": [`} {
+		if !strings.Contains(stdout.String(), key) {
+			t.Errorf("preview %v: JSON has no list %s", args, key)
+		}
+	}
 	var r previewResult
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("preview %v: output is not JSON: %v\n%s", args, err, stdout.String())

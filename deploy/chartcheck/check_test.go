@@ -225,6 +225,7 @@ func TestChartRejects(t *testing.T) {
 		{"typo in a value name", []string{"resorces.limits.memory=1Gi"}, "additional properties 'resorces' not allowed"},
 		{"bad quantity", []string{"resources.limits.memory=lots"}, "quantities must match the regular expression"},
 		{"org without credentials", []string{"okta.orgURL=https://example.okta.com"}, "okta.orgURL is set without credentials"},
+		{"credentials without an org", []string{"okta.token.existingSecret=okta-token"}, "Okta credentials are set without okta.orgURL"},
 		{"secret in settings", []string{"settings.OKTA_TOKEN=abc"}, "secrets do not belong in values"},
 		{"setting the chart sets", []string{"settings.DATA_DIR=/tmp"}, "DATA_DIR is set twice"},
 		{"writable root", []string{"securityContext.readOnlyRootFilesystem=false"}, "readOnlyRootFilesystem must be true"},

@@ -53,6 +53,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $o.orgURL (not (or $o.token.existingSecret $o.oauth.clientID)) }}
 {{- fail "okta.orgURL is set without credentials: set okta.token.existingSecret, or okta.oauth.clientID with okta.oauth.privateKey.existingSecret" }}
 {{- end }}
+{{- if and (not $o.orgURL) (or $o.token.existingSecret $o.oauth.clientID) }}
+{{- fail "Okta credentials are set without okta.orgURL: set okta.orgURL to your org, such as https://example.okta.com" }}
+{{- end }}
 {{- range $k, $v := .Values.settings }}
 {{- if has $k (list "OKTA_TOKEN" "OKTA_PRIVATE_KEY" "ENTITIES_TOKEN" "ADMIN_TOKEN") }}
 {{- fail (printf "settings.%s: secrets do not belong in values; use the chart's Secret references (okta.token, okta.oauth.privateKey, entitiesToken, adminToken)" $k) }}
