@@ -86,6 +86,8 @@ func dirDigest(t *testing.T, dir string) map[string]string {
 // a running instance and with its saved state: the users it lists as
 // removed must be exactly those the fake org holds that the service
 // serves now and the new search leaves out, by the fake's own records.
+// USERS_FROM_GROUPS is previewed the same way, against the fake's
+// memberships.
 func TestPreviewNarrowerSearch(t *testing.T) {
 	t.Parallel()
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 150, Groups: 14, Seed: 21})
@@ -183,6 +185,37 @@ func TestPreviewNarrowerSearch(t *testing.T) {
 			}
 		})
 	}
+	// USERS_FROM_GROUPS drops the users in no emitted group: by the fake's
+	// records, the users no group but Everyone (BUILT_IN, left out) holds.
+	inGroup := map[string]bool{}
+	for _, g := range org.Groups() {
+		if g.Type == okta.GroupTypeBuiltIn {
+			continue
+		}
+		for _, id := range org.Members(g.ID) {
+			inGroup[id] = true
+		}
+	}
+	var groupless []string
+	for _, id := range served {
+		if !inGroup[id] {
+			groupless = append(groupless, id)
+		}
+	}
+	slices.Sort(groupless)
+	if len(groupless) == 0 {
+		t.Fatal("the org must have users in no group")
+	}
+	r, code := runPreview(t, env, "-instance", s.base, "-users-from-groups")
+	var removed []string
+	for _, id := range r.Removed {
+		removed = append(removed, id.OktaID)
+	}
+	slices.Sort(removed)
+	if diff := cmp.Diff(groupless, removed); diff != "" || code != int(previewRemovals) {
+		t.Errorf("-users-from-groups: exit code %d (want %d); removed differ from the fake org's users in no group (-want +got):\n%s", code, previewRemovals, diff)
+	}
+
 	if diff := cmp.Diff(before, dirDigest(t, savedDir)); diff != "" {
 		t.Errorf("preview changed DATA_DIR (-before +after):\n%s", diff)
 	}
