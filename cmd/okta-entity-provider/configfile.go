@@ -34,17 +34,11 @@ type fileConfig struct {
 		UsersFromGroups    *bool    `yaml:"usersFromGroups"`
 		GroupMembers       *bool    `yaml:"groupMembers"`
 	} `yaml:"selection"`
-	GroupTypes       map[string]string `yaml:"groupTypes"`
-	UserAnnotations  []string          `yaml:"userAnnotations"`
-	GroupAnnotations []string          `yaml:"groupAnnotations"`
-	UserMappings     []fileMapping     `yaml:"userMappings"`
-	GroupMappings    []fileMapping     `yaml:"groupMappings"`
-}
-
-type fileMapping struct {
-	Attribute  string `yaml:"attribute"`
-	Annotation string `yaml:"annotation"`
-	Label      string `yaml:"label"`
+	GroupTypes       map[string]string          `yaml:"groupTypes"`
+	UserAnnotations  []string                   `yaml:"userAnnotations"`
+	GroupAnnotations []string                   `yaml:"groupAnnotations"`
+	UserMappings     []catalog.AttributeMapping `yaml:"userMappings"`
+	GroupMappings    []catalog.AttributeMapping `yaml:"groupMappings"`
 }
 
 var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
@@ -103,12 +97,8 @@ func (c *config) loadFile(path string) error {
 	}
 	setList(&c.Catalog.UserAnnotations, f.UserAnnotations)
 	setList(&c.Catalog.GroupAnnotations, f.GroupAnnotations)
-	for _, m := range f.UserMappings {
-		c.Catalog.UserMappings = append(c.Catalog.UserMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
-	}
-	for _, m := range f.GroupMappings {
-		c.Catalog.GroupMappings = append(c.Catalog.GroupMappings, catalog.AttributeMapping{Attribute: m.Attribute, Annotation: m.Annotation, Label: m.Label})
-	}
+	c.Catalog.UserMappings = append(c.Catalog.UserMappings, f.UserMappings...)
+	c.Catalog.GroupMappings = append(c.Catalog.GroupMappings, f.GroupMappings...)
 	return nil
 }
 

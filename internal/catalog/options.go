@@ -108,11 +108,12 @@ func (o Options) ExcludedGroupTypes() []string {
 }
 
 // AttributeMapping copies one profile attribute to an annotation or a
-// label; exactly one of Annotation and Label is set, to a valid key.
+// label; exactly one of Annotation and Label is set, to a valid key. Its
+// tags are the config file's keys and the report's fields.
 type AttributeMapping struct {
-	Attribute  string `json:"attribute"`
-	Annotation string `json:"annotation,omitempty"`
-	Label      string `json:"label,omitempty"`
+	Attribute  string `json:"attribute" yaml:"attribute"`
+	Annotation string `json:"annotation,omitempty" yaml:"annotation"`
+	Label      string `json:"label,omitempty" yaml:"label"`
 }
 
 // DefaultOptions returns the options the service starts from.
