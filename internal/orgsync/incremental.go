@@ -25,6 +25,25 @@ var epoch = time.Unix(0, 0).UTC()
 // yet known to be in or out of it) and one or two System Log pages. A
 // change to K groups' memberships adds the member pages of those K groups.
 func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, error) {
+	return s.IncrementalConfirming(ctx, prev, Suspects{})
+}
+
+// Suspects are users and groups something (an event hook's deletion
+// event) says were deleted. They are hints, never data: each one the
+// state holds is read from Okta, and only a 404 removes it.
+type Suspects struct {
+	Users, Groups []string
+}
+
+// Empty reports whether there is nothing to check.
+func (s Suspects) Empty() bool { return len(s.Users) == 0 && len(s.Groups) == 0 }
+
+// IncrementalConfirming is Incremental that also checks the suspects with
+// Okta directly, one request each for those the state holds, so that a
+// deletion shows without the System Log or the periodic check. A check
+// that fails otherwise than with a 404 leaves the object and lists it in
+// Stats.Unconfirmed; it does not fail the sync.
+func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspects Suspects) (*State, Stats, error) {
 	switch {
 	case prev == nil:
 		return s.fullBecause(ctx, "no previous state")
@@ -196,6 +215,9 @@ func (s *Syncer) Incremental(ctx context.Context, prev *State) (*State, Stats, e
 			b.syncsSinceCheck = 0
 		}
 	}
+	if err := s.confirmDeleted(ctx, b, suspects, &st); err != nil {
+		return nil, st, err
+	}
 	st.LogCalls = p.calls()
 	if prev.usersFromGroups && b.membersChanged {
 		st.UsersRemoved += b.dropNonMembers()
@@ -347,4 +369,58 @@ func leftOut[T any](all, sel []T, id func(*T) string) []T {
 		}
 	}
 	return out
+}
+
+// confirmDeleted reads each suspect the state holds from Okta and removes
+// those Okta answers 404 for. Only a cancelled ctx fails the sync.
+func (s *Syncer) confirmDeleted(ctx context.Context, b *build, suspects Suspects, st *Stats) error {
+	// gone reports whether Okta says the object does not exist; an error
+	// other than a 404 lists id in unconfirmed.
+	gone := func(id string, err error, unconfirmed *[]string) (bool, error) {
+		switch {
+		case err == nil:
+			return false, nil
+		case okta.IsNotFound(err):
+			return true, nil
+		case ctx.Err() != nil:
+			return false, ctx.Err()
+		}
+		s.log.Debug().Err(err).Str("id", id).Msg("could not check a suspected deletion; a later sync will")
+		*unconfirmed = append(*unconfirmed, id)
+		return false, nil
+	}
+	for _, id := range dedupe(suspects.Users) {
+		if _, held := b.users.get(id); !held {
+			continue
+		}
+		_, err := s.src.GetUser(ctx, id)
+		deleted, err := gone(id, err, &st.Unconfirmed.Users)
+		if err != nil {
+			return err
+		}
+		if deleted && b.users.remove(id) {
+			st.UsersRemoved++
+			st.Confirmed++
+		}
+	}
+	for _, id := range dedupe(suspects.Groups) {
+		if _, held := b.groups.get(id); !held {
+			continue
+		}
+		_, err := s.src.GetGroup(ctx, id)
+		deleted, err := gone(id, err, &st.Unconfirmed.Groups)
+		if err != nil {
+			return err
+		}
+		if deleted && b.removeGroup(id) {
+			st.GroupsRemoved++
+			st.Confirmed++
+		}
+	}
+	return nil
+}
+
+// dedupe returns ids sorted, without repeats.
+func dedupe(ids []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(ids)))
 }

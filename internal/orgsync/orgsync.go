@@ -24,6 +24,10 @@ type Source interface {
 	ListUsersChangedSince(ctx context.Context, since time.Time, opts okta.UserListOptions) iter.Seq2[okta.User, error]
 	ListGroupsChangedSince(ctx context.Context, since time.Time, opts okta.GroupListOptions) iter.Seq2[okta.Group, error]
 	ListLogEvents(ctx context.Context, since time.Time, filter string) iter.Seq2[okta.LogEvent, error]
+	// GetUser and GetGroup read one object; one that does not exist is
+	// an error okta.IsNotFound reports.
+	GetUser(ctx context.Context, id string) (okta.User, error)
+	GetGroup(ctx context.Context, id string) (okta.Group, error)
 	// Calls returns the number of HTTP requests sent so far.
 	Calls() int64
 	// Now returns the time by Okta's clock, as its latest response told.
@@ -162,6 +166,11 @@ type Stats struct {
 	// malformed body): the sync went on, with deletions from the periodic
 	// check. Empty when the log was read or is not readable (403).
 	LogError string
+	// Confirmed is the number of suspected deletions Okta confirmed (a
+	// 404) and the sync removed; Unconfirmed the suspects whose check
+	// failed, which a later sync may check again.
+	Confirmed   int
+	Unconfirmed Suspects
 	// DeletionCheck reports whether this sync listed the groups to find
 	// deleted ones (the fallback when the System Log cannot be read).
 	DeletionCheck bool
