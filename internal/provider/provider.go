@@ -40,6 +40,11 @@ type Observer interface {
 	// LogReadFailed reports a sync that could not read the System Log
 	// although the credentials may read it.
 	LogReadFailed()
+	// HookSync reports a sync an event hook asked for, started.
+	HookSync()
+	// ChangeLatency reports the time from a change's event (published, by
+	// Okta's clock) to the snapshot holding it being served.
+	ChangeLatency(d time.Duration)
 }
 
 // Outcome is how a sync ended.
@@ -89,6 +94,14 @@ type Config struct {
 	// AcceptDeletions serves snapshots whatever they remove (the guard only
 	// logs).
 	AcceptDeletions bool
+	// HookSettle is how long a hint waits for more before the sync it
+	// asks for starts; HookMinGap the least time between the starts of
+	// two hook-triggered syncs. Defaults 500ms and 1s.
+	HookSettle, HookMinGap time.Duration
+	// Changed, when set, is called after a snapshot that differs from
+	// the one served before is published (to tell the catalog to read
+	// it). It must not block.
+	Changed func()
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SettingName returns the name an operator sets a knob by, for the
@@ -187,6 +200,13 @@ type Provider struct {
 	lastOK    time.Time
 	changes   *ChangeTracking // of the last successful sync
 	running   time.Time       // when the sync in progress started; zero when none
+	hookSyncs int64
+
+	// trigger asks Run for a hook-triggered sync; pend holds what the
+	// hints asked for, guarded by pendMu.
+	trigger chan struct{}
+	pendMu  sync.Mutex
+	pend    pending
 }
 
 type heldSnapshot struct {
@@ -203,6 +223,12 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if obs == nil {
 		obs = nopObserver{}
 	}
+	if cfg.HookSettle <= 0 {
+		cfg.HookSettle = defaultHookSettle
+	}
+	if cfg.HookMinGap <= 0 {
+		cfg.HookMinGap = defaultHookMinGap
+	}
 	return &Provider{
 		log:    log,
 		client: client,
@@ -211,6 +237,7 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 		obs:    obs,
 
 		syncSlot: make(chan struct{}, 1),
+		trigger:  make(chan struct{}, 1),
 	}
 }
 
@@ -226,3 +253,5 @@ func (nopObserver) Held(bool)                                            {}
 func (nopObserver) Mismatch(string, int)                                 {}
 func (nopObserver) StateSaveFailed()                                     {}
 func (nopObserver) LogReadFailed()                                       {}
+func (nopObserver) HookSync()                                            {}
+func (nopObserver) ChangeLatency(time.Duration)                          {}

@@ -191,6 +191,32 @@ func (f *fakeOkta) ListLogEvents(ctx context.Context, _ time.Time, _ string) ite
 	}
 }
 
+// GetUser reads one user; an unknown id is Okta's 404.
+func (f *fakeOkta) GetUser(_ context.Context, id string) (okta.User, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range f.users {
+		if u.ID == id {
+			return u, nil
+		}
+	}
+	return okta.User{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
+}
+
+// GetGroup reads one group; an unknown id is Okta's 404.
+func (f *fakeOkta) GetGroup(_ context.Context, id string) (okta.Group, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range f.groups {
+		if g.ID == id {
+			return g, nil
+		}
+	}
+	return okta.Group{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
+}
+
 func (f *fakeOkta) Calls() int64 { return f.calls.Load() }
 
 func (f *fakeOkta) Now() time.Time { return time.Now() }
@@ -215,10 +241,12 @@ func (f *fakeOkta) removeUsers(n int) {
 
 // recorder is an Observer that keeps what it is told.
 type recorder struct {
-	mu       sync.Mutex
-	outcomes []string
-	held     bool
-	users    int
+	mu        sync.Mutex
+	outcomes  []string
+	held      bool
+	users     int
+	hookSyncs int
+	latencies []time.Duration
 }
 
 func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration, _ int64) {
@@ -231,6 +259,12 @@ func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = 
 func (r *recorder) Mismatch(string, int)                {}
 func (r *recorder) StateSaveFailed()                    {}
 func (r *recorder) LogReadFailed()                      {}
+func (r *recorder) HookSync()                           { r.mu.Lock(); r.hookSyncs++; r.mu.Unlock() }
+func (r *recorder) ChangeLatency(d time.Duration) {
+	r.mu.Lock()
+	r.latencies = append(r.latencies, d)
+	r.mu.Unlock()
+}
 
 func newTestProvider(t *testing.T, f *fakeOkta, mod func(*Config)) (*Provider, *recorder) {
 	t.Helper()

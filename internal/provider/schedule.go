@@ -7,19 +7,34 @@ import (
 )
 
 // Run serves the saved state, if there is one, then syncs at once and every
-// interval (with jitter) until ctx is cancelled. A failed sync is logged
-// and reported; Run keeps going. It returns nil when ctx is cancelled.
+// interval (with jitter) until ctx is cancelled, and in between whenever an
+// event hook's hint asks (see Hint): hints are coalesced, so a burst costs
+// a sync or two, and the schedule runs on whatever the hints do. A failed
+// sync is logged and reported; Run keeps going. It returns nil when ctx is
+// cancelled.
 func (p *Provider) Run(ctx context.Context) error {
 	p.LoadState()
+	p.SyncOnce(ctx)
+	t := time.NewTimer(jitter(p.cfg.Interval))
+	defer t.Stop()
+	var lastHookSync time.Time
 	for {
-		p.SyncOnce(ctx)
-		wait := jitter(p.cfg.Interval)
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return nil
 		case <-t.C:
+			p.SyncOnce(ctx)
+			t.Reset(jitter(p.cfg.Interval))
+		case <-p.trigger:
+			if !p.waitForHints(ctx, lastHookSync) {
+				return nil
+			}
+			lastHookSync = time.Now()
+			p.obs.HookSync()
+			p.mu.Lock()
+			p.hookSyncs++
+			p.mu.Unlock()
+			p.SyncOnce(ctx)
 		}
 	}
 }

@@ -68,6 +68,8 @@ func (p *Provider) changeTracking(st *orgsync.State) *ChangeTracking {
 type SyncCounts struct {
 	Completed int64 `json:"completed"`
 	Failed    int64 `json:"failed"`
+	// HookTriggered counts the syncs started because an event hook asked.
+	HookTriggered int64 `json:"hookTriggered"`
 }
 
 // SyncInfo describes one sync.
@@ -118,13 +120,18 @@ func (p *Provider) Status() any {
 	return p.status()
 }
 
+// Report returns the provider's current status, as Status does, typed.
+func (p *Provider) Report() Status {
+	return p.status()
+}
+
 func (p *Provider) status() Status {
 	now := p.cfg.Now()
 	rates := p.client.RateStatus()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := Status{
-		Syncs:      SyncCounts{Completed: p.completed, Failed: p.failed},
+		Syncs:      SyncCounts{Completed: p.completed, Failed: p.failed, HookTriggered: p.hookSyncs},
 		RateLimits: make(map[string]RateLimit, len(rates)),
 	}
 	if p.lastSync != nil {

@@ -21,6 +21,9 @@ import (
 // fetch only what changed since the last successful one. A full sync that
 // follows an incremental state also brings that state up to date and
 // compares the two: any difference is logged and counted as a mismatch.
+//
+// An incremental sync also checks with Okta the deletions that event
+// hooks' hints named since the last sync.
 func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	p.syncSlot <- struct{}{}
 	defer func() { <-p.syncSlot }()
@@ -29,15 +32,22 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	p.setRunning(start)
 	defer p.setRunning(time.Time{})
 
-	r := p.syncStep(ctx, start)
+	hints := p.takePending()
+	r := p.syncStep(ctx, start, hints.suspects)
 	if r.err != nil {
+		p.requeue(hints.suspects, hints.published)
 		p.recordFailure(r)
 		return OutcomeFailed
 	}
+	p.requeue(r.stats.Unconfirmed, nil)
 	p.recordRecovery(r)
+	before := p.snap.Load()
 	outcome := p.guardAndPublish(r)
 	if outcome == OutcomeOK {
 		p.saveState(r.gen.state, r.stats.Changed)
+		p.published(before, hints.published)
+	} else {
+		p.requeue(orgsync.Suspects{}, hints.published)
 	}
 	if r.stats.Changed {
 		// Building and saving left garbage of about the state's size: give
@@ -82,7 +92,7 @@ func (r *syncResult) took() time.Duration { return r.finished.Sub(r.start) }
 // syncStep brings the served state up to date from Okta within the sync
 // timeout and builds the generation to serve from it. It changes nothing
 // served or reported. syncSlot must be held.
-func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
+func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsync.Suspects) *syncResult {
 	calls0 := p.client.Calls()
 	r := &syncResult{prev: p.latest, start: start, mode: orgsync.ModeIncremental}
 	if r.prev == nil || p.cfg.FullInterval <= 0 || start.Sub(r.prev.FullSyncAt()) >= p.cfg.FullInterval {
@@ -97,7 +107,7 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
 		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	r.next, r.stats, r.err = p.sync(sctx, r.log, r.mode, r.prev)
+	r.next, r.stats, r.err = p.sync(sctx, r.log, r.mode, r.prev, suspects)
 	if r.err == nil && ctx.Err() != nil {
 		r.err = ctx.Err()
 	}
@@ -113,6 +123,22 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time) *syncResult {
 	// takes longer than an incremental sync's Okta calls.
 	r.finished = p.cfg.Now()
 	return r
+}
+
+// published reports a served snapshot that differs from before: to
+// Changed, and the latency from each hinted change to now by Okta's clock.
+func (p *Provider) published(before *snapshot.Snapshot, hinted []time.Time) {
+	now := p.snap.Load()
+	if now == nil || (before != nil && before.All.ETag == now.All.ETag) {
+		return
+	}
+	if p.cfg.Changed != nil {
+		p.cfg.Changed()
+	}
+	oktaNow := p.client.Now()
+	for _, t := range hinted {
+		p.obs.ChangeLatency(max(oktaNow.Sub(t), 0))
+	}
 }
 
 // setRunning records when the sync in progress started; zero when none.
@@ -237,9 +263,9 @@ func (c *Config) explain(ctx, sctx context.Context, err error) error {
 // sync brings the state up to date: a full listing in mode full (compared
 // with prev brought up to date, when there is a prev), else an incremental
 // sync from prev.
-func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode orgsync.Mode, prev *orgsync.State) (*orgsync.State, orgsync.Stats, error) {
+func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode orgsync.Mode, prev *orgsync.State, suspects orgsync.Suspects) (*orgsync.State, orgsync.Stats, error) {
 	if mode == orgsync.ModeIncremental {
-		return p.syncer.Incremental(ctx, prev)
+		return p.syncer.IncrementalConfirming(ctx, prev, suspects)
 	}
 	var inc *orgsync.State
 	if prev != nil && p.cfg.FullInterval > 0 {

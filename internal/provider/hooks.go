@@ -1,0 +1,98 @@
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// Defaults of the hook-triggered syncs' pacing.
+const (
+	// defaultHookSettle is how long a hint waits for the rest of its burst
+	// before the sync it asks for starts, so that a burst costs one sync.
+	defaultHookSettle = 500 * time.Millisecond
+	// defaultHookMinGap is the least time between the starts of two
+	// hook-triggered syncs: hints arriving during a sync and after it
+	// cost one more sync, not one each.
+	defaultHookMinGap = time.Second
+	// maxPendingLatencies bounds the publication times kept for the
+	// change-to-publish latency between two syncs.
+	maxPendingLatencies = 1000
+)
+
+// pending is what hints asked for that no sync has done yet.
+type pending struct {
+	suspects  orgsync.Suspects
+	published []time.Time
+	hinted    bool
+}
+
+// Hint takes an event hook's hint: it schedules a coalesced incremental
+// sync that also checks the deletions the hint names with Okta. It never
+// blocks. It implements eventhook.Target.
+func (p *Provider) Hint(h eventhook.Hint) {
+	if h.Events == 0 {
+		return
+	}
+	p.pendMu.Lock()
+	p.pend.suspects.Users = append(p.pend.suspects.Users, h.DeletedUsers...)
+	p.pend.suspects.Groups = append(p.pend.suspects.Groups, h.DeletedGroups...)
+	for _, t := range h.Published {
+		if len(p.pend.published) < maxPendingLatencies {
+			p.pend.published = append(p.pend.published, t)
+		}
+	}
+	p.pend.hinted = true
+	p.pendMu.Unlock()
+	select {
+	case p.trigger <- struct{}{}:
+	default: // a sync is asked for already; this hint joins it
+	}
+}
+
+// takePending returns and clears what hints asked for.
+func (p *Provider) takePending() pending {
+	p.pendMu.Lock()
+	defer p.pendMu.Unlock()
+	out := p.pend
+	p.pend = pending{}
+	return out
+}
+
+// requeue gives back what a sync did not do: the suspects it could not
+// check (or all, when it failed) and, when it published nothing new, the
+// publication times, so that a later sync measures them. It does not ask
+// for a sync: the next one, scheduled or hinted, takes them.
+func (p *Provider) requeue(s orgsync.Suspects, published []time.Time) {
+	if s.Empty() && len(published) == 0 {
+		return
+	}
+	p.pendMu.Lock()
+	defer p.pendMu.Unlock()
+	p.pend.suspects.Users = append(p.pend.suspects.Users, s.Users...)
+	p.pend.suspects.Groups = append(p.pend.suspects.Groups, s.Groups...)
+	for _, t := range published {
+		if len(p.pend.published) < maxPendingLatencies {
+			p.pend.published = append(p.pend.published, t)
+		}
+	}
+}
+
+// waitForHints waits out the settle time and the gap since the last
+// hook-triggered sync started. It reports false when ctx ended.
+func (p *Provider) waitForHints(ctx context.Context, lastStart time.Time) bool {
+	wait := p.cfg.HookSettle
+	if gap := time.Until(lastStart.Add(p.cfg.HookMinGap)); gap > wait {
+		wait = gap
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
