@@ -5,7 +5,9 @@
 //	fake-okta -users 20000 -groups 2000 -seed 1 -latency 50ms -concurrency 75 -rate-users 600 -rate-groups 500
 //
 // API tokens: "demo-token" unless -tokens says otherwise. The admin API
-// lives under /_fake/ (truth, stats, faults, clock, users, groups).
+// lives under /_fake/ (truth, stats, faults, clock, hooks, users, groups).
+// Event hooks deliver the org's System Log events as Okta does, to a URL
+// registered with -event-hook-url or POST /_fake/hooks.
 //
 // The command owns only its flags and the wiring of one oktafake.Server:
 // the fake org, its faults and hostile modes live in internal/oktafake. It

@@ -67,9 +67,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		pastReset   = fs.Bool("past-reset", false, "send an X-Rate-Limit-Reset ten seconds before Date")
 		badBodyRate = fs.Float64("bad-body-rate", 0, "share of 200 responses whose JSON body is cut in half")
 		hostile     = fs.String("hostile", "", "misbehave as a broken or hostile Okta: "+hostileModes()+" (empty: behave)")
+		hookURL     = fs.String("event-hook-url", "", "register an event hook delivering to this URL once it answers Okta's verification (retried every second)")
+		hookHeader  = fs.String("event-hook-header", "Authorization", "the event hook's authentication header")
+		hookSecret  = fs.String("event-hook-secret", "", "the event hook's authentication secret (env FAKE_OKTA_EVENT_HOOK_SECRET)")
+		hookDelay   = fs.Duration("event-hook-delay", oktafake.DefaultHookDelay, "how long after an event its delivery is sent")
+		hookDups    = fs.Float64("event-hook-duplicates", 0.1, "share of deliveries sent twice (0: never)")
+		hookReorder = fs.Float64("event-hook-reorder", 0.1, "share of deliveries held back so that later ones overtake them (0: never)")
 	)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *hookSecret == "" {
+		*hookSecret = getenv("FAKE_OKTA_EVENT_HOOK_SECRET")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -139,6 +148,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	defer srv.Close()
+	if *hookURL != "" {
+		hook := oktafake.EventHook{URL: *hookURL, AuthHeader: *hookHeader, AuthValue: *hookSecret, Delay: oktafake.Duration(*hookDelay),
+			DuplicateRate: negativeIfZero(*hookDups), ReorderRate: negativeIfZero(*hookReorder)}
+		go registerHook(ctx, srv, hook, stdout)
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -153,6 +168,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// registerHook registers the event hook once its URL answers the
+// verification, trying every second until ctx ends, as an admin clicks
+// Verify until the endpoint is up.
+func registerHook(ctx context.Context, srv *oktafake.Server, h oktafake.EventHook, stdout io.Writer) {
+	for {
+		id, err := srv.RegisterEventHook(ctx, h)
+		if err == nil {
+			fmt.Fprintf(stdout, "fake-okta: event hook %s verified, delivering to %s\n", id, h.URL)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// negativeIfZero maps a flag's 0 ("never") to EventHook's negative.
+func negativeIfZero(f float64) float64 {
+	if f == 0 {
+		return -1
+	}
+	return f
 }
 
 // parseLogError reads -log-error: empty, STATUS or STATUS:CODE.

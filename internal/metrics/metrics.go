@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
@@ -35,6 +36,12 @@ type Metrics struct {
 
 	connsOpen    prometheus.Gauge
 	connsRefused prometheus.Counter
+
+	hookDeliveries   *prometheus.CounterVec
+	hookEvents       *prometheus.CounterVec
+	hookSyncs        prometheus.Counter
+	catalogRefreshes *prometheus.CounterVec
+	changeLatency    prometheus.Histogram
 }
 
 // New creates the metrics and registers them on reg.
@@ -80,6 +87,20 @@ func New(reg prometheus.Registerer) *Metrics {
 		connsOpen: f.gauge("http_connections_open", "HTTP connections open, up to the service's connection limit."),
 		connsRefused: f.counter("http_connections_refused_total",
 			"HTTP connections closed unanswered because the connection limit was reached."),
+		hookDeliveries: f.counterVec("hook_deliveries_total",
+			"Okta event hook calls, by outcome (accepted, duplicate, ignored, malformed, unauthorized, too_large, rate_limited).",
+			"outcome"),
+		hookEvents: f.counterVec("hook_events_total",
+			"Events in accepted Okta event hook deliveries, by event type (types the service does not act on are counted as other).",
+			"type"),
+		hookSyncs: f.counter("hook_syncs_total",
+			"Syncs started because an Okta event hook delivery asked for one."),
+		catalogRefreshes: f.counterVec("catalog_refreshes_total",
+			"Requests to Backstage's catalog to re-read this service's locations, by outcome (ok, failed, no_location).",
+			"outcome"),
+		changeLatency: f.histogram("change_to_publish_seconds",
+			"Time from a change's event in Okta (its published time, by Okta's clock) to a snapshot holding it being served, for changes an event hook told of.",
+			[]float64{0.5, 1, 2, 3, 5, 10, 15, 30, 60, 300, 900}),
 	}
 	for _, k := range []string{"user", "group", "membership"} {
 		m.mismatches.WithLabelValues(k)
@@ -109,6 +130,12 @@ func (f factory) histogramVec(name, help string, buckets []float64, labels ...st
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: name, Help: help, Buckets: buckets,
 	}, labels)
+	f.register(h)
+	return h
+}
+
+func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets})
 	f.register(h)
 	return h
 }
@@ -195,3 +222,28 @@ func (m *Metrics) ConnectionClosed() { m.connsOpen.Dec() }
 // ConnectionRefused records an HTTP connection closed unanswered because
 // the server had as many open as it admits.
 func (m *Metrics) ConnectionRefused() { m.connsRefused.Inc() }
+
+// HookDelivery records an Okta event hook call by outcome
+// (eventhook.Observer).
+func (m *Metrics) HookDelivery(outcome string) { m.hookDeliveries.WithLabelValues(outcome).Inc() }
+
+// HookEvent records one event of an accepted delivery
+// (eventhook.Observer). Types the service does not act on are counted as
+// "other", so that the label's values stay few.
+func (m *Metrics) HookEvent(eventType string) {
+	if !eventhook.Relevant(eventType) {
+		eventType = "other"
+	}
+	m.hookEvents.WithLabelValues(eventType).Inc()
+}
+
+// HookSync records a sync an event hook asked for (provider.Observer).
+func (m *Metrics) HookSync() { m.hookSyncs.Inc() }
+
+// ChangeLatency records the time from a change's event to its snapshot
+// being served (provider.Observer).
+func (m *Metrics) ChangeLatency(d time.Duration) { m.changeLatency.Observe(d.Seconds()) }
+
+// CatalogRefresh records a request to the catalog to re-read, by outcome
+// (backstage.Observer).
+func (m *Metrics) CatalogRefresh(outcome string) { m.catalogRefreshes.WithLabelValues(outcome).Inc() }

@@ -35,6 +35,19 @@ func (s *Server) adminRoutes() {
 		s.SetFaults(f)
 		writeJSON(w, http.StatusOK, f)
 	})
+	m.HandleFunc("GET "+p+"/hooks", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.EventHooks()) })
+	m.HandleFunc("POST "+p+"/hooks", func(w http.ResponseWriter, r *http.Request) {
+		var h EventHook
+		if !decodeBody(w, r, &h) {
+			return
+		}
+		id, err := s.RegisterEventHook(r.Context(), h)
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id, "status": "ACTIVE", "verificationStatus": "VERIFIED"})
+	})
 	m.HandleFunc("GET "+p+"/clock", s.handleClock)
 	m.HandleFunc("POST "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {

@@ -197,6 +197,12 @@ type Server struct {
 	stats   Stats
 
 	auth authState
+
+	// hooks are the verified event hooks, guarded by mu; closed is set by
+	// Close.
+	hooks   []*hook
+	hookSeq uint64
+	closed  bool
 }
 
 // NewServer returns a server for org.
