@@ -40,6 +40,11 @@ type Config struct {
 	// AdminToken authorizes POST /admin/accept ("Authorization: Bearer
 	// <token>"). Empty disables that endpoint (403).
 	AdminToken string
+	// EventHookSecret enables /hooks/okta: Okta must send it as the
+	// Authorization header. Empty: the endpoint answers 404.
+	EventHookSecret string
+	// Hooks takes the event hook calls; required with EventHookSecret.
+	Hooks HookReceiver
 	// RetryAfter is the Retry-After sent with 503 answers; default 30s.
 	RetryAfter time.Duration
 	// WriteTimeout and MinWriteRate make the write deadline of an entity

@@ -19,6 +19,7 @@ import (
 
 	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
@@ -95,7 +96,10 @@ func TestServer(t *testing.T) {
 		method  string
 		target  string
 		header  map[string]string
-		want    want
+		body    string
+		// repeat sends the request this many times before the one checked.
+		repeat int
+		want   want
 	}{
 		// Before the first snapshot, and with an empty one: 503, never an
 		// empty 200.
@@ -334,15 +338,50 @@ func TestServer(t *testing.T) {
 			want:   want{status: 500, body: []byte("{\"error\":\"internal error\",\"requestId\":\"test-request\"}\n")}},
 		{name: "admin accept", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
 			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 200}},
+
+		// The Okta event hook.
+		{name: "hooks disabled GET", src: &fakeSource{}, method: "GET", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret, eventhook.VerificationHeader: "c"}, want: want{status: 404}},
+		{name: "hooks disabled POST", src: &fakeSource{}, method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, want: want{status: 404}},
+		{name: "hook verification", src: &fakeSource{}, cfg: hookConfig(), method: "GET", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret, eventhook.VerificationHeader: "ch4llenge"},
+			want:   want{status: 200, body: []byte(`{"verification":"ch4llenge"}`)}},
+		{name: "hook verification without a challenge", src: &fakeSource{}, cfg: hookConfig(), method: "GET", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, want: want{status: 400}},
+		{name: "hook verification wrong secret", src: &fakeSource{}, cfg: hookConfig(), method: "GET", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret + "x", eventhook.VerificationHeader: "c"}, want: want{status: 401}},
+		{name: "hook verification rate limited", src: &fakeSource{}, cfg: hookConfig(), method: "GET", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret, eventhook.VerificationHeader: "c"}, repeat: hookRateBurst + 50,
+			want: want{status: 429, header: map[string]string{"Retry-After": "1"}}},
+		{name: "hook delivery", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, want: want{status: 204}},
+		{name: "hook delivery as Bearer", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": "Bearer " + hookSecret}, body: hookDelivery, want: want{status: 401}},
+		{name: "hook delivery without a secret", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			body: hookDelivery, want: want{status: 401}},
+		{name: "hook delivery malformed", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, body: `{"eventType":"something.else","data":{}}`, want: want{status: 400}},
+		{name: "hook delivery too large", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, body: strings.Repeat(" ", hookMaxBody+1), want: want{status: 413}},
+		{name: "hook delivery rate limited", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
+			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, repeat: hookRateBurst + 50, want: want{status: 429}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := NewServer(zerolog.Nop(), tt.src, tt.metrics, oktaentityprovider.OpenAPI, tt.cfg)
-			r := httptest.NewRequest(tt.method, tt.target, nil)
-			r.Header.Set("X-Request-Id", "test-request")
-			for k, v := range tt.header {
-				r.Header.Set(k, v)
+			request := func() *http.Request {
+				r := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+				r.Header.Set("X-Request-Id", "test-request")
+				for k, v := range tt.header {
+					r.Header.Set(k, v)
+				}
+				return r
 			}
+			for range tt.repeat {
+				h.ServeHTTP(httptest.NewRecorder(), request())
+			}
+			r := request()
 			res, body := serve(t, spec, h, r)
 			if res.StatusCode != tt.want.status {
 				t.Fatalf("%s: got status %d, want %d; body %.300s", describe(r), res.StatusCode, tt.want.status, body)

@@ -56,6 +56,11 @@ type config struct {
 	ConfigFile       string
 	Demo             bool
 
+	EventHookSecret string
+	BackstageURL    string
+	BackstageToken  string
+	BackstageTarget string
+
 	// demo is the resolved mode: the built-in demo org is served.
 	demo bool
 }
@@ -165,6 +170,9 @@ func (c *config) validate() error {
 	if err := c.catalogOptions().Validate(); err != nil {
 		return c.optionError(err)
 	}
+	if err := c.validatePush(); err != nil {
+		return err
+	}
 	c.demo = c.Demo || (c.OrgURL == "" && c.Token == "" && c.TokenFile == "" &&
 		c.ClientID == "" && c.PrivateKey == "" && c.PrivateKeyFile == "")
 	if c.demo {
@@ -185,6 +193,25 @@ func (c *config) validate() error {
 		return errors.New("OKTA_PRIVATE_KEY is set with OKTA_TOKEN: the key is for OAuth with OKTA_CLIENT_ID; remove one")
 	}
 	return c.readSecrets()
+}
+
+// minHookSecret is the shortest OKTA_EVENT_HOOK_SECRET taken: the secret
+// is all that stands between the internet and the endpoint.
+const minHookSecret = 16
+
+// validatePush checks the event hook and Backstage settings.
+func (c *config) validatePush() error {
+	switch {
+	case c.EventHookSecret != "" && len(c.EventHookSecret) < minHookSecret:
+		return fmt.Errorf("invalid OKTA_EVENT_HOOK_SECRET: %d characters; use at least %d random ones, e.g. from openssl rand -hex 32", len(c.EventHookSecret), minHookSecret)
+	case c.BackstageURL == "" && (c.BackstageToken != "" || c.BackstageTarget != ""):
+		return errors.New("BACKSTAGE_TOKEN or BACKSTAGE_LOCATION_TARGET is set without BACKSTAGE_URL: set BACKSTAGE_URL to the Backstage backend's URL, or unset them")
+	case c.BackstageURL != "" && c.BackstageToken == "":
+		return errors.New("BACKSTAGE_URL is set without BACKSTAGE_TOKEN: set it to a static token of Backstage's backend.auth.externalAccess")
+	case c.BackstageURL != "" && c.BackstageTarget == "":
+		return errors.New("BACKSTAGE_URL is set without BACKSTAGE_LOCATION_TARGET: set it to this service's entities URL as in Backstage's catalog.locations, e.g. http://okta-entity-provider:8080/entities")
+	}
+	return nil
 }
 
 // catalogOptions returns the mapping and selection options.

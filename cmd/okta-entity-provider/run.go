@@ -22,6 +22,8 @@ import (
 
 	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
 	"github.com/okta-entity-provider/okta-entity-provider/api"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/backstage"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/metrics"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
@@ -93,11 +95,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	prov := provider.New(log.With().Str("component", "sync").Logger(), client, cfg.providerConfig(statePath), m)
+	var notifier *backstage.Notifier
+	pcfg := cfg.providerConfig(statePath)
+	if cfg.BackstageURL != "" {
+		bc, err := backstage.NewClient(cfg.BackstageURL, cfg.BackstageToken, cfg.BackstageTarget, nil)
+		if err != nil {
+			return fmt.Errorf("invalid BACKSTAGE_URL, BACKSTAGE_TOKEN or BACKSTAGE_LOCATION_TARGET: %w", err)
+		}
+		notifier = backstage.NewNotifier(log.With().Str("component", "backstage").Logger(), bc, m)
+		pcfg.Changed = notifier.Notify
+	}
+	prov := provider.New(log.With().Str("component", "sync").Logger(), client, pcfg, m)
+	src := &statusSource{Provider: prov, notifier: notifier}
+	apiCfg := api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout}
+	if cfg.EventHookSecret != "" {
+		src.hooks = eventhook.NewReceiver(log.With().Str("component", "hooks").Logger(), prov, m)
+		apiCfg.EventHookSecret, apiCfg.Hooks = cfg.EventHookSecret, src.hooks
+	}
 
-	handler := api.NewServer(log.With().Str("component", "http").Logger(), prov,
-		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), oktaentityprovider.OpenAPI,
-		api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout})
+	handler := api.NewServer(log.With().Str("component", "http").Logger(), src,
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), oktaentityprovider.OpenAPI, apiCfg)
 
 	tcp, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -117,6 +134,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
 	wg.Go(func() { _ = prov.Run(syncCtx) })
+	if notifier != nil {
+		wg.Go(func() { _ = notifier.Run(syncCtx) })
+	}
 
 	select {
 	case <-ctx.Done():

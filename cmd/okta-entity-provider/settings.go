@@ -56,6 +56,7 @@ const (
 	sectionOkta      = "Okta connection"
 	sectionSelection = "Selection and mapping"
 	sectionService   = "Service"
+	sectionPush      = "Event hooks and catalog refresh"
 )
 
 // settings binds the table of every setting to c.
@@ -156,6 +157,14 @@ func (c *config) settings() []setting {
 			usage: "YAML file with the structured options (see below). Environment variables and flags win over it."},
 		{env: "DEMO", section: sectionService, def: "false", value: boolValue{&c.Demo},
 			usage: "Serve the built-in demo org even when Okta settings are given."},
+		{env: "OKTA_EVENT_HOOK_SECRET", section: sectionPush, secret: true, value: stringValue{&c.EventHookSecret},
+			usage: "Enables `/hooks/okta` for an Okta event hook whose authentication field is `Authorization` and whose secret is this (at least 16 characters). Empty: the endpoint answers 404 and only the schedule syncs."},
+		{env: "BACKSTAGE_URL", section: sectionPush, value: urlValue{&c.BackstageURL},
+			usage: "Backstage backend URL, e.g. `https://backstage.example.com`: after a changed snapshot the catalog is asked to re-read this service's location at once. Empty: the catalog reads at its own processing interval."},
+		{env: "BACKSTAGE_TOKEN", section: sectionPush, secret: true, value: stringValue{&c.BackstageToken},
+			usage: "Static external-access token of Backstage (`backend.auth.externalAccess`), with `catalog.entity.read` and `catalog.entity.refresh`. Required with `BACKSTAGE_URL`."},
+		{env: "BACKSTAGE_LOCATION_TARGET", section: sectionPush, value: urlValue{&c.BackstageTarget},
+			usage: "This service's entities URL as the catalog's location names it (the `target` in `catalog.locations`), without any query, e.g. `http://okta-entity-provider:8080/entities`. Required with `BACKSTAGE_URL`."},
 	}
 }
 
