@@ -247,12 +247,14 @@ type recorder struct {
 	users     int
 	hookSyncs int
 	latencies []time.Duration
+	calls     int64 // Okta requests of the finished syncs
 }
 
-func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration, _ int64) {
+func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration, calls int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, string(mode)+":"+string(outcome))
+	r.calls += calls
 }
 func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users = users; r.mu.Unlock() }
 func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }
