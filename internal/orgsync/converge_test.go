@@ -96,6 +96,33 @@ func mutate(t *testing.T, rng *rand.Rand, org *oktafake.Org, n int) string {
 	return what
 }
 
+// hookSuspects is what hook deliveries of events ask to check: the targets
+// of their deletion events, some of them twice, and forged ones naming a
+// user and a group that exist.
+func hookSuspects(rng *rand.Rand, events []okta.LogEvent, org *oktafake.Org) Suspects {
+	var s Suspects
+	for _, e := range events {
+		for _, t := range e.Target {
+			switch {
+			case e.EventType == "user.lifecycle.delete.initiated" && t.Type == "User":
+				s.Users = append(s.Users, t.ID)
+			case e.EventType == "group.lifecycle.delete" && t.Type == "UserGroup":
+				s.Groups = append(s.Groups, t.ID)
+			}
+		}
+	}
+	if len(s.Users) > 0 && rng.IntN(2) == 0 {
+		s.Users = append(s.Users, s.Users[0])
+	}
+	if users := org.Users(); len(users) > 0 {
+		s.Users = append(s.Users, users[rng.IntN(len(users))].ID)
+	}
+	if groups := org.Groups(); len(groups) > 0 {
+		s.Groups = append(s.Groups, groups[rng.IntN(len(groups))].ID)
+	}
+	return s
+}
+
 // listedInput is the input the service builds the catalog from: the member
 // lists as stored, members outside the state left in for the catalog to
 // skip, and Everyone holding every user.
@@ -161,6 +188,10 @@ func TestIncrementalConverges(t *testing.T) {
 		clockOffset time.Duration
 		// logOutage makes every other round's System Log reads fail.
 		logOutage bool
+		// hooks makes some rounds (every round with allHooks) hook-triggered:
+		// they check the deletion events of the round, replays of older
+		// ones and forged ones naming users and groups that exist.
+		hooks, allHooks bool
 	}{
 		{name: "whole org", opts: Options{}, catalog: catalogOpts},
 		{name: "user filter", opts: Options{UserFilter: `status eq "ACTIVE" or status eq "SUSPENDED"`}, catalog: catalogOpts},
@@ -173,6 +204,9 @@ func TestIncrementalConverges(t *testing.T) {
 		{name: "okta's clock behind", opts: Options{}, catalog: catalogOpts, clockOffset: -10 * time.Minute},
 		{name: "without the system log, clock behind", opts: Options{DeletionCheckEvery: 1}, noLogs: true, catalog: catalogOpts, clockOffset: -10 * time.Minute},
 		{name: "system log outages", opts: Options{DeletionCheckEvery: 1}, catalog: catalogOpts, logOutage: true},
+		{name: "hook syncs between scheduled ones", opts: Options{}, catalog: catalogOpts, hooks: true},
+		{name: "hook syncs, users from groups", opts: Options{UsersFromGroups: true, ExcludeGroupTypes: []string{okta.GroupTypeBuiltIn}}, catalog: fromGroupsOpts, hooks: true},
+		{name: "hooks alone find deletions, without the system log", opts: Options{DeletionCheckEvery: 1_000_000}, noLogs: true, catalog: catalogOpts, hooks: true, allHooks: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -190,6 +224,8 @@ func TestIncrementalConverges(t *testing.T) {
 					t.Fatalf("got LogReadable %v with noLogs %v", st.LogReadable(), tc.noLogs)
 				}
 				var history []string
+				_, seen := f.org.Events(0)
+				var delivered []okta.LogEvent
 				for round := range rounds {
 					for range rng.IntN(6) {
 						history = append(history, mutate(t, rng, f.org, len(history)))
@@ -200,7 +236,20 @@ func TestIncrementalConverges(t *testing.T) {
 					if outage {
 						f.srv.SetFaults(oktafake.Faults{LogError: oktafake.ErrorResponse{Status: 500}})
 					}
-					next, stats, err := s.Incremental(ctx, st)
+					var events []okta.LogEvent
+					events, seen = f.org.Events(seen)
+					var next *State
+					var stats Stats
+					if tc.hooks && (tc.allHooks || rng.IntN(2) == 0) {
+						delivered = append(delivered, events...)
+						next, stats, err = s.IncrementalConfirming(ctx, st, hookSuspects(rng, delivered, f.org))
+						delivered = nil
+					} else {
+						// A scheduled sync; the events' hook delivery is
+						// still to come.
+						delivered = append(delivered, events...)
+						next, stats, err = s.Incremental(ctx, st)
+					}
 					if err != nil {
 						t.Fatalf("seed %d round %d: incremental sync: %v", seed, round, err)
 					}
