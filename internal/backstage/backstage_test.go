@@ -70,7 +70,11 @@ type outcomes struct {
 	got []string
 }
 
-func (o *outcomes) CatalogRefresh(outcome string) { o.mu.Lock(); o.got = append(o.got, outcome); o.mu.Unlock() }
+func (o *outcomes) CatalogRefresh(outcome string) {
+	o.mu.Lock()
+	o.got = append(o.got, outcome)
+	o.mu.Unlock()
+}
 
 func TestNotifierRefreshesThisServicesLocations(t *testing.T) {
 	t.Parallel()

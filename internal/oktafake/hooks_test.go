@@ -82,7 +82,7 @@ func TestEventHookDelivers(t *testing.T) {
 	defer recv.mu.Unlock()
 	var first, second struct {
 		EventType, EventTypeVersion, CloudEventsVersion, Source, EventID, EventTime, ContentType string
-		Data                                                                                      struct {
+		Data                                                                                     struct {
 			Events []struct {
 				UUID, EventType, Published string
 				Target                     []struct{ ID, Type string }
