@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -356,10 +357,7 @@ func (n *Notifier) record(outcome string, refs []string, errText string) {
 func (n *Notifier) Status() Status {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	st := Status{Refreshes: make(map[string]int64, len(n.status.Refreshes))}
-	for k, v := range n.status.Refreshes {
-		st.Refreshes[k] = v
-	}
+	st := Status{Refreshes: maps.Clone(n.status.Refreshes)}
 	if n.status.LastRefresh != nil {
 		a := *n.status.LastRefresh
 		st.LastRefresh = &a

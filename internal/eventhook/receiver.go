@@ -2,6 +2,7 @@ package eventhook
 
 import (
 	"errors"
+	"maps"
 	"sync"
 	"time"
 
@@ -127,10 +128,7 @@ func (r *Receiver) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.status
-	st.Deliveries = make(map[string]int64, len(r.status.Deliveries))
-	for k, v := range r.status.Deliveries {
-		st.Deliveries[k] = v
-	}
+	st.Deliveries = maps.Clone(r.status.Deliveries)
 	if st.LastDelivery != nil {
 		d := *st.LastDelivery
 		st.LastDelivery = &d

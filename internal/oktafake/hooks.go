@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -216,10 +217,7 @@ func (s *Server) EventHooks() []RegisteredHook {
 	for _, h := range hooks {
 		h.mu.Lock()
 		st := h.stats
-		st.ByStatus = make(map[string]int64, len(h.stats.ByStatus))
-		for k, v := range h.stats.ByStatus {
-			st.ByStatus[k] = v
-		}
+		st.ByStatus = maps.Clone(h.stats.ByStatus)
 		h.mu.Unlock()
 		out = append(out, RegisteredHook{ID: h.id, EventHook: h.cfg, Stats: st})
 	}
