@@ -26,7 +26,6 @@ const (
 type pending struct {
 	suspects  orgsync.Suspects
 	published []time.Time
-	hinted    bool
 }
 
 // Hint takes an event hook's hint: it schedules a coalesced incremental
@@ -36,20 +35,22 @@ func (p *Provider) Hint(h eventhook.Hint) {
 	if h.Events == 0 {
 		return
 	}
-	p.pendMu.Lock()
-	p.pend.suspects.Users = append(p.pend.suspects.Users, h.DeletedUsers...)
-	p.pend.suspects.Groups = append(p.pend.suspects.Groups, h.DeletedGroups...)
-	for _, t := range h.Published {
-		if len(p.pend.published) < maxPendingLatencies {
-			p.pend.published = append(p.pend.published, t)
-		}
-	}
-	p.pend.hinted = true
-	p.pendMu.Unlock()
+	p.addPending(orgsync.Suspects{Users: h.DeletedUsers, Groups: h.DeletedGroups}, h.Published)
 	select {
 	case p.trigger <- struct{}{}:
 	default: // a sync is asked for already; this hint joins it
 	}
+}
+
+// addPending adds suspects and publication times to what the next sync
+// takes, keeping at most maxPendingLatencies times.
+func (p *Provider) addPending(s orgsync.Suspects, published []time.Time) {
+	p.pendMu.Lock()
+	defer p.pendMu.Unlock()
+	p.pend.suspects.Users = append(p.pend.suspects.Users, s.Users...)
+	p.pend.suspects.Groups = append(p.pend.suspects.Groups, s.Groups...)
+	n := min(len(published), maxPendingLatencies-len(p.pend.published))
+	p.pend.published = append(p.pend.published, published[:max(n, 0)]...)
 }
 
 // takePending returns and clears what hints asked for.
@@ -66,17 +67,8 @@ func (p *Provider) takePending() pending {
 // publication times, so that a later sync measures them. It does not ask
 // for a sync: the next one, scheduled or hinted, takes them.
 func (p *Provider) requeue(s orgsync.Suspects, published []time.Time) {
-	if s.Empty() && len(published) == 0 {
-		return
-	}
-	p.pendMu.Lock()
-	defer p.pendMu.Unlock()
-	p.pend.suspects.Users = append(p.pend.suspects.Users, s.Users...)
-	p.pend.suspects.Groups = append(p.pend.suspects.Groups, s.Groups...)
-	for _, t := range published {
-		if len(p.pend.published) < maxPendingLatencies {
-			p.pend.published = append(p.pend.published, t)
-		}
+	if !s.Empty() || len(published) > 0 {
+		p.addPending(s, published)
 	}
 }
 
