@@ -314,6 +314,7 @@ func (s *Server) postOnce(ctx context.Context, h *hook, body []byte) string {
 	if err != nil {
 		return "error"
 	}
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(h.cfg.AuthHeader, h.cfg.AuthValue)
 	req.Header.Set("User-Agent", "Okta Google Web Hook Service")
