@@ -47,8 +47,11 @@ type Receiver struct {
 
 // Status is what /status shows of the event hook.
 type Status struct {
-	// Verified reports whether Okta's verification request was answered
-	// since the service started; VerifiedAt when.
+	// Verified reports whether, since the service started, Okta's
+	// verification request was answered or an authenticated delivery came
+	// (Okta delivers only to verified hooks, and does not verify again
+	// after a restart); VerifiedAt is when the verification was answered,
+	// null when it was not since start.
 	Verified   bool       `json:"verified"`
 	VerifiedAt *time.Time `json:"verifiedAt"`
 	// LastDelivery describes the latest delivery, null before the first.
@@ -118,6 +121,10 @@ func (r *Receiver) Refused(outcome string) { r.record(outcome, "", 0) }
 func (r *Receiver) record(outcome, eventID string, events int) {
 	r.obs.HookDelivery(outcome)
 	r.mu.Lock()
+	switch outcome {
+	case OutcomeAccepted, OutcomeDuplicate, OutcomeIgnored:
+		r.status.Verified = true
+	}
 	r.status.Deliveries[outcome]++
 	r.status.LastDelivery = &DeliveryInfo{At: time.Now().UTC(), Outcome: outcome, EventID: eventID, Events: events}
 	r.mu.Unlock()
