@@ -5,7 +5,8 @@
 # nasty cases, the service against it and a catalog-only Backstage backend
 # (e2e/backstage) that reads the service's /entities URL, then asserts
 # through the catalog's REST API: ingestion against the fake org's truth,
-# following changes, Okta failing, 304s, sharded mode and the entities token.
+# following changes, Okta failing, 304s, sharded mode, the entities token,
+# and the change-to-catalog latency with Okta event hooks (e2e/latency.js).
 #
 # Everything listens on 127.0.0.1. Run from anywhere:
 #
@@ -105,11 +106,12 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 # Every request the script makes is bounded in time.
 curl() { command curl --max-time 30 "$@"; }
 
-# check runs e2e/check.js and counts its PASS/FAIL lines.
-# It runs in the background so that an interrupt is handled at once.
-check() {
+# counted runs a Node.js script of e2e/ (check.js, latency.js) and counts
+# its PASS/FAIL lines. It runs in the background so that an interrupt is
+# handled at once.
+counted() {
 	local out
-	node "$CHECK" "$@" >"$WORK/check.out" </dev/null &
+	node "$@" >"$WORK/check.out" </dev/null &
 	CHECK_PID=$!
 	wait "$CHECK_PID" || true
 	CHECK_PID=""
@@ -118,6 +120,8 @@ check() {
 	PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$out" || true)))
 	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out" || true)))
 }
+check() { counted "$CHECK" "$@"; }
+latency() { counted "$ROOT/e2e/latency.js" "$@"; }
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.5s. With
 # WAIT_PID set, gives up as soon as that process has exited.
@@ -270,11 +274,13 @@ start_service() {
 }
 
 # start_catalog ENTITIES_URL: starts the Backstage backend with a fresh
-# in-memory database.
+# in-memory database. CATALOG_EXTRA_CONFIG names a config file laid over
+# app-config.yaml.
 start_catalog() {
 	(cd "$BS" && exec env BACKSTAGE_PORT="$CATALOG_PORT" PROVIDER_HOST="127.0.0.1:$SERVICE_PORT" \
 		CATALOG_TOKEN="$CATALOG_TOKEN" ENTITIES_URL="$1" PROCESSING_ERRORS_FILE="$ERRORS_FILE" \
-		NO_COLOR=1 node src/index.js --config "$BS/app-config.yaml") </dev/null >>"$WORK/backstage.log" 2>&1 &
+		NO_COLOR=1 node src/index.js --config "$BS/app-config.yaml" ${CATALOG_EXTRA_CONFIG:+--config "$CATALOG_EXTRA_CONFIG"}) \
+		</dev/null >>"$WORK/backstage.log" 2>&1 &
 	CATALOG_PID=$!
 	local t0
 	t0=$(date +%s)
@@ -474,6 +480,65 @@ check errors --from "$errors_mark" --label "location without the token" \
 	--expect-location "url:$SERVICE_URL/entities" --expect-text "401"
 curl -fsS -X DELETE -H "Authorization: Bearer $CATALOG_TOKEN" "$CATALOG_URL/api/catalog/locations/$loc_id" >/dev/null
 check same --from "$WORK/state3.json" --label "catalog unchanged by the failing location"
+
+# ---------------------------------------------------------------------------
+step "event hooks: changes reach the catalog in seconds (SYNC_INTERVAL=1h, catalog processing interval 10 min)"
+# Only the event hooks can make this fast: the service's schedule and the
+# catalog's own re-reads are far apart. The fake delivers each change's
+# System Log events after 1s, some twice, some out of order; the service
+# syncs, publishes and asks the catalog to refresh its location. latency.js
+# prints the figures (a benchmark: the targets are not asserted).
+stop_catalog
+stop_service
+HOOK_SECRET="hook-$(node -p 'require("crypto").randomBytes(16).toString("hex")')"
+cat >"$WORK/slow-catalog.yaml" <<'YAML'
+catalog:
+  processingInterval: { seconds: 600 }
+YAML
+hook_service() {
+	start_service SYNC_INTERVAL=1h OKTA_EVENT_HOOK_SECRET="$HOOK_SECRET" BACKSTAGE_URL="$CATALOG_URL" \
+		BACKSTAGE_TOKEN="$CATALOG_TOKEN" BACKSTAGE_LOCATION_TARGET="$SERVICE_URL/entities"
+}
+hook_service
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: wrong-$HOOK_SECRET" -d '{}' "$SERVICE_URL/hooks/okta")
+if [ "$code" = 401 ]; then
+	pass "a delivery with a wrong secret answers $code"
+else
+	fail "a delivery with a wrong secret answers $code, want 401"
+fi
+if curl -fsS -X POST -H 'Content-Type: application/json' \
+	-d "{\"url\":\"$SERVICE_URL/hooks/okta\",\"authValue\":\"$HOOK_SECRET\",\"delay\":\"1s\"}" "$FAKE_URL/_fake/hooks" >"$WORK/hook.json"; then
+	pass "the fake Okta verified the event hook at $SERVICE_URL/hooks/okta ($(cat "$WORK/hook.json"))"
+else
+	stop_run "the fake Okta could not verify the event hook at $SERVICE_URL/hooks/okta"
+fi
+errors_mark=$(error_lines)
+CATALOG_EXTRA_CONFIG="$WORK/slow-catalog.yaml" start_catalog "$SERVICE_URL/entities"
+check ingest --wait 120 --label "slow catalog, before the hooked changes" --errors-from "$errors_mark"
+hook_status() { curl -fsS "$SERVICE_URL/status" | json '`verified ${d.eventHook.verified}, deliveries ${JSON.stringify(d.eventHook.deliveries)}, hook-triggered syncs ${d.syncs.hookTriggered}, catalog refreshes ${JSON.stringify(d.catalogRefresh.refreshes)}`'; }
+latency --label "with System Log access" --timeout 60
+log "service: $(hook_status)"
+if curl -fsS "$SERVICE_URL/status" | json 'd.eventHook.verified && d.syncs.hookTriggered > 0 && (d.catalogRefresh.refreshes.ok || 0) > 0' | grep -qx true; then
+	pass "/status shows the hook verified, hook-triggered syncs and successful catalog refreshes"
+else
+	fail "/status does not show the hook verified, hook-triggered syncs and successful catalog refreshes: $(hook_status)"
+fi
+
+# Without System Log access: deletions are found only by checking the
+# deletion events' targets with Okta.
+stop_service
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"logError":{"status":403,"code":"E0000006"}}' "$FAKE_URL/_fake/faults" >/dev/null
+hook_service
+if curl -fsS "$SERVICE_URL/status" | json 'd.changes.deletionsFrom' | grep -qx periodic-check; then
+	pass "the restarted service cannot read the System Log (deletionsFrom periodic-check)"
+else
+	fail "the restarted service reads deletions from $(curl -fsS "$SERVICE_URL/status" | json 'd.changes.deletionsFrom'), want periodic-check"
+fi
+latency --label "without System Log access" --timeout 60
+log "service: $(hook_status)"
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$FAKE_URL/_fake/faults" >/dev/null
+check ingest --wait 60 --label "after the hooked changes" --errors-from "$errors_mark"
+log "fake's hook deliveries: $(curl -fsS "$FAKE_URL/_fake/hooks" | json 'd.map(h => JSON.stringify(h.stats)).join(" ")')"
 
 # ---------------------------------------------------------------------------
 step "summary"
