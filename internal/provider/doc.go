@@ -5,6 +5,8 @@
 // It owns:
 //
 //   - the sync loop (schedule.go): when syncs run, and their jitter;
+//   - event hook hints (hooks.go): the coalescing of hints into syncs and
+//     the deletions they ask a sync to check with Okta;
 //   - the sync step (sync.go): one sync from the served state, full or
 //     incremental, bounded by its timeout, and the snapshot built from it;
 //   - the catalog's input (input.go): the state's users, groups and member
