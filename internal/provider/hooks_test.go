@@ -47,8 +47,13 @@ func TestHintBurst(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, 30*time.Second, "the first sync", func() bool { return p.status().Syncs.Completed == 1 })
 	changed.Wait() // the first snapshot
+	// Its calls are reported after the snapshot is served.
+	waitFor(t, 30*time.Second, "the first sync's report", func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return len(rec.outcomes) == 1
+	})
 
 	var active []string
 	for _, u := range fake.Org().Users() {
@@ -84,11 +89,13 @@ func TestHintBurst(t *testing.T) {
 	}
 	// Settle and the gap between hook syncs are 0.5s and 1s: every sync
 	// the burst asks for has started and finished long before this.
-	waitFor(t, 30*time.Second, "the hinted syncs", func() bool {
-		st := p.status()
-		return st.Syncs.HookTriggered > 0 && st.Syncs.Completed == 1+st.Syncs.HookTriggered
-	})
 	time.Sleep(3 * time.Second)
+	waitFor(t, 30*time.Second, "the hinted syncs' reports", func() bool {
+		st := p.status()
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return st.Syncs.HookTriggered > 0 && int64(len(rec.outcomes)) == 1+st.Syncs.HookTriggered
+	})
 
 	st := p.status()
 	if st.Syncs.HookTriggered < 1 || st.Syncs.HookTriggered > 3 {
