@@ -193,28 +193,26 @@ func (f *fakeOkta) ListLogEvents(ctx context.Context, _ time.Time, _ string) ite
 
 // GetUser reads one user; an unknown id is Okta's 404.
 func (f *fakeOkta) GetUser(_ context.Context, id string) (okta.User, error) {
-	f.calls.Add(1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, u := range f.users {
-		if u.ID == id {
-			return u, nil
-		}
-	}
-	return okta.User{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
+	return getOne(f, f.users, func(u okta.User) string { return u.ID }, id)
 }
 
 // GetGroup reads one group; an unknown id is Okta's 404.
 func (f *fakeOkta) GetGroup(_ context.Context, id string) (okta.Group, error) {
+	return getOne(f, f.groups, func(g okta.Group) string { return g.ID }, id)
+}
+
+// getOne finds the item of items with the id, as one Okta call.
+func getOne[T any](f *fakeOkta, items []T, idOf func(T) string, id string) (T, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, g := range f.groups {
-		if g.ID == id {
-			return g, nil
+	for _, it := range items {
+		if idOf(it) == id {
+			return it, nil
 		}
 	}
-	return okta.Group{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
+	var zero T
+	return zero, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
 }
 
 func (f *fakeOkta) Calls() int64 { return f.calls.Load() }
