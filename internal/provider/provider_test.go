@@ -193,20 +193,21 @@ func (f *fakeOkta) ListLogEvents(ctx context.Context, _ time.Time, _ string) ite
 
 // GetUser reads one user; an unknown id is Okta's 404.
 func (f *fakeOkta) GetUser(_ context.Context, id string) (okta.User, error) {
-	return getOne(f, f.users, func(u okta.User) string { return u.ID }, id)
+	return getOne(f, func() []okta.User { return f.users }, func(u okta.User) string { return u.ID }, id)
 }
 
 // GetGroup reads one group; an unknown id is Okta's 404.
 func (f *fakeOkta) GetGroup(_ context.Context, id string) (okta.Group, error) {
-	return getOne(f, f.groups, func(g okta.Group) string { return g.ID }, id)
+	return getOne(f, func() []okta.Group { return f.groups }, func(g okta.Group) string { return g.ID }, id)
 }
 
-// getOne finds the item of items with the id, as one Okta call.
-func getOne[T any](f *fakeOkta, items []T, idOf func(T) string, id string) (T, error) {
+// getOne finds the item with the id among those items returns (called
+// under f.mu), as one Okta call.
+func getOne[T any](f *fakeOkta, items func() []T, idOf func(T) string, id string) (T, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, it := range items {
+	for _, it := range items() {
 		if idOf(it) == id {
 			return it, nil
 		}
