@@ -97,37 +97,7 @@ func Save(path string, st *State) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	// The body is compressed straight into the file. Its length and
-	// checksum are known only at the end, so the header is written blank
-	// and filled in after.
-	if _, err := f.Write(make([]byte, headerSize)); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 64<<10)
-	sum := sha256.New()
-	zw, err := gzip.NewWriterLevel(io.MultiWriter(bw, sum), gzip.BestSpeed)
-	if err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := encodeState(zw, st); err != nil {
-		return fmt.Errorf("save state: encode: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("save state: compress: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	end, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	header := make([]byte, 0, headerSize)
-	header = append(header, fileMagic...)
-	header = binary.BigEndian.AppendUint32(header, fileVersion)
-	header = binary.BigEndian.AppendUint64(header, uint64(end)-uint64(headerSize))
-	header = sum.Sum(header)
-	if _, err := f.WriteAt(header, 0); err != nil {
+	if err := writeState(f, st); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	if err := f.Sync(); err != nil {
@@ -145,6 +115,100 @@ func Save(path string, st *State) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// stateWriter is where writeState writes: a file, or a buffer in memory.
+type stateWriter interface {
+	io.Writer
+	io.WriterAt
+	io.Seeker
+}
+
+// writeState writes st to w, at its start, in the state file's format.
+// The body is compressed straight into w. Its length and checksum are
+// known only at the end, so the header is written blank and filled in
+// after.
+func writeState(w stateWriter, st *State) error {
+	if _, err := w.Write(make([]byte, headerSize)); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	sum := sha256.New()
+	zw, err := gzip.NewWriterLevel(io.MultiWriter(bw, sum), gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	if err := encodeState(zw, st); err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	end, err := w.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	header := make([]byte, 0, headerSize)
+	header = append(header, fileMagic...)
+	header = binary.BigEndian.AppendUint32(header, fileVersion)
+	header = binary.BigEndian.AppendUint64(header, uint64(end)-uint64(headerSize))
+	header = sum.Sum(header)
+	_, err = w.WriteAt(header, 0)
+	return err
+}
+
+// Marshal returns st in the state file's format, for a store other than a
+// file (a database column). Unmarshal reads it back.
+func Marshal(st *State) ([]byte, error) {
+	var b memFile
+	if err := writeState(&b, st); err != nil {
+		return nil, fmt.Errorf("marshal state: %w", err)
+	}
+	return b.buf, nil
+}
+
+// Unmarshal reads a state written by Marshal (or the content of a state
+// file). Its errors match ErrCorrupt and ErrIncompatible as Load's do.
+func Unmarshal(data []byte) (*State, error) {
+	st, err := load(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("unmarshal state: %w", err)
+	}
+	return st, nil
+}
+
+// memFile is a stateWriter in memory.
+type memFile struct {
+	buf []byte
+	off int64
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	n, err := m.WriteAt(p, m.off)
+	m.off += int64(n)
+	return n, err
+}
+
+func (m *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if end := int(off) + len(p); end > len(m.buf) {
+		m.buf = append(m.buf, make([]byte, end-len(m.buf))...)
+	}
+	return copy(m.buf[off:], p), nil
+}
+
+func (m *memFile) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		m.off = offset
+	case io.SeekCurrent:
+		m.off += offset
+	case io.SeekEnd:
+		m.off = int64(len(m.buf)) + offset
+	}
+	return m.off, nil
 }
 
 // tempPattern is the os.CreateTemp pattern of Save's temporary files for
