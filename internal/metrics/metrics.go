@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,13 @@ type Metrics struct {
 	hookSyncs        prometheus.Counter
 	catalogRefreshes *prometheus.CounterVec
 	changeLatency    prometheus.Histogram
+	haLeader         prometheus.Gauge
+	haGen            prometheus.Gauge
+	dbUp             prometheus.Gauge
+	dbOutage         prometheus.Gauge
+	dbOutages        prometheus.Counter
+	mu               sync.Mutex // guards outages
+	outages          int        // dbOutages's count, as last reported
 }
 
 // New creates the metrics and registers them on reg.
@@ -101,6 +109,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		changeLatency: f.histogram("change_to_publish_seconds",
 			"Time from a change's event in Okta (its published time, by Okta's clock) to a snapshot holding it being served, for changes an event hook told of.",
 			[]float64{0.5, 1, 2, 3, 5, 10, 15, 30, 60, 300, 900}),
+		haLeader: f.gauge("ha_leader",
+			"In shared mode (replicas sharing a database), 1 while this replica holds the lease and syncs, else 0."),
+		haGen: f.gauge("ha_generation",
+			"In shared mode, the generation this replica serves; equal on all replicas once they caught up."),
+		dbUp: f.gauge("database_up", "In shared mode, 1 while the shared database answers this replica, else 0."),
+		dbOutage: f.gauge("database_outage_seconds",
+			"In shared mode, how long the current outage of the shared database has lasted; 0 when it is up."),
+		dbOutages: f.counter("database_outages_total", "In shared mode, outages of the shared database seen by this replica."),
 	}
 	for _, k := range []string{"user", "group", "membership"} {
 		m.mismatches.WithLabelValues(k)
@@ -212,6 +228,27 @@ func (m *Metrics) StateSaveFailed() { m.stateSaveError.Inc() }
 
 // LogReadFailed records a sync that could not read a readable System Log.
 func (m *Metrics) LogReadFailed() { m.logReadError.Inc() }
+
+// Replica records a replica's part in shared mode (provider.Observer).
+func (m *Metrics) Replica(leader bool, generation int64, dbUp bool, outageSeconds float64, outages int) {
+	m.haLeader.Set(b2f(leader))
+	m.haGen.Set(float64(generation))
+	m.dbUp.Set(b2f(dbUp))
+	m.dbOutage.Set(outageSeconds)
+	m.mu.Lock()
+	if outages > m.outages {
+		m.dbOutages.Add(float64(outages - m.outages))
+		m.outages = outages
+	}
+	m.mu.Unlock()
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // ConnectionOpened records an HTTP connection admitted by the server.
 func (m *Metrics) ConnectionOpened() { m.connsOpen.Inc() }

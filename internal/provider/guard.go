@@ -12,7 +12,13 @@ import (
 
 // AcceptHeld serves the snapshot held back by the deletion guard. It
 // returns accepted false, and no error, when none is held.
+//
+// In shared mode any replica accepts, through the database, and every
+// replica serves the accepted snapshot.
 func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
+	if p.shared != nil {
+		return p.acceptShared(ctx)
+	}
 	select {
 	case p.syncSlot <- struct{}{}:
 	case <-ctx.Done():
@@ -36,35 +42,45 @@ func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
 
 // guardAndPublish passes r's generation through the deletion guard: it is
 // served, or held back in place of any snapshot held before. It records
-// the sync on /status. syncSlot must be held.
-func (p *Provider) guardAndPublish(r *syncResult) Outcome {
+// the sync on /status. In shared mode the verdict is written to the
+// database first, and nothing changes here when that fails: the error is
+// returned. syncSlot must be held.
+func (p *Provider) guardAndPublish(ctx context.Context, r *syncResult) (Outcome, error) {
 	info := r.info()
 	info.Outcome = OutcomeOK
+	p.mu.Lock()
+	h, ok := p.guard(r.gen, r.prev, r.stats.ShortListings)
+	p.mu.Unlock()
+	if p.shared != nil {
+		if err := p.share(ctx, r, h, ok); err != nil {
+			return OutcomeFailed, err
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.changes = p.changeTracking(r.next)
 	p.completed++
-	if h, ok := p.guard(r.gen, r.prev, r.stats.ShortListings); ok {
+	if ok {
 		p.serve(r.gen, r.finished)
 	} else {
 		info.Outcome, info.Error = OutcomeHeld, h.Reason
 		p.hold(r.log, r.gen, h, r.finished)
 	}
 	p.lastSync = info
-	return info.Outcome
+	return info.Outcome, nil
 }
 
 // hold keeps gen, described by h, back from being served, in place of any
 // snapshot held before: the hold dates from the first one, and is logged
 // when the held snapshot changes. p.mu must be held.
 func (p *Provider) hold(log zerolog.Logger, gen *generation, h HeldBack, at time.Time) {
-	again := p.held != nil && p.held.gen.snap.All.ETag == gen.snap.All.ETag
+	again := p.held != nil && p.held.etag == gen.snap.All.ETag
 	if p.held != nil {
 		at = p.held.heldAt // still held: since the first hold
 	} else {
 		p.obs.Held(true)
 	}
-	p.held = &heldSnapshot{gen: gen, info: h, heldAt: at}
+	p.held = &heldSnapshot{gen: gen, etag: gen.snap.All.ETag, info: h, heldAt: at}
 	ev := log.Error()
 	if again {
 		ev = log.Debug() // the same snapshot: logged when it was first held

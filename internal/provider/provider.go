@@ -12,6 +12,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/pgstore"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
@@ -45,6 +46,10 @@ type Observer interface {
 	// ChangeLatency reports the time from a change's event (published, by
 	// Okta's clock) to the snapshot holding it being served.
 	ChangeLatency(d time.Duration)
+	// Replica reports a replica's part in shared mode: whether it leads,
+	// the generation it serves, and the shared database's availability
+	// (the current outage's length, and how many outages there were).
+	Replica(leader bool, generation int64, dbUp bool, outageSeconds float64, outages int)
 }
 
 // Outcome is how a sync ended.
@@ -102,6 +107,10 @@ type Config struct {
 	// the one served before is published (to tell the catalog to read
 	// it). It must not block.
 	Changed func()
+	// Shared, when set, is the database replicas share (shared mode): the
+	// state is kept there, not in StatePath, and only the replica holding
+	// its lease syncs.
+	Shared *pgstore.Store
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SettingName returns the name an operator sets a knob by, for the
@@ -169,6 +178,8 @@ type Provider struct {
 	syncer *orgsync.Syncer
 	cfg    Config
 	obs    Observer
+	// shared is the replica's state in shared mode; nil otherwise.
+	shared *replica
 
 	snap atomic.Pointer[snapshot.Snapshot]
 
@@ -210,7 +221,10 @@ type Provider struct {
 }
 
 type heldSnapshot struct {
+	// gen is nil on a replica that did not build it (shared mode): it
+	// knows it by its ETag and description only.
 	gen    *generation
+	etag   string
 	info   HeldBack
 	heldAt time.Time
 }
@@ -229,7 +243,12 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.HookMinGap <= 0 {
 		cfg.HookMinGap = defaultHookMinGap
 	}
+	var shared *replica
+	if cfg.Shared != nil {
+		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), role: RoleFollower}
+	}
 	return &Provider{
+		shared: shared,
 		log:    log,
 		client: client,
 		syncer: orgsync.New(client, cfg.syncOptions(), log),
@@ -255,3 +274,4 @@ func (nopObserver) StateSaveFailed()                                     {}
 func (nopObserver) LogReadFailed()                                       {}
 func (nopObserver) HookSync()                                            {}
 func (nopObserver) ChangeLatency(time.Duration)                          {}
+func (nopObserver) Replica(bool, int64, bool, float64, int)              {}

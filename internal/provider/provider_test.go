@@ -266,6 +266,7 @@ func (r *recorder) ChangeLatency(d time.Duration) {
 	r.latencies = append(r.latencies, d)
 	r.mu.Unlock()
 }
+func (r *recorder) Replica(bool, int64, bool, float64, int) {}
 
 func newTestProvider(t *testing.T, f *fakeOkta, mod func(*Config)) (*Provider, *recorder) {
 	t.Helper()

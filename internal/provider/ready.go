@@ -21,6 +21,13 @@ func (p *Provider) NotReady() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b strings.Builder
+	if h := p.haStatus(); h != nil && h.Role == RoleFollower {
+		fmt.Fprintf(&b, "no generation served yet: waiting for the leader (%s) to publish one", orDefault(h.LeaderID, "none yet"))
+		if !h.Database.Available {
+			fmt.Fprintf(&b, "; the shared database is unavailable: %s (check DATABASE_URL and the database)", h.Database.Error)
+		}
+		return b.String()
+	}
 	if ls := p.lastSync; ls != nil && ls.Outcome == OutcomeFailed {
 		fmt.Fprintf(&b, "the first sync has not succeeded yet: %d failed, the last at %s: %s; %s",
 			p.failed, ls.FinishedAt.Format(time.RFC3339), ls.Error, p.cfg.advice(ls.err))
@@ -61,4 +68,11 @@ func (c *Config) advice(err error) string {
 		return "Okta cannot be reached or keeps failing: check " + c.setting("okta.OrgURL") + ", the network and Okta's status; " + retries
 	}
 	return retries + "; the log has the details"
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -12,7 +12,13 @@ import (
 // a sync or two, and the schedule runs on whatever the hints do. A failed
 // sync is logged and reported; Run keeps going. It returns nil when ctx is
 // cancelled.
+//
+// In shared mode (Config.Shared) it serves the latest generation from the
+// database instead, and syncs only while this replica leads.
 func (p *Provider) Run(ctx context.Context) error {
+	if p.shared != nil {
+		return p.runShared(ctx)
+	}
 	p.LoadState()
 	p.SyncOnce(ctx)
 	t := time.NewTimer(jitter(p.cfg.Interval))

@@ -22,6 +22,8 @@ type Status struct {
 	// Changes describes how syncs find changes, null before the first good
 	// sync.
 	Changes *ChangeTracking `json:"changes"`
+	// HA is the replica's part in shared mode; null otherwise.
+	HA *HA `json:"ha"`
 }
 
 // ChangeTracking describes the state incremental syncs start from.
@@ -128,6 +130,7 @@ func (p *Provider) Report() Status {
 func (p *Provider) status() Status {
 	now := p.cfg.Now()
 	rates := p.client.RateStatus()
+	ha := p.haStatus()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := Status{
@@ -155,6 +158,7 @@ func (p *Provider) status() Status {
 		st.HeldBack = &h
 	}
 	st.Changes = p.changes
+	st.HA = ha
 	for k, r := range rates {
 		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC()}
 	}

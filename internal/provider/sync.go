@@ -40,9 +40,15 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 		return OutcomeFailed
 	}
 	p.requeue(r.stats.Unconfirmed, nil)
-	p.recordRecovery(r)
 	before := p.snap.Load()
-	outcome := p.guardAndPublish(r)
+	outcome, err := p.guardAndPublish(ctx, r)
+	if err != nil {
+		r.err = err
+		p.requeue(hints.suspects, hints.published)
+		p.recordFailure(r)
+		return OutcomeFailed
+	}
+	p.recordRecovery(r)
 	if outcome == OutcomeOK {
 		p.saveState(r.gen.state, r.stats.Changed)
 		p.published(before, hints.published)
