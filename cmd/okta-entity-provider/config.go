@@ -45,6 +45,9 @@ type config struct {
 	FullSyncInterval time.Duration
 	DeletionCheck    int
 	DataDir          string
+	DatabaseURL      string
+	ReplicaID        string
+	LeaseTTL         time.Duration
 	EntityShards     int
 	EntitiesToken    string
 	AdminToken       string

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/pgstore"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
 
@@ -65,9 +68,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info().Int64("bytes", limit).Float64("share", memoryLimitShare).Str("from", from).
 			Msg("soft memory limit set from the container's memory limit; set GOMEMLIMIT to choose another")
 	}
-	statePath, err := stateFile(cfg.DataDir)
+	shared, err := openShared(cfg, log)
 	if err != nil {
 		return err
+	}
+	if shared != nil {
+		// Closed last, after the sync and the server that use it.
+		defer shared.Close()
+	}
+	statePath := ""
+	if shared == nil {
+		if statePath, err = stateFile(cfg.DataDir); err != nil {
+			return err
+		}
 	}
 	if statePath != "" {
 		// Before the provider reads the state: none of its saves runs yet.
@@ -97,6 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	var notifier *backstage.Notifier
 	pcfg := cfg.providerConfig(statePath)
+	pcfg.Shared = shared
 	if cfg.BackstageURL != "" {
 		bc, err := backstage.NewClient(cfg.BackstageURL, cfg.BackstageToken, cfg.BackstageTarget, nil)
 		if err != nil {
@@ -155,6 +169,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wg.Wait()
 	log.Info().Msg("stopped")
 	return err
+}
+
+// openShared opens the shared store when DATABASE_URL is set (shared
+// mode); nil otherwise. It does not connect: the database may be down at
+// start, and the provider retries.
+func openShared(cfg *config, log zerolog.Logger) (*pgstore.Store, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil
+	}
+	id := cfg.ReplicaID
+	if id == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "replica"
+		}
+		id = host + "-" + strconv.FormatUint(rand.Uint64()&0xffffff, 16)
+	}
+	store, err := pgstore.Open(cfg.DatabaseURL, pgstore.Options{Replica: id, LeaseTTL: cfg.LeaseTTL})
+	if err != nil {
+		return nil, fmt.Errorf("invalid DATABASE_URL: %w; give a PostgreSQL URL such as postgres://user:password@host:5432/database", err)
+	}
+	if cfg.DataDir != "" {
+		log.Warn().Msg("DATA_DIR is not used in shared mode: the state is kept in the database at DATABASE_URL")
+	}
+	log.Info().Str("replicaId", id).Dur("leaseTTL", store.LeaseTTL()).
+		Msg("shared mode: replicas share the state in PostgreSQL; the lease holder syncs, all serve its generations")
+	return store, nil
 }
 
 // stateFile returns the sync state file under dataDir, "" when dataDir is

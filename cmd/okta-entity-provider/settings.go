@@ -137,6 +137,12 @@ func (c *config) settings() []setting {
 			usage: "When the System Log cannot be read (no `okta.logs.read`), every Nth incremental sync lists the users and groups to find deleted ones."},
 		{env: "DATA_DIR", section: sectionService, field: "provider.StatePath", value: stringValue{&c.DataDir},
 			usage: "Directory for the persisted sync state, so a restart serves at once and resumes incrementally. Empty: nothing is persisted."},
+		{env: "DATABASE_URL", section: sectionService, secret: true, value: databaseURLValue{&c.DatabaseURL},
+			usage: "PostgreSQL connection URL (`postgres://user:password@host:5432/db?sslmode=require`): shared mode for several replicas. The replicas share the state there, one of them (the lease holder) syncs, all serve the same generation. Give it a database or schema of its own (`search_path` in the URL's options). DATA_DIR is then not used. Empty: one replica, state in DATA_DIR."},
+		{env: "REPLICA_ID", section: sectionService, value: stringValue{&c.ReplicaID},
+			usage: "This replica's id in shared mode, unique among the replicas. Empty: the host name (the pod's name) and a random suffix."},
+		{env: "HA_LEASE_TTL", section: sectionService, def: "10s", value: durationValue{p: &c.LeaseTTL, min: 2 * time.Second},
+			usage: "Shared mode: how long the leader's lease lasts unless renewed (it renews every quarter of it). A replica takes over this long after the leader died, at most. At least 2s."},
 		{env: "ENTITY_SHARDS", section: sectionService, def: "0", value: intValue{p: &c.EntityShards, min: 0, max: 1024},
 			usage: "Large-org mode: split the entities into this many shards, each its own URL; `/entities` then lists one Location per shard. 0 = off."},
 		{env: "ENTITIES_TOKEN", section: sectionService, secret: true, value: stringValue{&c.EntitiesToken},
@@ -167,6 +173,23 @@ func (c *config) settings() []setting {
 			usage: "This service's entities URL as the catalog's location names it (the `target` in `catalog.locations`), without any query, e.g. `http://okta-entity-provider:8080/entities`. Required with `BACKSTAGE_URL`."},
 	}
 }
+
+// databaseURLValue is a PostgreSQL connection URL. Its text is never
+// shown: it may hold the password.
+type databaseURLValue struct{ p *string }
+
+func (v databaseURLValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return fmt.Errorf("want a PostgreSQL URL such as postgres://user:password@host:5432/database")
+		}
+	}
+	*v.p = s
+	return nil
+}
+func (v databaseURLValue) String() string { return *v.p }
 
 type stringValue struct{ p *string }
 

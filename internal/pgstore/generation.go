@@ -117,7 +117,8 @@ func (s *Store) LoadState(ctx context.Context) (gen int64, state []byte, err err
 	return gen, state, nil
 }
 
-// Publish writes r as the generation after base, under the lease held at
+// Publish writes r as the generation after base (a nil State or Snapshot
+// keeps the latest one's: a new hold changes neither), under the lease held at
 // epoch, in one transaction that checks the lease first: its error matches
 // ErrFenced when the lease is no longer held, ErrStale when base is no
 // longer the latest generation. It returns the new generation's number and
@@ -134,7 +135,8 @@ func (s *Store) Publish(ctx context.Context, epoch, base int64, r *Record) (gen 
 	err = s.fenced(ctx, epoch, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			UPDATE published SET generation = generation + 1, epoch = $2, writer = $3, published_at = now(),
-				state = $4, state_at = now(), snapshot = $5,
+				state = coalesce($4, state), state_at = CASE WHEN $4::bytea IS NULL THEN state_at ELSE now() END,
+				snapshot = coalesce($5, snapshot),
 				held_state = $6, held_snapshot = $7, held_info = $8, held_since = $9
 			WHERE id = 1 AND generation = $1
 			RETURNING generation`,
