@@ -91,6 +91,14 @@ func testStatus(report *catalog.Report) map[string]any {
 			"users": map[string]any{"limit": 600, "remaining": 597, "reset": "2026-01-02T03:05:00Z"},
 		},
 		"snapshotAgeSeconds": 3600.0,
+		"ha": map[string]any{
+			"role": "follower", "replicaId": "web-7f9c-2", "leaderId": "web-7f9c-1", "epoch": 0,
+			"generation": 41, "lag": 1, "lastLeadershipChange": "2026-01-02T01:00:00Z",
+			"database": map[string]any{
+				"available": false, "unavailableSince": "2026-01-02T03:04:00Z", "outageSeconds": 7.5,
+				"error": "dial tcp 10.0.0.5:5432: connect: connection refused", "outages": 2, "lastOutageSeconds": 31.2,
+			},
+		},
 		"changes": map[string]any{
 			"lastFullSyncAt": "2026-01-01T03:00:00Z", "nextFullSyncAt": "2026-01-02T03:00:00Z",
 			"deletionsFrom": "system-log",

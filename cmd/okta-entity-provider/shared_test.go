@@ -160,7 +160,9 @@ func TestRunSharedMode(t *testing.T) {
 	// incrementally.
 	addUser(org, "failover")
 	leader.cancel()
-	<-leader.done
+	if err := <-leader.done; err != nil {
+		t.Errorf("the leader's run returned %v", err)
+	}
 	leader.done <- nil // for the cleanup
 	etag = converged(t, followers, etag)
 	next, rest := leaderOf(t, followers)

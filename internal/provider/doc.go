@@ -15,6 +15,10 @@
 //     operator's acceptance of a held one;
 //   - publishing (publish.go, persist.go): the atomic swap of the served
 //     snapshot and the sync state kept across restarts;
+//   - shared mode (shared.go), when replicas share a PostgreSQL database
+//     (pgstore): leading (the lease, the syncs, each generation written
+//     fenced before it is served), following (serving the latest
+//     generation), and acceptance through any replica;
 //   - what is reported of all that (status.go, ready.go).
 //
 // A held snapshot's state never becomes the one the next sync starts

@@ -16,9 +16,11 @@ import (
 // In shared mode any replica accepts, through the database, and every
 // replica serves the accepted snapshot.
 func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
-	if p.shared != nil {
-		return p.acceptShared(ctx)
-	}
+	return p.store.accept(ctx)
+}
+
+// acceptLocal is AcceptHeld with the state file.
+func (p *Provider) acceptLocal(ctx context.Context) (accepted bool, err error) {
 	select {
 	case p.syncSlot <- struct{}{}:
 	case <-ctx.Done():
@@ -42,19 +44,17 @@ func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
 
 // guardAndPublish passes r's generation through the deletion guard: it is
 // served, or held back in place of any snapshot held before. It records
-// the sync on /status. In shared mode the verdict is written to the
-// database first, and nothing changes here when that fails: the error is
-// returned. syncSlot must be held.
+// the sync on /status. The store keeps the verdict first, and nothing
+// changes here when it cannot (shared mode): the error is returned.
+// syncSlot must be held.
 func (p *Provider) guardAndPublish(ctx context.Context, r *syncResult) (Outcome, error) {
 	info := r.info()
 	info.Outcome = OutcomeOK
 	p.mu.Lock()
 	h, ok := p.guard(r.gen, r.prev, r.stats.ShortListings)
 	p.mu.Unlock()
-	if p.shared != nil {
-		if err := p.share(ctx, r, h, ok); err != nil {
-			return OutcomeFailed, err
-		}
+	if err := p.store.keep(ctx, r, h, ok); err != nil {
+		return OutcomeFailed, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

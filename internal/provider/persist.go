@@ -1,12 +1,46 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
+
+// store keeps what a restart, or another replica, resumes from: the state
+// file (fileStore, one replica) or the shared database (sharedStore, in
+// shared mode). The provider calls it at the points where they differ,
+// and nowhere else.
+type store interface {
+	// run runs the sync loop: serving what was kept, then syncing on the
+	// schedule (the state file), or following and leading (shared).
+	run(ctx context.Context) error
+	// keep writes a sync's verdict (ok: r.gen is served; else it is
+	// held back as h describes) before it is served. An error means it
+	// must not be served: the sync counts as failed.
+	keep(ctx context.Context, r *syncResult, h HeldBack, ok bool) error
+	// accept serves the held snapshot; false when none is held.
+	accept(ctx context.Context) (bool, error)
+}
+
+// fileStore is the store of one replica: the state file at
+// Config.StatePath, or nothing when it is empty.
+type fileStore struct{ p *Provider }
+
+func (s fileStore) run(ctx context.Context) error { return s.p.runLocal(ctx) }
+
+// keep saves the served state; a failure is logged and counted, and the
+// snapshot is served all the same (only a restart would pay for it).
+func (s fileStore) keep(_ context.Context, r *syncResult, _ HeldBack, ok bool) error {
+	if ok {
+		s.p.saveState(r.gen.state, r.stats.Changed)
+	}
+	return nil
+}
+
+func (s fileStore) accept(ctx context.Context) (bool, error) { return s.p.acceptLocal(ctx) }
 
 // saveEvery is how often the state is saved when nothing changed: only the
 // watermarks moved, and a restart from older ones just re-reads a little.

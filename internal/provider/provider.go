@@ -178,6 +178,8 @@ type Provider struct {
 	syncer *orgsync.Syncer
 	cfg    Config
 	obs    Observer
+	// store keeps the state: fileStore, or sharedStore in shared mode.
+	store store
 	// shared is the replica's state in shared mode; nil otherwise.
 	shared *replica
 
@@ -247,7 +249,7 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.Shared != nil {
 		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), role: RoleFollower}
 	}
-	return &Provider{
+	p := &Provider{
 		shared: shared,
 		log:    log,
 		client: client,
@@ -258,6 +260,11 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 		syncSlot: make(chan struct{}, 1),
 		trigger:  make(chan struct{}, 1),
 	}
+	p.store = fileStore{p}
+	if shared != nil {
+		p.store = sharedStore{p}
+	}
+	return p
 }
 
 // Snapshot returns the snapshot being served, nil before the first good

@@ -15,10 +15,10 @@ import (
 //
 // In shared mode (Config.Shared) it serves the latest generation from the
 // database instead, and syncs only while this replica leads.
-func (p *Provider) Run(ctx context.Context) error {
-	if p.shared != nil {
-		return p.runShared(ctx)
-	}
+func (p *Provider) Run(ctx context.Context) error { return p.store.run(ctx) }
+
+// runLocal is Run with the state file.
+func (p *Provider) runLocal(ctx context.Context) error {
 	p.LoadState()
 	p.SyncOnce(ctx)
 	t := time.NewTimer(jitter(p.cfg.Interval))

@@ -29,6 +29,17 @@ import (
 // Service; paused, all replicas serve the same generation, and the next
 // leader resumes incrementally from the state written last.
 
+// sharedStore is the store of replicas sharing a database.
+type sharedStore struct{ p *Provider }
+
+func (s sharedStore) run(ctx context.Context) error { return s.p.runShared(ctx) }
+
+func (s sharedStore) keep(ctx context.Context, r *syncResult, h HeldBack, ok bool) error {
+	return s.p.share(ctx, r, h, ok)
+}
+
+func (s sharedStore) accept(ctx context.Context) (bool, error) { return s.p.acceptShared(ctx) }
+
 // Role is a replica's part in shared mode.
 type Role string
 

@@ -50,7 +50,6 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	}
 	p.recordRecovery(r)
 	if outcome == OutcomeOK {
-		p.saveState(r.gen.state, r.stats.Changed)
 		p.published(before, hints.published)
 	} else {
 		p.requeue(orgsync.Suspects{}, hints.published)
