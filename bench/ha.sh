@@ -31,6 +31,9 @@
 # delay while replicas run, 100ms), SYNC_INTERVAL (5s), HA_LEASE_TTL (10s),
 # STEADY_SYNCS (4), ROUNDS (6), PG_DOWN (30), OUT (a temp dir, kept, with
 # the logs).
+# shellcheck source=../scripts/lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/service.sh"
+
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
@@ -77,7 +80,7 @@ main() {
 	set_latency "$LATENCY"
 	reset_stats
 	for r in a b c; do start_replica "$r"; done
-	for r in a b c; do wait_ready "$(url "$r")"; done
+	for r in a b c; do wait_ready "$(url "$r")" 180; done
 	local start_calls
 	start_calls=$(fake_calls)
 	echo "{\"phase\":\"start\",\"replicas\":3,\"oktaCalls\":$start_calls,\"singleFullSyncCalls\":$full_calls}"
@@ -89,7 +92,7 @@ main() {
 	leader=$(leader_of a b c)
 	syncs0=$(completed "$(url "$leader")")
 	reset_stats
-	wait_syncs "$(url "$leader")" $((syncs0 + STEADY_SYNCS))
+	wait_syncs "$(url "$leader")" $((syncs0 + STEADY_SYNCS)) 180
 	steady_calls=$(fake_calls)
 	syncs1=$(completed "$(url "$leader")")
 	python3 -c "import sys; c,s=$steady_calls,$((syncs1 - syncs0)); print('{\"phase\":\"steady\",\"leaderSyncs\":%d,\"oktaCalls\":%d,\"callsPerSync\":%.1f,\"singleNoChangeSyncCalls\":$noop_calls}' % (s, c, c/s))"
@@ -112,7 +115,7 @@ main() {
 	# converge: random changes across leader changes.
 	stop_watch
 	for r in a b c; do [ -n "${pids[$r]:-}" ] || start_replica "$r"; done
-	for r in a b c; do wait_ready "$(url "$r")"; done
+	for r in a b c; do wait_ready "$(url "$r")" 180; done
 	local i kills=0
 	for i in $(seq 1 "$ROUNDS"); do
 		change $((100 + i))
@@ -126,7 +129,7 @@ main() {
 		fi
 		sleep 2
 	done
-	for r in a b c; do wait_ready "$(url "$r")"; done
+	for r in a b c; do wait_ready "$(url "$r")" 180; done
 	before=$(etag_of "$(url a)")
 	watch_etags a b c
 	t0=$(now)
@@ -379,37 +382,6 @@ stop_watch() {
 		wait "${pids[watch]}" 2>/dev/null || true
 		unset "pids[watch]"
 	fi
-}
-
-wait_http() {
-	for _ in $(seq 1 100); do
-		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	fail "$1 never answered"
-	exit 1
-}
-
-wait_ready() {
-	for _ in $(seq 1 900); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/readyz")" = 200 ] && return 0
-		sleep 0.2
-	done
-	fail "$1 never became ready"
-	exit 1
-}
-
-completed() {
-	curl -fsS "$1/status" | python3 -c 'import json,sys; d=json.load(sys.stdin)["syncs"]; print(d["completed"]+d["failed"])'
-}
-
-wait_syncs() {
-	for _ in $(seq 1 900); do
-		[ "$(completed "$1")" -ge "$2" ] && return 0
-		sleep 0.2
-	done
-	fail "fewer than $2 syncs in 180 s"
-	exit 1
 }
 
 main "$@"

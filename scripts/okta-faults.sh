@@ -12,6 +12,9 @@
 # logs), CLOCK_OFFSET (passed to fake-okta's -clock-offset, default 0),
 # FULL_SYNC_INTERVAL (1s: every sync is a full reconciliation, which runs an
 # incremental sync and then a full listing, so each fault meets both).
+# shellcheck source=lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
+
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
@@ -97,37 +100,6 @@ main() {
 	echo "failed syncs of this process: $fails; 'sync failed' lines at error level in the whole run (two processes, two causes): $(grep -c '"level":"error".*sync failed' "$OUT/service.log" || true)"
 	echo "System Log warnings logged: $(grep -c 'cannot read the System Log' "$OUT/service.log" || true)"
 	return $failed
-}
-
-wait_http() {
-	for _ in $(seq 1 100); do
-		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "# FAIL $1 never answered" >&2
-	exit 1
-}
-
-wait_ready() {
-	for _ in $(seq 1 300); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/readyz")" = 200 ] && return 0
-		sleep 0.2
-	done
-	echo "# FAIL the service never became ready" >&2
-	exit 1
-}
-
-completed() {
-	curl -fsS "$1/status" | python3 -c 'import json,sys; d=json.load(sys.stdin)["syncs"]; print(d["completed"]+d["failed"])'
-}
-
-wait_syncs() {
-	for _ in $(seq 1 600); do
-		[ "$(completed "$1")" -ge "$2" ] && return 0
-		sleep 0.2
-	done
-	echo "# FAIL fewer than $2 syncs in 120 s" >&2
-	exit 1
 }
 
 # summary prints the last sync's outcome, error and the deletion source.

@@ -85,6 +85,7 @@ func addUser(org *oktafake.Org, name string) {
 // shutdown handing over to an incremental sync, and the database stopped
 // and started again.
 func TestRunSharedMode(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.Start(t)
 	dbURL := pg.CreateDatabase(t, "shared")
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 60, Groups: 8, Seed: 5})
@@ -210,6 +211,7 @@ func TestRunSharedMode(t *testing.T) {
 // syncs: another replica takes over, and the old leader publishes nothing
 // once the lease is lost, not even when the partition heals.
 func TestRunSharedModePartition(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.Start(t)
 	dbURL := pg.CreateDatabase(t, "partition")
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 40, Groups: 6, Seed: 9})
