@@ -168,6 +168,29 @@ metrics:
 			},
 		},
 		{
+			name: "shared mode: three replicas on PostgreSQL",
+			sets: []string{
+				"okta.orgURL=https://example.okta.com", "okta.token.existingSecret=okta-token",
+				"replicaCount=3", "database.url.existingSecret=okta-entity-provider-db",
+			},
+			kinds: map[string]int{"Deployment": 1, "Service": 1, "ServiceAccount": 1},
+			check: func(t *testing.T, d *appsv1.Deployment, _ []object) {
+				env := envOf(&d.Spec.Template.Spec.Containers[0])
+				if ref := env["DATABASE_URL"].ValueFrom; ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Name != "okta-entity-provider-db" || ref.SecretKeyRef.Key != "database-url" {
+					t.Errorf("DATABASE_URL: got %+v, want a reference to okta-entity-provider-db/database-url", env["DATABASE_URL"])
+				}
+				if ref := env["REPLICA_ID"].ValueFrom; ref == nil || ref.FieldRef == nil || ref.FieldRef.FieldPath != "metadata.name" {
+					t.Errorf("REPLICA_ID: got %+v, want the pod's name", env["REPLICA_ID"])
+				}
+				if _, ok := env["DATA_DIR"]; ok {
+					t.Error("DATA_DIR set in shared mode")
+				}
+				if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 {
+					t.Errorf("replicas: got %v, want 3", d.Spec.Replicas)
+				}
+			},
+		},
+		{
 			name:   "OAuth, config file, settings, existing claim",
 			values: []string{valuesFile},
 			kinds:  map[string]int{"Deployment": 1, "Service": 1, "ServiceAccount": 1, "ConfigMap": 1, "ServiceMonitor": 1, "PrometheusRule": 1},
@@ -227,6 +250,8 @@ func TestChartRejects(t *testing.T) {
 		{"org without credentials", []string{"okta.orgURL=https://example.okta.com"}, "okta.orgURL is set without credentials"},
 		{"credentials without an org", []string{"okta.token.existingSecret=okta-token"}, "Okta credentials are set without okta.orgURL"},
 		{"secret in settings", []string{"settings.OKTA_TOKEN=abc"}, "secrets do not belong in values"},
+		{"database URL in settings", []string{"settings.DATABASE_URL=postgres://u:p@db/x"}, "secrets do not belong in values"},
+		{"shared database with a volume", []string{"database.url.existingSecret=db", "persistence.enabled=true"}, "disable persistence"},
 		{"setting the chart sets", []string{"settings.DATA_DIR=/tmp"}, "DATA_DIR is set twice"},
 		{"writable root", []string{"securityContext.readOnlyRootFilesystem=false"}, "readOnlyRootFilesystem must be true"},
 		{"root user", []string{"podSecurityContext.runAsNonRoot=false", "securityContext.runAsNonRoot=false"}, "runAsNonRoot must be true"},

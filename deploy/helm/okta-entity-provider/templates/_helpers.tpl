@@ -56,9 +56,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (not $o.orgURL) (or $o.token.existingSecret $o.oauth.clientID) }}
 {{- fail "Okta credentials are set without okta.orgURL: set okta.orgURL to your org, such as https://example.okta.com" }}
 {{- end }}
+{{- if and .Values.database.url.existingSecret .Values.persistence.enabled }}
+{{- fail "database.url.existingSecret and persistence.enabled are both set: with a shared database the state is kept there; disable persistence" }}
+{{- end }}
 {{- range $k, $v := .Values.settings }}
-{{- if has $k (list "OKTA_TOKEN" "OKTA_PRIVATE_KEY" "ENTITIES_TOKEN" "ADMIN_TOKEN") }}
-{{- fail (printf "settings.%s: secrets do not belong in values; use the chart's Secret references (okta.token, okta.oauth.privateKey, entitiesToken, adminToken)" $k) }}
+{{- if has $k (list "OKTA_TOKEN" "OKTA_PRIVATE_KEY" "ENTITIES_TOKEN" "ADMIN_TOKEN" "DATABASE_URL") }}
+{{- fail (printf "settings.%s: secrets do not belong in values; use the chart's Secret references (okta.token, okta.oauth.privateKey, entitiesToken, adminToken, database.url)" $k) }}
 {{- end }}
 {{- if not (regexMatch "^[A-Z][A-Z0-9_]*$" $k) }}
 {{- fail (printf "settings.%s: not a setting name; settings are environment variable names such as OKTA_USER_SEARCH (docs/settings.md)" $k) }}
