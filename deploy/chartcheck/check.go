@@ -288,7 +288,11 @@ func checkRules(objs []object) error {
 			dataOK = true
 		}
 	}
-	if !dataOK {
+	// In shared mode (DATABASE_URL) the state is in the database: no
+	// DATA_DIR is needed, but one that is set must still be writable.
+	_, shared := env["DATABASE_URL"]
+	_, hasDataDir := env["DATA_DIR"]
+	if !dataOK && (hasDataDir || !shared) {
 		fail("container %s: DATA_DIR %q is not a writable emptyDir or PersistentVolumeClaim mount (the root file system is read-only)", c.Name, dataDir)
 	}
 	podLabels := labels.Set(d.Spec.Template.Labels)
