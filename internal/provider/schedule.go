@@ -32,17 +32,27 @@ func (p *Provider) runLocal(ctx context.Context) error {
 			p.SyncOnce(ctx)
 			t.Reset(jitter(p.cfg.Interval))
 		case <-p.trigger:
-			if !p.waitForHints(ctx, lastHookSync) {
+			if !p.hookSync(ctx, &lastHookSync) {
 				return nil
 			}
-			lastHookSync = time.Now()
-			p.obs.HookSync()
-			p.mu.Lock()
-			p.hookSyncs++
-			p.mu.Unlock()
-			p.SyncOnce(ctx)
 		}
 	}
+}
+
+// hookSync runs the sync an event hook's hint asks for, once the hints
+// have settled; last is when the previous one started. It reports false
+// when ctx ended first.
+func (p *Provider) hookSync(ctx context.Context, last *time.Time) bool {
+	if !p.waitForHints(ctx, *last) {
+		return false
+	}
+	*last = time.Now()
+	p.obs.HookSync()
+	p.mu.Lock()
+	p.hookSyncs++
+	p.mu.Unlock()
+	p.SyncOnce(ctx)
+	return true
 }
 
 // jitter returns d moved by a random amount within ±10 %.

@@ -302,22 +302,27 @@ func (p *Provider) lead(ctx context.Context, l pgstore.Lease) {
 	if !p.resume(term) {
 		return
 	}
-	for term.Err() == nil {
-		p.SyncOnce(term)
-		t := time.NewTimer(jitter(p.cfg.Interval))
-	wait:
-		for {
-			select {
-			case <-term.Done():
-				break wait
-			case <-t.C:
-				break wait
-			case <-sh.notify:
-				// A held snapshot accepted through another replica.
-				p.follow(term)
+	// The schedule is runLocal's; hints of event hooks delivered to this
+	// replica start syncs too (a follower keeps its hints until it leads).
+	p.SyncOnce(term)
+	t := time.NewTimer(jitter(p.cfg.Interval))
+	defer t.Stop()
+	var lastHookSync time.Time
+	for {
+		select {
+		case <-term.Done():
+			return
+		case <-t.C:
+			p.SyncOnce(term)
+			t.Reset(jitter(p.cfg.Interval))
+		case <-p.trigger:
+			if !p.hookSync(term, &lastHookSync) {
+				return
 			}
+		case <-sh.notify:
+			// A held snapshot accepted through another replica.
+			p.follow(term)
 		}
-		t.Stop()
 	}
 }
 
