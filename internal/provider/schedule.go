@@ -20,6 +20,14 @@ func (p *Provider) Run(ctx context.Context) error { return p.store.run(ctx) }
 // runLocal is Run with the state file.
 func (p *Provider) runLocal(ctx context.Context) error {
 	p.LoadState()
+	p.schedule(ctx, nil, nil)
+	return nil
+}
+
+// schedule syncs at once, then every interval (with jitter) and whenever
+// an event hook's hint asks, until ctx ends. A signal on notify (nil for
+// none) calls onNotify in between.
+func (p *Provider) schedule(ctx context.Context, notify <-chan struct{}, onNotify func()) {
 	p.SyncOnce(ctx)
 	t := time.NewTimer(jitter(p.cfg.Interval))
 	defer t.Stop()
@@ -27,32 +35,24 @@ func (p *Provider) runLocal(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 			p.SyncOnce(ctx)
 			t.Reset(jitter(p.cfg.Interval))
 		case <-p.trigger:
-			if !p.hookSync(ctx, &lastHookSync) {
-				return nil
+			if !p.waitForHints(ctx, lastHookSync) {
+				return
 			}
+			lastHookSync = time.Now()
+			p.obs.HookSync()
+			p.mu.Lock()
+			p.hookSyncs++
+			p.mu.Unlock()
+			p.SyncOnce(ctx)
+		case <-notify:
+			onNotify()
 		}
 	}
-}
-
-// hookSync runs the sync an event hook's hint asks for, once the hints
-// have settled; last is when the previous one started. It reports false
-// when ctx ended first.
-func (p *Provider) hookSync(ctx context.Context, last *time.Time) bool {
-	if !p.waitForHints(ctx, *last) {
-		return false
-	}
-	*last = time.Now()
-	p.obs.HookSync()
-	p.mu.Lock()
-	p.hookSyncs++
-	p.mu.Unlock()
-	p.SyncOnce(ctx)
-	return true
 }
 
 // jitter returns d moved by a random amount within ±10 %.

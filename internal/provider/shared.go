@@ -302,28 +302,10 @@ func (p *Provider) lead(ctx context.Context, l pgstore.Lease) {
 	if !p.resume(term) {
 		return
 	}
-	// The schedule is runLocal's; hints of event hooks delivered to this
+	// The schedule is runLocal's: hints of event hooks delivered to this
 	// replica start syncs too (a follower keeps its hints until it leads).
-	p.SyncOnce(term)
-	t := time.NewTimer(jitter(p.cfg.Interval))
-	defer t.Stop()
-	var lastHookSync time.Time
-	for {
-		select {
-		case <-term.Done():
-			return
-		case <-t.C:
-			p.SyncOnce(term)
-			t.Reset(jitter(p.cfg.Interval))
-		case <-p.trigger:
-			if !p.hookSync(term, &lastHookSync) {
-				return
-			}
-		case <-sh.notify:
-			// A held snapshot accepted through another replica.
-			p.follow(term)
-		}
-	}
+	// A notification is a held snapshot accepted through another replica.
+	p.schedule(term, sh.notify, func() { p.follow(term) })
 }
 
 // keepLease renews the lease every quarter of its TTL until term ends, and
