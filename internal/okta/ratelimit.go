@@ -45,6 +45,17 @@ type RateState struct {
 	Limit     int       // X-Rate-Limit-Limit: requests per window
 	Remaining int       // X-Rate-Limit-Remaining: the lowest seen in the current window
 	Reset     time.Time // X-Rate-Limit-Reset: when the window resets, by Okta's clock
+
+	// Allowance is how many requests of a window this client lets itself
+	// send: Options.RateShare of Limit, at least 1.
+	Allowance int
+	// Window is how long a window lasts: the longest seen from a window's
+	// first response to its reset (Okta's are 60 s), or 60 s before any.
+	Window time.Duration
+	// Paced is the time this bucket's requests have waited for budget
+	// (pacing and 429 back-off) since the client was made, summed over
+	// requests waiting at once.
+	Paced time.Duration
 }
 
 // rateHeaders is what one response said about its bucket.
@@ -123,13 +134,15 @@ const windowEstimate = 60 * time.Second
 
 // bucket is the pacing state of one rate-limit bucket.
 type bucket struct {
-	known       bool      // a response with rate headers has been seen
-	limit       int       // requests per window
-	remaining   int       // lowest remaining seen in the current window (or limit after a local roll-over)
-	serverReset time.Time // the current window's reset, by the server's clock
-	resetAt     time.Time // the current window's reset, by the local clock
-	rolled      bool      // the window has ended locally; responses of the old window are stale
-	pending     int       // requests granted whose response has not been seen
+	known       bool          // a response with rate headers has been seen
+	limit       int           // requests per window
+	remaining   int           // lowest remaining seen in the current window (or limit after a local roll-over)
+	serverReset time.Time     // the current window's reset, by the server's clock
+	resetAt     time.Time     // the current window's reset, by the local clock
+	rolled      bool          // the window has ended locally; responses of the old window are stale
+	pending     int           // requests granted whose response has not been seen
+	window      time.Duration // the longest window seen, 0 before any
+	paced       time.Duration // time requests waited for budget, summed
 }
 
 // limiter paces requests per bucket so that at most share of each bucket's
@@ -246,6 +259,16 @@ func (l *limiter) done(name string, r rateHeaders, received time.Time) {
 			b.serverReset = r.reset
 			b.resetAt = received.Add(r.untilReset())
 			b.rolled = false
+			// The first response of a window is sent right after it
+			// opened: its reset, less its Date, is about the window's
+			// length.
+			ref := r.date
+			if ref.IsZero() {
+				ref = received
+			}
+			if w := r.reset.Sub(ref.Truncate(time.Second)); w > b.window && w <= maxResetAhead {
+				b.window = w
+			}
 		case r.reset.Equal(b.serverReset) && !b.rolled:
 			b.limit = r.limit
 			b.remaining = min(b.remaining, r.remaining)
@@ -265,11 +288,23 @@ func (l *limiter) status() map[string]RateState {
 	defer l.mu.Unlock()
 	out := make(map[string]RateState, len(l.buckets))
 	for name, b := range l.buckets {
+		window := b.window
+		if window == 0 {
+			window = windowEstimate
+		}
 		if !b.known {
-			out[name] = RateState{}
+			out[name] = RateState{Window: window, Paced: b.paced}
 			continue
 		}
-		out[name] = RateState{Limit: b.limit, Remaining: b.remaining, Reset: b.serverReset}
+		out[name] = RateState{Limit: b.limit, Remaining: b.remaining, Reset: b.serverReset,
+			Allowance: l.allowance(b.limit), Window: window, Paced: b.paced}
 	}
 	return out
+}
+
+// addPaced records time a request of the bucket waited for budget.
+func (l *limiter) addPaced(name string, d time.Duration) {
+	l.mu.Lock()
+	l.bucket(name).paced += d
+	l.mu.Unlock()
 }

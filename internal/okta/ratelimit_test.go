@@ -132,7 +132,7 @@ func TestLimiterPacing(t *testing.T) {
 	// Another integration used the bucket: still no room.
 	l.done(BucketUsers, resp(10, 3, reset1), now)
 	got := l.status()[BucketUsers]
-	want := RateState{Limit: 10, Remaining: 3, Reset: reset1}
+	want := RateState{Limit: 10, Remaining: 3, Reset: reset1, Allowance: 5, Window: 60 * time.Second}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
@@ -254,4 +254,22 @@ func FuzzParseRateHeaders(f *testing.F) {
 			t.Fatalf("the bucket waits %v, want at most %v", b.resetAt.Sub(received), maxResetAhead+time.Second)
 		}
 	})
+}
+
+func TestLimiterWindowAndPaced(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := newLimiter(0.5, func() time.Time { return now })
+	if got := l.status()[BucketGroups].Window; got != windowEstimate {
+		t.Errorf("window before any response: got %s, want %s", got, windowEstimate)
+	}
+	// A fake with one-second windows: the first response's reset is a
+	// second after its Date.
+	l.done(BucketGroups, parseRateHeaders(rateHeader(10, 9, now.Add(time.Second), now), now), now)
+	l.addPaced(BucketGroups, 3*time.Second)
+	l.addPaced(BucketGroups, 2*time.Second)
+	got := l.status()[BucketGroups]
+	if got.Window != time.Second || got.Paced != 5*time.Second || got.Allowance != 5 {
+		t.Errorf("got window %s, paced %s, allowance %d; want 1s, 5s, 5", got.Window, got.Paced, got.Allowance)
+	}
 }

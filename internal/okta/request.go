@@ -229,7 +229,7 @@ func (c *Client) attempt(ctx context.Context, req *request, n int) (answer, erro
 	if req.paced {
 		waited, err := c.limits.acquire(ctx, bucket)
 		if waited > time.Millisecond {
-			c.obs.RateWait(bucket, waited)
+			c.rateWait(bucket, waited)
 			c.log.Debug().Str("bucket", bucket).Dur("wait", waited).Msg("okta pacing wait")
 		}
 		if err != nil {
@@ -520,10 +520,16 @@ func (c *Client) backoff(ctx context.Context, bucket string, n int) error {
 	return c.sleep(ctx, bucket, c.backoffDelay(n), false)
 }
 
+// rateWait records time a request of bucket waited for rate-limit budget.
+func (c *Client) rateWait(bucket string, d time.Duration) {
+	c.limits.addPaced(bucket, d)
+	c.obs.RateWait(bucket, d)
+}
+
 // sleep waits d or until ctx is done.
 func (c *Client) sleep(ctx context.Context, bucket string, d time.Duration, rateWait bool) error {
 	if rateWait {
-		defer c.obs.RateWait(bucket, d)
+		defer c.rateWait(bucket, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -1,8 +1,11 @@
 package snapshot
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 )
@@ -41,9 +44,9 @@ type Snapshot struct {
 	// Report is the mapping report of the entities (catalog.Build's Report).
 	Report catalog.Report
 
-	// userRefs and groupRefs are the refHash of every user's and group's
-	// ref, sorted: what Removed compares.
-	userRefs, groupRefs []uint64
+	// userRefs and groupRefs are every user's and group's entity ref,
+	// sorted by compareRefs: what Removed and Diff compare.
+	userRefs, groupRefs []string
 }
 
 // UsersYAML returns the users alone, as YAML. Backstage reads All (or the
@@ -65,26 +68,65 @@ func (s *Snapshot) GroupsJSON() *Body { return s.groupsJSON.get() }
 func (s *Snapshot) Sharded() bool { return len(s.Shards) > 0 }
 
 // Removed counts the users and the groups of prev that s does not have
-// (by ref, compared as 64-bit hashes). A nil prev has none.
+// (by entity ref, compared case-insensitively as Backstage does). A nil
+// prev has none.
 func (s *Snapshot) Removed(prev *Snapshot) (users, groups int) {
 	if prev == nil {
 		return 0, 0
 	}
-	return missing(prev.userRefs, s.userRefs), missing(prev.groupRefs, s.groupRefs)
+	return len(missing(prev.userRefs, s.userRefs)), len(missing(prev.groupRefs, s.groupRefs))
 }
 
-// missing counts the elements of old that are not in cur; both are sorted.
-func missing(old, cur []uint64) int {
-	n := 0
-	for _, h := range old {
-		for len(cur) > 0 && cur[0] < h {
+// Diff lists the entity refs of prev that s does not have (removed) and
+// those of s that prev does not have (added): users first, then groups,
+// each run sorted. A nil prev has nothing, so all of s is added. The
+// lists are new slices sharing the snapshots' strings.
+func (s *Snapshot) Diff(prev *Snapshot) (removed, added []string) {
+	var pu, pg []string
+	if prev != nil {
+		pu, pg = prev.userRefs, prev.groupRefs
+	}
+	removed = append(missing(pu, s.userRefs), missing(pg, s.groupRefs)...)
+	added = append(missing(s.userRefs, pu), missing(s.groupRefs, pg)...)
+	return removed, added
+}
+
+// missing returns the elements of old that are not in cur; both are
+// sorted by compareRefs.
+func missing(old, cur []string) []string {
+	var out []string
+	for _, ref := range old {
+		for len(cur) > 0 && compareRefs(cur[0], ref) < 0 {
 			cur = cur[1:]
 		}
-		if len(cur) == 0 || cur[0] != h {
-			n++
+		if len(cur) == 0 || compareRefs(cur[0], ref) != 0 {
+			out = append(out, ref)
 		}
 	}
-	return n
+	return out
+}
+
+// compareRefs orders entity refs case-insensitively, as Backstage compares
+// them: refs that differ in case only are equal (one snapshot never holds
+// two of them).
+func compareRefs(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
+			return strings.Compare(strings.ToLower(a[i:]), strings.ToLower(b[i:]))
+		}
+		if c := cmp.Compare(lowerASCII(ca), lowerASCII(cb)); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Build maps in with opts (catalog.Map) and encodes the entities into a
@@ -123,8 +165,8 @@ func Build(prev *Snapshot, opts catalog.Options, in catalog.Input, builtAt time.
 func (s *Snapshot) encodeYAML(enc *encoder, m *catalog.Mapping, hint int) {
 	w := enc.body(hint)
 	var usersEnd, groupsEnd int64
-	s.userRefs = make([]uint64, 0, s.Users)
-	s.groupRefs = make([]uint64, 0, s.Groups)
+	s.userRefs = make([]string, 0, s.Users)
+	s.groupRefs = make([]string, 0, s.Groups)
 	i := 0
 	s.Report = m.EachReport(func(e *catalog.Entity) {
 		enc.yaml(w, e)
@@ -137,13 +179,13 @@ func (s *Snapshot) encodeYAML(enc *encoder, m *catalog.Mapping, hint int) {
 		}
 		switch e.Kind {
 		case catalog.KindUser:
-			s.userRefs = append(s.userRefs, entityRefHash(e))
+			s.userRefs = append(s.userRefs, e.Ref())
 		case catalog.KindGroup:
-			s.groupRefs = append(s.groupRefs, entityRefHash(e))
+			s.groupRefs = append(s.groupRefs, e.Ref())
 		}
 	})
-	slices.Sort(s.userRefs)
-	slices.Sort(s.groupRefs)
+	slices.SortFunc(s.userRefs, compareRefs)
+	slices.SortFunc(s.groupRefs, compareRefs)
 	enc.flush(w)
 	s.All = w.body()
 	s.usersYAML = lazyBody{src: &s.All, from: 0, to: usersEnd}

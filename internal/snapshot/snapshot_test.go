@@ -531,6 +531,45 @@ func TestRemoved(t *testing.T) {
 	}
 }
 
+func TestDiff(t *testing.T) {
+	t.Parallel()
+	prev := build(testInput(), time.Unix(1, 0), 0) // alice, bob, carol; platform, security
+	cur := build(org([]string{"alice", "Bob", "dave"}, []string{"platform"}), time.Unix(2, 0), 0)
+	removed, added := cur.Diff(prev)
+	if diff := cmp.Diff([]string{"user:default/carol", "group:default/security"}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"user:default/dave"}, added); diff != "" {
+		t.Errorf("added (-want +got):\n%s", diff)
+	}
+	removed, added = prev.Diff(nil)
+	if len(removed) != 0 || len(added) != 5 {
+		t.Errorf("from nil: got %d removed, %d added; want 0 and 5", len(removed), len(added))
+	}
+}
+
+func TestCompareRefs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"user:default/Bob", "user:default/bob", 0},
+		{"user:default/bob", "user:default/Carol", -1},
+		{"user:default/b", "user:default/bob", -1},
+		{"user:default/é", "user:default/É", 0},
+		{"user:default/é", "user:default/f", 1},
+		{"user:default/a", "user:default/a", 0},
+	} {
+		if got := compareRefs(tc.a, tc.b); got != tc.want {
+			t.Errorf("compareRefs(%q, %q): got %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := compareRefs(tc.b, tc.a); got != -tc.want {
+			t.Errorf("compareRefs(%q, %q): got %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
+}
+
 func TestShardOf(t *testing.T) {
 	t.Parallel()
 	// Pinned values: changing the hash reshuffles every shard of every
