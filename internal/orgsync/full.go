@@ -23,6 +23,9 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	start := time.Now()
 	st := Stats{Mode: ModeFull}
 	next := &State{selection: s.opts.selection(), fullAt: start}
+	prog := s.opts.Progress
+	prog.reset()
+	prog.start(PhaseGroups, s.src.Calls())
 
 	// Groups first: whether Everyone is among them decides where the users
 	// come from.
@@ -63,8 +66,28 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	next.usersFromGroups = s.opts.UsersFromGroups && !s.opts.hasUserExpression() &&
 		!slices.ContainsFunc(groups, func(g okta.Group) bool { return g.Type == okta.GroupTypeBuiltIn })
 
+	// The member listings to make are known now: with the user count
+	// they make the estimate of the calls left.
+	var todo []string
+	for i := range groups {
+		g := &groups[i]
+		if next.derived(g) {
+			continue
+		}
+		if n, ok := counts[g.ID]; ok && n == 0 {
+			continue
+		}
+		todo = append(todo, g.ID)
+	}
+	if next.usersFromGroups {
+		prog.planFull(-1, false, todo, counts)
+	} else {
+		prog.planFull(everyone, true, todo, counts)
+	}
+
 	var users []okta.User
 	if !next.usersFromGroups {
+		prog.start(PhaseUsers, s.src.Calls())
 		p, t0 := s.phase(), time.Now()
 		var maxUpdated time.Time
 		uopts := s.opts.userExpression()
@@ -80,6 +103,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 				return nil, st, fmt.Errorf("list users: %w", err)
 			}
 			maxUpdated = later(maxUpdated, u.LastUpdated)
+			prog.userListed()
 			if !s.keepUser(next, &u) {
 				continue
 			}
@@ -91,17 +115,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 		st.UserCalls = p.calls()
 	}
 
-	var todo []string
-	for i := range groups {
-		g := &groups[i]
-		if next.derived(g) {
-			continue
-		}
-		if n, ok := counts[g.ID]; ok && n == 0 {
-			continue
-		}
-		todo = append(todo, g.ID)
-	}
+	prog.start(PhaseMembers, s.src.Calls())
 	p, t0 = s.phase(), time.Now()
 	res, err := s.listMembers(ctx, todo, counts, sortedIntern(users), next.usersFromGroups)
 	if err != nil {
@@ -123,6 +137,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	// tells whether it can be read, and catches what was deleted while the
 	// listings ran. Data timestamps never set this position: a quiet org's
 	// newest change can be older than the log keeps.
+	prog.start(PhaseLog, s.src.Calls())
 	p = s.phase()
 	del, readAt, readable, err := s.readLog(ctx, logFrom.Add(-s.opts.Overlap))
 	st.LogCalls = p.calls()

@@ -53,6 +53,8 @@ func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspect
 	start := time.Now()
 	st := Stats{Mode: ModeIncremental}
 	b := newBuild(prev)
+	s.opts.Progress.reset()
+	s.opts.Progress.start(PhaseChanges, s.src.Calls())
 
 	// Groups.
 	p, t0 := s.phase(), time.Now()

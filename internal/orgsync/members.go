@@ -117,6 +117,7 @@ func (s *Syncer) listMembers(ctx context.Context, groupIDs []string, counts map[
 				}
 				slices.Sort(ids)
 				ids = slices.Compact(ids)
+				s.opts.Progress.listingDone(id)
 				mu.Lock()
 				res.members[id] = slices.Clip(ids)
 				if n, ok := counts[id]; ok && short(len(ids), n) {

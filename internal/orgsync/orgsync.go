@@ -65,6 +65,9 @@ type Options struct {
 	// an incremental sync lists the groups to find deleted ones: every Nth
 	// sync, default 10. A deleted group then stays for at most N syncs.
 	DeletionCheckEvery int
+	// Progress, when not nil, is kept up to date with how far each sync
+	// is.
+	Progress *Progress
 }
 
 func (o Options) withDefaults() Options {
