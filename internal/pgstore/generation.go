@@ -195,35 +195,46 @@ func (s *Store) fenced(ctx context.Context, epoch int64, write func(pgx.Tx) erro
 	})
 }
 
-// Accept serves the held snapshot: it becomes the published one, with its
-// state, as a new generation. Any replica may accept, leader or not: the
-// leader's next write finds its base stale and loads the accepted
-// generation first. It returns false, and no error, when none is held.
-func (s *Store) Accept(ctx context.Context) (accepted bool, gen int64, err error) {
+// Accept serves the held snapshot if it is the one named etag: it becomes
+// the published one, with its state, as a new generation. etagOf reads a
+// held snapshot's ETag from its description (Held.Info). Any replica may
+// accept, leader or not: the leader's next write finds its base stale and
+// loads the accepted generation first. It returns the held snapshot's
+// ETag ("" when none is held, and then no error): it was accepted exactly
+// when that is etag.
+func (s *Store) Accept(ctx context.Context, etag string, etagOf func(info []byte) string) (held string, gen int64, err error) {
 	defer func() { s.note(err) }()
 	ctx, cancel := context.WithTimeout(ctx, max(s.opts.LeaseTTL, 10*time.Second))
 	defer cancel()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var info []byte
 		err := tx.QueryRow(ctx, `
-			UPDATE published SET generation = generation + 1, writer = $1, published_at = now(),
-				state = held_state, state_at = now(), snapshot = held_snapshot,
-				held_state = NULL, held_snapshot = NULL, held_info = NULL, held_since = NULL
-			WHERE id = 1 AND held_snapshot IS NOT NULL
-			RETURNING generation`, s.opts.Replica).Scan(&gen)
+			SELECT held_info FROM published WHERE id = 1 AND held_snapshot IS NOT NULL FOR UPDATE`).Scan(&info)
 		if isNoRows(err) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		accepted = true
+		if held = etagOf(info); held != etag {
+			return nil
+		}
+		err = tx.QueryRow(ctx, `
+			UPDATE published SET generation = generation + 1, writer = $1, published_at = now(),
+				state = held_state, state_at = now(), snapshot = held_snapshot,
+				held_state = NULL, held_snapshot = NULL, held_info = NULL, held_since = NULL
+			WHERE id = 1 AND held_snapshot IS NOT NULL
+			RETURNING generation`, s.opts.Replica).Scan(&gen)
+		if err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, "SELECT pg_notify($1, $2)", channel, strconv.FormatInt(gen, 10))
 		return err
 	})
 	if err != nil {
-		return false, 0, fmt.Errorf("accept the held snapshot: %w", err)
+		return "", 0, fmt.Errorf("accept the held snapshot: %w", err)
 	}
-	return accepted, gen, nil
+	return held, gen, nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -8,38 +8,45 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
 
-// AcceptHeld serves the snapshot held back by the deletion guard. It
-// returns accepted false, and no error, when none is held.
+// AcceptHeld serves the snapshot held back by the deletion guard if its
+// ETag is etag: the one the operator reviewed. It returns the ETag of the
+// snapshot held when it got its turn ("" when none): the held snapshot
+// was accepted exactly when that is etag. It waits for a sync in progress,
+// since that sync may replace the held snapshot.
 //
 // In shared mode any replica accepts, through the database, and every
 // replica serves the accepted snapshot.
-func (p *Provider) AcceptHeld(ctx context.Context) (accepted bool, err error) {
-	return p.store.accept(ctx)
+func (p *Provider) AcceptHeld(ctx context.Context, etag string) (held string, err error) {
+	return p.store.accept(ctx, etag)
 }
 
 // acceptLocal is AcceptHeld with the state file.
-func (p *Provider) acceptLocal(ctx context.Context) (accepted bool, err error) {
+func (p *Provider) acceptLocal(ctx context.Context, etag string) (held string, err error) {
 	select {
 	case p.syncSlot <- struct{}{}:
 	case <-ctx.Done():
-		return false, fmt.Errorf("waiting for the sync in progress: %w", ctx.Err())
+		return "", fmt.Errorf("waiting for the sync in progress: %w", ctx.Err())
 	}
 	defer func() { <-p.syncSlot }()
 	p.mu.Lock()
 	h := p.held
-	if h == nil {
+	if h == nil || h.etag != etag {
 		p.mu.Unlock()
-		return false, nil
+		if h == nil {
+			return "", nil
+		}
+		return h.etag, nil
 	}
 	p.serve(h.gen, p.cfg.Now())
 	p.mu.Unlock()
 	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
-		Int("removedUsers", h.info.removedUsers).Int("removedGroups", h.info.removedGroups).
-		Msg("held snapshot accepted by an operator; now serving it")
+		Int("removedUsers", h.info.RemovedUsers).Int("removedGroups", h.info.RemovedGroups).
+		Str("etag", etag).Msg("held snapshot accepted by an operator; now serving it")
 	p.saveState(h.gen.state, true)
-	return true, nil
+	return etag, nil
 }
 
 // guardAndPublish passes r's generation through the deletion guard: it is
@@ -80,16 +87,29 @@ func (p *Provider) hold(log zerolog.Logger, gen *generation, h HeldBack, at time
 	} else {
 		p.obs.Held(true)
 	}
-	p.held = &heldSnapshot{gen: gen, etag: gen.snap.All.ETag, info: h, heldAt: at}
-	ev := log.Error()
+	h.ETag = gen.snap.All.ETag
+	held := &heldSnapshot{gen: gen, etag: h.ETag, info: h, heldAt: at}
 	if again {
-		ev = log.Debug() // the same snapshot: logged when it was first held
+		held.removed, held.added = p.held.removed, p.held.added
+	} else {
+		var served *snapshot.Snapshot
+		if p.served != nil {
+			served = p.served.snap
+		}
+		held.removed, held.added = gen.snap.Diff(served)
 	}
-	ev.Int("users", h.Users).Int("groups", h.Groups).
-		Int("removedUsers", h.removedUsers).Int("removedGroups", h.removedGroups).
-		Int("removedMemberships", h.removedMemberships).Str("etag", gen.snap.All.ETag).
+	held.info.RemovedTotal, held.info.AddedTotal = len(held.removed), len(held.added)
+	p.held = held
+	if again {
+		// The same snapshot: logged when it was first held.
+		log.Debug().Str("etag", h.ETag).Msg("the held snapshot is still held back")
+		return
+	}
+	log.Error().Int("users", h.Users).Int("groups", h.Groups).
+		Int("removedUsers", h.RemovedUsers).Int("removedGroups", h.RemovedGroups).
+		Int("removedMemberships", h.RemovedMemberships).Str("etag", h.ETag).
 		Msg("DELETION GUARD: new snapshot held back, still serving the previous one; " + h.Reason +
-			"; it lifts by itself when Okta shows the removed entities again; accept it with POST /admin/accept or " + p.cfg.setting("provider.AcceptDeletions") + " if the removal is intended")
+			"; it lifts by itself when Okta shows the removed entities again; review it on the status page or /status's heldBack and accept it there, or with POST /admin/accept and If-Match: <heldBack.etag>, or " + p.cfg.setting("provider.AcceptDeletions") + " if the removal is intended (logged once per held snapshot)")
 }
 
 // guard compares gen with the served generation, and next (its state)
@@ -116,7 +136,7 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 	}
 	h := HeldBack{
 		Users: gen.snap.Users, Groups: gen.snap.Groups,
-		removedUsers: ru, removedGroups: rg, removedMemberships: rm,
+		RemovedUsers: ru, RemovedGroups: rg, RemovedMemberships: rm,
 	}
 	over := func(n, of int) bool { return n > 0 && float64(n) > p.cfg.MaxDeleteShare*float64(of) }
 	share := func(n, of int, what string) string {

@@ -222,7 +222,7 @@ func TestAcceptHeldGivesUpWaitingForASync(t *testing.T) {
 	}
 	actx, acancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer acancel()
-	if _, err := p.AcceptHeld(actx); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := p.AcceptHeld(actx, `"any"`); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("AcceptHeld during a sync: got %v, want context.DeadlineExceeded", err)
 	}
 	cancel()

@@ -21,8 +21,9 @@ type store interface {
 	// held back as h describes) before it is served. An error means it
 	// must not be served: the sync counts as failed.
 	keep(ctx context.Context, r *syncResult, h HeldBack, ok bool) error
-	// accept serves the held snapshot; false when none is held.
-	accept(ctx context.Context) (bool, error)
+	// accept serves the held snapshot if its ETag is etag, and returns
+	// the held snapshot's ETag ("" when none is held): as AcceptHeld.
+	accept(ctx context.Context, etag string) (held string, err error)
 }
 
 // fileStore is the store of one replica: the state file at
@@ -40,7 +41,9 @@ func (s fileStore) keep(_ context.Context, r *syncResult, _ HeldBack, ok bool) e
 	return nil
 }
 
-func (s fileStore) accept(ctx context.Context) (bool, error) { return s.p.acceptLocal(ctx) }
+func (s fileStore) accept(ctx context.Context, etag string) (string, error) {
+	return s.p.acceptLocal(ctx, etag)
+}
 
 // saveEvery is how often the state is saved when nothing changed: only the
 // watermarks moved, and a restart from older ones just re-reads a little.

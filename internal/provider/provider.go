@@ -111,6 +111,9 @@ type Config struct {
 	// state is kept there, not in StatePath, and only the replica holding
 	// its lease syncs.
 	Shared *pgstore.Store
+	// ProgressEvery is how often a running sync's progress is logged;
+	// default 30 s.
+	ProgressEvery time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// SettingName returns the name an operator sets a knob by, for the
@@ -212,7 +215,9 @@ type Provider struct {
 	lastSync  *SyncInfo
 	lastOK    time.Time
 	changes   *ChangeTracking // of the last successful sync
-	running   time.Time       // when the sync in progress started; zero when none
+	run       *running        // the sync in progress; nil when none
+	// progress is kept up to date by the syncer while a sync runs.
+	progress *orgsync.Progress
 	hookSyncs int64
 
 	// trigger asks Run for a hook-triggered sync; pend holds what the
@@ -229,6 +234,9 @@ type heldSnapshot struct {
 	etag   string
 	info   HeldBack
 	heldAt time.Time
+	// removed and added are the entity refs the held snapshot would
+	// remove from and add to the served one, whole.
+	removed, added []string
 }
 
 // New returns a provider; it does nothing until Run. obs may be nil.
@@ -245,17 +253,24 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.HookMinGap <= 0 {
 		cfg.HookMinGap = defaultHookMinGap
 	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = defaultProgressEvery
+	}
+	progress := &orgsync.Progress{}
+	opts := cfg.syncOptions()
+	opts.Progress = progress
 	var shared *replica
 	if cfg.Shared != nil {
 		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), role: RoleFollower}
 	}
 	p := &Provider{
-		shared: shared,
-		log:    log,
-		client: client,
-		syncer: orgsync.New(client, cfg.syncOptions(), log),
-		cfg:    cfg,
-		obs:    obs,
+		shared:   shared,
+		log:      log,
+		client:   client,
+		syncer:   orgsync.New(client, opts, log),
+		cfg:      cfg,
+		obs:      obs,
+		progress: progress,
 
 		syncSlot: make(chan struct{}, 1),
 		trigger:  make(chan struct{}, 1),

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
@@ -401,8 +402,8 @@ func TestDeletionGuard(t *testing.T) {
 	p.SyncOnce(ctx)
 	first := p.Snapshot()
 
-	if accepted, err := p.AcceptHeld(ctx); accepted || err != nil {
-		t.Errorf("accept with nothing held: got %v, %v; want false, nil", accepted, err)
+	if held, err := p.AcceptHeld(ctx, first.All.ETag); held != "" || err != nil {
+		t.Errorf("accept with nothing held: got %q, %v; want \"\", nil", held, err)
 	}
 
 	// 5 of 50 users (10 %) is within the limit.
@@ -432,8 +433,22 @@ func TestDeletionGuard(t *testing.T) {
 		t.Errorf("last sync: got %+v (observer held %v), want held with the reason", st.LastSync, rec.held)
 	}
 
-	if accepted, err := p.AcceptHeld(ctx); !accepted || err != nil {
-		t.Fatalf("accept: got %v, %v; want true, nil", accepted, err)
+	var wantRemoved []string
+	for _, n := range []int{10, 11, 12, 13, 14, 5, 6, 7, 8, 9} {
+		wantRemoved = append(wantRemoved, fmt.Sprintf("user:default/user%d", n))
+	}
+	h := st.HeldBack
+	if diff := cmp.Diff(wantRemoved, h.Removed); diff != "" || h.RemovedTotal != 10 || h.RemovedUsers != 10 || h.AddedTotal != 0 {
+		t.Errorf("heldBack removed (-want +got):\n%s\ntotals: got removed %d (users %d), added %d; want 10, 10, 0", diff, h.RemovedTotal, h.RemovedUsers, h.AddedTotal)
+	}
+	if etag, removed, _ := p.HeldChanges(); etag != h.ETag || etag == second.All.ETag || len(removed) != 10 {
+		t.Errorf("HeldChanges: got etag %s and %d removed; want the held %s (not the served one) and 10", etag, len(removed), h.ETag)
+	}
+	if held, err := p.AcceptHeld(ctx, second.All.ETag); held != h.ETag || err != nil || p.Snapshot() != second {
+		t.Fatalf("accept with a stale etag: got %q, %v; want the held %q, nil, and nothing accepted", held, err, h.ETag)
+	}
+	if held, err := p.AcceptHeld(ctx, h.ETag); held != h.ETag || err != nil {
+		t.Fatalf("accept: got %q, %v; want %q, nil", held, err, h.ETag)
 	}
 	if got := p.Snapshot(); got.Users != 35 {
 		t.Errorf("after accept: got %d users served, want 35", got.Users)

@@ -18,6 +18,7 @@ func (p *Provider) NotReady() string {
 		return ""
 	}
 	now := p.cfg.Now()
+	rates := p.client.RateStatus()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b strings.Builder
@@ -36,13 +37,13 @@ func (p *Provider) NotReady() string {
 		if b.Len() > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "the first snapshot is held back by the deletion guard: %s; it is served when a sync no longer shows the problem, or accept it with POST /admin/accept", p.held.info.Reason)
+		fmt.Fprintf(&b, "the first snapshot is held back by the deletion guard: %s; it is served when a sync no longer shows the problem, or review and accept it on the status page (/), or with POST /admin/accept and If-Match: %s", p.held.info.Reason, p.held.info.ETag)
 	}
-	if !p.running.IsZero() {
+	if pr := p.progressLocked(now, rates); pr != nil {
 		if b.Len() > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "a sync has been running for %s", now.Sub(p.running).Round(time.Second))
+		b.WriteString(pr.describe())
 	}
 	return b.String()
 }

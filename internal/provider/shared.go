@@ -38,7 +38,9 @@ func (s sharedStore) keep(ctx context.Context, r *syncResult, h HeldBack, ok boo
 	return s.p.share(ctx, r, h, ok)
 }
 
-func (s sharedStore) accept(ctx context.Context) (bool, error) { return s.p.acceptShared(ctx) }
+func (s sharedStore) accept(ctx context.Context, etag string) (string, error) {
+	return s.p.acceptShared(ctx, etag)
+}
 
 // Role is a replica's part in shared mode.
 type Role string
@@ -94,6 +96,10 @@ type heldInfo struct {
 	RemovedGroups      int    `json:"removedGroups"`
 	RemovedMemberships int    `json:"removedMemberships"`
 	ETag               string `json:"etag"`
+	// Removed and Added are the entity refs it would remove and add,
+	// whole, for every replica's /status.
+	Removed []string `json:"removed"`
+	Added   []string `json:"added"`
 }
 
 // runShared is Run in shared mode: it follows the latest generation and
@@ -253,10 +259,12 @@ func heldFromRecord(h *pgstore.Held) (*heldSnapshot, error) {
 		return nil, fmt.Errorf("decode the held snapshot's description: %w", err)
 	}
 	return &heldSnapshot{
-		etag:   info.ETag,
-		heldAt: h.Since,
-		info: HeldBack{Users: info.Users, Groups: info.Groups, Reason: info.Reason,
-			removedUsers: info.RemovedUsers, removedGroups: info.RemovedGroups, removedMemberships: info.RemovedMemberships},
+		etag:    info.ETag,
+		heldAt:  h.Since,
+		removed: info.Removed, added: info.Added,
+		info: HeldBack{Users: info.Users, Groups: info.Groups, Reason: info.Reason, ETag: info.ETag,
+			RemovedUsers: info.RemovedUsers, RemovedGroups: info.RemovedGroups, RemovedMemberships: info.RemovedMemberships,
+			RemovedTotal: len(info.Removed), AddedTotal: len(info.Added)},
 	}, nil
 }
 
@@ -446,9 +454,14 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 		if hr.Snapshot, err = r.gen.snap.MarshalBinary(); err != nil {
 			return err
 		}
+		var servedSnap *snapshot.Snapshot
+		if served != nil {
+			servedSnap = served.snap
+		}
+		removed, added := r.gen.snap.Diff(servedSnap)
 		hr.Info, _ = json.Marshal(heldInfo{Users: h.Users, Groups: h.Groups, Reason: h.Reason,
-			RemovedUsers: h.removedUsers, RemovedGroups: h.removedGroups, RemovedMemberships: h.removedMemberships,
-			ETag: r.gen.snap.All.ETag})
+			RemovedUsers: h.RemovedUsers, RemovedGroups: h.RemovedGroups, RemovedMemberships: h.RemovedMemberships,
+			ETag: r.gen.snap.All.ETag, Removed: removed, Added: added})
 		rec.Held = hr
 	}
 	gen, err := sh.store.Publish(ctx, epoch, base, rec)
@@ -510,15 +523,26 @@ func (p *Provider) refused(ctx context.Context, err error) error {
 }
 
 // acceptShared accepts the held snapshot through the database, whichever
-// replica leads, and serves it here at once.
-func (p *Provider) acceptShared(ctx context.Context) (bool, error) {
-	ok, gen, err := p.shared.store.Accept(ctx)
-	if err != nil || !ok {
-		return ok, err
+// replica leads, if the one held there is etag, and serves it here at
+// once.
+func (p *Provider) acceptShared(ctx context.Context, etag string) (string, error) {
+	held, gen, err := p.shared.store.Accept(ctx, etag, heldETag)
+	if err != nil || held != etag {
+		return held, err
 	}
-	p.log.Warn().Int64("generation", gen).Msg("held snapshot accepted by an operator; all replicas serve it")
+	p.log.Warn().Int64("generation", gen).Str("etag", etag).Msg("held snapshot accepted by an operator; all replicas serve it")
 	p.follow(ctx)
-	return true, nil
+	return etag, nil
+}
+
+// heldETag reads the held snapshot's ETag from its description as the
+// database keeps it; "" when it does not decode.
+func heldETag(info []byte) string {
+	var h heldInfo
+	if json.Unmarshal(info, &h) != nil {
+		return ""
+	}
+	return h.ETag
 }
 
 // HA is a replica's part in shared mode, as /status reports it.

@@ -24,6 +24,8 @@ type Status struct {
 	Changes *ChangeTracking `json:"changes"`
 	// HA is the replica's part in shared mode; null otherwise.
 	HA *HA `json:"ha"`
+	// Progress is how far the sync in progress is; null between syncs.
+	Progress *Progress `json:"progress"`
 }
 
 // ChangeTracking describes the state incremental syncs start from.
@@ -99,21 +101,46 @@ type SnapshotInfo struct {
 }
 
 // HeldBack describes a snapshot held back by the deletion guard: its user
-// and group counts, why it is held (how much it would remove) and since when.
+// and group counts, why it is held (how much it would remove) and since
+// when, its ETag (what POST /admin/accept's If-Match names) and the
+// entity refs it would remove and add compared with the served snapshot.
 type HeldBack struct {
 	Users  int       `json:"users"`
 	Groups int       `json:"groups"`
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
+	ETag   string    `json:"etag"`
 
-	removedUsers, removedGroups, removedMemberships int
+	RemovedUsers       int `json:"removedUsers"`
+	RemovedGroups      int `json:"removedGroups"`
+	RemovedMemberships int `json:"removedMemberships"`
+
+	// Removed and Added are the first HeldListInline entity refs of each
+	// list (users first, then groups, each sorted); the totals count them
+	// all, and the held-back list endpoints page through them all.
+	Removed      []string `json:"removed"`
+	RemovedTotal int      `json:"removedTotal"`
+	Added        []string `json:"added"`
+	AddedTotal   int      `json:"addedTotal"`
 }
 
-// RateLimit is the last rate-limit headroom seen for one Okta bucket.
+// HeldListInline is how many refs of each of HeldBack's lists /status
+// carries.
+const HeldListInline = 1000
+
+// RateLimit is the last rate-limit headroom seen for one Okta bucket, with
+// this service's share of it.
 type RateLimit struct {
 	Limit     int       `json:"limit"`
 	Remaining int       `json:"remaining"`
 	Reset     time.Time `json:"reset"`
+	// Allowance is the requests of a window the service lets itself send
+	// (OKTA_RATE_SHARE of the limit); WindowSeconds the window's length.
+	Allowance     int     `json:"allowance"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	// PacedSeconds is the time requests have waited for this bucket's
+	// budget since start, summed over requests waiting at once.
+	PacedSeconds float64 `json:"pacedSeconds"`
 }
 
 // Status returns the provider's current status; the result is the JSON body
@@ -155,12 +182,28 @@ func (p *Provider) status() Status {
 	if p.held != nil {
 		h := p.held.info
 		h.Since = p.held.heldAt.UTC()
+		h.Removed = p.held.removed[:min(len(p.held.removed), HeldListInline)]
+		h.Added = p.held.added[:min(len(p.held.added), HeldListInline)]
 		st.HeldBack = &h
 	}
 	st.Changes = p.changes
 	st.HA = ha
 	for k, r := range rates {
-		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC()}
+		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC(),
+			Allowance: r.Allowance, WindowSeconds: r.Window.Seconds(), PacedSeconds: r.Paced.Seconds()}
 	}
+	st.Progress = p.progressLocked(now, rates)
 	return st
+}
+
+// HeldChanges returns the ETag of the snapshot the deletion guard holds
+// back and the entity refs it would remove and add, whole; "" and nil
+// when none is held. The lists are shared: they must not be changed.
+func (p *Provider) HeldChanges() (etag string, removed, added []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		return "", nil, nil
+	}
+	return p.held.info.ETag, p.held.removed, p.held.added
 }

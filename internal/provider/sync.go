@@ -29,9 +29,6 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	defer func() { <-p.syncSlot }()
 
 	start := p.cfg.Now()
-	p.setRunning(start)
-	defer p.setRunning(time.Time{})
-
 	hints := p.takePending()
 	r := p.syncStep(ctx, start, hints.suspects)
 	if r.err != nil {
@@ -105,6 +102,18 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 	}
 	r.log = p.log.With().Str("mode", string(r.mode)).Logger()
 	r.log.Info().Msg("sync started")
+	p.setRunning(&running{mode: r.mode, start: start, calls0: calls0, paced0: pacedTotal(p.client.RateStatus())})
+	defer p.setRunning(nil)
+	stop := make(chan struct{})
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		p.logProgress(r.log, stop)
+	}()
+	defer func() {
+		close(stop)
+		<-logged
+	}()
 
 	sctx := ctx
 	if p.cfg.Timeout > 0 {
@@ -123,6 +132,9 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 		return r
 	}
 	r.mode = r.stats.Mode
+	p.mu.Lock()
+	p.run.buildAt = p.cfg.Now()
+	p.mu.Unlock()
 	r.gen = p.generationFor(r.next, r.stats.Changed)
 	// A sync is done when its snapshot is built: at 100,000 users that
 	// takes longer than an incremental sync's Okta calls.
@@ -146,10 +158,10 @@ func (p *Provider) published(before *snapshot.Snapshot, hinted []time.Time) {
 	}
 }
 
-// setRunning records when the sync in progress started; zero when none.
-func (p *Provider) setRunning(t time.Time) {
+// setRunning records the sync in progress; nil when none.
+func (p *Provider) setRunning(run *running) {
 	p.mu.Lock()
-	p.running = t
+	p.run = run
 	p.mu.Unlock()
 }
 

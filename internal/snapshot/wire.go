@@ -12,7 +12,9 @@ import (
 // wireVersion is the version of the encoding MarshalBinary writes; a
 // snapshot of another version is not decoded (Unmarshal's error matches
 // ErrIncompatible), and its reader builds its own from the sync state.
-const wireVersion = 1
+// Version 2 keeps the entity refs themselves, not their hashes, for the
+// deletion guard's lists.
+const wireVersion = 2
 
 // ErrIncompatible is matched (with errors.Is) by Unmarshal's error for a
 // snapshot encoded in another version.
@@ -30,7 +32,7 @@ type wire struct {
 	// Report is the mapping report as JSON: gob would read its empty
 	// lists back as nil, which /status shows as null rather than [].
 	Report                      []byte
-	UserRefs, GroupRefs         []uint64
+	UserRefs, GroupRefs         []string
 	UsersYAML, GroupsYAML       [2]int64
 	UsersJSON, GroupsJSON       [2]int64
 	HasUsersJSON, HasGroupsJSON bool

@@ -1,0 +1,218 @@
+package provider
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// PhaseBuild is the phase of a sync whose Okta calls are done: the
+// snapshot is being built from the state.
+const PhaseBuild = "build"
+
+// defaultProgressEvery is how often a running sync's progress is logged.
+const defaultProgressEvery = 30 * time.Second
+
+// Progress is how far the sync in progress is, as /status reports it.
+type Progress struct {
+	Mode           orgsync.Mode `json:"mode"`
+	Phase          string       `json:"phase"`
+	StartedAt      time.Time    `json:"startedAt"`
+	ElapsedSeconds float64      `json:"elapsedSeconds"`
+	PhaseStartedAt time.Time    `json:"phaseStartedAt"`
+	// ListingsDone and ListingsTotal count the group member listings; the
+	// total is known once the groups are listed (with expand=stats).
+	ListingsDone  int `json:"listingsDone"`
+	ListingsTotal int `json:"listingsTotal"`
+	// UsersListed and UsersExpected (the org's count, from Everyone; null
+	// when unknown) count the users listed.
+	UsersListed   int  `json:"usersListed"`
+	UsersExpected *int `json:"usersExpected"`
+	// OktaCalls is the requests the sync has sent; CallsRemaining the
+	// estimate of those left, from the groups' counts and the page sizes
+	// (null while unknown: the group listing, an incremental sync).
+	OktaCalls      int64  `json:"oktaCalls"`
+	CallsRemaining *int64 `json:"callsRemaining"`
+	// Percent is the share of the calls done, null while unknown.
+	Percent *float64 `json:"percent"`
+	// PacedSeconds is the time the sync's requests waited for rate-limit
+	// budget, summed over requests waiting at once.
+	PacedSeconds float64 `json:"pacedSeconds"`
+	// ETASeconds and ETA are when the Okta calls should be done, from the
+	// calls left, each bucket's rate budget and the pace so far; null while
+	// unknown.
+	ETASeconds *float64   `json:"etaSeconds"`
+	ETA        *time.Time `json:"eta"`
+}
+
+// running describes the sync in progress. Guarded by p.mu.
+type running struct {
+	mode    orgsync.Mode
+	start   time.Time
+	calls0  int64
+	paced0  time.Duration
+	buildAt time.Time // when the build began; zero before
+}
+
+// pacedTotal is the time requests of all buckets have waited for budget.
+func pacedTotal(rates map[string]okta.RateState) time.Duration {
+	var d time.Duration
+	for _, r := range rates {
+		d += r.Paced
+	}
+	return d
+}
+
+// progressLocked describes the sync in progress, nil when none runs.
+// rates is the client's rate state now. p.mu must be held.
+func (p *Provider) progressLocked(now time.Time, rates map[string]okta.RateState) *Progress {
+	run := p.run
+	if run == nil {
+		return nil
+	}
+	calls := p.client.Calls()
+	r := p.progress.Report(calls)
+	pr := &Progress{
+		Mode: run.mode, Phase: r.Phase, StartedAt: run.start.UTC(), ElapsedSeconds: now.Sub(run.start).Seconds(),
+		PhaseStartedAt: r.PhaseStartedAt.UTC(), ListingsDone: r.ListingsDone, ListingsTotal: r.ListingsTotal,
+		UsersListed: r.UsersListed, OktaCalls: calls - run.calls0,
+		PacedSeconds: (pacedTotal(rates) - run.paced0).Seconds(),
+	}
+	if r.UsersExpected >= 0 {
+		n := r.UsersExpected
+		pr.UsersExpected = &n
+	}
+	if !run.buildAt.IsZero() {
+		pr.Phase, pr.PhaseStartedAt = PhaseBuild, run.buildAt.UTC()
+		r.Remaining = map[string]int64{}
+	}
+	if r.Remaining == nil {
+		return pr
+	}
+	var left int64
+	for _, n := range r.Remaining {
+		left += n
+	}
+	pct := 100.0
+	if total := pr.OktaCalls + left; total > 0 {
+		pct = math.Round(1000*float64(pr.OktaCalls)/float64(total)) / 10
+	}
+	eta := estimate(r, rates, p.client.Now(), now, pr.OktaCalls, now.Sub(run.start)).Seconds()
+	at := now.Add(time.Duration(eta * float64(time.Second))).UTC()
+	pr.CallsRemaining, pr.Percent, pr.ETASeconds, pr.ETA = &left, &pct, &eta, &at
+	return pr
+}
+
+// phaseBucket is the rate-limit bucket each phase's calls count against.
+var phaseBucket = map[string]string{
+	orgsync.PhaseGroups:  okta.BucketGroups,
+	orgsync.PhaseUsers:   okta.BucketUsers,
+	orgsync.PhaseMembers: okta.BucketGroups,
+	orgsync.PhaseLog:     okta.BucketLogs,
+}
+
+// estimate is how long the calls left in r take. The phases run one after
+// the other, so their times add up. Each bucket's calls take at least what
+// its budget allows: the allowance left in the current window, then one
+// window per allowance. The phase running takes at least its calls at the
+// pace it has kept so far (which is what a latency-bound listing does);
+// later phases at the pace of the whole sync so far. oktaNow is Okta's
+// clock, against which the windows reset.
+func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, oktaNow, now time.Time, syncCalls int64, syncTook time.Duration) time.Duration {
+	current := phaseBucket[r.Phase]
+	var total time.Duration
+	for _, b := range slices.Sorted(maps.Keys(r.Remaining)) {
+		n := r.Remaining[b]
+		if n <= 0 {
+			continue
+		}
+		t := budgetTime(n, rates[b], oktaNow)
+		calls, took := syncCalls, syncTook
+		if b == current {
+			calls, took = r.PhaseCalls, time.Since(r.PhaseStartedAt)
+		}
+		if calls > 0 && took > 0 {
+			t = max(t, time.Duration(float64(n)/float64(calls)*float64(took)))
+		}
+		total += t
+	}
+	return total
+}
+
+// budgetTime is the least time n calls of a bucket in state rs take:
+// none when the current window's allowance covers them, else until the
+// window resets and one more window per allowance after the first. An
+// unknown budget (no response yet) sets no bound.
+func budgetTime(n int64, rs okta.RateState, oktaNow time.Time) time.Duration {
+	if rs.Allowance <= 0 {
+		return 0
+	}
+	allowance := int64(rs.Allowance)
+	untilReset := rs.Reset.Sub(oktaNow)
+	left := allowance - int64(rs.Limit-rs.Remaining)
+	if untilReset <= 0 {
+		untilReset, left = 0, allowance
+	}
+	left = max(0, left)
+	if n <= left {
+		return 0
+	}
+	windows := (n - left + allowance - 1) / allowance
+	return untilReset + time.Duration(windows-1)*rs.Window
+}
+
+// describe says how far pr is, in a sentence for /readyz.
+func (pr *Progress) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "a %s sync has been running for %s, in phase %s", pr.Mode,
+		(time.Duration(pr.ElapsedSeconds) * time.Second).Round(time.Second), pr.Phase)
+	if pr.ListingsTotal > 0 {
+		fmt.Fprintf(&b, ", %d of %d member listings done", pr.ListingsDone, pr.ListingsTotal)
+	}
+	if pr.UsersExpected != nil && pr.Phase == orgsync.PhaseUsers {
+		fmt.Fprintf(&b, ", %d of about %d users listed", pr.UsersListed, *pr.UsersExpected)
+	}
+	fmt.Fprintf(&b, ", %d Okta calls made", pr.OktaCalls)
+	if pr.Percent != nil {
+		fmt.Fprintf(&b, " (%.1f%% of about %d)", *pr.Percent, pr.OktaCalls+*pr.CallsRemaining)
+	}
+	if pr.ETASeconds != nil {
+		fmt.Fprintf(&b, ", about %s left", (time.Duration(*pr.ETASeconds) * time.Second).Round(time.Second))
+	}
+	return b.String()
+}
+
+// logProgress logs the sync's progress every ProgressEvery until stop is
+// closed.
+func (p *Provider) logProgress(log zerolog.Logger, stop <-chan struct{}) {
+	t := time.NewTicker(p.cfg.ProgressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		pr := p.status().Progress
+		if pr == nil {
+			continue
+		}
+		ev := log.Info().Str("phase", pr.Phase).Float64("elapsedSeconds", math.Round(pr.ElapsedSeconds)).
+			Int("listingsDone", pr.ListingsDone).Int("listingsTotal", pr.ListingsTotal).
+			Int("usersListed", pr.UsersListed).Int64("oktaCalls", pr.OktaCalls).
+			Float64("pacedSeconds", math.Round(pr.PacedSeconds))
+		if pr.Percent != nil {
+			ev = ev.Int64("callsRemaining", *pr.CallsRemaining).Float64("percent", *pr.Percent).
+				Float64("etaSeconds", math.Round(*pr.ETASeconds))
+		}
+		ev.Msg("sync progress")
+	}
+}
