@@ -9,13 +9,13 @@ import (
 
 // Phases of a sync, in Progress reports.
 const (
-	PhaseGroups   = "groups"   // listing the groups (with expand=stats)
-	PhaseUsers    = "users"    // listing the users
-	PhaseMembers  = "members"  // listing the selected groups' members
-	PhaseLog      = "log"      // reading the System Log
-	PhaseChanges  = "changes"  // an incremental sync's change listings
-	logReadCalls  = 2          // a System Log read with events: two pages
-	minPhaseCalls = 1          // a listing is at least one page
+	PhaseGroups   = "groups"  // listing the groups (with expand=stats)
+	PhaseUsers    = "users"   // listing the users
+	PhaseMembers  = "members" // listing the selected groups' members
+	PhaseLog      = "log"     // reading the System Log
+	PhaseChanges  = "changes" // an incremental sync's change listings
+	logReadCalls  = 2         // a System Log read with events: two pages
+	minPhaseCalls = 1         // a listing is at least one page
 )
 
 // Page sizes the call estimates assume: the okta client's defaults.
