@@ -33,7 +33,8 @@ var (
 	errEntitiesToken = &httpError{status: http.StatusUnauthorized, msg: "missing or wrong entities token", challenge: `Bearer realm="entities"`}
 	errAdminToken    = &httpError{status: http.StatusUnauthorized, msg: "missing or wrong admin token", challenge: `Bearer realm="admin"`}
 	errAdminDisabled = &httpError{status: http.StatusForbidden, msg: "the admin endpoint is disabled: no admin token is configured"}
-	errNothingHeld   = &httpError{status: http.StatusConflict, msg: "no snapshot is held back"}
+	errNothingHeld   = &httpError{status: http.StatusNotFound, msg: "no snapshot is held back"}
+	errNoHeldList    = &httpError{status: http.StatusNotFound, msg: "no such list: the held snapshot's lists are removed and added"}
 	errMetricsOff    = &httpError{status: http.StatusNotFound, msg: "metrics are not enabled"}
 	errInternal      = &httpError{status: http.StatusInternalServerError, msg: "internal error"}
 )

@@ -17,7 +17,10 @@ type fakeSource struct {
 	snap      *snapshot.Snapshot
 	status    any
 	acceptErr error
-	none      bool // AcceptHeld finds nothing held
+	none      bool   // AcceptHeld finds nothing held
+	held      string // the held snapshot's ETag; testHeldETag when empty
+	removed   []string
+	added     []string
 	accepted  int
 	panicMsg  string // Snapshot panics with it when set
 	notReady  string
@@ -47,21 +50,45 @@ func (f *fakeSource) NotReady() string {
 	return f.notReady
 }
 
-func (f *fakeSource) AcceptHeld(ctx context.Context) (bool, error) {
+func (f *fakeSource) AcceptHeld(ctx context.Context, etag string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return "", err
 	}
 	if f.acceptErr != nil {
-		return false, f.acceptErr
+		return "", f.acceptErr
 	}
 	if f.none {
-		return false, nil
+		return "", nil
+	}
+	if etag != f.heldETag() {
+		return f.heldETag(), nil
 	}
 	f.accepted++
-	return true, nil
+	return etag, nil
 }
+
+func (f *fakeSource) HeldChanges() (string, []string, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.none {
+		return "", nil, nil
+	}
+	return f.heldETag(), f.removed, f.added
+}
+
+// heldETag is the ETag of the snapshot the fake holds: testHeldETag
+// unless the test set another. f.mu must be held.
+func (f *fakeSource) heldETag() string {
+	if f.held != "" {
+		return f.held
+	}
+	return testHeldETag
+}
+
+// testHeldETag is the ETag of testStatus's held snapshot.
+const testHeldETag = `"fedcba9876543210fedcba9876543210"`
 
 // testStatus is a /status body as the provider reports it, shaped by the
 // Status schema of openapi.yaml.
@@ -84,7 +111,9 @@ func testStatus(report *catalog.Report) map[string]any {
 		},
 		"heldBack": map[string]any{
 			"users": 12, "groups": 5, "reason": "would remove 40% of users (limit 10%)",
-			"since": "2026-01-02T03:04:07Z",
+			"since": "2026-01-02T03:04:07Z", "etag": testHeldETag,
+			"removedUsers": 8, "removedGroups": 0, "removedMemberships": 8,
+			"removed": []string{"user:default/alice"}, "removedTotal": 1, "added": []string{}, "addedTotal": 0,
 		},
 		"report": report,
 		"rateLimits": map[string]any{

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/rs/zerolog"
 )
@@ -183,6 +184,37 @@ func recoverPanics(log zerolog.Logger) func(http.Handler) http.Handler {
 					panic(http.ErrAbortHandler)
 				}
 				writeError(ww, r, errInternal)
+			}()
+			next.ServeHTTP(ww, r)
+		})
+	}
+}
+
+// observeRequests tells obs of every answered request: its route's
+// pattern, method, status, body bytes and duration. It runs after
+// logRequests, inside the router, so the route is known once the request
+// is answered.
+func observeRequests(obs Observer) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if obs == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww, ok := w.(middleware.WrapResponseWriter)
+			if !ok {
+				ww = middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			}
+			defer func() {
+				status := ww.Status()
+				if status == 0 {
+					status = http.StatusOK
+				}
+				route := "other"
+				if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+					route = rc.RoutePattern()
+				}
+				obs.Served(route, r.Method, status, int64(ww.BytesWritten()), time.Since(start))
 			}()
 			next.ServeHTTP(ww, r)
 		})

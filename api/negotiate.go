@@ -12,33 +12,85 @@ import (
 // section 5.3 combines them. A malformed field matches nothing, so the full
 // body is sent.
 func noneMatch(lines []string, etag string) bool {
+	tags, star, ok := entityTags(lines)
+	if !ok {
+		return false
+	}
+	if star {
+		return true
+	}
+	for _, t := range tags {
+		if t.tag == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// listedTag is one element of an If-Match or If-None-Match list.
+type listedTag struct {
+	tag  string // with its quotes, without W/
+	weak bool
+}
+
+// entityTags parses the lines of an If-Match or If-None-Match field into
+// its entity tags, star reporting a "*" among them. ok is false for a
+// malformed field.
+func entityTags(lines []string) (tags []listedTag, star, ok bool) {
 	field := strings.Join(lines, ",")
-	matched := false
 	for {
 		field = strings.TrimLeft(field, " \t,")
 		if field == "" {
-			return matched
+			return tags, star, true
 		}
 		if field[0] == '*' {
 			field = field[1:]
-			matched = true
+			star = true
 		} else {
+			weak := strings.HasPrefix(field, "W/")
 			field = strings.TrimPrefix(field, "W/")
 			if field == "" || field[0] != '"' {
-				return false
+				return nil, false, false
 			}
 			end := strings.IndexByte(field[1:], '"')
 			if end < 0 {
-				return false
+				return nil, false, false
 			}
-			matched = matched || field[:end+2] == etag
+			tags = append(tags, listedTag{tag: field[:end+2], weak: weak})
 			field = field[end+2:]
 		}
 		// An element ends at a comma or the end of the field.
 		if field = strings.TrimLeft(field, " \t"); field != "" && field[0] != ',' {
-			return false
+			return nil, false, false
 		}
 	}
+}
+
+// prefersHTML reports whether an Accept field prefers text/html to JSON:
+// a browser's. Without Accept, or with */* alone, the answer is JSON.
+func prefersHTML(lines []string) bool {
+	var qHTML, qJSON weight
+	eachElement(lines, func(value string, q float64) {
+		typ, sub, ok := strings.Cut(value, "/")
+		if !ok {
+			return
+		}
+		typ, sub = strings.ToLower(strings.TrimSpace(typ)), strings.ToLower(strings.TrimSpace(sub))
+		switch {
+		case typ == "*" && sub == "*":
+			qHTML.offer(q, 1)
+			qJSON.offer(q, 1)
+		case typ == "text" && sub == "*":
+			qHTML.offer(q, 2)
+		case typ == "application" && sub == "*":
+			qJSON.offer(q, 2)
+		case typ == "text" && sub == "html", typ == "application" && sub == "xhtml+xml":
+			qHTML.offer(q, 3)
+		case typ == "application" && sub == "json":
+			qJSON.offer(q, 3)
+		}
+	})
+	return qHTML.q > 0 && qHTML.specificity == 3 && qHTML.q >= qJSON.q
 }
 
 // prefersJSON reports whether an Accept field prefers application/json to

@@ -12,6 +12,7 @@ import (
 func addRoutes(r *chi.Mux, log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) {
 	r.Use(requestIDs())
 	r.Use(logRequests(log))
+	r.Use(observeRequests(cfg.Observer))
 	r.Use(recoverPanics(log))
 	r.NotFound(handleNotFound().ServeHTTP)
 	r.MethodNotAllowed(handleMethodNotAllowed(r).ServeHTTP)
@@ -27,6 +28,8 @@ func addRoutes(r *chi.Mux, log zerolog.Logger, src Source, metrics http.Handler,
 	getAndHead(r, "/healthz", handleHealthz())
 	getAndHead(r, "/readyz", handleReadyz(src, cfg))
 	getAndHead(r, "/status", handleStatus(src))
+	getAndHead(r, "/", handlePage(src, cfg))
+	r.Method(http.MethodGet, "/status/held/{list}", handleHeldList(src))
 	r.Method(http.MethodGet, "/metrics", handleMetrics(metrics))
 	r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI(openapi))
 	r.Method(http.MethodPost, "/admin/accept", handleAccept(src, newSecret(cfg.AdminToken)))

@@ -21,10 +21,15 @@ type Source interface {
 	// Status returns the body of GET /status, marshalled with encoding/json. It
 	// must match the Status schema in openapi.yaml.
 	Status() any
-	// AcceptHeld serves the snapshot held back by the mass-deletion guard.
-	// It returns accepted false, and no error, when none is held: the
-	// admin endpoint answers 409 for that.
-	AcceptHeld(ctx context.Context) (accepted bool, err error)
+	// AcceptHeld serves the snapshot held back by the mass-deletion guard
+	// if its ETag is etag. It returns the ETag of the snapshot held when
+	// it got its turn, "" when none: the held snapshot was accepted
+	// exactly when that is etag; otherwise the admin endpoint answers 412.
+	AcceptHeld(ctx context.Context, etag string) (held string, err error)
+	// HeldChanges returns the ETag of the held snapshot and the entity
+	// refs it would remove and add, whole and sorted; "" when none is
+	// held. The lists are read, never changed.
+	HeldChanges() (etag string, removed, added []string)
 	// NotReady says why no snapshot is served yet, with the fix; empty when
 	// a snapshot is served or no sync has finished yet. /readyz's 503
 	// carries it.
@@ -54,6 +59,16 @@ type Config struct {
 	// stops reading holds its connection no longer than that.
 	WriteTimeout time.Duration
 	MinWriteRate int64
+	// Observer, when set, is told of every answered request, for metrics.
+	Observer Observer
+}
+
+// Observer receives a measurement of every answered request. Route is
+// the route's pattern ("/entities/shards/{n}"), or "other" for a path no
+// route serves, so that the label values stay few. Implementations must be
+// safe for concurrent use.
+type Observer interface {
+	Served(route, method string, status int, bytes int64, d time.Duration)
 }
 
 // Defaults of Config.

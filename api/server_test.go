@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -331,13 +332,64 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"Authorization": "Bearer s3cret"}, want: want{status: 401}},
 		{name: "admin nothing held", src: &fakeSource{status: status, none: true},
 			cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
-			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 409}},
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": testHeldETag}, want: want{status: 412}},
 		{name: "admin failure hides details", src: &fakeSource{status: status, acceptErr: errors.New("disk full at /var/lib/x")},
 			cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
-			header: map[string]string{"Authorization": "Bearer adm1n"},
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": testHeldETag},
 			want:   want{status: 500, body: []byte("{\"error\":\"internal error\",\"requestId\":\"test-request\"}\n")}},
 		{name: "admin accept", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
-			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 200}},
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": testHeldETag}, want: want{status: 200}},
+		{name: "admin accept without If-Match", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n"}, want: want{status: 428}},
+		{name: "admin accept If-Match star", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": "*"}, want: want{status: 428}},
+		{name: "admin accept If-Match weak", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": "W/" + testHeldETag}, want: want{status: 428}},
+		{name: "admin accept If-Match malformed", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": "fedcba"}, want: want{status: 400}},
+		{name: "admin accept stale", src: &fakeSource{status: status, held: `"0000000000000000000000000000000f"`}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Authorization": "Bearer adm1n", "If-Match": testHeldETag}, want: want{status: 412}},
+		{name: "admin form accept", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://example.com"},
+			body:   "token=adm1n&etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 303, header: map[string]string{"Location": "/?accepted=" + url.QueryEscape(testHeldETag)}}},
+		{name: "admin form stale", src: &fakeSource{status: status, held: `"0000000000000000000000000000000f"`}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			body:   "token=adm1n&etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 412, header: map[string]string{"Content-Type": "text/html; charset=utf-8"}}},
+		{name: "admin form wrong token", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			body:   "token=adm1&etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 401, header: map[string]string{"Content-Type": "text/html; charset=utf-8"}}},
+		{name: "admin form token in the URL refused", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept?token=adm1n",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			body:   "etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 401}},
+		{name: "admin form from another site", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"},
+			body:   "token=adm1n&etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 403}},
+		{name: "admin form cross-site fetch", src: &fakeSource{status: status}, cfg: Config{AdminToken: "adm1n"}, method: "POST", target: "/admin/accept",
+			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site"},
+			body:   "token=adm1n&etag=" + url.QueryEscape(testHeldETag),
+			want:   want{status: 403}},
+
+		// The status page and the held snapshot's lists.
+		{name: "page for a browser", src: &fakeSource{snap: plain, status: status}, method: "GET", target: "/",
+			header: map[string]string{"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+			want:   want{status: 200, header: map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Security-Policy": pageCSP}}},
+		{name: "page HEAD", src: &fakeSource{snap: plain, status: status}, method: "HEAD", target: "/",
+			header: map[string]string{"Accept": "text/html"}, want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Type": "text/html; charset=utf-8"}}},
+		{name: "page for a script is the status", src: &fakeSource{snap: plain, status: status}, method: "GET", target: "/",
+			header: map[string]string{"Accept": "*/*"}, want: want{status: 200, header: map[string]string{"Content-Type": "application/json"}}},
+		{name: "held removed", src: &fakeSource{status: status, removed: []string{"user:default/a", "user:default/b", "user:default/c"}}, method: "GET", target: "/status/held/removed?offset=1&limit=1",
+			want: want{status: 200, body: []byte(`{"etag":"\"fedcba9876543210fedcba9876543210\"","list":"removed","total":3,"offset":1,"limit":1,"items":["user:default/b"],"next":"/status/held/removed?offset=2\u0026limit=1"}` + "\n")}},
+		{name: "held added empty", src: &fakeSource{status: status}, method: "GET", target: "/status/held/added",
+			want: want{status: 200, body: []byte(`{"etag":"\"fedcba9876543210fedcba9876543210\"","list":"added","total":0,"offset":0,"limit":1000,"items":[]}` + "\n")}},
+		{name: "held nothing", src: &fakeSource{status: status, none: true}, method: "GET", target: "/status/held/removed",
+			want: want{status: 404}},
+		{name: "held bad limit", src: &fakeSource{status: status}, method: "GET", target: "/status/held/removed?limit=0",
+			want: want{status: 400}},
 
 		// The Okta event hook.
 		{name: "hooks disabled GET", src: &fakeSource{}, method: "GET", target: "/hooks/okta",
@@ -397,7 +449,11 @@ func TestServer(t *testing.T) {
 			if got := res.Header.Get("X-Request-Id"); got != "test-request" {
 				t.Errorf("%s: got X-Request-Id %q, want test-request", describe(r), got)
 			}
-			if res.StatusCode >= 400 {
+			if res.StatusCode >= 400 && strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+				if !bytes.Contains(body, []byte(`id="error"`)) {
+					t.Errorf("%s: HTML error body has no error: %.300s", describe(r), body)
+				}
+			} else if res.StatusCode >= 400 {
 				var e errorBody
 				if err := json.Unmarshal(body, &e); tt.method != "HEAD" && (err != nil || e.Error == "" || e.RequestID != "test-request") {
 					t.Errorf("%s: error body %q is not {error, requestId}: %v", describe(r), body, err)
@@ -421,6 +477,7 @@ func TestAcceptCallsSource(t *testing.T) {
 	h := NewServer(zerolog.Nop(), src, nil, nil, Config{AdminToken: "adm1n"})
 	r := httptest.NewRequest("POST", "/admin/accept", nil)
 	r.Header.Set("Authorization", "Bearer adm1n")
+	r.Header.Set("If-Match", testHeldETag)
 	res, body := serve(t, nil, h, r)
 	if res.StatusCode != 200 || src.accepted != 1 {
 		t.Fatalf("got status %d and %d accepts, want 200 and 1", res.StatusCode, src.accepted)
