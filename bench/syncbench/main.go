@@ -341,10 +341,13 @@ func buildSnapshot(st *orgsync.State, prev *snapshot.Snapshot) *snapshot.Snapsho
 // snapshotSource serves one fixed snapshot to the API server.
 type snapshotSource struct{ snap *snapshot.Snapshot }
 
-func (s snapshotSource) Snapshot() *snapshot.Snapshot             { return s.snap }
-func (s snapshotSource) Status() any                              { return map[string]any{} }
-func (s snapshotSource) AcceptHeld(context.Context) (bool, error) { return false, nil }
-func (s snapshotSource) NotReady() string                         { return "" }
+func (s snapshotSource) Snapshot() *snapshot.Snapshot { return s.snap }
+func (s snapshotSource) Status() any                  { return map[string]any{} }
+func (s snapshotSource) AcceptHeld(context.Context, string) (string, error) {
+	return "", nil
+}
+func (s snapshotSource) HeldChanges() (string, []string, []string) { return "", nil, nil }
+func (s snapshotSource) NotReady() string                          { return "" }
 
 // fakeAdmin reads the fake Okta's counters and changes its org.
 type fakeAdmin struct{ fakeadmin.Client }

@@ -66,6 +66,8 @@ type config struct {
 
 	// demo is the resolved mode: the built-in demo org is served.
 	demo bool
+	// printVersion is -version: print the version and exit.
+	printVersion bool
 }
 
 // loadConfig builds the configuration from defaults, the optional config
@@ -75,12 +77,16 @@ type config struct {
 // which run exits 0.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("okta-entity-provider", flag.ContinueOnError)
+	printVersion := fs.Bool("version", false, "print the version and the commit, and exit")
 	flags, err := parseSettingFlags(fs, args, stderr, printUsage)
 	if err != nil {
 		return nil, err
 	}
+	if *printVersion {
+		return &config{printVersion: true}, nil
+	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q: settings are flags such as -okta-org-url or environment variables; the subcommands are healthcheck and preview", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q: settings are flags such as -okta-org-url or environment variables; the subcommands are healthcheck, preview and version", fs.Arg(0))
 	}
 	return resolveConfig(flags, getenv)
 }

@@ -134,7 +134,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 			"invalid DATA_DIR: mkdir " + emptyFile + ": not a directory; give a writable directory (in a container, mount a volume there) or leave DATA_DIR empty"},
 		{"unknown flag", []string{"-okta-org"}, nil, "flag provided but not defined: -okta-org"},
 		{"stray argument", []string{"serve"}, nil,
-			`unexpected argument "serve": settings are flags such as -okta-org-url or environment variables; the subcommands are healthcheck and preview`},
+			`unexpected argument "serve": settings are flags such as -okta-org-url or environment variables; the subcommands are healthcheck, preview and version`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,12 +46,15 @@ const demoToken = "demo-token"
 // Once the server listens, run logs "listening" with the bound address in
 // the field "addr" (useful with LISTEN_ADDR=127.0.0.1:0).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	build := currentBuild()
 	if len(args) > 0 {
 		switch args[0] {
 		case "healthcheck":
 			return healthcheck(ctx, args[1:], getenv, stdout)
 		case "preview":
 			return preview(ctx, args[1:], getenv, stdout, stderr)
+		case "version":
+			return printVersion(stdout, build)
 		}
 	}
 	cfg, err := loadConfig(args, getenv, stderr)
@@ -61,8 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if cfg.printVersion {
+		return printVersion(stdout, build)
+	}
 	log := newLogger(cfg, stdout)
-	log.Info().Str("version", version).Dict("config", cfg.logDict()).Msg("starting")
+	log.Info().Str("version", build.Version).Str("revision", build.Revision).Bool("modified", build.Modified).
+		Dict("config", cfg.logDict()).Msg("starting")
 	if limit, from := containerMemoryLimit(getenv, os.ReadFile); limit > 0 {
 		debug.SetMemoryLimit(limit)
 		log.Info().Int64("bytes", limit).Float64("share", memoryLimitShare).Str("from", from).
@@ -103,6 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
+	m.Build(build.Version, build.Revision, build.GoVersion)
 
 	client, err := cfg.oktaClient(orgURL, auth, log, m)
 	if err != nil {
@@ -121,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	prov := provider.New(log.With().Str("component", "sync").Logger(), client, pcfg, m)
 	src := &statusSource{Provider: prov, notifier: notifier}
-	apiCfg := api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout}
+	apiCfg := api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout, Observer: m}
 	if cfg.EventHookSecret != "" {
 		src.hooks = eventhook.NewReceiver(log.With().Str("component", "hooks").Logger(), prov, m)
 		apiCfg.EventHookSecret, apiCfg.Hooks = cfg.EventHookSecret, src.hooks
@@ -291,7 +299,7 @@ func (c *config) oktaClient(orgURL string, auth okta.Authenticator, log zerolog.
 		MaxRetries:     c.MaxRetries,
 		RequestTimeout: c.RequestTimeout,
 		RateShare:      c.RateShare,
-		UserAgent:      "okta-entity-provider/" + version,
+		UserAgent:      "okta-entity-provider/" + currentBuild().Version,
 		Logger:         log.With().Str("component", "okta").Logger(),
 		Observer:       obs,
 	})

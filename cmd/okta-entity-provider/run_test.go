@@ -343,18 +343,43 @@ func TestRunEndToEnd(t *testing.T) {
 	if r := s.do(t, http.MethodPost, "/admin/accept", nil); r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {
 		t.Errorf("accept without the admin token: got %d, want 401 or 403", r.status)
 	}
-	if r := s.do(t, http.MethodPost, "/admin/accept", map[string]string{"Authorization": "Bearer admin-secret"}); r.status != http.StatusOK {
+	// Accepting is bound to the reviewed snapshot: If-Match is required,
+	// and must name the held one.
+	admin := map[string]string{"Authorization": "Bearer admin-secret"}
+	if r := s.do(t, http.MethodPost, "/admin/accept", admin); r.status != http.StatusPreconditionRequired {
+		t.Errorf("accept without If-Match: got %d %s, want 428", r.status, r.body)
+	}
+	admin["If-Match"] = etag // the served snapshot's, not the held one's
+	if r := s.do(t, http.MethodPost, "/admin/accept", admin); r.status != http.StatusPreconditionFailed {
+		t.Errorf("accept with a stale ETag: got %d %s, want 412", r.status, r.body)
+	}
+	if r := s.get(t, "/entities"); r.header.Get("ETag") != etag {
+		t.Error("a refused accept changed what is served")
+	}
+	admin["If-Match"] = st.HeldBack.ETag
+	if r := s.do(t, http.MethodPost, "/admin/accept", admin); r.status != http.StatusOK {
 		t.Fatalf("accept: got %d %s, want 200", r.status, r.body)
 	}
 	st = s.status(t)
 	if st.HeldBack != nil || st.Snapshot.Users >= served {
 		t.Errorf("after accept: heldBack %+v, %d users, want none held and fewer than %d", st.HeldBack, st.Snapshot.Users, served)
 	}
-	if got := s.get(t, "/entities").header.Get("ETag"); got == etag || got != st.Snapshot.ETag {
-		t.Errorf("ETag after accept: got %s, want the new snapshot's %s", got, st.Snapshot.ETag)
+	if got := s.get(t, "/entities").header.Get("ETag"); got == etag || got != st.Snapshot.ETag || got != admin["If-Match"] {
+		t.Errorf("ETag after accept: got %s, want the accepted snapshot's %s", got, admin["If-Match"])
 	}
-	if r := s.get(t, "/metrics"); !bytes.Contains(r.body, []byte(`okta_entity_provider_syncs_total{mode="incremental",outcome="held"}`)) {
+	s.get(t, "/no-such-path") // counted under route "other"
+	m := s.get(t, "/metrics").body
+	if !bytes.Contains(m, []byte(`okta_entity_provider_syncs_total{mode="incremental",outcome="held"}`)) {
 		t.Error("metrics: no held sync counted")
+	}
+	for _, series := range []string{`okta_entity_provider_build_info{goversion="go`,
+		`okta_entity_provider_http_requests_total{code="200",method="GET",route="/entities"}`,
+		`okta_entity_provider_http_requests_total{code="412",method="POST",route="/admin/accept"} 1`,
+		`okta_entity_provider_http_requests_total{code="404",method="GET",route="other"}`,
+		`okta_entity_provider_http_response_bytes_total{route="/entities"}`} {
+		if !bytes.Contains(m, []byte(series)) {
+			t.Errorf("metrics: no series %s", series)
+		}
 	}
 	if stats := fake.Stats(); stats.MaxInFlight > 4 {
 		t.Errorf("Okta requests in flight: got %d, want at most OKTA_MAX_CONCURRENCY 4", stats.MaxInFlight)

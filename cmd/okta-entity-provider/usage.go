@@ -81,7 +81,8 @@ const configFileDoc = "\n## Config file\n\n" +
 // printUsage writes the flag help: one line per setting, grouped.
 func printUsage(w io.Writer, table []setting) {
 	fmt.Fprintf(w, "Usage: okta-entity-provider [flags]\n       okta-entity-provider healthcheck [-listen-addr addr]\n")
-	fmt.Fprintf(w, "       okta-entity-provider preview [-instance url] [-json] [flags]\n\n")
+	fmt.Fprintf(w, "       okta-entity-provider preview [-instance url] [-json] [flags]\n")
+	fmt.Fprintf(w, "       okta-entity-provider version (or -version)\n\n")
 	printSettings(w, table)
 }
 

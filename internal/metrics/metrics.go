@@ -1,12 +1,16 @@
 package metrics
 
 import (
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
 )
@@ -50,7 +54,24 @@ type Metrics struct {
 	dbOutages        prometheus.Counter
 	mu               sync.Mutex // guards outages
 	outages          int        // dbOutages's count, as last reported
+	buildInfo        *prometheus.GaugeVec
+	httpRequests     *prometheus.CounterVec
+	httpBytes        *prometheus.CounterVec
+	httpDuration     *prometheus.HistogramVec
 }
+
+// Label values, one spelling each across the metrics.
+var (
+	oktaBuckets  = []string{okta.BucketUsers, okta.BucketGroups, okta.BucketLogs, okta.BucketOther}
+	oktaOutcomes = []string{okta.OutcomeOK, okta.OutcomeClientError, okta.OutcomeServerError, okta.OutcomeRateLimited,
+		okta.OutcomeNetworkError, okta.OutcomeBadResponse}
+	syncModes    = []orgsync.Mode{orgsync.ModeFull, orgsync.ModeIncremental}
+	syncOutcomes = []provider.Outcome{provider.OutcomeOK, provider.OutcomeFailed, provider.OutcomeHeld}
+	// kinds are the entity kinds of entities{kind} and the difference
+	// kinds of reconcile_mismatches_total{kind}, lower case as Backstage
+	// writes kinds in entity refs.
+	kindUser, kindGroup, kindMembership = "user", "group", "membership"
+)
 
 // New creates the metrics and registers them on reg.
 func New(reg prometheus.Registerer) *Metrics {
@@ -78,7 +99,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			[]float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}, "mode"),
 		syncCalls: f.gaugeVec("last_sync_okta_calls",
 			"Okta requests made by the last sync of each mode, retries included.", "mode"),
-		entities: f.gaugeVec("entities", "Entities in the served snapshot, by kind.", "kind"),
+		entities: f.gaugeVec("entities", "Entities in the served snapshot, by kind (user, group).", "kind"),
 		snapshotTime: f.gauge("snapshot_built_timestamp_seconds",
 			"When the served snapshot was built, as a Unix time."),
 		lastSuccess: f.gauge("last_successful_sync_timestamp_seconds",
@@ -117,8 +138,36 @@ func New(reg prometheus.Registerer) *Metrics {
 		dbOutage: f.gauge("database_outage_seconds",
 			"In shared mode, how long the current outage of the shared database has lasted; 0 when it is up."),
 		dbOutages: f.counter("database_outages_total", "In shared mode, outages of the shared database seen by this replica."),
+		buildInfo: f.gaugeVec("build_info",
+			"Always 1; the labels say which build runs: the module version, the VCS commit and the Go version.",
+			"version", "revision", "goversion"),
+		httpRequests: f.counterVec("http_requests_total",
+			"HTTP requests answered, by route pattern (other: no route), method and status code (304s included).",
+			"route", "method", "code"),
+		httpBytes: f.counterVec("http_response_bytes_total",
+			"Bytes of HTTP response bodies sent (compressed, as sent), by route pattern.", "route"),
+		httpDuration: f.histogramVec("http_request_duration_seconds",
+			"Time from a request's arrival to its answer's last byte, by route pattern.",
+			[]float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, "route"),
 	}
-	for _, k := range []string{"user", "group", "membership"} {
+	// Every labelled series that counts exists from the start, at 0, so
+	// that rate() and increase() see its first events.
+	for _, b := range oktaBuckets {
+		for _, o := range oktaOutcomes {
+			m.oktaRequests.WithLabelValues(b, o)
+		}
+		m.oktaDuration.WithLabelValues(b)
+		m.oktaRetries.WithLabelValues(b)
+		m.oktaRateLimited.WithLabelValues(b)
+		m.oktaRateWait.WithLabelValues(b)
+	}
+	for _, mode := range syncModes {
+		for _, o := range syncOutcomes {
+			m.syncs.WithLabelValues(string(mode), string(o))
+		}
+		m.syncDuration.WithLabelValues(string(mode))
+	}
+	for _, k := range []string{kindUser, kindGroup, kindMembership} {
 		m.mismatches.WithLabelValues(k)
 	}
 	return m
@@ -168,6 +217,31 @@ func (f factory) gauge(name, help string) prometheus.Gauge {
 	return g
 }
 
+// Build records which build runs, in build_info.
+func (m *Metrics) Build(version, revision, goVersion string) {
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(version, revision, goVersion).Set(1)
+}
+
+// Route makes the HTTP series of a route exist at 0 (api.Observer): 200
+// for every route, and 304 for the conditional GETs Backstage sends to
+// the entity endpoints.
+func (m *Metrics) Route(method, pattern string) {
+	m.httpRequests.WithLabelValues(pattern, method, "200")
+	if method == http.MethodGet && strings.HasPrefix(pattern, "/entities") {
+		m.httpRequests.WithLabelValues(pattern, method, "304")
+	}
+	m.httpBytes.WithLabelValues(pattern)
+	m.httpDuration.WithLabelValues(pattern)
+}
+
+// Served records an answered HTTP request (api.Observer).
+func (m *Metrics) Served(route, method string, status int, bytes int64, d time.Duration) {
+	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.httpBytes.WithLabelValues(route).Add(float64(bytes))
+	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
+}
+
 // Request records one Okta HTTP request (okta.Observer).
 func (m *Metrics) Request(bucket, outcome string, d time.Duration) {
 	m.oktaRequests.WithLabelValues(bucket, outcome).Inc()
@@ -200,8 +274,8 @@ func (m *Metrics) SyncDone(mode orgsync.Mode, outcome provider.Outcome, d time.D
 
 // Published records a snapshot now being served (provider.Observer).
 func (m *Metrics) Published(users, groups int, builtAt time.Time) {
-	m.entities.WithLabelValues("User").Set(float64(users))
-	m.entities.WithLabelValues("Group").Set(float64(groups))
+	m.entities.WithLabelValues(kindUser).Set(float64(users))
+	m.entities.WithLabelValues(kindGroup).Set(float64(groups))
 	m.snapshotTime.Set(float64(builtAt.UnixNano()) / 1e9)
 	m.lastSuccess.SetToCurrentTime()
 }

@@ -56,8 +56,8 @@ func TestMetrics(t *testing.T) {
 		{"okta_entity_provider_syncs_total", map[string]string{"mode": "full", "outcome": "failed"}, 1},
 		{"okta_entity_provider_sync_duration_seconds", map[string]string{"mode": "full"}, 2},
 		{"okta_entity_provider_last_sync_okta_calls", map[string]string{"mode": "full"}, 7},
-		{"okta_entity_provider_entities", map[string]string{"kind": "User"}, 60},
-		{"okta_entity_provider_entities", map[string]string{"kind": "Group"}, 15},
+		{"okta_entity_provider_entities", map[string]string{"kind": "user"}, 60},
+		{"okta_entity_provider_entities", map[string]string{"kind": "group"}, 15},
 		{"okta_entity_provider_snapshot_built_timestamp_seconds", nil, 1.7e9},
 		{"okta_entity_provider_snapshot_held_back", nil, 1},
 		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "membership"}, 2},
@@ -78,6 +78,48 @@ func TestMetrics(t *testing.T) {
 	m.Held(false)
 	if got := value(t, reg, "okta_entity_provider_snapshot_held_back", nil); got != 0 {
 		t.Errorf("held back after Held(false): got %v, want 0", got)
+	}
+}
+
+// Every labelled counter exists from the start, at 0, and the build and
+// HTTP series once Build and Route are called.
+func TestSeriesAtZeroFromStart(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.Build("v1.2.3", "0123abc", "go1.26.0")
+	m.Route("GET", "/entities")
+	m.Route("GET", "/status")
+	for _, tt := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"okta_entity_provider_build_info", map[string]string{"version": "v1.2.3", "revision": "0123abc", "goversion": "go1.26.0"}, 1},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "users", "outcome": "rate_limited"}, 0},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "other", "outcome": "bad_response"}, 0},
+		{"okta_entity_provider_okta_retries_total", map[string]string{"bucket": "logs"}, 0},
+		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"bucket": "groups"}, 0},
+		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"bucket": "users"}, 0},
+		{"okta_entity_provider_syncs_total", map[string]string{"mode": "incremental", "outcome": "held"}, 0},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "group"}, 0},
+		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}, 0},
+		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/status", "method": "GET", "code": "200"}, 0},
+		{"okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}, 0},
+	} {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	m.Served("/entities", "GET", 304, 0, time.Millisecond)
+	m.Served("/entities", "GET", 200, 5000, time.Millisecond)
+	if got := value(t, reg, "okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}); got != 1 {
+		t.Errorf("304s: got %v, want 1", got)
+	}
+	if got := value(t, reg, "okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}); got != 5000 {
+		t.Errorf("bytes: got %v, want 5000", got)
+	}
+	if got := value(t, reg, "okta_entity_provider_http_request_duration_seconds", map[string]string{"route": "/entities"}); got != 2 {
+		t.Errorf("duration samples: got %v, want 2", got)
 	}
 }
 
