@@ -9,13 +9,16 @@ import (
 
 // Status is the provider's state as /status reports it.
 type Status struct {
-	Syncs      SyncCounts           `json:"syncs"`
-	LastSync   *SyncInfo            `json:"lastSync"`
-	LastOKAt   *time.Time           `json:"lastSuccessAt"`
-	Snapshot   *SnapshotInfo        `json:"snapshot"`
-	HeldBack   *HeldBack            `json:"heldBack"`
-	Report     *catalog.Report      `json:"report"`
-	RateLimits map[string]RateLimit `json:"rateLimits"`
+	Syncs    SyncCounts `json:"syncs"`
+	LastSync *SyncInfo  `json:"lastSync"`
+	// RecentSyncs are the last RecentSyncsKept finished syncs, newest
+	// first.
+	RecentSyncs []SyncInfo           `json:"recentSyncs"`
+	LastOKAt    *time.Time           `json:"lastSuccessAt"`
+	Snapshot    *SnapshotInfo        `json:"snapshot"`
+	HeldBack    *HeldBack            `json:"heldBack"`
+	Report      *catalog.Report      `json:"report"`
+	RateLimits  map[string]RateLimit `json:"rateLimits"`
 	// SnapshotAgeSeconds is the age of the served snapshot, null before the
 	// first one.
 	SnapshotAgeSeconds *float64 `json:"snapshotAgeSeconds"`
@@ -143,6 +146,18 @@ type RateLimit struct {
 	PacedSeconds float64 `json:"pacedSeconds"`
 }
 
+// RecentSyncsKept is how many finished syncs /status lists.
+const RecentSyncsKept = 10
+
+// recordSync makes info the last sync. p.mu must be held.
+func (p *Provider) recordSync(info *SyncInfo) {
+	p.lastSync = info
+	if len(p.recent) == RecentSyncsKept {
+		p.recent = append(p.recent[:0], p.recent[1:]...)
+	}
+	p.recent = append(p.recent, *info)
+}
+
 // Status returns the provider's current status; the result is the JSON body
 // of /status.
 func (p *Provider) Status() any {
@@ -168,6 +183,10 @@ func (p *Provider) status() Status {
 		ls := *p.lastSync
 		st.LastSync = &ls
 	}
+	st.RecentSyncs = make([]SyncInfo, 0, len(p.recent))
+	for i := len(p.recent) - 1; i >= 0; i-- {
+		st.RecentSyncs = append(st.RecentSyncs, p.recent[i])
+	}
 	if !p.lastOK.IsZero() {
 		t := p.lastOK.UTC()
 		st.LastOKAt = &t
@@ -182,8 +201,8 @@ func (p *Provider) status() Status {
 	if p.held != nil {
 		h := p.held.info
 		h.Since = p.held.heldAt.UTC()
-		h.Removed = p.held.removed[:min(len(p.held.removed), HeldListInline)]
-		h.Added = p.held.added[:min(len(p.held.added), HeldListInline)]
+		h.Removed = append([]string{}, p.held.removed[:min(len(p.held.removed), HeldListInline)]...)
+		h.Added = append([]string{}, p.held.added[:min(len(p.held.added), HeldListInline)]...)
 		st.HeldBack = &h
 	}
 	st.Changes = p.changes
