@@ -52,6 +52,10 @@ type RateState struct {
 	// Window is how long a window lasts: the longest seen from a window's
 	// first response to its reset (Okta's are 60 s), or 60 s before any.
 	Window time.Duration
+	// ResetAt is when this client counts the window as reset and sends
+	// again, by the local clock: the reset, by the server's Date, plus a
+	// second. Zero before any response.
+	ResetAt time.Time
 	// Paced is the time this bucket's requests have waited for budget
 	// (pacing and 429 back-off) since the client was made, summed over
 	// requests waiting at once.
@@ -297,7 +301,7 @@ func (l *limiter) status() map[string]RateState {
 			continue
 		}
 		out[name] = RateState{Limit: b.limit, Remaining: b.remaining, Reset: b.serverReset,
-			Allowance: l.allowance(b.limit), Window: window, Paced: b.paced}
+			Allowance: l.allowance(b.limit), Window: window, ResetAt: b.resetAt, Paced: b.paced}
 	}
 	return out
 }

@@ -132,7 +132,7 @@ func TestLimiterPacing(t *testing.T) {
 	// Another integration used the bucket: still no room.
 	l.done(BucketUsers, resp(10, 3, reset1), now)
 	got := l.status()[BucketUsers]
-	want := RateState{Limit: 10, Remaining: 3, Reset: reset1, Allowance: 5, Window: 60 * time.Second}
+	want := RateState{Limit: 10, Remaining: 3, Reset: reset1, Allowance: 5, Window: 60 * time.Second, ResetAt: reset1.Add(time.Second)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}

@@ -73,7 +73,7 @@ func (p *Provider) guardAndPublish(ctx context.Context, r *syncResult) (Outcome,
 		info.Outcome, info.Error = OutcomeHeld, h.Reason
 		p.hold(r.log, r.gen, h, r.finished)
 	}
-	p.lastSync = info
+	p.recordSync(info)
 	return info.Outcome, nil
 }
 

@@ -105,7 +105,7 @@ func (p *Provider) progressLocked(now time.Time, rates map[string]okta.RateState
 	if total := pr.OktaCalls + left; total > 0 {
 		pct = math.Round(1000*float64(pr.OktaCalls)/float64(total)) / 10
 	}
-	eta := estimate(r, rates, p.client.Now(), now, pr.OktaCalls, now.Sub(run.start)).Seconds()
+	eta := estimate(r, rates, time.Now(), pr.OktaCalls, now.Sub(run.start)).Seconds()
 	at := now.Add(time.Duration(eta * float64(time.Second))).UTC()
 	pr.CallsRemaining, pr.Percent, pr.ETASeconds, pr.ETA = &left, &pct, &eta, &at
 	return pr
@@ -124,9 +124,9 @@ var phaseBucket = map[string]string{
 // its budget allows: the allowance left in the current window, then one
 // window per allowance. The phase running takes at least its calls at the
 // pace it has kept so far (which is what a latency-bound listing does);
-// later phases at the pace of the whole sync so far. oktaNow is Okta's
-// clock, against which the windows reset.
-func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, oktaNow, now time.Time, syncCalls int64, syncTook time.Duration) time.Duration {
+// later phases at the pace of the whole sync so far. now is the local
+// clock, which the client's windows are kept by.
+func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, now time.Time, syncCalls int64, syncTook time.Duration) time.Duration {
 	current := phaseBucket[r.Phase]
 	var total time.Duration
 	for _, b := range slices.Sorted(maps.Keys(r.Remaining)) {
@@ -134,7 +134,7 @@ func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, oktaNow
 		if n <= 0 {
 			continue
 		}
-		t := budgetTime(n, rates[b], oktaNow)
+		t := budgetTime(n, rates[b], now)
 		calls, took := syncCalls, syncTook
 		if b == current {
 			calls, took = r.PhaseCalls, time.Since(r.PhaseStartedAt)
@@ -147,16 +147,18 @@ func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, oktaNow
 	return total
 }
 
-// budgetTime is the least time n calls of a bucket in state rs take:
-// none when the current window's allowance covers them, else until the
-// window resets and one more window per allowance after the first. An
-// unknown budget (no response yet) sets no bound.
-func budgetTime(n int64, rs okta.RateState, oktaNow time.Time) time.Duration {
+// budgetTime is the least time n calls of a bucket in state rs take, from
+// now: none when what is left of the current window's allowance covers
+// them; else until the client starts the next window, and one more
+// window per allowance after that. Each window lasts the bucket's window
+// plus the second the client waits past a reset. An unknown budget (no
+// response yet) sets no bound.
+func budgetTime(n int64, rs okta.RateState, now time.Time) time.Duration {
 	if rs.Allowance <= 0 {
 		return 0
 	}
 	allowance := int64(rs.Allowance)
-	untilReset := rs.Reset.Sub(oktaNow)
+	untilReset := rs.ResetAt.Sub(now)
 	left := allowance - int64(rs.Limit-rs.Remaining)
 	if untilReset <= 0 {
 		untilReset, left = 0, allowance
@@ -166,7 +168,7 @@ func budgetTime(n int64, rs okta.RateState, oktaNow time.Time) time.Duration {
 		return 0
 	}
 	windows := (n - left + allowance - 1) / allowance
-	return untilReset + time.Duration(windows-1)*rs.Window
+	return untilReset + time.Duration(windows-1)*(rs.Window+time.Second)
 }
 
 // describe says how far pr is, in a sentence for /readyz.

@@ -17,7 +17,7 @@ func TestBudgetTime(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	// 500 a minute at half share: 250 per window; 50 used, 20 s left.
-	rs := okta.RateState{Limit: 500, Remaining: 450, Reset: now.Add(20 * time.Second), Allowance: 250, Window: time.Minute}
+	rs := okta.RateState{Limit: 500, Remaining: 450, ResetAt: now.Add(20 * time.Second), Allowance: 250, Window: time.Minute}
 	for _, tc := range []struct {
 		name string
 		n    int64
@@ -26,8 +26,8 @@ func TestBudgetTime(t *testing.T) {
 	}{
 		{"within the window's allowance", 200, rs, 0},
 		{"one more window", 201, rs, 20 * time.Second},
-		{"three more windows", 200 + 2*250 + 1, rs, 20*time.Second + 2*time.Minute},
-		{"window already reset", 250, okta.RateState{Limit: 500, Remaining: 0, Reset: now.Add(-time.Second), Allowance: 250, Window: time.Minute}, 0},
+		{"three more windows", 200 + 2*250 + 1, rs, 20*time.Second + 2*61*time.Second},
+		{"window already reset", 250, okta.RateState{Limit: 500, Remaining: 0, ResetAt: now.Add(-time.Second), Allowance: 250, Window: time.Minute}, 0},
 		{"unknown budget", 10000, okta.RateState{Window: time.Minute}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,15 +42,15 @@ func TestEstimateAddsThePhases(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	rates := map[string]okta.RateState{
-		okta.BucketGroups: {Limit: 500, Remaining: 500, Reset: now.Add(time.Minute), Allowance: 250, Window: time.Minute},
+		okta.BucketGroups: {Limit: 500, Remaining: 500, ResetAt: now.Add(time.Minute), Allowance: 250, Window: time.Minute},
 	}
 	// The users phase: 50 pages done in 10 s, 50 left (10 s at that
 	// pace); then 1,000 member calls: 250 now and in each of the three
 	// windows after this one (the sync's pace so far would be faster).
 	r := orgsync.ProgressReport{Phase: orgsync.PhaseUsers, PhaseStartedAt: now.Add(-10 * time.Second), PhaseCalls: 50,
 		Remaining: map[string]int64{okta.BucketUsers: 50, okta.BucketGroups: 1000}}
-	got := estimate(r, rates, now, now, 520, 11*time.Second)
-	want := 10*time.Second + 3*time.Minute
+	got := estimate(r, rates, now, 520, 11*time.Second)
+	want := 10*time.Second + time.Minute + 2*61*time.Second
 	if got < want-time.Second || got > want+time.Second {
 		t.Errorf("got %s, want about %s", got, want)
 	}

@@ -213,6 +213,7 @@ type Provider struct {
 	completed int64
 	failed    int64
 	lastSync  *SyncInfo
+	recent    []SyncInfo // the last RecentSyncsKept syncs, oldest first
 	lastOK    time.Time
 	changes   *ChangeTracking // of the last successful sync
 	run       *running        // the sync in progress; nil when none

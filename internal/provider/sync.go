@@ -172,7 +172,7 @@ func (p *Provider) recordFailure(r *syncResult) {
 	info.Outcome, info.Error, info.err = OutcomeFailed, r.err.Error(), r.err
 	p.mu.Lock()
 	p.failed++
-	p.lastSync = info
+	p.recordSync(info)
 	p.mu.Unlock()
 	p.failures++
 	ev := r.log.Debug()
