@@ -1,6 +1,7 @@
 // Package api serves the catalog over HTTP: the entity endpoints Backstage reads,
-// health, status, metrics, the OpenAPI document, the admin call that accepts
-// a held-back snapshot and the Okta event hook endpoint. openapi.yaml at the repository root is its contract.
+// health, status and the status page, metrics, the OpenAPI document, the
+// admin call that accepts a held-back snapshot and the Okta event hook
+// endpoint. openapi.yaml at the repository root is its contract.
 //
 // It owns HTTP to clients: routes, content negotiation, conditional
 // requests and ETags, authentication of the entity and admin endpoints,
@@ -18,8 +19,12 @@
 // what they answer: entities.go (the entity bodies), negotiate.go (Accept,
 // Accept-Encoding and If-None-Match), auth.go (the entities and admin
 // secrets and the token checks), health.go (/healthz and /readyz),
-// admin.go (POST /admin/accept), hooks.go (/hooks/okta: its secret, body
-// and rate bounds; the deliveries go to a HookReceiver) and operations.go (status, metrics, the
+// admin.go (POST /admin/accept, bound to the held snapshot's ETag, and
+// the page's form), hooks.go (/hooks/okta: its secret, body and rate
+// bounds; the deliveries go to a HookReceiver), page.go and status.html
+// (the status page, rendered from the same status JSON /status answers)
+// and operations.go (status, the held snapshot's lists, metrics, the
 // OpenAPI document, unknown paths and methods); encode.go maps errors to
-// statuses and middleware.go holds request ids, logs and panic recovery.
+// statuses and middleware.go holds request ids, logs, the Observer of
+// served requests and panic recovery.
 package api

@@ -23,6 +23,11 @@
 // changes and shares the rest with the previous state. Its accessors
 // (Users, Groups, MemberLists) hand out its own lists, not copies.
 //
+// While a sync runs it keeps a Progress up to date (progress.go): the
+// phase, the member listings done of those the groups' counts call for, and
+// the calls left by rate-limit bucket, estimated from those counts and the
+// page sizes. Turning that into an ETA is the provider's.
+//
 // It owns the local copy of the org and how it is kept current. It must
 // not:
 //

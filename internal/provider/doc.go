@@ -19,7 +19,8 @@
 //     (pgstore): leading (the lease, the syncs, each generation written
 //     fenced before it is served), following (serving the latest
 //     generation), and acceptance through any replica;
-//   - what is reported of all that (status.go, ready.go).
+//   - what is reported of all that (status.go, ready.go), and how far a
+//     running sync is, with its ETA from the rate budget (progress.go).
 //
 // A held snapshot's state never becomes the one the next sync starts
 // from: only a published snapshot moves it.
