@@ -12,13 +12,11 @@ import (
 )
 
 // progressProbe is the Okta client with a look at the sync's progress when
-// the user listing starts (the groups are listed by then) and after every
-// member.
+// the user listing starts (the groups are listed by then).
 type progressProbe struct {
 	*okta.Client
-	prog         *Progress
-	atUsers      ProgressReport
-	listingsSeen []int
+	prog    *Progress
+	atUsers ProgressReport
 }
 
 func (p *progressProbe) ListUsers(ctx context.Context, opts okta.UserListOptions) iter.Seq2[okta.User, error] {
@@ -31,7 +29,7 @@ func TestProgressEstimatesTheCalls(t *testing.T) {
 	for _, size := range []struct{ users, groups int }{{50, 12}, {1600, 15}, {450, 205}} {
 		t.Run(fmt.Sprintf("%d users %d groups", size.users, size.groups), func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, fixtureOptions{users: size.users, groups: size.groups, seed: 7, noLogs: false})
+			f := newFixture(t, fixtureOptions{users: size.users, groups: size.groups, seed: 7})
 			probe := &progressProbe{Client: f.client, prog: &Progress{}}
 			s := New(probe, Options{Progress: probe.prog}, zerolog.Nop())
 			_, stats, err := s.Full(context.Background())
