@@ -70,12 +70,7 @@ func entityTags(lines []string) (tags []listedTag, star, ok bool) {
 // a browser's. Without Accept, or with */* alone, the answer is JSON.
 func prefersHTML(lines []string) bool {
 	var qHTML, qJSON weight
-	eachElement(lines, func(value string, q float64) {
-		typ, sub, ok := strings.Cut(value, "/")
-		if !ok {
-			return
-		}
-		typ, sub = strings.ToLower(strings.TrimSpace(typ)), strings.ToLower(strings.TrimSpace(sub))
+	eachMediaRange(lines, func(typ, sub string, q float64) {
 		switch {
 		case typ == "*" && sub == "*":
 			qHTML.offer(q, 1)
@@ -98,12 +93,7 @@ func prefersHTML(lines []string) bool {
 // Backstage reads.
 func prefersJSON(lines []string) bool {
 	var qJSON, qYAML weight
-	eachElement(lines, func(value string, q float64) {
-		typ, sub, ok := strings.Cut(value, "/")
-		if !ok {
-			return
-		}
-		typ, sub = strings.ToLower(strings.TrimSpace(typ)), strings.ToLower(strings.TrimSpace(sub))
+	eachMediaRange(lines, func(typ, sub string, q float64) {
 		switch {
 		case typ == "*" && sub == "*":
 			qJSON.offer(q, 1)
@@ -120,6 +110,19 @@ func prefersJSON(lines []string) bool {
 		}
 	})
 	return qJSON.q > 0 && qJSON.q > qYAML.q
+}
+
+// eachMediaRange calls f with the type and subtype, in lower case, and the
+// q of every media range of an Accept field; elements that are not
+// type/subtype are skipped.
+func eachMediaRange(lines []string, f func(typ, sub string, q float64)) {
+	eachElement(lines, func(value string, q float64) {
+		typ, sub, ok := strings.Cut(value, "/")
+		if !ok {
+			return
+		}
+		f(strings.ToLower(strings.TrimSpace(typ)), strings.ToLower(strings.TrimSpace(sub)), q)
+	})
 }
 
 // acceptsGzip reports whether an Accept-Encoding field allows gzip.

@@ -211,22 +211,32 @@ func TestFirstSnapshotOnShortListingsIsHeld(t *testing.T) {
 // up when its context ends.
 func TestAcceptHeldGivesUpWaitingForASync(t *testing.T) {
 	t.Parallel()
+	p, stop := stuckSync(t)
+	actx, acancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer acancel()
+	if _, err := p.AcceptHeld(actx, `"any"`); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("AcceptHeld during a sync: got %v, want context.DeadlineExceeded", err)
+	}
+	if got := stop(); got != OutcomeFailed {
+		t.Errorf("cancelled sync: got %s, want failed", got)
+	}
+}
+
+// stuckSync starts a first sync of 10 users in 3 groups that waits on a
+// member listing until stop cancels it; stop returns its outcome.
+func stuckSync(t *testing.T) (p *Provider, stop func() Outcome) {
+	t.Helper()
 	f := newFakeOkta(10, 3)
 	f.delay = time.Hour
-	p, _ := newTestProvider(t, f, nil)
+	p, _ = newTestProvider(t, f, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan Outcome, 1)
 	go func() { done <- p.SyncOnce(ctx) }()
 	for f.inFlight.Load() == 0 {
 		time.Sleep(time.Millisecond) // until the sync waits on a member listing
 	}
-	actx, acancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer acancel()
-	if _, err := p.AcceptHeld(actx, `"any"`); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("AcceptHeld during a sync: got %v, want context.DeadlineExceeded", err)
-	}
-	cancel()
-	if got := <-done; got != OutcomeFailed {
-		t.Errorf("cancelled sync: got %s, want failed", got)
+	return p, func() Outcome {
+		cancel()
+		return <-done
 	}
 }

@@ -103,18 +103,9 @@ func TestProgressWhileSyncing(t *testing.T) {
 
 func TestNotReadySaysHowFar(t *testing.T) {
 	t.Parallel()
-	f := newFakeOkta(10, 3)
-	f.delay = time.Hour
-	p, _ := newTestProvider(t, f, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan Outcome, 1)
-	go func() { done <- p.SyncOnce(ctx) }()
-	for f.inFlight.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	p, stop := stuckSync(t)
 	got := p.NotReady()
-	cancel()
-	<-done
+	stop()
 	for _, want := range []string{"a full sync has been running for", "phase members", "0 of 3 member listings done", "Okta calls made", "left"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("NotReady: got %q, want it to contain %q", got, want)
