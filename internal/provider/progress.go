@@ -120,12 +120,12 @@ var phaseBucket = map[string]string{
 }
 
 // estimate is how long the calls left in r take. The phases run one after
-// the other, so their times add up. Each bucket's calls take at least what
-// its budget allows: the allowance left in the current window, then one
-// window per allowance. The phase running takes at least its calls at the
-// pace it has kept so far (which is what a latency-bound listing does);
-// later phases at the pace of the whole sync so far. now is the local
-// clock, which the client's windows are kept by.
+// the other, so their times add up. A bucket whose calls left are more
+// than the current window's allowance takes what its budget allows: until
+// the next window, then one window per allowance. Calls that fit the
+// budget go at the pace kept so far (as a latency-bound listing does): the
+// phase running at its own pace, later phases at the whole sync's. now is
+// the local clock, which the client's windows are kept by.
 func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, now time.Time, syncCalls int64, syncTook time.Duration) time.Duration {
 	current := phaseBucket[r.Phase]
 	var total time.Duration
@@ -139,8 +139,11 @@ func estimate(r orgsync.ProgressReport, rates map[string]okta.RateState, now tim
 		if b == current {
 			calls, took = r.PhaseCalls, time.Since(r.PhaseStartedAt)
 		}
-		if calls > 0 && took > 0 {
-			t = max(t, time.Duration(float64(n)/float64(calls)*float64(took)))
+		// Where the budget binds it sets the pace: the pace so far
+		// counts the waits for past windows, and would see the phase as
+		// slower the later in a window it is measured.
+		if t == 0 && calls > 0 && took > 0 {
+			t = time.Duration(float64(n) / float64(calls) * float64(took))
 		}
 		total += t
 	}
