@@ -132,11 +132,11 @@ type pageData struct {
 func handlePage(src Source, cfg Config) http.Handler {
 	status := handleStatus(src)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept")
 		if !prefersHTML(r.Header.Values("Accept")) {
 			status.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept")
 		var d pageData
 		if err := d.load(src); err != nil {
 			writeError(w, r, err)

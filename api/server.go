@@ -68,6 +68,10 @@ type Config struct {
 // route serves, so that the label values stay few. Implementations must be
 // safe for concurrent use.
 type Observer interface {
+	// Route is called once per route and method by NewServer, so that
+	// each route's measurements exist, at zero, from the start.
+	Route(method, pattern string)
+	// Served is called once per answered request.
 	Served(route, method string, status int, bytes int64, d time.Duration)
 }
 
@@ -99,5 +103,11 @@ func NewServer(log zerolog.Logger, src Source, metrics http.Handler, openapi []b
 	}
 	r := chi.NewRouter()
 	addRoutes(r, log, src, metrics, openapi, cfg)
+	if cfg.Observer != nil {
+		_ = chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+			cfg.Observer.Route(method, route)
+			return nil
+		})
+	}
 	return r
 }
