@@ -1,4 +1,4 @@
-# Functions shared by bench/hostile.sh and bench/service.sh, sourced once at
+# Functions shared by bench/hostile.sh, bench/service.sh and bench/progress.sh, sourced once at
 # their start (each defines die, and svc_pid holds its service's pid).
 
 # JSON fields, read with bash's own regular expressions (no jq needed):

@@ -27,8 +27,9 @@
 # is a minute), WAIT (1800: seconds the sync may take), OUT (a temp dir,
 # kept, with the logs and samples.tsv). Needs curl and jq.
 #
-# The whole script is one function, read before it runs: editing the file
-# during a run cannot change what the run does.
+# The whole script is one function, read before it runs (bench/lib.sh is
+# sourced at its start): editing the files during a run cannot change what
+# the run does.
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
@@ -59,20 +60,8 @@ main() {
 		echo "progress.sh: $*" >&2
 		exit 1
 	}
-	# wait_log prints the first match of the extended regular expression
-	# $2 in the log $1, waiting for it to appear.
-	wait_log() {
-		local deadline=$((SECONDS + 600)) line
-		while :; do
-			line=$(grep -Eo -m1 "$2" "$1" || true)
-			if [ -n "$line" ]; then
-				printf '%s' "$line"
-				return
-			fi
-			[ $SECONDS -lt $deadline ] || die "timed out waiting for /$2/ in $1"
-			sleep 0.1
-		done
-	}
+	LOG_WAIT=600 # the fake generates its org before it listens
+	. bench/lib.sh
 
 	go build -o "$OUT/fake-okta" ./cmd/fake-okta
 	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
@@ -90,9 +79,9 @@ main() {
 		LISTEN_ADDR=127.0.0.1:0 SYNC_INTERVAL=1h LOG_FORMAT=json LOG_LEVEL=info \
 		"$OUT/okta-entity-provider" >"$OUT/service.log" 2>&1 &
 	svc_pid=$!
-	addr=$(wait_log "$OUT/service.log" '"addr":"[^"]*"')
-	svc="http://${addr#\"addr\":\"}"
-	svc=${svc%\"}
+	addr=$(jstr "$(wait_log "$OUT/service.log" '.*"message":"listening".*')" addr)
+	[ -n "$addr" ] || die "no listen address in $OUT/service.log"
+	svc="http://$addr"
 	echo "# commit $commit, $users users, $groups groups, ${memberships% *} memberships; latency $LATENCY," \
 		"window $RATE_WINDOW, Okta's default limits; sampled every ${INTERVAL}s; out $OUT"
 
