@@ -58,13 +58,7 @@ main() {
 	mkdir -p "$OUT"
 
 	fake_pid= svc_pid= failures=0
-	cleanup() {
-		local pid
-		for pid in $svc_pid $fake_pid; do
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		done
-	}
+	cleanup() { stop_all $svc_pid $fake_pid; }
 	trap cleanup EXIT
 	die() {
 		echo "hostile.sh: $*" >&2

@@ -32,3 +32,12 @@ wait_log() {
 		sleep 0.1
 	done
 }
+
+# stop_all stops each process given by pid, if it runs, and waits for it.
+stop_all() {
+	local pid
+	for pid in "$@"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+}

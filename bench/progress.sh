@@ -33,6 +33,7 @@
 main() {
 	set -euo pipefail
 	cd "$(dirname "$0")/.."
+	. bench/lib.sh
 	export LC_ALL=C
 
 	SIZE=${1:-20000:2000:10}
@@ -48,20 +49,13 @@ main() {
 	done
 
 	fake_pid= svc_pid=
-	cleanup() {
-		local pid
-		for pid in $svc_pid $fake_pid; do
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		done
-	}
+	cleanup() { stop_all $svc_pid $fake_pid; }
 	trap cleanup EXIT
 	die() {
 		echo "progress.sh: $*" >&2
 		exit 1
 	}
 	LOG_WAIT=600 # the fake generates its org before it listens
-	. bench/lib.sh
 
 	go build -o "$OUT/fake-okta" ./cmd/fake-okta
 	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider

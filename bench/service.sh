@@ -62,13 +62,7 @@ main() {
 	rm -rf "$OUT/data" "$OUT/rss-1.tsv" "$OUT/rss-2.tsv"
 
 	fake_pid= svc_pid= sampler_pid= failures=0
-	cleanup() {
-		local pid
-		for pid in $svc_pid $sampler_pid $fake_pid; do
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		done
-	}
+	cleanup() { stop_all $svc_pid $sampler_pid $fake_pid; }
 	trap cleanup EXIT
 
 	die() {
