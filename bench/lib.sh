@@ -23,7 +23,7 @@ alive() { grep -q '^VmRSS:' "/proc/$svc_pid/status" 2>/dev/null; }
 wait_log() {
 	local deadline=$((SECONDS + ${LOG_WAIT:-120})) line
 	while :; do
-		line=$(grep -Eo -m1 "$2" "$1" || true)
+		line=$(grep -Eo -m1 "$2" "$1" 2>/dev/null || true) # the log may not exist yet
 		if [ -n "$line" ]; then
 			printf '%s' "$line"
 			return
