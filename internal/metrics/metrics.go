@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/backstage"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
@@ -169,6 +170,13 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	for _, k := range []string{kindUser, kindGroup, kindMembership} {
 		m.mismatches.WithLabelValues(k)
+	}
+	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
+		eventhook.OutcomeMalformed, eventhook.OutcomeUnauthorized, eventhook.OutcomeTooLarge, eventhook.OutcomeRateLimited} {
+		m.hookDeliveries.WithLabelValues(o)
+	}
+	for _, o := range []string{backstage.OutcomeOK, backstage.OutcomeFailed, backstage.OutcomeNoLocation} {
+		m.catalogRefreshes.WithLabelValues(o)
 	}
 	return m
 }

@@ -105,6 +105,8 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}, 0},
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/status", "method": "GET", "code": "200"}, 0},
 		{"okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}, 0},
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"outcome": "unauthorized"}, 0},
+		{"okta_entity_provider_catalog_refreshes_total", map[string]string{"outcome": "no_location"}, 0},
 	} {
 		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)

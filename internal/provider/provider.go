@@ -218,7 +218,7 @@ type Provider struct {
 	changes   *ChangeTracking // of the last successful sync
 	run       *running        // the sync in progress; nil when none
 	// progress is kept up to date by the syncer while a sync runs.
-	progress *orgsync.Progress
+	progress  *orgsync.Progress
 	hookSyncs int64
 
 	// trigger asks Run for a hook-triggered sync; pend holds what the
