@@ -74,20 +74,25 @@ func TestStore(t *testing.T) {
 			t.Errorf("a publish from an old base: got %v, want ErrStale", err)
 		}
 		// A held snapshot, accepted through the follower.
-		held := &Held{State: []byte("s2"), Snapshot: []byte("snap2"), Info: []byte("{}"), Since: time.Now()}
+		// Info is the caller's: here the ETag itself.
+		held := &Held{State: []byte("s2"), Snapshot: []byte("snap2"), Info: []byte(`"e2"`), Since: time.Now()}
 		if gen, err = a.Publish(ctx, la.Epoch, 1, &Record{State: []byte("s1"), Snapshot: []byte("snap1"), Held: held}); err != nil || gen != 2 {
 			t.Fatalf("publish with a hold: got %d, %v", gen, err)
 		}
-		ok, gen, err := b.Accept(ctx)
-		if err != nil || !ok || gen != 3 {
-			t.Fatalf("accept: got %v, %d, %v; want accepted at generation 3", ok, gen, err)
+		etagOf := func(info []byte) string { return string(info) }
+		if h, _, err := b.Accept(ctx, `"e1"`, etagOf); h != `"e2"` || err != nil {
+			t.Fatalf("accept of another snapshot: got %s, %v; want the held \"e2\" and nothing accepted", h, err)
+		}
+		h, gen, err := b.Accept(ctx, `"e2"`, etagOf)
+		if err != nil || h != `"e2"` || gen != 3 {
+			t.Fatalf("accept: got %s, %d, %v; want \"e2\" accepted at generation 3", h, gen, err)
 		}
 		r, err := b.Load(ctx, 0)
 		if err != nil || r == nil || string(r.Snapshot) != "snap2" || string(r.State) != "s2" || r.Held != nil {
 			t.Fatalf("after accept: got %+v, %v; want snap2 and s2 served, nothing held", r, err)
 		}
-		if ok, _, err := b.Accept(ctx); ok || err != nil {
-			t.Errorf("accept with nothing held: got %v, %v; want false, nil", ok, err)
+		if h, _, err := b.Accept(ctx, `"e2"`, etagOf); h != "" || err != nil {
+			t.Errorf("accept with nothing held: got %q, %v; want \"\", nil", h, err)
 		}
 		if r, err := b.Load(ctx, 3); r != nil || err != nil {
 			t.Errorf("load after the latest: got %+v, %v; want nil", r, err)
