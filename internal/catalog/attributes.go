@@ -5,11 +5,13 @@ import (
 	"strings"
 )
 
-// attrTarget is where one profile attribute goes: an annotation or a label.
+// attrTarget is where one profile attribute, or a transform's template,
+// goes: an annotation or a label.
 type attrTarget struct {
 	attr  string
 	key   string
 	label bool
+	tmpl  *fieldTemplate // the value's template, instead of attr
 }
 
 // attrTargets lists the annotation and label targets of the allowlist and
@@ -57,12 +59,27 @@ func profileAnnotationKey(attr string) string {
 // sorted by key. A key set twice keeps
 // its first value; built-in annotations are never overwritten. A label whose
 // value cannot be a label value is left out, and recorded in skipped unless
-// skipped is nil.
-func profileAttributes(kind, id string, ann, labels []KeyValue, targets []attrTarget, get func(string) (string, bool), skipped *[]SkippedLabel) ([]KeyValue, []KeyValue) {
+// skipped is nil. Templates run on vals (nil when targets hold none); a
+// template's failure is recorded too.
+func profileAttributes(kind, id string, ann, labels []KeyValue, targets []attrTarget, get func(string) (string, bool), vals *attrValues, skipped *[]SkippedLabel) ([]KeyValue, []KeyValue) {
 	for _, t := range targets {
-		v, ok := get(t.attr)
-		if !ok {
-			continue
+		var v string
+		if t.tmpl != nil {
+			out, err := vals.eval(t.tmpl)
+			if err != nil {
+				if skipped != nil {
+					*skipped = append(*skipped, SkippedLabel{Kind: kind, OktaID: id, Key: t.key, Value: err.Error(), Reason: ReasonTemplateError})
+				}
+				continue
+			}
+			if v = strings.TrimSpace(out); v == "" {
+				continue
+			}
+		} else {
+			var ok bool
+			if v, ok = get(t.attr); !ok {
+				continue
+			}
 		}
 		if !t.label {
 			if _, dup := lookup(ann, t.key); !dup {

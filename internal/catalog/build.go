@@ -113,6 +113,7 @@ type userItem struct {
 
 type groupItem struct {
 	g        *okta.Group
+	ns       string // the namespace, "" for the default
 	emitted  bool
 	members  []int32 // indexes into builder.users
 	parent   int32   // index into builder.groups, -1 for none
@@ -134,6 +135,11 @@ type builder struct {
 	broken  []brokenLink
 
 	userAttrs, groupAttrs []attrTarget
+
+	// shape holds the compiled transforms, nil for none; excludeSkipped
+	// the exclusions that failed, kept out of the report's passes.
+	shape          *Shape
+	excludeSkipped []SkippedLabel
 }
 
 type brokenLink struct {
@@ -146,8 +152,18 @@ func newBuilder(opts Options, in Input) *builder {
 	b := &builder{opts: opts, in: in}
 	b.rep.InputUsers = len(in.Users)
 	b.rep.InputGroups = len(in.Groups)
+	b.shape = opts.Shape
+	if b.shape == nil && (!opts.UserTransform.empty() || !opts.GroupTransform.empty()) {
+		b.shape, _ = opts.compile()
+	}
 	b.userAttrs = attrTargets(opts.UserAnnotations, opts.UserMappings)
 	b.groupAttrs = attrTargets(opts.GroupAnnotations, opts.GroupMappings)
+	if c := b.userShape(); c != nil {
+		b.userAttrs = append(b.userAttrs, c.targets...)
+	}
+	if c := b.groupShape(); c != nil {
+		b.groupAttrs = append(b.groupAttrs, c.targets...)
+	}
 
 	users := make([]*okta.User, len(in.Users))
 	for i := range in.Users {
@@ -212,9 +228,21 @@ func (b *builder) selectUsers() {
 	if len(statuses) == 0 {
 		statuses = defaultUserStatuses()
 	}
+	c := b.userShape()
+	var vals *attrValues
+	if c != nil && c.exclude != nil {
+		vals = newAttrValues()
+	}
 	for i := range b.users {
 		it := &b.users[i]
 		if slices.Contains(statuses, it.u.Status) {
+			if vals != nil {
+				vals.setUser(c, it.u)
+				if excluded(c, vals, KindUser, it.u.ID, &b.excludeSkipped) {
+					b.rep.ExcludedUsers++
+					continue
+				}
+			}
 			it.emitted = true
 			continue
 		}
@@ -228,11 +256,27 @@ func (b *builder) selectUsers() {
 func (b *builder) selectGroups() {
 	exclude := b.opts.ExcludedGroupTypes()
 	include := b.opts.IncludeGroupTypes
+	c := b.groupShape()
+	var vals *attrValues
+	if c != nil && c.exclude != nil {
+		vals = newAttrValues()
+	}
 	for i := range b.groups {
 		it := &b.groups[i]
 		t := it.g.Type
 		if (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t) {
+			if vals != nil {
+				vals.setGroup(c, it.g)
+				if excluded(c, vals, KindGroup, it.g.ID, &b.excludeSkipped) {
+					b.rep.ExcludedGroups++
+					continue
+				}
+			}
 			it.emitted = true
+			it.ns = b.opts.Namespace
+			if ns, ok := b.opts.GroupNamespaces[t]; ok {
+				it.ns = ns
+			}
 			continue
 		}
 		if b.rep.SkippedGroupsByType == nil {
@@ -478,20 +522,100 @@ func (b *builder) each(users, groups []int32, skipped *[]SkippedLabel, keep bool
 	ns := b.opts.Namespace
 	var e Entity
 	buf := new(entityBuffer)
+	us := newShaper(b.userShape(), KindUser, skipped)
 	for _, i := range users {
 		if keep {
 			buf = new(entityBuffer)
 		}
-		e = b.userEntity(&b.users[i], ns, skipped, buf)
+		e = b.userEntity(&b.users[i], ns, skipped, buf, us)
 		f(&e)
 	}
+	gs := newShaper(b.groupShape(), KindGroup, skipped)
 	for _, i := range groups {
 		if keep {
 			buf = new(entityBuffer)
 		}
-		e = b.groupEntity(&b.groups[i], ns, skipped, buf)
+		e = b.groupEntity(&b.groups[i], skipped, buf, gs)
 		f(&e)
 	}
+}
+
+// userShape and groupShape return the compiled transform of users and of
+// groups, nil for none.
+func (b *builder) userShape() *compiledTransform {
+	if b.shape == nil {
+		return nil
+	}
+	return b.shape.user
+}
+
+func (b *builder) groupShape() *compiledTransform {
+	if b.shape == nil {
+		return nil
+	}
+	return b.shape.group
+}
+
+// newShaper returns the shaper of one pass over one kind's entities, nil
+// when c is.
+func newShaper(c *compiledTransform, kind string, skipped *[]SkippedLabel) *shaper {
+	if c == nil {
+		return nil
+	}
+	return &shaper{c: c, kind: kind, v: newAttrValues(), skipped: skipped}
+}
+
+// shaped is what a transform sets on one entity; empty fields keep the
+// entity's own values.
+type shaped struct {
+	displayName, title, picture, description string
+}
+
+// shape runs s's templates for the entity whose attributes s holds; a nil
+// s shapes nothing.
+func (s *shaper) shape() shaped {
+	if s == nil {
+		return shaped{}
+	}
+	return shaped{
+		displayName: s.text(s.c.displayName, fieldDisplayName, maxDisplayNameLen, false),
+		title:       s.text(s.c.title, fieldTitle, maxTitleLen, false),
+		picture:     s.picture(),
+		description: s.text(s.c.description, fieldDescription, maxDescriptionLen, true),
+	}
+}
+
+// values returns the attribute values of s's pass, nil for a nil s.
+func (s *shaper) values() *attrValues {
+	if s == nil {
+		return nil
+	}
+	return s.v
+}
+
+// sameNamespace reports whether namespaces a and b are the same, "" being
+// the default.
+func sameNamespace(a, b string) bool {
+	return a == b || (a == "" && b == DefaultNamespace) || (a == DefaultNamespace && b == "")
+}
+
+// ref is the reference to the entity of the given kind, name and namespace
+// from an entity in namespace from: the name alone within one namespace
+// (Backstage takes the referring entity's namespace), else the full ref.
+func ref(kind, ns, name, from string) string {
+	if sameNamespace(ns, from) {
+		return name
+	}
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return kind + ":" + ns + "/" + name
+}
+
+// groupRef is the reference to group gi from an entity in namespace from.
+func (b *builder) groupRef(gi int32, from string) string {
+	g := &b.groups[gi]
+	return ref("group", g.ns, g.naming.name, from)
 }
 
 // entityBuffer is the memory an entity is made in: its spec, profile and
@@ -517,14 +641,22 @@ func (b *builder) report(users, groups int, skipped []SkippedLabel) Report {
 			r.Memberships += len(b.users[i].groups)
 		}
 	}
+	if len(b.excludeSkipped) > 0 {
+		skipped = append(slices.Clip(skipped), b.excludeSkipped...)
+	}
 	b.finishReport(&r, skipped)
 	return r
 }
 
-func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer) Entity {
+func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer, s *shaper) Entity {
 	u := it.u
 	p := &u.Profile
-	display := displayName(p)
+	if s != nil {
+		s.id = u.ID
+		s.v.setUser(s.c, u)
+	}
+	sh := s.shape()
+	display := cmp.Or(sh.displayName, displayName(p))
 	ann := append(buf.ann[:0], KeyValue{AnnotationID, u.ID})
 	if p.Email != "" {
 		ann = append(ann, KeyValue{AnnotationEmail, p.Email})
@@ -532,16 +664,16 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, b
 	if p.Login != "" {
 		ann = append(ann, KeyValue{AnnotationLogin, p.Login})
 	}
-	ann, labels := profileAttributes(KindUser, u.ID, ann, buf.labels[:0], b.userAttrs, p.Get, skipped)
+	ann, labels := profileAttributes(KindUser, u.ID, ann, buf.labels[:0], b.userAttrs, p.Get, s.values(), skipped)
 	memberOf := buf.names[:0]
 	for _, gi := range it.groups {
-		memberOf = append(memberOf, b.groups[gi].naming.name)
+		memberOf = append(memberOf, b.groupRef(gi, ns))
 	}
 	slices.Sort(memberOf)
 	buf.ann, buf.labels, buf.names = ann, labels, memberOf
 	var prof *Profile
-	if display != "" || p.Email != "" {
-		buf.profile = Profile{DisplayName: display, Email: p.Email}
+	if display != "" || p.Email != "" || sh.picture != "" {
+		buf.profile = Profile{DisplayName: display, Email: p.Email, Picture: sh.picture}
 		prof = &buf.profile
 	}
 	buf.user = UserSpec{Profile: prof, MemberOf: memberOf}
@@ -551,7 +683,8 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, b
 		Metadata: Metadata{
 			Name:        it.naming.name,
 			Namespace:   ns,
-			Title:       display,
+			Title:       cmp.Or(sh.title, display),
+			Description: sh.description,
 			Labels:      labels,
 			Annotations: ann,
 		},
@@ -572,13 +705,19 @@ func displayName(p *okta.UserProfile) string {
 	return strings.TrimSpace(p.Login)
 }
 
-func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel, buf *entityBuffer) Entity {
+func (b *builder) groupEntity(it *groupItem, skipped *[]SkippedLabel, buf *entityBuffer, s *shaper) Entity {
 	g := it.g
+	ns := it.ns
+	if s != nil {
+		s.id = g.ID
+		s.v.setGroup(s.c, g)
+	}
+	sh := s.shape()
 	ann := append(buf.ann[:0], KeyValue{AnnotationID, g.ID})
 	if g.Type != "" {
 		ann = append(ann, KeyValue{AnnotationGroupType, g.Type})
 	}
-	ann, labels := profileAttributes(KindGroup, g.ID, ann, buf.labels[:0], b.groupAttrs, g.Profile.Get, skipped)
+	ann, labels := profileAttributes(KindGroup, g.ID, ann, buf.labels[:0], b.groupAttrs, g.Profile.Get, s.values(), skipped)
 	buf.ann, buf.labels = ann, labels
 	typ := b.opts.GroupTypes[g.Type]
 	if strings.TrimSpace(typ) == "" {
@@ -589,16 +728,16 @@ func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel,
 	if spec.Children == nil {
 		spec.Children = make([]string, 0, len(it.children)) // always encoded
 	}
-	name := strings.TrimSpace(g.Profile.Name)
-	if name != "" {
-		buf.profile = Profile{DisplayName: name}
+	name := cmp.Or(sh.displayName, strings.TrimSpace(g.Profile.Name))
+	if name != "" || sh.picture != "" {
+		buf.profile = Profile{DisplayName: name, Picture: sh.picture}
 		spec.Profile = &buf.profile
 	}
 	if it.parent >= 0 {
-		spec.Parent = b.groups[it.parent].naming.name
+		spec.Parent = b.groupRef(it.parent, ns)
 	}
 	for _, c := range it.children {
-		spec.Children = append(spec.Children, b.groups[c].naming.name)
+		spec.Children = append(spec.Children, b.groupRef(c, ns))
 	}
 	slices.Sort(spec.Children)
 	buf.names = spec.Children
@@ -609,7 +748,7 @@ func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel,
 			spec.Members = make([]string, 0, len(it.members))
 		}
 		for _, ui := range it.members {
-			spec.Members = append(spec.Members, b.users[ui].naming.name)
+			spec.Members = append(spec.Members, ref("user", b.opts.Namespace, b.users[ui].naming.name, ns))
 		}
 		slices.Sort(spec.Members)
 		buf.members = spec.Members
@@ -620,8 +759,8 @@ func (b *builder) groupEntity(it *groupItem, ns string, skipped *[]SkippedLabel,
 		Metadata: Metadata{
 			Name:        it.naming.name,
 			Namespace:   ns,
-			Title:       name,
-			Description: strings.TrimSpace(g.Profile.Description),
+			Title:       cmp.Or(sh.title, name),
+			Description: cmp.Or(sh.description, strings.TrimSpace(g.Profile.Description)),
 			Labels:      labels,
 			Annotations: ann,
 		},

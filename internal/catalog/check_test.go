@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,39 @@ func bsValidKey(s string) bool {
 		return bsValidName(parts[1])
 	}
 	return false
+}
+
+// bsValidRef reports whether s is an entity ref as Backstage parses it:
+// [kind:][namespace/]name.
+func bsValidRef(s string) bool {
+	if kind, rest, ok := strings.Cut(s, ":"); ok {
+		if kind == "" {
+			return false
+		}
+		s = rest
+	}
+	if ns, name, ok := strings.Cut(s, "/"); ok {
+		return len(ns) <= 63 && bsNamespace.MatchString(ns) && bsValidName(name)
+	}
+	return bsValidName(s)
+}
+
+// resolveRef resolves ref, found on an entity in namespace from, the way
+// Backstage does: the default kind and the referring entity's namespace
+// fill what it leaves out. The result is lower case, as refs compare.
+func resolveRef(ref, defaultKind, from string) string {
+	kind := defaultKind
+	if k, rest, ok := strings.Cut(ref, ":"); ok {
+		kind, ref = k, rest
+	}
+	ns := from
+	if n, rest, ok := strings.Cut(ref, "/"); ok {
+		ns, ref = n, rest
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	return strings.ToLower(kind + ":" + ns + "/" + ref)
 }
 
 // validateEntity returns every way e breaks Backstage's rules, judged on
@@ -115,7 +149,7 @@ func validateEntity(e *Entity) []string {
 			return
 		}
 		for _, x := range list {
-			if s, ok := x.(string); !ok || !bsValidName(s) {
+			if s, ok := x.(string); !ok || !bsValidRef(s) {
 				bad("spec.%s entry %v invalid", field, x)
 			}
 		}
@@ -165,7 +199,7 @@ func validateEntity(e *Entity) []string {
 			checkRefs("children", ch)
 		}
 		if p, ok := spec["parent"]; ok {
-			if s, ok := p.(string); !ok || !bsValidName(s) {
+			if s, ok := p.(string); !ok || !bsValidRef(s) {
 				bad("spec.parent %v invalid", p)
 			}
 		}
@@ -192,6 +226,8 @@ func validateEntity(e *Entity) []string {
 // symmetric, and the YAML and JSON forms equal.
 func checkEntities(t *testing.T, opts Options, res *Result) {
 	t.Helper()
+	// Entities by their lower-case ref; names are unique within a kind
+	// whatever the namespace, so users and groups are also by name.
 	refs := make(map[string]*Entity)
 	users := make(map[string]*Entity)
 	groups := make(map[string]*Entity)
@@ -200,8 +236,12 @@ func checkEntities(t *testing.T, opts Options, res *Result) {
 		for _, err := range validateEntity(e) {
 			t.Errorf("%s: %s", e.Ref(), err)
 		}
-		if e.Metadata.Namespace != opts.Namespace {
-			t.Errorf("%s: namespace %q, want %q", e.Ref(), e.Metadata.Namespace, opts.Namespace)
+		wantNS := opts.Namespace
+		if typ, _ := e.Annotation(AnnotationGroupType); e.Kind == KindGroup && opts.GroupNamespaces[typ] != "" {
+			wantNS = opts.GroupNamespaces[typ]
+		}
+		if e.Metadata.Namespace != wantNS {
+			t.Errorf("%s: namespace %q, want %q", e.Ref(), e.Metadata.Namespace, wantNS)
 		}
 		key := strings.ToLower(e.Ref())
 		if prev, ok := refs[key]; ok {
@@ -215,6 +255,12 @@ func checkEntities(t *testing.T, opts Options, res *Result) {
 		}
 		checkYAMLEqualsJSON(t, e)
 	}
+	// lists reports whether list, on an entity in namespace from, holds a
+	// ref to e.
+	lists := func(list []string, defaultKind, from string, e *Entity) bool {
+		want := strings.ToLower(e.Ref())
+		return slices.ContainsFunc(list, func(r string) bool { return resolveRef(r, defaultKind, from) == want })
+	}
 	if res.Report.Users != len(users) || res.Report.Groups != len(groups) {
 		t.Errorf("report counts %d users, %d groups; emitted %d, %d", res.Report.Users, res.Report.Groups, len(users), len(groups))
 	}
@@ -222,12 +268,12 @@ func checkEntities(t *testing.T, opts Options, res *Result) {
 	for _, u := range users {
 		memberships += len(u.User.MemberOf)
 		for _, g := range u.User.MemberOf {
-			ge, ok := groups[strings.ToLower(g)]
+			ge, ok := refs[resolveRef(g, "group", u.Metadata.Namespace)]
 			if !ok {
 				t.Errorf("%s: memberOf %q names no emitted group", u.Ref(), g)
 				continue
 			}
-			if opts.IncludeMembers && !contains(ge.Group.Members, u.Metadata.Name) {
+			if opts.IncludeMembers && !lists(ge.Group.Members, "user", ge.Metadata.Namespace, u) {
 				t.Errorf("%s: member of %s, which does not list it", u.Ref(), ge.Ref())
 			}
 		}
@@ -239,37 +285,38 @@ func checkEntities(t *testing.T, opts Options, res *Result) {
 		if opts.IncludeMembers != (g.Group.Members != nil) {
 			t.Errorf("%s: members %v with IncludeMembers %v", g.Ref(), g.Group.Members, opts.IncludeMembers)
 		}
+		ns := g.Metadata.Namespace
 		for _, m := range g.Group.Members {
-			u, ok := users[strings.ToLower(m)]
+			u, ok := refs[resolveRef(m, "user", ns)]
 			if !ok {
 				t.Errorf("%s: member %q names no emitted user", g.Ref(), m)
 				continue
 			}
-			if !contains(u.User.MemberOf, g.Metadata.Name) {
+			if !lists(u.User.MemberOf, "group", u.Metadata.Namespace, g) {
 				t.Errorf("%s: lists %s, whose memberOf does not", g.Ref(), u.Ref())
 			}
 		}
 		if p := g.Group.Parent; p != "" {
-			pe, ok := groups[strings.ToLower(p)]
+			pe, ok := refs[resolveRef(p, "group", ns)]
 			switch {
 			case !ok:
 				t.Errorf("%s: parent %q names no emitted group", g.Ref(), p)
-			case !contains(pe.Group.Children, g.Metadata.Name):
+			case !lists(pe.Group.Children, "group", pe.Metadata.Namespace, g):
 				t.Errorf("%s: parent %s does not list it as a child", g.Ref(), pe.Ref())
 			}
 		}
 		for _, c := range g.Group.Children {
-			ce, ok := groups[strings.ToLower(c)]
+			ce, ok := refs[resolveRef(c, "group", ns)]
 			switch {
 			case !ok:
 				t.Errorf("%s: child %q names no emitted group", g.Ref(), c)
-			case ce.Group.Parent != g.Metadata.Name:
+			case resolveRef(ce.Group.Parent, "group", ce.Metadata.Namespace) != strings.ToLower(g.Ref()):
 				t.Errorf("%s: child %s has parent %q", g.Ref(), ce.Ref(), ce.Group.Parent)
 			}
 		}
 		// No cycles: walking up ends.
 		seen := map[string]bool{}
-		for x := g; x != nil && x.Group.Parent != ""; x = groups[strings.ToLower(x.Group.Parent)] {
+		for x := g; x != nil && x.Group.Parent != ""; x = refs[resolveRef(x.Group.Parent, "group", x.Metadata.Namespace)] {
 			if seen[x.Metadata.Name] {
 				t.Errorf("%s: parent cycle through %s", g.Ref(), x.Ref())
 				break
@@ -277,15 +324,6 @@ func checkEntities(t *testing.T, opts Options, res *Result) {
 			seen[x.Metadata.Name] = true
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // checkYAMLEqualsJSON parses the YAML form with a YAML library and the

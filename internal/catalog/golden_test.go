@@ -74,7 +74,33 @@ func goldenScenarios() map[string]Options {
 	ids.GroupNaming = GroupNamingID
 	ids.UserStatuses = []string{"ACTIVE", "SUSPENDED", "DEPROVISIONED"}
 
-	return map[string]Options{"default": def, "peer": peer, "selection": sel, "id": ids}
+	return map[string]Options{"default": def, "peer": peer, "selection": sel, "id": ids, "transform": transformOptions()}
+}
+
+// transformOptions shape the entities with templates: a picture, a
+// display name composed of several attributes, namespaces per group type,
+// and exclusions of users (service accounts) and of a group with children.
+func transformOptions() Options {
+	o := DefaultOptions()
+	o.HierarchyKey, o.HierarchyParentKey = "orgId", "parentOrgId"
+	o.IncludeMembers = true
+	o.GroupNamespaces = map[string]string{"APP_GROUP": "apps", "OKTA_GROUP": "teams"}
+	o.UserTransform = Transform{
+		Exclude:     `eq .profile.userType "Service"`,
+		DisplayName: `{{join " " .profile.firstName .profile.lastName | default .profile.displayName | default .profile.login}}`,
+		Picture:     `https://avatars.example.com/{{.profile.email | lower | urlquery}}.png`,
+		Description: `{{join " in " .profile.title .profile.department}}`,
+		Labels:      map[string]string{"example.com/department": `{{.profile.department | lower}}`, "example.com/level": `{{.profile.level}}`},
+		Annotations: map[string]string{"github.com/user-login": `{{.profile.githubUsername}}`, "example.com/handle": `{{.profile.login | before "@"}}`},
+	}
+	o.GroupTransform = Transform{
+		Exclude:     `eq .profile.orgId "platform"`,
+		DisplayName: `{{.profile.name}} ({{.type | lower | replace "_group" ""}})`,
+		Title:       `{{.profile.name | upper | truncate 20}}`,
+		Description: `{{.profile.description | default "No description in Okta"}}`,
+		Labels:      map[string]string{"example.com/org": `{{.profile.orgId}}`},
+	}
+	return o
 }
 
 // encodeStream writes the entities as Backstage reads them: YAML documents

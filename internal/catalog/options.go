@@ -96,6 +96,18 @@ type Options struct {
 	// UserMappings and GroupMappings copy profile attributes to the
 	// annotations or labels they name.
 	UserMappings, GroupMappings []AttributeMapping
+
+	// GroupNamespaces maps an Okta group type to the namespace of its
+	// groups; a type not in the map gets Namespace. Users are always in
+	// Namespace; references across namespaces are full entity refs.
+	GroupNamespaces map[string]string
+	// UserTransform and GroupTransform shape the users' and groups'
+	// entities with templates over their Okta attributes, and leave out
+	// the users and groups their Exclude expression selects.
+	UserTransform, GroupTransform Transform
+	// Shape holds the transforms compiled by Compile, which sets it; Build
+	// compiles them on each call when it is nil. Leave it nil otherwise.
+	Shape *Shape
 }
 
 // ExcludedGroupTypes returns the Okta group types whose groups are
@@ -178,7 +190,9 @@ var (
 // and what is wrong with it and what to do. It names Options' fields, not
 // the service's settings; the caller maps Field to the name its user knows.
 type OptionError struct {
-	// Field is the Options field, e.g. "UserNaming" or "UserMappings".
+	// Field is the Options field, e.g. "UserNaming" or "UserMappings"; for
+	// a transform, the field and the Transform key, e.g.
+	// "UserTransform.displayName" or "GroupTransform.labels".
 	Field string
 	// Value is the offending value; empty when the problem is an absence.
 	Value string
@@ -253,7 +267,45 @@ func (o Options) Validate() error {
 			}
 		}
 	}
+	for _, okt := range slices.Sorted(maps.Keys(o.GroupNamespaces)) {
+		if !slices.Contains(knownGroupTypes, okt) {
+			bad("GroupNamespaces", okt, "unknown Okta group type; use "+strings.Join(knownGroupTypes, ", "))
+		}
+		if ns := o.GroupNamespaces[okt]; !ValidNamespace(ns) {
+			bad("GroupNamespaces", okt, fmt.Sprintf("namespace %q: want lower-case letters, digits and dashes, at most 63 characters", ns))
+		}
+	}
+	_, terrs := o.compile()
+	errs = append(errs, terrs...)
 	return errors.Join(errs...)
+}
+
+// Compile validates o like Validate and returns it with its transforms
+// compiled into Shape, so that Build does not compile them again: call it
+// once at start.
+func (o Options) Compile() (Options, error) {
+	if err := o.Validate(); err != nil {
+		return o, err
+	}
+	o.Shape, _ = o.compile()
+	return o, nil
+}
+
+// compile compiles the transforms; a transform with errors is left out of
+// the Shape, and the Shape is nil when there is no transform.
+func (o Options) compile() (*Shape, []error) {
+	user, uerrs := compileTransform(KindUser, "UserTransform", &o.UserTransform)
+	group, gerrs := compileTransform(KindGroup, "GroupTransform", &o.GroupTransform)
+	if len(uerrs) > 0 {
+		user = nil
+	}
+	if len(gerrs) > 0 {
+		group = nil
+	}
+	if user == nil && group == nil {
+		return nil, append(uerrs, gerrs...)
+	}
+	return &Shape{user: user, group: group}, append(uerrs, gerrs...)
 }
 
 // validNaming reports whether s is empty (the default), one of the named
@@ -274,11 +326,20 @@ func (m AttributeMapping) problem() string {
 		return fmt.Sprintf("mapping of %q: set exactly one of annotation and label", m.Attribute)
 	}
 	key := m.Annotation + m.Label
+	if problem := keyProblem(key); problem != "" {
+		return fmt.Sprintf("mapping of %q: key %q is %s", m.Attribute, key, problem)
+	}
+	return ""
+}
+
+// keyProblem says what is wrong with key as the key of a label or
+// annotation the configuration sets, or "".
+func keyProblem(key string) string {
 	if !ValidKey(key) {
-		return fmt.Sprintf("mapping of %q: key %q is not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)", m.Attribute, key)
+		return "not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)"
 	}
 	if slices.Contains(reservedKeys, key) || strings.HasPrefix(key, "backstage.io/managed-by-") {
-		return fmt.Sprintf("mapping of %q: key %q is set by the service itself; choose another", m.Attribute, key)
+		return "set by the service itself; choose another"
 	}
 	return ""
 }

@@ -132,6 +132,24 @@ func genOptions(rng *rand.Rand) Options {
 	o.UserMappings = []AttributeMapping{{Attribute: "githubUsername", Label: "github-user"}, {Attribute: "level", Label: "example.com/level"}}
 	o.GroupAnnotations = []string{"orgId"}
 	o.GroupMappings = []AttributeMapping{{Attribute: "parentOrgId", Label: "parent-org"}}
+	if rng.IntN(2) == 0 {
+		o.GroupNamespaces = map[string]string{okta.GroupTypeApp: pick("apps", "okta", "default")}
+		o.UserTransform = Transform{
+			Exclude:     pick("", `hasPrefix "a" .profile.login`),
+			DisplayName: pick(`{{.profile.firstName}}`+"\n\t"+`{{.profile.lastName}}`, `{{join " " .profile.firstName .profile.lastName | default .profile.login}}`),
+			Picture:     pick(`{{.profile.email}}`, `https://avatars.example.com/{{.profile.login | urlquery}}`, `{{.profile.login | before "@"}}://x`),
+			Title:       pick("", `{{truncate 3 .profile.login}}`, `{{.profile.login | replace "" "\u00a0"}}`),
+			Description: pick("", `{{.profile.login | replace "" "-" | replace "-" "--"| replace "-" "--" | replace "-" "--"}}`),
+			Labels:      map[string]string{"example.com/login": `{{.profile.login}}`, "dept": `{{.profile.department | lower}}`},
+			Annotations: map[string]string{"example.com/login": `{{.profile.login | replace "" " "}}`},
+		}
+		o.GroupTransform = Transform{
+			Exclude:     pick("", `contains "a" .profile.name`),
+			DisplayName: `{{.profile.name}} ({{.type}})`,
+			Picture:     `https://logos.example.com/{{.id}}.png`,
+			Labels:      map[string]string{"name": `{{.profile.name}}`},
+		}
+	}
 	return o
 }
 
@@ -184,12 +202,18 @@ func checkSelection(t *testing.T, opts Options, in Input, res *Result) {
 			if len(opts.UserStatuses) > 0 && !slices.Contains(opts.UserStatuses, st) {
 				t.Errorf("%s: status %s not selected", e.Ref(), st)
 			}
+			if login, _ := e.Annotation(AnnotationLogin); opts.UserTransform.Exclude != "" && strings.HasPrefix(login, "a") {
+				t.Errorf("%s: login %q, excluded", e.Ref(), login)
+			}
 			if opts.UsersFromGroups && len(e.User.MemberOf) == 0 {
 				t.Errorf("%s: in no group, emitted in users-from-groups mode", e.Ref())
 			}
 			continue
 		}
 		typ, _ := e.Annotation(AnnotationGroupType)
+		if opts.GroupTransform.Exclude != "" && strings.Contains(strings.TrimSuffix(e.Group.Profile.DisplayName, " ("+typ+")"), "a") {
+			t.Errorf("%s: name %q, excluded", e.Ref(), e.Group.Profile.DisplayName)
+		}
 		if len(opts.IncludeGroupTypes) > 0 && !slices.Contains(opts.IncludeGroupTypes, typ) {
 			t.Errorf("%s: type %s not included", e.Ref(), typ)
 		}
@@ -200,15 +224,18 @@ func checkSelection(t *testing.T, opts Options, in Input, res *Result) {
 		if slices.Contains(excl, typ) {
 			t.Errorf("%s: type %s excluded", e.Ref(), typ)
 		}
-		if !opts.IncludeEmptyGroups && len(e.Group.Children) == 0 && !hasMembers(res, e.Metadata.Name) {
+		if !opts.IncludeEmptyGroups && len(e.Group.Children) == 0 && !hasMembers(res, &e) {
 			t.Errorf("%s: empty group emitted", e.Ref())
 		}
 	}
 }
 
-func hasMembers(res *Result, group string) bool {
+func hasMembers(res *Result, group *Entity) bool {
+	want := strings.ToLower(group.Ref())
 	for _, e := range res.Entities {
-		if e.Kind == KindUser && contains(e.User.MemberOf, group) {
+		if e.Kind == KindUser && slices.ContainsFunc(e.User.MemberOf, func(r string) bool {
+			return resolveRef(r, "group", e.Metadata.Namespace) == want
+		}) {
 			return true
 		}
 	}

@@ -68,6 +68,10 @@ type Report struct {
 	SkippedUsersNotInGroup int            `json:"skippedUsersNotInGroup"`
 	SkippedGroupsByType    map[string]int `json:"skippedGroupsByType,omitempty"`
 	SkippedEmptyGroups     int            `json:"skippedEmptyGroups"`
+	// ExcludedUsers and ExcludedGroups count the users and groups a
+	// transform's exclude expression left out.
+	ExcludedUsers  int `json:"excludedUsers,omitempty"`
+	ExcludedGroups int `json:"excludedGroups,omitempty"`
 
 	Renames      []Rename `json:"renames"`
 	RenamesTotal int      `json:"renamesTotal"`
@@ -108,8 +112,9 @@ type BrokenLink struct {
 	Reason string `json:"reason"`
 }
 
-// SkippedLabel is a label (or mapped annotation) that could not be made
-// valid and was left out.
+// SkippedLabel is a label (or mapped annotation, or a field a transform
+// sets, named by its path such as spec.profile.picture) that could not be
+// made valid and was left out.
 type SkippedLabel struct {
 	Kind   string `json:"kind"`
 	OktaID string `json:"oktaId"`
