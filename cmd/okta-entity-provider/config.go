@@ -176,9 +176,12 @@ func (c *config) validate() error {
 			return fmt.Errorf("%s and %s are both set: Okta takes a filter or a search expression, not both; keep one", e.filter, e.search)
 		}
 	}
-	if err := c.catalogOptions().Validate(); err != nil {
+	opts, err := c.catalogOptions().Compile()
+	if err != nil {
 		return c.optionError(err)
 	}
+	// The templates are compiled once, here; every build reuses them.
+	c.Catalog.Shape = opts.Shape
 	if err := c.validatePush(); err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	emptyFile := writeFile(t, "empty-token", "\n")
 	badYAML := writeFile(t, "config.yaml", "naming:\n  usr: id\n")
 	badMapping := writeFile(t, "config.yaml", "userMappings:\n  - attribute: x\n    annotation: okta.com/id\n")
+	badTransform := writeFile(t, "config.yaml", "naming:\n  groupNamespaces:\n    APP_GROUP: Apps\n"+
+		"transform:\n  user:\n    picture: '{{printf \"%s\" .profile.login}}'\n  group:\n    labels:\n      team: '{{.profile.name'\n")
+	typoTransform := writeFile(t, "config.yaml", "transform:\n  user:\n    displayname: x\n")
 	_, keyErr := okta.NewOAuth(okta.OAuthConfig{ClientID: "0oa1", PrivateKey: []byte("not a key")})
 	if keyErr == nil {
 		t.Fatal("okta.NewOAuth accepted a bogus key")
@@ -130,6 +133,12 @@ func TestRunRejectsBadConfig(t *testing.T) {
 			"invalid CONFIG_FILE " + badYAML + ": line 2: unknown key usr; fix the YAML (see docs/settings.md)"},
 		{"reserved mapping key", nil, map[string]string{"CONFIG_FILE": badMapping},
 			"invalid CONFIG_FILE " + badMapping + `: userMappings: mapping of "x": key "okta.com/id" is set by the service itself; choose another`},
+		{"bad transform", nil, map[string]string{"CONFIG_FILE": badTransform},
+			"invalid CONFIG_FILE " + badTransform + `: naming.groupNamespaces "APP_GROUP": namespace "Apps": want lower-case letters, digits and dashes, at most 63 characters; ` +
+				"invalid CONFIG_FILE " + badTransform + `: transform.user.picture "{{printf \"%s\" .profile.login}}": function "printf" is not allowed; use lower, upper, trim, trimPrefix, trimSuffix, replace, default, join, truncate, before, after, contains, hasPrefix, hasSuffix or eq, ne, lt, le, gt, ge, and, or, not, len, urlquery; ` +
+				"invalid CONFIG_FILE " + badTransform + `: transform.group.labels.team "{{.profile.name": labels.team:1: unclosed action`},
+		{"typo in transform", nil, map[string]string{"CONFIG_FILE": typoTransform},
+			"invalid CONFIG_FILE " + typoTransform + ": line 3: unknown key displayname; fix the YAML (see docs/settings.md)"},
 		{"data dir is a file", nil, map[string]string{"DATA_DIR": emptyFile},
 			"invalid DATA_DIR: mkdir " + emptyFile + ": not a directory; give a writable directory (in a container, mount a volume there) or leave DATA_DIR empty"},
 		{"unknown flag", []string{"-okta-org"}, nil, "flag provided but not defined: -okta-org"},
@@ -228,6 +237,12 @@ groupTypes:
 userMappings:
   - attribute: githubUsername
     annotation: github.com/user-login
+transform:
+  user:
+    exclude: eq .profile.userType "Service"
+    displayName: '{{join " " .profile.firstName .profile.lastName}}'
+    labels:
+      example.com/department: '{{.profile.department | lower}}'
 `)
 	tests := []struct {
 		name      string
@@ -274,6 +289,33 @@ userMappings:
 	wantMap := []catalog.AttributeMapping{{Attribute: "githubUsername", Annotation: "github.com/user-login"}}
 	if diff := cmp.Diff(wantMap, o.UserMappings); diff != "" {
 		t.Errorf("UserMappings (-want +got):\n%s", diff)
+	}
+	wantTransform := catalog.Transform{
+		Exclude:     `eq .profile.userType "Service"`,
+		DisplayName: `{{join " " .profile.firstName .profile.lastName}}`,
+		Labels:      map[string]string{"example.com/department": "{{.profile.department | lower}}"},
+	}
+	if diff := cmp.Diff(wantTransform, o.UserTransform); diff != "" {
+		t.Errorf("UserTransform (-want +got):\n%s", diff)
+	}
+	if o.Shape == nil {
+		t.Error("Shape: got nil, want the transforms compiled at start")
+	}
+}
+
+// TestConfigFileDocLoads holds the documented config file example to the
+// decoder and the catalog's validation.
+func TestConfigFileDocLoads(t *testing.T) {
+	t.Parallel()
+	_, rest, _ := strings.Cut(configFileDoc, "```yaml\n")
+	example, _, _ := strings.Cut(rest, "```")
+	file := writeFile(t, "config.yaml", example)
+	c, err := loadConfig(nil, env(map[string]string{"CONFIG_FILE": file}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("the documented example: %v", err)
+	}
+	if c.Catalog.Shape == nil || c.Catalog.GroupNamespaces["APP_GROUP"] != "apps" {
+		t.Errorf("the documented example's transforms and namespaces were not loaded")
 	}
 }
 

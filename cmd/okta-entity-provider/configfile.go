@@ -18,9 +18,10 @@ import (
 // fails at start instead of being ignored.
 type fileConfig struct {
 	Naming struct {
-		User      string  `yaml:"user"`
-		Group     string  `yaml:"group"`
-		Namespace *string `yaml:"namespace"`
+		User            string            `yaml:"user"`
+		Group           string            `yaml:"group"`
+		Namespace       *string           `yaml:"namespace"`
+		GroupNamespaces map[string]string `yaml:"groupNamespaces"`
 	} `yaml:"naming"`
 	Hierarchy struct {
 		Key       string `yaml:"key"`
@@ -39,6 +40,10 @@ type fileConfig struct {
 	GroupAnnotations []string                   `yaml:"groupAnnotations"`
 	UserMappings     []catalog.AttributeMapping `yaml:"userMappings"`
 	GroupMappings    []catalog.AttributeMapping `yaml:"groupMappings"`
+	Transform        struct {
+		User  catalog.Transform `yaml:"user"`
+		Group catalog.Transform `yaml:"group"`
+	} `yaml:"transform"`
 }
 
 var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
@@ -84,6 +89,9 @@ func (c *config) loadFile(path string) error {
 	if f.Naming.Namespace != nil {
 		c.Catalog.Namespace = *f.Naming.Namespace
 	}
+	if f.Naming.GroupNamespaces != nil {
+		c.Catalog.GroupNamespaces = f.Naming.GroupNamespaces
+	}
 	setStr(&c.Catalog.HierarchyKey, f.Hierarchy.Key)
 	setStr(&c.Catalog.HierarchyParentKey, f.Hierarchy.ParentKey)
 	setList(&c.Catalog.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
@@ -99,17 +107,31 @@ func (c *config) loadFile(path string) error {
 	setList(&c.Catalog.GroupAnnotations, f.GroupAnnotations)
 	c.Catalog.UserMappings = append(c.Catalog.UserMappings, f.UserMappings...)
 	c.Catalog.GroupMappings = append(c.Catalog.GroupMappings, f.GroupMappings...)
+	c.Catalog.UserTransform = f.Transform.User
+	c.Catalog.GroupTransform = f.Transform.Group
 	return nil
 }
 
 // fileKey is the config file's key of a catalog.Options field that has no
-// setting of its own.
+// setting of its own. A transform's field is named with its key inside
+// the transform: "UserTransform.picture" is transform.user.picture.
 func fileKey(field string) string {
+	field, sub, nested := strings.Cut(field, ".")
+	key := field
 	switch field {
 	case "UserMappings":
-		return "userMappings"
+		key = "userMappings"
 	case "GroupMappings":
-		return "groupMappings"
+		key = "groupMappings"
+	case "GroupNamespaces":
+		key = "naming.groupNamespaces"
+	case "UserTransform":
+		key = "transform.user"
+	case "GroupTransform":
+		key = "transform.group"
 	}
-	return field
+	if nested {
+		key += "." + sub
+	}
+	return key
 }

@@ -30,6 +30,7 @@ func (c *config) logDict() *zerolog.Event {
 		d.Str(s.env, s.shown(s.value.String()))
 	}
 	d.Int("userMappings", len(c.Catalog.UserMappings)).Int("groupMappings", len(c.Catalog.GroupMappings))
+	d.Int("groupNamespaces", len(c.Catalog.GroupNamespaces)).Bool("transforms", c.Catalog.Shape != nil)
 	return d
 }
 

@@ -53,6 +53,8 @@ const configFileDoc = "\n## Config file\n\n" +
 	"  user: strip-domain-email        # USER_NAMING\n" +
 	"  group: kebab-case-name          # GROUP_NAMING\n" +
 	"  namespace: default              # NAMESPACE\n" +
+	"  groupNamespaces:                # Okta group type -> namespace of its groups\n" +
+	"    APP_GROUP: apps\n" +
 	"hierarchy:\n" +
 	"  key: orgId                      # GROUP_HIERARCHY_KEY\n" +
 	"  parentKey: parentOrgId          # GROUP_HIERARCHY_PARENT_KEY\n" +
@@ -76,7 +78,29 @@ const configFileDoc = "\n## Config file\n\n" +
 	"groupMappings:\n" +
 	"  - attribute: samAccountName\n" +
 	"    annotation: example.com/sam-account-name\n" +
-	"```\n"
+	"transform:                        # templates over .id, .status/.type and .profile.<attribute>\n" +
+	"  user:\n" +
+	"    exclude: eq .profile.userType \"Service\"   # an expression: true leaves the user out\n" +
+	"    displayName: '{{join \" \" .profile.firstName .profile.lastName | default .profile.login}}'\n" +
+	"    picture: 'https://avatars.example.com/{{.profile.email | lower | urlquery}}.png'\n" +
+	"    title: '{{.profile.displayName}}'\n" +
+	"    description: '{{join \" in \" .profile.title .profile.department}}'\n" +
+	"    labels:\n" +
+	"      example.com/cost-center: '{{.profile.costCenter}}'\n" +
+	"    annotations:\n" +
+	"      example.com/manager: '{{.profile.manager}}'\n" +
+	"  group:\n" +
+	"    exclude: hasPrefix \"tmp-\" .profile.name\n" +
+	"    displayName: '{{.profile.name | trimPrefix \"team-\"}}'\n" +
+	"    description: '{{.profile.description | default \"Synced from Okta\"}}'\n" +
+	"```\n\n" +
+	"A transform's templates are Go templates limited to the functions lower, upper, trim,\n" +
+	"trimPrefix, trimSuffix, replace, default, join, truncate, before, after, contains, hasPrefix,\n" +
+	"hasSuffix and eq, ne, lt, le, gt, ge, and, or, not, len, urlquery; no range, with or template.\n" +
+	"Each takes the value it works on last (`.profile.email | before \"@\"`). A missing attribute is\n" +
+	"empty; an empty result keeps the entity's usual value. Results are made valid for Backstage\n" +
+	"(see the README's Shaping entities), and what cannot be is left out and listed in the mapping\n" +
+	"report.\n"
 
 // printUsage writes the flag help: one line per setting, grouped.
 func printUsage(w io.Writer, table []setting) {
