@@ -11,15 +11,21 @@ import (
 
 // BenchmarkBuildSnapshot measures what the service does on a changed sync:
 // mapping the org and encoding the snapshot (YAML and JSON, hashed and
-// compressed) without holding the entities. B/op is what it allocates.
+// compressed) without holding the entities, with and without a transform
+// config. B/op is what it allocates.
 func BenchmarkBuildSnapshot(b *testing.B) {
 	in, name, opts := catalogtest.BenchOrg()
-	b.Run("streamed/"+name, func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			Build(nil, opts, in, time.Time{}, 0)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		opts catalog.Options
+	}{{"streamed", opts}, {"streamed+transform", catalogtest.WithTransform(opts)}} {
+		b.Run(tc.name+"/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Build(nil, tc.opts, in, time.Time{}, 0)
+			}
+		})
+	}
 }
 
 // BenchmarkBuild builds a sharded snapshot of an org where every user is in

@@ -67,3 +67,30 @@ func Org(users, groups, memberships int) catalog.Input {
 	}
 	return in
 }
+
+// WithTransform returns opts with the transforms a typical config sets,
+// compiled: a composed display name, a picture, a description, a label and
+// an annotation from templates, an exclusion by user type (which the
+// generated org's users do not match, so the output keeps its size) and a
+// namespace for app groups.
+func WithTransform(opts catalog.Options) catalog.Options {
+	opts.GroupNamespaces = map[string]string{okta.GroupTypeApp: "apps"}
+	opts.UserTransform = catalog.Transform{
+		Exclude:     `eq .profile.userType "Service"`,
+		DisplayName: `{{join " " .profile.firstName .profile.lastName | default .profile.login}}`,
+		Picture:     `https://avatars.example.com/{{.profile.email | lower | urlquery}}.png`,
+		Description: `{{join " in " .profile.title .profile.department}}`,
+		Labels:      map[string]string{"example.com/department": `{{.profile.department | lower}}`},
+		Annotations: map[string]string{"example.com/handle": `{{.profile.login | before "@"}}`},
+	}
+	opts.GroupTransform = catalog.Transform{
+		Exclude:     `hasPrefix "tmp-" .profile.name`,
+		DisplayName: `{{.profile.name | trimPrefix "Team "}}`,
+		Description: `{{.profile.description | default "Synced from Okta"}}`,
+	}
+	compiled, err := opts.Compile()
+	if err != nil {
+		panic(err) // the transforms above are fixed
+	}
+	return compiled
+}
