@@ -135,7 +135,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 			"invalid CONFIG_FILE " + badMapping + `: userMappings: mapping of "x": key "okta.com/id" is set by the service itself; choose another`},
 		{"bad transform", nil, map[string]string{"CONFIG_FILE": badTransform},
 			"invalid CONFIG_FILE " + badTransform + `: naming.groupNamespaces "APP_GROUP": namespace "Apps": want lower-case letters, digits and dashes, at most 63 characters; ` +
-				"invalid CONFIG_FILE " + badTransform + `: transform.user.picture "{{printf \"%s\" .profile.login}}": function "printf" is not allowed; use lower, upper, trim, trimPrefix, trimSuffix, replace, default, join, truncate, before, after, contains, hasPrefix, hasSuffix or eq, ne, lt, le, gt, ge, and, or, not, len, urlquery; ` +
+				"invalid CONFIG_FILE " + badTransform + `: transform.user.picture "{{printf \"%s\" .profile.login}}": picture:1:2: function "printf" is not allowed; use lower, upper, trim, trimPrefix, trimSuffix, replace, default, join, truncate, before, after, contains, hasPrefix, hasSuffix or eq, ne, lt, le, gt, ge, and, or, not, len, urlquery; ` +
 				"invalid CONFIG_FILE " + badTransform + `: transform.group.labels.team "{{.profile.name": labels.team:1: unclosed action`},
 		{"typo in transform", nil, map[string]string{"CONFIG_FILE": typoTransform},
 			"invalid CONFIG_FILE " + typoTransform + ": line 3: unknown key displayname; fix the YAML (see docs/settings.md)"},

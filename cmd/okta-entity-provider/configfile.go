@@ -129,6 +129,8 @@ func fileKey(field string) string {
 		key = "transform.user"
 	case "GroupTransform":
 		key = "transform.group"
+	case "Shape":
+		key = "transform" // compiled from it at start
 	}
 	if nested {
 		key += "." + sub

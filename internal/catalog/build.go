@@ -237,7 +237,7 @@ func (b *builder) selectUsers() {
 		it := &b.users[i]
 		if slices.Contains(statuses, it.u.Status) {
 			if vals != nil {
-				vals.setUser(c, it.u)
+				vals.setUser(it.u)
 				if excluded(c, vals, KindUser, it.u.ID, &b.excludeSkipped) {
 					b.rep.ExcludedUsers++
 					continue
@@ -266,7 +266,7 @@ func (b *builder) selectGroups() {
 		t := it.g.Type
 		if (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t) {
 			if vals != nil {
-				vals.setGroup(c, it.g)
+				vals.setGroup(it.g)
 				if excluded(c, vals, KindGroup, it.g.ID, &b.excludeSkipped) {
 					b.rep.ExcludedGroups++
 					continue
@@ -653,7 +653,7 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, b
 	p := &u.Profile
 	if s != nil {
 		s.id = u.ID
-		s.v.setUser(s.c, u)
+		s.v.setUser(u)
 	}
 	sh := s.shape()
 	display := cmp.Or(sh.displayName, displayName(p))
@@ -710,7 +710,7 @@ func (b *builder) groupEntity(it *groupItem, skipped *[]SkippedLabel, buf *entit
 	ns := it.ns
 	if s != nil {
 		s.id = g.ID
-		s.v.setGroup(s.c, g)
+		s.v.setGroup(g)
 	}
 	sh := s.shape()
 	ann := append(buf.ann[:0], KeyValue{AnnotationID, g.ID})

@@ -225,3 +225,57 @@ func FuzzTransform(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTemplateMatchesTextTemplate holds the evaluator to text/template:
+// for every template that compiles, running it with text/template over
+// the same attributes gives the same output, or fails where it fails.
+func FuzzTemplateMatchesTextTemplate(f *testing.F) {
+	for _, src := range []string{
+		`{{join " " .profile.firstName .profile.lastName | default .profile.login}}`,
+		`https://x.example/{{.profile.email | lower | urlquery}}.png`,
+		`{{if eq .profile.userType "Service" "Bot"}}svc{{else if .profile.firstName}}{{.profile.firstName | upper}}{{else}}none{{end}}`,
+		`{{$n := len .profile.login}}{{if gt $n 5}}{{truncate 5 .profile.login}}{{end}}{{$n}}`,
+		`{{and .profile.firstName .profile.login}}/{{or .profile.nickName .id}}/{{not .status}}`,
+		`{{eq 1 "a"}}`, `{{lt true false}}`, `{{lower 3}}`, `{{truncate "x" .id}}`, `{{urlquery 12}}{{urlquery true}}`,
+		`{{.profile.login | replace "" "xxxxxxxxxxxxxxxxxxxxxxxx" | replace "x" "yy"}}`,
+		`{{$x := "a"}}{{if true}}{{$x = "b"}}{{end}}{{$x}}{{$.profile.login}}`,
+		`{{before "@" .profile.login | after "." | trimPrefix "a" | trimSuffix "z"}}{{contains "@" .profile.login}}{{hasPrefix "a" .id}}{{hasSuffix "1" .id}}`,
+		`{{le 3 4}}{{ge "b" "a"}}{{ne .id .status}}{{eq true true}}`,
+		`{{- /* a comment */ -}} {{ trim .profile.firstName }}`,
+	} {
+		f.Add(src, "Ann", "ann.lee@example.com")
+	}
+	f.Fuzz(func(t *testing.T, src, first, login string) {
+		ft, err := compileTemplate(KindUser, "x", src)
+		if err != nil {
+			return
+		}
+		u := testUser(okta.UserProfile{Login: login, FirstName: first, Custom: okta.Attrs{{Name: "nickName2", Value: first + login}}})
+		v := newAttrValues()
+		v.setUser(&u)
+		got, gotErr := v.eval(ft)
+
+		profile := map[string]string{}
+		for _, a := range []string{"login", "firstName", "nickName2"} {
+			if s, ok := u.Profile.Get(a); ok {
+				profile[a] = s
+			}
+		}
+		var out strings.Builder
+		wantErr := ft.t.Execute(&limitWriter{&out}, map[string]any{"id": u.ID, "status": u.Status, "profile": profile})
+		if (gotErr != nil) != (wantErr != nil) || (gotErr == nil && got != out.String()) {
+			t.Errorf("%q: got %q, %v; text/template gives %q, %v", src, got, gotErr, out.String(), wantErr)
+		}
+	})
+}
+
+// limitWriter fails a write that would take buf over MaxTemplateOutput, as
+// the evaluator fails.
+type limitWriter struct{ buf *strings.Builder }
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > MaxTemplateOutput {
+		return 0, errTooLong
+	}
+	return w.buf.Write(p)
+}
