@@ -8,6 +8,11 @@
 // them to be made one at a time by each pass over them, for a caller that
 // encodes them as they come.
 //
+// Transforms (Transform, in Options) shape the entities with templates
+// over the Okta attributes: text/template's syntax, restricted to a fixed
+// set of functions and checked at start, run by the package's own
+// evaluator (template.go), and exclude users and groups by an expression.
+//
 // Everything here is pure: no I/O and no clock. The same input always gives
 // byte-identical output, whatever the order of the input lists. It must
 // not:
