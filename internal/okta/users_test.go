@@ -10,84 +10,75 @@ import (
 
 func TestUserProfileUnmarshalJSON(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, in string
-		want     UserProfile
-		wantErr  bool
+	tests := map[string]struct {
+		in      string
+		want    UserProfile
+		wantErr bool
 	}{
-		{name: "empty object", in: `{}`},
-		{name: "null", in: `null`},
-		{
-			name: "base attributes",
+		"empty object": {in: `{}`},
+		"null":         {in: `null`},
+		"base attributes": {
 			in:   `{"login":"ada@example.com","email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","managerId":"00u1","userType":"Employee"}`,
 			want: UserProfile{Login: "ada@example.com", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", ManagerID: "00u1", UserType: "Employee"},
 		},
-		{
-			name: "null base attributes are empty",
+		"null base attributes are empty": {
 			in:   `{"login":"a@example.com","title":null,"manager":null}`,
 			want: UserProfile{Login: "a@example.com"},
 		},
-		{
-			name: "custom attributes of every kind",
-			in:   `{"login":"a","github":"ada","level":3,"ratio":0.5,"admin":true,"off":false,"skills":["go",1,null],"address":{"city":"Paris"},"gone":null}`,
+		"custom attributes of every kind": {
+			in: `{"login":"a","github":"ada","level":3,"ratio":0.5,"admin":true,"off":false,"skills":["go",1,null],"address":{"city":"Paris"},"gone":null}`,
 			want: UserProfile{Login: "a", Custom: AttrsOf(map[string]any{
 				"github": "ada", "level": 3.0, "ratio": 0.5, "admin": true, "off": false,
 				"skills": []any{"go", 1.0, nil}, "address": map[string]any{"city": "Paris"},
 			})},
 		},
-		{
-			name: "only null custom attributes",
+		"only null custom attributes": {
 			in:   `{"login":"a","gone":null,"other":null}`,
 			want: UserProfile{Login: "a"},
 		},
-		{
-			name: "escapes and non-ASCII",
+		"escapes and non-ASCII": {
 			in:   `{"displayName":"Jos\u00e9 \"Pepe\" M\u00fcller","lastName":"Müller","title":"a\\b\/c\n","k\u00e9y":"\ud83d\ude00"}`,
 			want: UserProfile{DisplayName: `José "Pepe" Müller`, LastName: "Müller", Title: "a\\b/c\n", Custom: AttrsOf(map[string]any{"kéy": "😀"})},
 		},
-		{
-			name: "escaped base attribute name",
+		"escaped base attribute name": {
 			in:   `{"\u006cogin":"a"}`,
 			want: UserProfile{Login: "a"},
 		},
-		{
-			name: "invalid UTF-8 is replaced",
+		"invalid UTF-8 is replaced": {
 			in:   "{\"firstName\":\"a\xffb\",\"x\":\"\xfe\"}",
 			want: UserProfile{FirstName: "a\ufffdb", Custom: AttrsOf(map[string]any{"x": "\ufffd"})},
 		},
-		{
-			name: "space around tokens",
+		"space around tokens": {
 			in:   " \n{ \"login\" :\t\"a\" , \"n\" : [ 1 , 2 ] , \"m\" : null }\r\n",
 			want: UserProfile{Login: "a", Custom: AttrsOf(map[string]any{"n": []any{1.0, 2.0}})},
 		},
-		{
-			name: "the last of duplicates counts",
+		"the last of duplicates counts": {
 			in:   `{"login":"a","login":"b","x":1,"x":null,"y":null,"y":2,"title":1,"title":"t"}`,
 			want: UserProfile{Login: "b", Title: "t", Custom: AttrsOf(map[string]any{"y": 2.0})},
 		},
-		{name: "number base attribute", in: `{"login":1}`, wantErr: true},
-		{name: "boolean base attribute", in: `{"login":true}`, wantErr: true},
-		{name: "array base attribute", in: `{"email":["a"]}`, wantErr: true},
-		{name: "object base attribute", in: `{"email":{}}`, wantErr: true},
-		{name: "base attribute made a number by a duplicate", in: `{"login":"a","login":2}`, wantErr: true},
-		{name: "not an object", in: `["login"]`, wantErr: true},
-		{name: "a string", in: `"login"`, wantErr: true},
-		{name: "empty", in: ``, wantErr: true},
-		{name: "trailing comma", in: `{"login":"a",}`, wantErr: true},
-		{name: "missing colon", in: `{"login" "a"}`, wantErr: true},
-		{name: "missing value", in: `{"login":}`, wantErr: true},
-		{name: "unterminated", in: `{"login":"a"`, wantErr: true},
-		{name: "unterminated string", in: `{"login":"a}`, wantErr: true},
-		{name: "unterminated array", in: `{"x":[1,2}`, wantErr: true},
-		{name: "trailing garbage", in: `{"login":"a"}x`, wantErr: true},
-		{name: "bad literal", in: `{"x":tru}`, wantErr: true},
-		{name: "number out of range", in: `{"x":1e999}`, wantErr: true},
-		{name: "control character in a string", in: "{\"login\":\"a\tb\"}", wantErr: true},
-		{name: "bad escape", in: `{"login":"a\qb"}`, wantErr: true},
-		{name: "key that is not a string", in: `{1:"a"}`, wantErr: true},
+		"number base attribute":                       {in: `{"login":1}`, wantErr: true},
+		"boolean base attribute":                      {in: `{"login":true}`, wantErr: true},
+		"array base attribute":                        {in: `{"email":["a"]}`, wantErr: true},
+		"object base attribute":                       {in: `{"email":{}}`, wantErr: true},
+		"base attribute made a number by a duplicate": {in: `{"login":"a","login":2}`, wantErr: true},
+		"not an object":                               {in: `["login"]`, wantErr: true},
+		"a string":                                    {in: `"login"`, wantErr: true},
+		"empty":                                       {in: ``, wantErr: true},
+		"trailing comma":                              {in: `{"login":"a",}`, wantErr: true},
+		"missing colon":                               {in: `{"login" "a"}`, wantErr: true},
+		"missing value":                               {in: `{"login":}`, wantErr: true},
+		"unterminated":                                {in: `{"login":"a"`, wantErr: true},
+		"unterminated string":                         {in: `{"login":"a}`, wantErr: true},
+		"unterminated array":                          {in: `{"x":[1,2}`, wantErr: true},
+		"trailing garbage":                            {in: `{"login":"a"}x`, wantErr: true},
+		"bad literal":                                 {in: `{"x":tru}`, wantErr: true},
+		"number out of range":                         {in: `{"x":1e999}`, wantErr: true},
+		"control character in a string":               {in: "{\"login\":\"a\tb\"}", wantErr: true},
+		"bad escape":                                  {in: `{"login":"a\qb"}`, wantErr: true},
+		"key that is not a string":                    {in: `{1:"a"}`, wantErr: true},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got := UserProfile{Custom: AttrsOf(map[string]any{"stale": "x"})}
 			err := got.UnmarshalJSON([]byte(tc.in))
