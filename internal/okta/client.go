@@ -22,6 +22,9 @@ type Options struct {
 	UserPageSize, GroupPageSize, MemberPageSize int
 	// LogPageSize is the limit of System Log pages: default and maximum 1000.
 	LogPageSize int
+	// AppUserPageSize and AppGroupPageSize are the limits of the app
+	// assignment listings: default and Okta's maxima 500 and 200.
+	AppUserPageSize, AppGroupPageSize int
 	// MaxConcurrency is the hard cap on requests in flight: default 20,
 	// well under Okta's concurrency limit of 75 per org.
 	MaxConcurrency int
@@ -85,6 +88,8 @@ func (o *Options) setDefaults() error {
 		{&o.GroupPageSize, 200, 200, "GroupPageSize"},
 		{&o.MemberPageSize, 1000, 1000, "MemberPageSize"},
 		{&o.LogPageSize, 1000, 1000, "LogPageSize"},
+		{&o.AppUserPageSize, 500, 500, "AppUserPageSize"},
+		{&o.AppGroupPageSize, 200, 200, "AppGroupPageSize"},
 		{&o.MaxConcurrency, 20, 0, "MaxConcurrency"},
 		{&o.MaxRetries, 4, 0, "MaxRetries"},
 		{&o.MaxRateLimitWaits, 8, 0, "MaxRateLimitWaits"},

@@ -139,6 +139,8 @@ func missingPermission(path, code string) string {
 	switch {
 	case strings.Contains(path, "/api/v1/logs"):
 		scope = "okta.logs.read"
+	case strings.Contains(path, "/api/v1/apps"):
+		scope = "okta.apps.read"
 	case strings.Contains(path, "/api/v1/groups"):
 		scope = "okta.groups.read"
 	case strings.Contains(path, "/api/v1/users"):

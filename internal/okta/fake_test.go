@@ -211,8 +211,8 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 		t.Errorf("Calls() = %d, server saw %d", c.Calls(), st.Calls)
 	}
 	rs := c.RateStatus()
-	if rs[okta.BucketUsers].Limit == 0 || rs[okta.BucketGroups].Limit == 0 || len(rs) != 4 {
-		t.Errorf("RateStatus() = %+v, want users and groups known, four buckets", rs)
+	if rs[okta.BucketUsers].Limit == 0 || rs[okta.BucketGroups].Limit == 0 || len(rs) != 5 {
+		t.Errorf("RateStatus() = %+v, want users and groups known, five buckets", rs)
 	}
 }
 

@@ -18,10 +18,13 @@ const (
 	BucketUsers  = "users"
 	BucketGroups = "groups"
 	BucketLogs   = "logs"
-	BucketOther  = "other"
+	// BucketApps is /api/v1/apps and every path under it, the app
+	// assignment listings included: 100 a minute in a Workforce org.
+	BucketApps  = "apps"
+	BucketOther = "other"
 )
 
-var buckets = [...]string{BucketUsers, BucketGroups, BucketLogs, BucketOther}
+var buckets = [...]string{BucketUsers, BucketGroups, BucketLogs, BucketApps, BucketOther}
 
 // bucketFor maps a request path (relative to the org URL) to its bucket.
 func bucketFor(path string) string {
@@ -32,6 +35,8 @@ func bucketFor(path string) string {
 		return BucketGroups
 	case hasPathPrefix(path, "/api/v1/logs"):
 		return BucketLogs
+	case hasPathPrefix(path, "/api/v1/apps"):
+		return BucketApps
 	}
 	return BucketOther
 }

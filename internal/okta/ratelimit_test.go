@@ -19,7 +19,9 @@ func TestBucketFor(t *testing.T) {
 		{"/api/v1/groups", BucketGroups},
 		{"/api/v1/groups/00g1/users", BucketGroups},
 		{"/api/v1/logs", BucketLogs},
-		{"/api/v1/apps", BucketOther},
+		{"/api/v1/apps", BucketApps},
+		{"/api/v1/apps/0oa1/users", BucketApps},
+		{"/api/v1/appsX", BucketOther},
 		{"/oauth2/v1/token", BucketOther},
 	}
 	for _, tt := range tests {
