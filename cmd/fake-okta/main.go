@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rateUsers   = fs.Int("rate-users", 0, "requests per window for /api/v1/users (0: unlimited)")
 		rateGroups  = fs.Int("rate-groups", 0, "requests per window for /api/v1/groups (0: unlimited)")
 		rateLogs    = fs.Int("rate-logs", 0, "requests per window for /api/v1/logs (0: unlimited)")
+		rateApps    = fs.Int("rate-apps", 0, "requests per window for /api/v1/apps (0: unlimited; Okta's Workforce limit is 100)")
 		rateOther   = fs.Int("rate-other", 0, "requests per window for other endpoints (0: unlimited)")
 		rateWindow  = fs.Duration("rate-window", time.Minute, "rate-limit window")
 		oauthClient = fs.String("oauth-client-id", "", "register an OAuth service app with this client id")
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Latency:          *latency,
 		ErrorRate:        *errorRate,
 		ConcurrencyLimit: *concurrency,
-		RateLimits:       map[string]int{"users": *rateUsers, "groups": *rateGroups, "logs": *rateLogs, "other": *rateOther},
+		RateLimits:       map[string]int{"users": *rateUsers, "groups": *rateGroups, "logs": *rateLogs, "apps": *rateApps, "other": *rateOther},
 		RateWindow:       *rateWindow,
 		ClockOffset:      *clockOffset,
 		LogDelay:         *logDelay,

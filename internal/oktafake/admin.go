@@ -160,7 +160,40 @@ func (s *Server) adminRoutes() {
 	m.HandleFunc("DELETE "+p+"/groups/{id}/users/{userId}", func(w http.ResponseWriter, r *http.Request) {
 		s.adminResult(w, s.org.RemoveMember(r.PathValue("id"), r.PathValue("userId")))
 	})
+	m.HandleFunc("POST "+p+"/apps", withBody(func(w http.ResponseWriter, _ *http.Request, body struct {
+		Label string `json:"label"`
+	}) {
+		writeJSON(w, http.StatusCreated, map[string]string{"id": s.org.AddApp(body.Label), "label": body.Label})
+	}))
+	m.HandleFunc("GET "+p+"/apps/{id}", func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.org.AppAssignment(r.PathValue("id"))
+		if err != nil {
+			s.adminResult(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string][]string{"direct": nonNil(a.Direct), "groups": nonNil(a.Groups), "users": nonNil(a.Users)})
+	})
+	m.HandleFunc("PUT "+p+"/apps/{id}/users/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.AssignUser(r.PathValue("id"), r.PathValue("userId")))
+	})
+	m.HandleFunc("DELETE "+p+"/apps/{id}/users/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.UnassignUser(r.PathValue("id"), r.PathValue("userId")))
+	})
+	m.HandleFunc("PUT "+p+"/apps/{id}/groups/{groupId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.AssignGroup(r.PathValue("id"), r.PathValue("groupId")))
+	})
+	m.HandleFunc("DELETE "+p+"/apps/{id}/groups/{groupId}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminResult(w, s.org.UnassignGroup(r.PathValue("id"), r.PathValue("groupId")))
+	})
 	s.admin = m
+}
+
+// nonNil returns ids, or an empty list for nil, so that JSON shows [].
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
 }
 
 // handleClock serves GET /_fake/clock: the server's time, its offset from

@@ -19,7 +19,7 @@ import (
 
 // OAuth scopes the fake knows. Every registered client is granted these
 // unless SetOAuthClientScopes says otherwise.
-var defaultGrantedScopes = []string{"okta.users.read", "okta.groups.read", "okta.logs.read"}
+var defaultGrantedScopes = []string{"okta.users.read", "okta.groups.read", "okta.logs.read", "okta.apps.read"}
 
 const (
 	assertionType  = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -381,6 +381,8 @@ func scopeFor(rel string) string {
 		return "okta.groups.read"
 	case bucketLogs:
 		return "okta.logs.read"
+	case bucketApps:
+		return "okta.apps.read"
 	}
 	return ""
 }

@@ -240,6 +240,16 @@ func displayMessage(eventType string) string {
 		return "Add user to group membership"
 	case "group.user_membership.remove":
 		return "Remove user from group membership"
+	case "application.lifecycle.create":
+		return "Create application"
+	case "application.user_membership.add":
+		return "Add user to application membership"
+	case "application.user_membership.remove":
+		return "Remove user from application membership"
+	case "group.application_assignment.add":
+		return "Add assigned application to group"
+	case "group.application_assignment.remove":
+		return "Remove assigned application from group"
 	}
 	return eventType
 }

@@ -24,6 +24,8 @@ func (s *Server) routes() {
 	s.api.HandleFunc("GET "+p+"/api/v1/groups/{id}", s.handleGetGroup)
 	s.api.HandleFunc("GET "+p+"/api/v1/groups/{id}/users", s.handleGroupMembers)
 	s.api.HandleFunc("GET "+p+"/api/v1/logs", s.handleLogs)
+	s.api.HandleFunc("GET "+p+"/api/v1/apps/{id}/users", s.handleAppUsers)
+	s.api.HandleFunc("GET "+p+"/api/v1/apps/{id}/groups", s.handleAppGroups)
 	s.api.HandleFunc("POST "+p+"/oauth2/v1/token", s.handleToken)
 	s.adminRoutes()
 }

@@ -81,7 +81,7 @@ type Org struct {
 	last   int64        // ms, the latest stamp handed out
 	seed   uint64
 
-	nextUser, nextGroup, nextEvent uint64
+	nextUser, nextGroup, nextEvent, nextApp uint64
 
 	users     []userRec // slots, in creation order; deleted ones stay as tombstones
 	userByID  map[string]int32
@@ -93,6 +93,9 @@ type Org struct {
 	everyone   int32 // slot of the BUILT_IN Everyone group, -1 if none
 
 	events []event
+
+	apps    []appRec // app integrations and their assignments
+	appByID map[string]int32
 }
 
 func newOrg(opts OrgOptions) *Org {
@@ -371,13 +374,18 @@ func (o *Org) DeleteUser(id string) error {
 		o.log(now, "user.lifecycle.deactivate", target)
 	}
 	now := o.stamp()
-	for _, gslot := range o.groupOrder {
-		g := &o.groups[gslot]
-		if i, found := o.memberIndex(g, slot); found {
-			g.members = slices.Delete(g.members, i, i+1)
-			g.lastMembershipUpdated = now
+	o.reassign(now, o.appsWithUser(slot), func() {
+		for _, gslot := range o.groupOrder {
+			g := &o.groups[gslot]
+			if i, found := o.memberIndex(g, slot); found {
+				g.members = slices.Delete(g.members, i, i+1)
+				g.lastMembershipUpdated = now
+			}
 		}
-	}
+		for i := range o.apps {
+			delete(o.apps[i].users, slot)
+		}
+	})
 	o.removeUser(slot)
 	o.log(now, "user.lifecycle.delete.initiated", target)
 	return nil
@@ -472,6 +480,15 @@ func (o *Org) DeleteGroup(id string) error {
 	}
 	now := o.stamp()
 	target := o.groupTarget(slot)
+	apps := o.appsWithGroup(slot)
+	for _, aslot := range apps {
+		o.log(now, "group.application_assignment.remove", target, o.appTarget(aslot))
+	}
+	o.reassign(now, apps, func() {
+		for _, aslot := range apps {
+			delete(o.apps[aslot].groups, slot)
+		}
+	})
 	o.removeGroup(slot)
 	o.log(now, "group.lifecycle.delete", target)
 	return nil
@@ -506,8 +523,8 @@ func (o *Org) AddMember(groupID, userID string) error {
 		return nil
 	}
 	now := o.stamp()
-	o.addMember(gslot, uslot, now)
 	o.log(now, "group.user_membership.add", o.userTarget(uslot), o.groupTarget(gslot))
+	o.reassign(now, o.appsWithGroup(gslot), func() { o.addMember(gslot, uslot, now) })
 	return nil
 }
 
@@ -527,9 +544,11 @@ func (o *Org) RemoveMember(groupID, userID string) error {
 		return nil
 	}
 	now := o.stamp()
-	g.members = slices.Delete(g.members, i, i+1)
-	g.lastMembershipUpdated = now
 	o.log(now, "group.user_membership.remove", o.userTarget(uslot), o.groupTarget(gslot))
+	o.reassign(now, o.appsWithGroup(gslot), func() {
+		g.members = slices.Delete(g.members, i, i+1)
+		g.lastMembershipUpdated = now
+	})
 	return nil
 }
 

@@ -38,7 +38,8 @@ type Options struct {
 	ConcurrencyLimit int
 	// RateLimits are the per-window request limits per bucket: "users"
 	// (/api/v1/users...), "groups" (/api/v1/groups...), "logs"
-	// (/api/v1/logs) and "other" (the rest, the token endpoint included).
+	// (/api/v1/logs), "apps" (/api/v1/apps...; Okta's Workforce limit is
+	// 100) and "other" (the rest, the token endpoint included).
 	// A missing or zero limit means unlimited.
 	RateLimits map[string]int
 	// RateWindow is the length of a rate-limit window. Default 60s, as Okta.
@@ -244,7 +245,7 @@ func NewServer(org *Org, opts Options) *Server {
 		s.noLogs[t] = true
 	}
 	s.buckets = map[string]*bucket{}
-	for _, name := range []string{bucketUsers, bucketGroups, bucketLogs, bucketOther} {
+	for _, name := range []string{bucketUsers, bucketGroups, bucketLogs, bucketApps, bucketOther} {
 		s.buckets[name] = &bucket{limit: opts.RateLimits[name]}
 	}
 	s.auth.init()
@@ -325,6 +326,7 @@ const (
 	bucketUsers  = "users"
 	bucketGroups = "groups"
 	bucketLogs   = "logs"
+	bucketApps   = "apps"
 	bucketOther  = "other"
 )
 
@@ -345,6 +347,8 @@ func bucketFor(rel string) string {
 		return bucketGroups
 	case rel == "/api/v1/logs" || strings.HasPrefix(rel, "/api/v1/logs/"):
 		return bucketLogs
+	case rel == "/api/v1/apps" || strings.HasPrefix(rel, "/api/v1/apps/"):
+		return bucketApps
 	}
 	return bucketOther
 }
