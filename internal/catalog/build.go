@@ -19,6 +19,11 @@ type Input struct {
 	// users left out of the input on purpose (outside the selection, or
 	// deprovisioned): they are skipped without being reported as dropped.
 	SkipUnknownMembers bool
+	// AssignedUsers, when not nil, keeps only the users it holds: those
+	// assigned to the selected Okta apps, directly or through a group.
+	// AssignedGroups, when not nil, likewise keeps only the groups it
+	// holds. Both combine with every other selection.
+	AssignedUsers, AssignedGroups map[string]bool
 }
 
 // Result is the outcome of one Build.
@@ -235,6 +240,10 @@ func (b *builder) selectUsers() {
 	}
 	for i := range b.users {
 		it := &b.users[i]
+		if b.in.AssignedUsers != nil && !b.in.AssignedUsers[it.u.ID] {
+			b.rep.SkippedUsersNotAssigned++
+			continue
+		}
 		if slices.Contains(statuses, it.u.Status) {
 			if vals != nil {
 				vals.setUser(it.u)
@@ -263,6 +272,10 @@ func (b *builder) selectGroups() {
 	}
 	for i := range b.groups {
 		it := &b.groups[i]
+		if b.in.AssignedGroups != nil && !b.in.AssignedGroups[it.g.ID] {
+			b.rep.SkippedGroupsNotAssigned++
+			continue
+		}
 		t := it.g.Type
 		if (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t) {
 			if vals != nil {

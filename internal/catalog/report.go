@@ -72,6 +72,10 @@ type Report struct {
 	// transform's exclude expression left out.
 	ExcludedUsers  int `json:"excludedUsers,omitempty"`
 	ExcludedGroups int `json:"excludedGroups,omitempty"`
+	// SkippedUsersNotAssigned and SkippedGroupsNotAssigned count those
+	// left out for not being assigned to the selected Okta apps.
+	SkippedUsersNotAssigned  int `json:"skippedUsersNotAssigned,omitempty"`
+	SkippedGroupsNotAssigned int `json:"skippedGroupsNotAssigned,omitempty"`
 
 	Renames      []Rename `json:"renames"`
 	RenamesTotal int      `json:"renamesTotal"`
