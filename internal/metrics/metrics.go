@@ -63,7 +63,7 @@ type Metrics struct {
 
 // Label values, one spelling each across the metrics.
 var (
-	oktaBuckets  = []string{okta.BucketUsers, okta.BucketGroups, okta.BucketLogs, okta.BucketOther}
+	oktaBuckets  = []string{okta.BucketUsers, okta.BucketGroups, okta.BucketLogs, okta.BucketApps, okta.BucketOther}
 	oktaOutcomes = []string{okta.OutcomeOK, okta.OutcomeClientError, okta.OutcomeServerError, okta.OutcomeRateLimited,
 		okta.OutcomeNetworkError, okta.OutcomeBadResponse}
 	syncModes    = []orgsync.Mode{orgsync.ModeFull, orgsync.ModeIncremental}
@@ -72,6 +72,8 @@ var (
 	// kinds of reconcile_mismatches_total{kind}, lower case as Backstage
 	// writes kinds in entity refs.
 	kindUser, kindGroup, kindMembership = "user", "group", "membership"
+	// kindApp is the difference kind of an app's assignments.
+	kindApp = "app"
 )
 
 // New creates the metrics and registers them on reg.
@@ -168,7 +170,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}
 		m.syncDuration.WithLabelValues(string(mode))
 	}
-	for _, k := range []string{kindUser, kindGroup, kindMembership} {
+	for _, k := range []string{kindUser, kindGroup, kindMembership, kindApp} {
 		m.mismatches.WithLabelValues(k)
 	}
 	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
@@ -298,7 +300,7 @@ func (m *Metrics) Held(held bool) {
 }
 
 // Mismatch records differences a full reconciliation found against the
-// incremental state, kind being user, group or membership
+// incremental state, kind being user, group, membership or app
 // (provider.Observer).
 func (m *Metrics) Mismatch(kind string, n int) {
 	m.mismatches.WithLabelValues(kind).Add(float64(n))

@@ -27,6 +27,9 @@ type build struct {
 	logReadable                  bool
 	logErr                       string
 	syncsSinceCheck              int
+	apps                         map[string]assignment
+	appsChanged                  bool
+	appEvents                    map[string]time.Time
 }
 
 func newBuild(prev *State) *build {
@@ -40,7 +43,27 @@ func newBuild(prev *State) *build {
 		groupMark:   prev.groupMark,
 		logMark:     prev.logMark,
 		logReadable: prev.logReadable,
+		apps:        prev.apps,
+		appEvents:   prev.appEvents,
 	}
+}
+
+// setApps replaces the assignments of the listed apps and reports how
+// many changed.
+func (b *build) setApps(listed map[string]assignment) int {
+	n := 0
+	for id, a := range listed {
+		if old, ok := b.apps[id]; ok && slices.Equal(old.Users, a.Users) && slices.Equal(old.Groups, a.Groups) {
+			continue
+		}
+		if !b.appsChanged {
+			b.apps = maps.Clone(b.apps)
+			b.appsChanged = true
+		}
+		b.apps[id] = a
+		n++
+	}
+	return n
 }
 
 func (b *build) derived(g *okta.Group) bool { return b.prev.derived(g) }
@@ -199,5 +222,8 @@ func (b *build) finish(overlap time.Duration) *State {
 		outside:         outside,
 		syncsSinceCheck: b.syncsSinceCheck,
 		fullAt:          b.prev.fullAt,
+		apps:            b.apps,
+		appGroupsOnly:   b.prev.appGroupsOnly,
+		appEvents:       seenEvents(nil, b.appEvents, b.logMark, 2*overlap),
 	}
 }

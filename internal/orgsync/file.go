@@ -33,10 +33,11 @@ var ErrIncompatible = errors.New("state file has an incompatible format version"
 //
 //	magic (8 bytes) | version (uint32, big endian) | body length (uint64) | SHA-256 of the body (32 bytes) | body
 //
-// Version 2 added the list lengths to the body's meta.
+// Version 2 added the list lengths to the body's meta, version 3 the app
+// assignments.
 const (
 	fileMagic   = "OKTAORG\x00"
-	fileVersion = 2
+	fileVersion = 3
 	headerSize  = len(fileMagic) + 4 + 8 + sha256.Size
 )
 
@@ -80,6 +81,11 @@ type fileMeta struct {
 	// is decoded into a slice made at its size.
 	UserCount  int `json:"userCount"`
 	GroupCount int `json:"groupCount"`
+	// Apps holds the selected apps' assignments (absent when the selection
+	// names no app); AppEvents the app assignment events acted on.
+	Apps          map[string]assignment `json:"apps,omitempty"`
+	AppEvents     map[string]time.Time  `json:"appEvents,omitempty"`
+	AppGroupsOnly bool                  `json:"appGroupsOnly,omitempty"`
 }
 
 // Save writes st to path atomically: to a temporary file in the same
@@ -387,6 +393,9 @@ func encodeState(w io.Writer, st *State) error {
 		FullSyncAt:      st.fullAt,
 		UserCount:       len(st.users),
 		GroupCount:      len(st.groups),
+		Apps:            st.apps,
+		AppEvents:       st.appEvents,
+		AppGroupsOnly:   st.appGroupsOnly,
 	}); err != nil {
 		return err
 	}
@@ -464,6 +473,14 @@ func decodeState(r io.Reader, size int64) (*State, error) {
 		syncsSinceCheck: m.SyncsSinceCheck,
 		outside:         m.Outside,
 		fullAt:          m.FullSyncAt,
+		apps:            m.Apps,
+		appEvents:       m.AppEvents,
+		appGroupsOnly:   m.AppGroupsOnly,
+	}
+	for id, a := range st.apps {
+		if !slices.IsSorted(a.Users) || !slices.IsSorted(a.Groups) {
+			return nil, fmt.Errorf("meta: the assignments of app %s are not sorted", id)
+		}
 	}
 	var err error
 	if err = expectKey(dec, "users"); err != nil {

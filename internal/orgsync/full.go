@@ -3,6 +3,7 @@ package orgsync
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -22,7 +23,7 @@ import (
 func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	start := time.Now()
 	st := Stats{Mode: ModeFull}
-	next := &State{selection: s.opts.selection(), fullAt: start}
+	next := &State{selection: s.opts.selection(), fullAt: start, appGroupsOnly: s.opts.AppGroupsOnly}
 	prog := s.opts.Progress
 	prog.reset()
 	prog.start(PhaseGroups, s.src.Calls())
@@ -133,13 +134,25 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	}
 	next.users, next.groups = users, groups
 
+	// App assignments after the member listings, so that a user who joined
+	// an assigned group while they ran is in the app's listing too.
+	var appsFrom time.Time
+	if ids := s.opts.appIDs(); len(ids) > 0 {
+		p, t0 := s.phase(), time.Now()
+		if next.apps, err = s.listApps(ctx, ids); err != nil {
+			return nil, st, err
+		}
+		st.AppCalls, st.AppListings = p.calls(), len(ids)
+		appsFrom = s.src.Now().Add(-time.Since(t0))
+	}
+
 	// Read the System Log from Okta's time when the listings started: it
 	// tells whether it can be read, and catches what was deleted while the
 	// listings ran. Data timestamps never set this position: a quiet org's
 	// newest change can be older than the log keeps.
 	prog.start(PhaseLog, s.src.Calls())
 	p = s.phase()
-	del, readAt, readable, err := s.readLog(ctx, logFrom.Add(-s.opts.Overlap))
+	del, readAt, readable, err := s.readLog(ctx, logFrom.Add(-s.opts.Overlap), nil)
 	st.LogCalls = p.calls()
 	switch {
 	case err != nil:
@@ -154,9 +167,29 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 		for id := range del.groups {
 			delete(next.members, id)
 		}
+		// An assignment change published while the apps were listed may
+		// be missing from their listings: those apps are listed again.
+		var again []string
+		for id, at := range del.apps {
+			if !at.Before(appsFrom) {
+				again = append(again, id)
+			}
+		}
+		if len(again) > 0 {
+			slices.Sort(again)
+			p := s.phase()
+			listed, err := s.listApps(ctx, again)
+			if err != nil {
+				return nil, st, err
+			}
+			maps.Copy(next.apps, listed)
+			st.AppCalls += p.calls()
+			st.AppListings += len(again)
+		}
+		next.appEvents = seenEvents(nil, del.events, next.logMark, 2*s.opts.Overlap)
 	}
 
-	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
+	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls + st.AppCalls
 	st.UsersChanged, st.GroupsChanged, st.MembershipsChanged = len(next.users), len(next.groups), len(next.members)
 	st.Changed, st.LogReadable = true, next.deletionsFromLog()
 	st.Duration = time.Since(start)

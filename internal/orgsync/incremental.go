@@ -155,15 +155,20 @@ func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspect
 		return nil, st, err
 	}
 	st.MemberCalls, st.MemberListings, st.ShortListings = p.calls(), len(todo), res.short
+	// Groups whose membership changed: members of a group assigned to an
+	// app join or leave the app with it.
+	var regrouped []string
 	for _, id := range slices.Sorted(maps.Keys(res.members)) {
 		if b.setMembers(id, res.members[id]) {
 			st.MembershipsChanged++
+			regrouped = append(regrouped, id)
 		}
 	}
 	for _, id := range res.missing {
 		if b.removeGroup(id) {
 			st.GroupsRemoved++
 		}
+		regrouped = append(regrouped, id)
 	}
 	if prev.usersFromGroups {
 		for _, u := range res.users {
@@ -176,10 +181,14 @@ func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspect
 		}
 	}
 
-	// Deletions.
+	// Deletions, and app assignment changes.
+	relist := map[string]bool{}
+	for _, id := range appsOfGroups(b.apps, regrouped) {
+		relist[id] = true
+	}
 	p = s.phase()
 	if prev.logReadable {
-		del, readAt, readable, err := s.readLog(ctx, prev.logMark.Add(-s.opts.Overlap))
+		del, readAt, readable, err := s.readLog(ctx, prev.logMark.Add(-s.opts.Overlap), prev.appEvents)
 		switch {
 		case err != nil:
 			// The log position stays where it was read last, so that the
@@ -202,6 +211,10 @@ func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspect
 					st.GroupsRemoved++
 				}
 			}
+			for id := range del.apps {
+				relist[id] = true
+			}
+			b.appEvents = seenEvents(b.appEvents, del.events, b.logMark, 2*s.opts.Overlap)
 		}
 	}
 	if !b.deletionsFromLog() {
@@ -215,19 +228,32 @@ func (s *Syncer) IncrementalConfirming(ctx context.Context, prev *State, suspect
 			st.GroupsRemoved += groups
 			st.DeletionCheck = true
 			b.syncsSinceCheck = 0
+			// Without the log, assignment changes are found the same way.
+			for _, id := range s.opts.appIDs() {
+				relist[id] = true
+			}
 		}
 	}
 	if err := s.confirmDeleted(ctx, b, suspects, &st); err != nil {
 		return nil, st, err
 	}
 	st.LogCalls = p.calls()
+	if len(relist) > 0 {
+		p := s.phase()
+		listed, err := s.listApps(ctx, slices.Sorted(maps.Keys(relist)))
+		if err != nil {
+			return nil, st, err
+		}
+		st.AppsChanged = b.setApps(listed)
+		st.AppCalls, st.AppListings = p.calls(), len(relist)
+	}
 	if prev.usersFromGroups && b.membersChanged {
 		st.UsersRemoved += b.dropNonMembers()
 	}
 
 	next := b.finish(s.opts.Overlap)
-	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls
-	st.Changed, st.LogReadable = b.users.changed() || b.groups.changed() || b.membersChanged, next.deletionsFromLog()
+	st.Calls = st.UserCalls + st.GroupCalls + st.MemberCalls + st.LogCalls + st.AppCalls
+	st.Changed, st.LogReadable = b.users.changed() || b.groups.changed() || b.membersChanged || b.appsChanged, next.deletionsFromLog()
 	st.Duration = time.Since(start)
 	s.log.Debug().Int64("oktaCalls", st.Calls).Int("usersChanged", st.UsersChanged).Int("usersRemoved", st.UsersRemoved).
 		Int("groupsChanged", st.GroupsChanged).Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).

@@ -3,6 +3,7 @@ package orgsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,9 +15,14 @@ import (
 // lastMembershipUpdated, which the group listing sees.
 const deletionFilter = `eventType eq "user.lifecycle.delete.initiated" or eventType eq "user.lifecycle.delete.completed" or eventType eq "group.lifecycle.delete"`
 
-// deletions holds the ids the System Log reports deleted.
+// deletions holds the ids the System Log reports deleted, and the apps
+// whose assignments it reports changed.
 type deletions struct {
 	users, groups map[string]bool
+	// apps maps an app with assignment events to the latest one's
+	// publication; events holds those events' ids and publications.
+	apps   map[string]time.Time
+	events map[string]time.Time
 }
 
 // readLog reads the deletions published after since. A 403 (no permission
@@ -24,13 +30,16 @@ type deletions struct {
 // returns Okta's time when the read started: every event published up to
 // then, less the visibility delay the overlap allows for, has been read.
 // since is never taken earlier than Okta keeps events.
-func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, readAt time.Time, readable bool, err error) {
+//
+// App assignment events of the selected apps are read too, but for those
+// in seen (acted on by an earlier read of the overlap window).
+func (s *Syncer) readLog(ctx context.Context, since time.Time, seen map[string]time.Time) (del deletions, readAt time.Time, readable bool, err error) {
 	readAt = s.src.Now()
 	if floor := readAt.Add(-LogRetention); since.Before(floor) {
 		since = floor
 	}
-	del = deletions{users: map[string]bool{}, groups: map[string]bool{}}
-	for ev, err := range s.src.ListLogEvents(ctx, since, deletionFilter) {
+	del = deletions{users: map[string]bool{}, groups: map[string]bool{}, apps: map[string]time.Time{}, events: map[string]time.Time{}}
+	for ev, err := range s.src.ListLogEvents(ctx, since, s.opts.logFilter()) {
 		if err != nil {
 			if okta.IsForbidden(err) {
 				return deletions{}, time.Time{}, false, nil
@@ -41,6 +50,13 @@ func (s *Syncer) readLog(ctx context.Context, since time.Time) (del deletions, r
 			continue
 		}
 		switch {
+		case slices.Contains(appEventTypes, ev.EventType):
+			app := appTarget(&ev)
+			if _, done := seen[ev.UUID]; done || !slices.Contains(s.opts.AppIDs, app) {
+				continue
+			}
+			del.apps[app] = later(del.apps[app], ev.Published)
+			del.events[ev.UUID] = ev.Published
 		case strings.HasPrefix(ev.EventType, "user.lifecycle.delete."):
 			for _, t := range ev.Target {
 				if t.Type == "User" {

@@ -28,6 +28,8 @@ type Source interface {
 	// an error okta.IsNotFound reports.
 	GetUser(ctx context.Context, id string) (okta.User, error)
 	GetGroup(ctx context.Context, id string) (okta.Group, error)
+	ListAppUsers(ctx context.Context, appID string) iter.Seq2[okta.AppUser, error]
+	ListAppGroups(ctx context.Context, appID string) iter.Seq2[okta.AppGroup, error]
 	// Calls returns the number of HTTP requests sent so far.
 	Calls() int64
 	// Now returns the time by Okta's clock, as its latest response told.
@@ -55,6 +57,14 @@ type Options struct {
 	// a user expression and when Everyone is not selected; otherwise the
 	// users are listed and the catalog keeps the group members among them.
 	UsersFromGroups bool
+	// AppIDs, when not empty, names Okta apps: the state then also holds
+	// who is assigned to them (users directly or through a group, and
+	// groups), for the catalog to keep only those. The users and groups
+	// are listed as the other options say.
+	AppIDs []string
+	// AppGroupsOnly, with AppIDs, keeps only the groups assigned to the
+	// apps (State.AppGroupsOnly tells the catalog).
+	AppGroupsOnly bool
 	// Concurrency is how many member listings run at once: default 8. The
 	// client caps the requests in flight and paces each bucket on its own.
 	Concurrency int
@@ -90,9 +100,11 @@ func (o Options) selection() string {
 		UF, US, GF, GS string
 		In, Ex         []string
 		FromGroups     bool
+		Apps           []string `json:",omitempty"`
+		AppGroupsOnly  bool     `json:",omitempty"`
 	}{o.UserFilter, o.UserSearch, o.GroupFilter, o.GroupSearch,
 		slices.Sorted(slices.Values(o.IncludeGroupTypes)), slices.Sorted(slices.Values(o.ExcludeGroupTypes)),
-		o.UsersFromGroups})
+		o.UsersFromGroups, o.appIDs(), o.AppGroupsOnly && len(o.AppIDs) > 0})
 	return string(b)
 }
 
@@ -146,8 +158,10 @@ type Stats struct {
 	Reason string
 	// Calls is the number of HTTP requests sent to Okta, retries included;
 	// the others split it by phase.
-	Calls                                        int64
-	UserCalls, GroupCalls, MemberCalls, LogCalls int64
+	Calls                                                  int64
+	UserCalls, GroupCalls, MemberCalls, LogCalls, AppCalls int64
+	// AppListings is the number of apps whose assignments were listed.
+	AppListings int
 	// MemberListings is the number of groups whose members were listed.
 	MemberListings int
 	// ShortListings are the member listings far shorter than their
@@ -159,6 +173,8 @@ type Stats struct {
 	UsersChanged, UsersRemoved, GroupsChanged, GroupsRemoved int
 	// MembershipsChanged is the number of groups whose member list changed.
 	MembershipsChanged int
+	// AppsChanged is the number of apps whose assignments changed.
+	AppsChanged int
 	// Changed reports whether the state differs from the previous one in
 	// anything a catalog is built from.
 	Changed bool

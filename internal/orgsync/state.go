@@ -45,6 +45,13 @@ type State struct {
 	// fullAt is when the full sync this state descends from started, by
 	// the local clock: used only to schedule the next full reconciliation.
 	fullAt time.Time
+	// apps holds each selected app's assignments, nil when the selection
+	// names no app.
+	apps map[string]assignment
+	// appEvents holds the ids of the app assignment events acted on,
+	// with their publication, while the log's overlap may return them.
+	appEvents     map[string]time.Time
+	appGroupsOnly bool
 
 	once    sync.Once
 	userIDs map[string]struct{}
@@ -197,6 +204,12 @@ func (s *State) Diff(other *State) Diff {
 			d.Groups++
 			d.add(fmt.Sprintf("group %s: %s", id, kind))
 		})
+	for _, id := range slices.Sorted(maps.Keys(s.apps)) {
+		if x, y := s.apps[id], other.apps[id]; !slices.Equal(x.Users, y.Users) || !slices.Equal(x.Groups, y.Groups) {
+			d.Apps++
+			d.add(fmt.Sprintf("app %s: %d users and %d groups assigned, want %d and %d", id, len(x.Users), len(x.Groups), len(y.Users), len(y.Groups)))
+		}
+	}
 	a, b := s.Members(), other.Members()
 	for _, id := range slices.Sorted(maps.Keys(a)) {
 		if !slices.Equal(a[id], b[id]) {
@@ -239,6 +252,8 @@ func diffSorted[T any](a, b []T, id func(*T) string, equal func(a, b *T) bool, r
 // described.
 type Diff struct {
 	Users, Groups, Memberships int
+	// Apps counts the apps whose assignments differ.
+	Apps int
 	// Examples describes up to maxDiffExamples differences.
 	Examples []string
 }
@@ -252,7 +267,7 @@ func (d *Diff) add(s string) {
 }
 
 // Total returns the number of differing users, groups and member lists.
-func (d Diff) Total() int { return d.Users + d.Groups + d.Memberships }
+func (d Diff) Total() int { return d.Users + d.Groups + d.Memberships + d.Apps }
 
 // normalizeUser keeps what a catalog can use and an incremental sync can
 // keep current: times in UTC; lastLogin and passwordChanged dropped, since
