@@ -6,7 +6,9 @@ import (
 )
 
 // CatalogInput returns what the catalog is built from: st's users, groups,
-// and their members as listed, Everyone holding every user. Member ids
+// and their members as listed, Everyone holding every user; when the
+// selection is by Okta app, only the users assigned to the apps (and, with
+// AppGroupsOnly, only the groups assigned). Member ids
 // naming users outside the state (left out by the admin's expression, or
 // deprovisioned) stay in the lists, and the catalog skips them: the lists
 // are shared with the state rather than copied without them, which at
@@ -31,5 +33,12 @@ func CatalogInput(st *orgsync.State) catalog.Input {
 			members[g.ID] = ids
 		}
 	}
-	return catalog.Input{Users: users, Groups: groups, Members: members, SkipUnknownMembers: true}
+	in := catalog.Input{Users: users, Groups: groups, Members: members, SkipUnknownMembers: true}
+	if assignedUsers, assignedGroups, byApp := st.Assigned(); byApp {
+		in.AssignedUsers = assignedUsers
+		if st.AppGroupsOnly() {
+			in.AssignedGroups = assignedGroups
+		}
+	}
+	return in
 }

@@ -33,7 +33,7 @@ type Observer interface {
 	Published(users, groups int, builtAt time.Time)
 	// Held reports whether a snapshot is held back by the deletion guard.
 	Held(held bool)
-	// Mismatch reports n differences of one kind (user, group, membership)
+	// Mismatch reports n differences of one kind (user, group, membership, app)
 	// that a full reconciliation found against the incremental state.
 	Mismatch(kind string, n int)
 	// StateSaveFailed reports a failure to persist the sync state.
@@ -86,6 +86,11 @@ type Config struct {
 	// client caps in-flight requests on its own as well. 0 takes orgsync's
 	// default.
 	MemberConcurrency int
+	// AppIDs, when not empty, keeps only the users assigned to these Okta
+	// apps, directly or through a group; AppGroupsOnly then also keeps
+	// only the groups assigned to them.
+	AppIDs        []string
+	AppGroupsOnly bool
 	// DeletionCheckEvery is how often, when the System Log cannot be read,
 	// an incremental sync lists the users and groups to find deleted ones:
 	// every Nth sync. Default 10.
@@ -168,6 +173,8 @@ func (c *Config) syncOptions() orgsync.Options {
 		IncludeGroupTypes:  c.Catalog.IncludeGroupTypes,
 		ExcludeGroupTypes:  c.Catalog.ExcludedGroupTypes(),
 		UsersFromGroups:    c.Catalog.UsersFromGroups,
+		AppIDs:             c.AppIDs,
+		AppGroupsOnly:      c.AppGroupsOnly,
 		Concurrency:        c.MemberConcurrency,
 		DeletionCheckEvery: c.DeletionCheckEvery,
 	}

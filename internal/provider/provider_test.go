@@ -217,6 +217,23 @@ func getOne[T any](f *fakeOkta, items func() []T, idOf func(T) string, id string
 	return zero, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound}
 }
 
+// ListAppUsers answers as Okta does for an app id the org does not have:
+// the tests of this fake select no app.
+func (f *fakeOkta) ListAppUsers(ctx context.Context, appID string) iter.Seq2[okta.AppUser, error] {
+	return func(yield func(okta.AppUser, error) bool) {
+		f.calls.Add(1)
+		yield(okta.AppUser{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound, Summary: "Not found: Resource not found: " + appID + " (AppInstance)"})
+	}
+}
+
+// ListAppGroups answers as ListAppUsers does.
+func (f *fakeOkta) ListAppGroups(ctx context.Context, appID string) iter.Seq2[okta.AppGroup, error] {
+	return func(yield func(okta.AppGroup, error) bool) {
+		f.calls.Add(1)
+		yield(okta.AppGroup{}, &okta.Error{StatusCode: 404, Code: okta.CodeNotFound, Summary: "Not found: Resource not found: " + appID + " (AppInstance)"})
+	}
+}
+
 func (f *fakeOkta) Calls() int64 { return f.calls.Load() }
 
 func (f *fakeOkta) Now() time.Time { return time.Now() }

@@ -311,11 +311,12 @@ func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
 	p.obs.Mismatch("user", d.Users)
 	p.obs.Mismatch("group", d.Groups)
 	p.obs.Mismatch("membership", d.Memberships)
+	p.obs.Mismatch("app", d.Apps)
 	if d.Total() == 0 {
 		log.Info().Msg("full reconciliation: the incremental state matched the full listing")
 		return
 	}
-	log.Error().Int("users", d.Users).Int("groups", d.Groups).Int("memberships", d.Memberships).
+	log.Error().Int("users", d.Users).Int("groups", d.Groups).Int("memberships", d.Memberships).Int("apps", d.Apps).
 		Strs("examples", d.Examples).
 		Msg("full reconciliation: the incremental state differed from the full listing (a change made while the two listings ran counts too); serving the full one")
 }

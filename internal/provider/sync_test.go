@@ -148,8 +148,8 @@ func TestIncrementalSyncFollowsChanges(t *testing.T) {
 			if mode := p.status().LastSync.Mode; mode != orgsync.ModeFull {
 				t.Errorf("reconciliation: got mode %s, want full", mode)
 			}
-			if obs.calls != 3 || obs.total != 0 {
-				t.Errorf("reconciliation: got %d mismatch reports totalling %d, want 3 reports of 0", obs.calls, obs.total)
+			if obs.calls != 4 || obs.total != 0 {
+				t.Errorf("reconciliation: got %d mismatch reports totalling %d, want 4 reports of 0", obs.calls, obs.total)
 			}
 		})
 	}
