@@ -33,6 +33,8 @@ type config struct {
 
 	UserFilter, UserSearch   string
 	GroupFilter, GroupSearch string
+	AppIDs                   []string
+	AppGroupsOnly            bool
 
 	// Catalog holds the mapping and selection options; the settings table
 	// binds their settings to its fields, and catalog.Options validates them.
@@ -176,6 +178,9 @@ func (c *config) validate() error {
 			return fmt.Errorf("%s and %s are both set: Okta takes a filter or a search expression, not both; keep one", e.filter, e.search)
 		}
 	}
+	if err := c.validateApps(); err != nil {
+		return err
+	}
 	opts, err := c.catalogOptions().Compile()
 	if err != nil {
 		return c.optionError(err)
@@ -204,6 +209,9 @@ func (c *config) validate() error {
 	case hasToken && (c.PrivateKey != "" || c.PrivateKeyFile != ""):
 		return errors.New("OKTA_PRIVATE_KEY is set with OKTA_TOKEN: the key is for OAuth with OKTA_CLIENT_ID; remove one")
 	}
+	if len(c.AppIDs) > 0 && c.ClientID != "" && !slices.Contains(c.Scopes, "okta.apps.read") {
+		return errors.New("OKTA_APP_IDS needs the OAuth scope okta.apps.read, which OKTA_SCOPES does not ask for: grant it to the OAuth app (Okta API Scopes tab) and add it to OKTA_SCOPES")
+	}
 	return c.readSecrets()
 }
 
@@ -224,6 +232,33 @@ func (c *config) validatePush() error {
 		return errors.New("BACKSTAGE_URL is set without BACKSTAGE_LOCATION_TARGET: set it to this service's entities URL as in Backstage's catalog.locations, e.g. http://okta-entity-provider:8080/entities")
 	}
 	return nil
+}
+
+// validateApps checks the app selection: ids as Okta writes them, and
+// APP_GROUPS_ONLY only with apps to take the groups from.
+func (c *config) validateApps() error {
+	for _, id := range c.AppIDs {
+		if !isOktaID(id) {
+			return fmt.Errorf("invalid OKTA_APP_IDS: %q is not an Okta app id (letters and digits, such as 0oa1b2c3d4e5f6g7h8i9; the app's id is in its Admin Console URL)", id)
+		}
+	}
+	if c.AppGroupsOnly && len(c.AppIDs) == 0 {
+		return errors.New("APP_GROUPS_ONLY is set without OKTA_APP_IDS: set the ids of the apps whose groups to keep, or unset APP_GROUPS_ONLY")
+	}
+	return nil
+}
+
+// isOktaID reports whether s has the shape of an Okta object id.
+func isOktaID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // catalogOptions returns the mapping and selection options.

@@ -318,6 +318,8 @@ func (c *config) providerConfig(statePath string) provider.Config {
 		Timeout:            c.SyncTimeout,
 		FullInterval:       c.FullSyncInterval,
 		DeletionCheckEvery: c.DeletionCheck,
+		AppIDs:             c.AppIDs,
+		AppGroupsOnly:      c.AppGroupsOnly,
 		StatePath:          statePath,
 		Users:              okta.UserListOptions{Filter: c.UserFilter, Search: c.UserSearch},
 		Groups:             okta.GroupListOptions{Filter: c.GroupFilter, Search: c.GroupSearch},
