@@ -586,3 +586,56 @@ func TestRemoveTemporaryFiles(t *testing.T) {
 		t.Errorf("a missing directory: got no error")
 	}
 }
+
+func TestSaveLoadKeepsAppAssignments(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{users: 60, groups: 8, seed: 13})
+	app := f.org.AddApp("Backstage")
+	users, groups := f.org.Users(), f.org.Groups()
+	if err := f.org.AssignUser(app, users[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.org.AssignGroup(app, groups[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, st := f.fullSynced(ctx, t, Options{AppIDs: []string{app}, AppGroupsOnly: true})
+	path := filepath.Join(t.TempDir(), "state")
+	if err := Save(path, st); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if d := got.Diff(st); d.Total() != 0 {
+		t.Errorf("loaded state differs: %v", d.Examples)
+	}
+	wantUsers, wantGroups, _ := st.Assigned()
+	gotUsers, gotGroups, byApp := got.Assigned()
+	if !byApp || !got.AppGroupsOnly() || !cmp.Equal(wantUsers, gotUsers) || !cmp.Equal(wantGroups, gotGroups) || len(gotUsers) < 2 {
+		t.Errorf("loaded assignments: got %v %v (by app %v, groups only %v), want %v %v", gotUsers, gotGroups, byApp, got.AppGroupsOnly(), wantUsers, wantGroups)
+	}
+	next, stats, err := s.Incremental(ctx, got)
+	if err != nil || stats.Mode != ModeIncremental || stats.AppCalls != 0 {
+		t.Errorf("incremental sync from the loaded state: got %v, mode %s, %d app calls; want incremental with none", err, stats.Mode, stats.AppCalls)
+	}
+	if d := next.Diff(st); d.Total() != 0 {
+		t.Errorf("after the incremental sync: %v", d.Examples)
+	}
+
+	// A file of the format before app assignments counts as incompatible:
+	// the next sync is full.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(data[len(fileMagic):], 2)
+	old := filepath.Join(t.TempDir(), "state-v2")
+	if err := os.WriteFile(old, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(old); !errors.Is(err, ErrIncompatible) {
+		t.Errorf("version 2: got %v, want ErrIncompatible", err)
+	}
+}
