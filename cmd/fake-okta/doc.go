@@ -5,7 +5,8 @@
 //	fake-okta -users 20000 -groups 2000 -seed 1 -latency 50ms -concurrency 75 -rate-users 600 -rate-groups 500
 //
 // API tokens: "demo-token" unless -tokens says otherwise. The admin API
-// lives under /_fake/ (truth, stats, faults, clock, hooks, users, groups).
+// lives under /_fake/ (truth, stats, faults, clock, hooks, users, groups,
+// apps and their assignments).
 // Event hooks deliver the org's System Log events as Okta does, to a URL
 // registered with -event-hook-url or POST /_fake/hooks.
 //

@@ -2,10 +2,11 @@
 // for tests, benchmarks and the service's demo mode.
 //
 // It follows Okta's Management API where this project depends on it: users,
-// groups, group members, the System Log, Link-header pagination with opaque
-// cursors, the filter and search expression subset, rate-limit headers and
-// 429s, Okta-shaped error bodies, API tokens and OAuth 2.0 service apps with
-// private-key JWT assertions and DPoP. It is not a mock of this project's
+// groups, group members, apps with their user and group assignments, the
+// System Log, Link-header pagination with opaque cursors, the filter and
+// search expression subset, rate-limit headers and 429s, Okta-shaped error
+// bodies, API tokens and OAuth 2.0 service apps with private-key JWT
+// assertions and DPoP. It is not a mock of this project's
 // client: it answers any HTTP client the way Okta would.
 //
 // It holds clients to Okta's limits by default: generated orgs have years

@@ -14,6 +14,11 @@
 // or else from a listing of the groups every few syncs. A sync that changed
 // nothing costs a handful of calls whatever the size of the org.
 //
+// With apps selected (Options.AppIDs), a full sync also lists who is
+// assigned to each app; an incremental sync lists an app again only when
+// the System Log shows an assignment change of it, a group assigned to it
+// changed members, or (without the log) the periodic check comes round.
+//
 // Watermarks are Okta's own timestamps. Each is lowered by how long the
 // listing that produced it took (a local duration, never a local instant)
 // and read back with a safety overlap for Okta's eventual consistency, so a
