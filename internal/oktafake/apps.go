@@ -1,11 +1,13 @@
 package oktafake
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -265,39 +267,55 @@ func appUserID(appID, userID string) string {
 	return oktaID("0ua", h, 'a', 1)
 }
 
-// handleAppUsers serves GET /api/v1/apps/{id}/users: the users assigned
-// to the app, directly (scope USER) or through a group (scope GROUP), in
-// user id order.
-func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
+// appListing serves a page of an app's assignments: it reads the limit
+// (def by default, at most maxLimit) and the cursor, and calls page with the
+// app under the org's read lock. It answers a bad request or an unknown app
+// itself and returns false.
+func (s *Server) appListing(w http.ResponseWriter, r *http.Request, def, maxLimit int, page func(a *appRec, after string, limit int)) bool {
 	q := r.URL.Query()
-	limit, ok := pageLimit(w, q, appUserPageDefault, appUserPageMax)
+	limit, ok := pageLimit(w, q, def, maxLimit)
 	if !ok {
-		return
+		return false
 	}
 	after, ok := afterID(w, q)
 	if !ok {
-		return
+		return false
 	}
 	id := r.PathValue("id")
 	o := s.org
 	o.mu.RLock()
 	aslot, found := o.appByID[id]
+	if found {
+		page(&o.apps[aslot], after, limit)
+	}
+	o.mu.RUnlock()
+	if !found {
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (AppInstance)")
+	}
+	return found
+}
+
+// handleAppUsers serves GET /api/v1/apps/{id}/users: the users assigned
+// to the app, directly (scope USER) or through a group (scope GROUP), in
+// user id order.
+func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 	type appUser struct {
 		u     userRec
 		scope string
 		at    int64
 	}
 	var page []appUser
-	more := false
-	if found {
-		a := &o.apps[aslot]
+	next := ""
+	o := s.org
+	ok := s.appListing(w, r, appUserPageDefault, appUserPageMax, func(a *appRec, after string, limit int) {
 		assigned := o.assigned(a)
 		slots := slices.Collect(maps.Keys(assigned))
 		slices.SortFunc(slots, func(x, y int32) int { return strings.Compare(o.users[x].id, o.users[y].id) })
 		start := sort.Search(len(slots), func(i int) bool { return o.users[slots[i]].id > after })
 		end := min(len(slots), start+limit)
-		more = end < len(slots)
 		for _, u := range slots[start:end] {
+			// A user assigned through groups only: since the latest
+			// assignment of one of their groups.
 			at := a.users[u]
 			if at == 0 {
 				at = a.created
@@ -309,18 +327,15 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 			}
 			page = append(page, appUser{o.users[u], assigned[u], at})
 		}
-	}
-	o.mu.RUnlock()
-	if !found {
-		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (AppInstance)")
+		if s.nextPage(end < len(slots), len(page), limit) {
+			next = encodeCursor(page[len(page)-1].u.id)
+		}
+	})
+	if !ok {
 		return
 	}
-	next := ""
-	if s.nextPage(more, len(page), limit) {
-		next = encodeCursor(page[len(page)-1].u.id)
-	}
 	s.setLinks(w, r, next)
-	base := s.baseURL(r)
+	base, id := s.baseURL(r), r.PathValue("id")
 	pw := newPageWriter(w)
 	for i := range page {
 		p := &page[i]
@@ -347,55 +362,44 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 // handleAppGroups serves GET /api/v1/apps/{id}/groups: the groups assigned
 // to the app, in group id order.
 func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, ok := pageLimit(w, q, appGroupPageDefault, appGroupPageMax)
-	if !ok {
-		return
-	}
-	after, ok := afterID(w, q)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	o := s.org
-	o.mu.RLock()
-	aslot, found := o.appByID[id]
 	type appGroup struct {
-		id string
-		at int64
+		id       string
+		at       int64
+		priority int
 	}
 	var page []appGroup
-	more := false
-	if found {
-		a := &o.apps[aslot]
+	next := ""
+	o := s.org
+	ok := s.appListing(w, r, appGroupPageDefault, appGroupPageMax, func(a *appRec, after string, limit int) {
 		var all []appGroup
 		for g, at := range a.groups {
-			all = append(all, appGroup{o.groups[g].id, at})
+			all = append(all, appGroup{id: o.groups[g].id, at: at})
+		}
+		// Priority by assignment, the earliest first, as Okta numbers them.
+		slices.SortFunc(all, func(x, y appGroup) int { return cmp.Or(cmp.Compare(x.at, y.at), strings.Compare(x.id, y.id)) })
+		for i := range all {
+			all[i].priority = i
 		}
 		slices.SortFunc(all, func(x, y appGroup) int { return strings.Compare(x.id, y.id) })
 		start := sort.Search(len(all), func(i int) bool { return all[i].id > after })
 		end := min(len(all), start+limit)
-		more = end < len(all)
 		page = all[start:end]
-	}
-	o.mu.RUnlock()
-	if !found {
-		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (AppInstance)")
+		if s.nextPage(end < len(all), len(page), limit) {
+			next = encodeCursor(page[len(page)-1].id)
+		}
+	})
+	if !ok {
 		return
 	}
-	next := ""
-	if s.nextPage(more, len(page), limit) {
-		next = encodeCursor(page[len(page)-1].id)
-	}
 	s.setLinks(w, r, next)
-	base := s.baseURL(r)
+	base, id := s.baseURL(r), r.PathValue("id")
 	pw := newPageWriter(w)
-	for i, g := range page {
+	for _, g := range page {
 		b := openObject(pw.next(), "id", g.id)
 		b = append(b, `,"lastUpdated":`...)
 		b = appendTime(b, g.at)
 		b = append(b, `,"priority":`...)
-		b = fmt.Appendf(b, "%d", i)
+		b = strconv.AppendInt(b, int64(g.priority), 10)
 		b = append(b, `,"profile":{},"_links":{"app":{"href":`...)
 		b = okta.AppendJSONString(b, base+"/api/v1/apps/"+id)
 		b = append(b, `},"group":{"href":`...)

@@ -2,8 +2,10 @@ package orgsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"time"
 
@@ -48,13 +50,13 @@ func (s *Syncer) listApps(ctx context.Context, ids []string) (map[string]assignm
 		var a assignment
 		for u, err := range s.src.ListAppUsers(ctx, id) {
 			if err != nil {
-				return nil, fmt.Errorf("list the users assigned to app %s: %w", id, err)
+				return nil, fmt.Errorf("list the users assigned to app %s: %w", id, appError(err))
 			}
 			a.Users = append(a.Users, u.ID)
 		}
 		for g, err := range s.src.ListAppGroups(ctx, id) {
 			if err != nil {
-				return nil, fmt.Errorf("list the groups assigned to app %s: %w", id, err)
+				return nil, fmt.Errorf("list the groups assigned to app %s: %w", id, appError(err))
 			}
 			a.Groups = append(a.Groups, g.ID)
 		}
@@ -63,6 +65,16 @@ func (s *Syncer) listApps(ctx context.Context, ids []string) (map[string]assignm
 		out[id] = assignment{Users: slices.Compact(a.Users), Groups: slices.Compact(a.Groups)}
 	}
 	return out, nil
+}
+
+// appError says what a 404 on an app's listing means: the org has no app
+// of that id.
+func appError(err error) error {
+	var e *okta.Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("the org has no such app; check the selected app ids (an app's id is in its Admin Console URL): %w", err)
+	}
+	return err
 }
 
 // appsOfGroups returns the apps, among those st holds, to which one of

@@ -2,6 +2,7 @@ package orgsync
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,14 @@ func TestAppEventsReadOnce(t *testing.T) {
 			t.Errorf("sync %d: got %v assigned, want %s alone", i+1, u, users[5].ID)
 		}
 		st = next
+	}
+}
+
+func TestUnknownAppFailsTheSync(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{users: 20, groups: 4, seed: 22})
+	_, _, err := f.syncer(Options{AppIDs: []string{"0oaNoSuchApp"}}).Full(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "0oaNoSuchApp") || !strings.Contains(err.Error(), "the org has no such app") {
+		t.Errorf("got %v, want an error naming the app and saying the org has none", err)
 	}
 }

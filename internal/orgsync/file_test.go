@@ -35,17 +35,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	_ = f.org.SetUserStatus(u.ID, okta.StatusSuspended)
 	st = mustIncremental(ctx, t, s, st)
 
-	path := filepath.Join(t.TempDir(), "state")
-	if err := Save(path, st); err != nil {
-		t.Fatalf("save: %v", err)
-	}
-	got, err := Load(path)
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	if d := got.Diff(st); d.Total() != 0 {
-		t.Errorf("loaded state differs: %v", d.Examples)
-	}
+	got, path := saveLoad(t, st)
 	type book struct {
 		UserMark, GroupMark, LogMark time.Time
 		LogReadable, FromGroups      bool
@@ -78,6 +68,25 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("got %d files in the directory, want 1", len(entries))
 	}
+}
+
+// saveLoad saves st to a new file, loads it back and checks that the
+// loaded state holds the same data; it returns the loaded state and the
+// file's path.
+func saveLoad(t *testing.T, st *State) (*State, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state")
+	if err := Save(path, st); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if d := got.Diff(st); d.Total() != 0 {
+		t.Errorf("loaded state differs: %v", d.Examples)
+	}
+	return got, path
 }
 
 // testState is a small state with every kind of value a file holds:
@@ -600,17 +609,7 @@ func TestSaveLoadKeepsAppAssignments(t *testing.T) {
 	}
 	ctx := context.Background()
 	s, st := f.fullSynced(ctx, t, Options{AppIDs: []string{app}, AppGroupsOnly: true})
-	path := filepath.Join(t.TempDir(), "state")
-	if err := Save(path, st); err != nil {
-		t.Fatalf("save: %v", err)
-	}
-	got, err := Load(path)
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
-	if d := got.Diff(st); d.Total() != 0 {
-		t.Errorf("loaded state differs: %v", d.Examples)
-	}
+	got, path := saveLoad(t, st)
 	wantUsers, wantGroups, _ := st.Assigned()
 	gotUsers, gotGroups, byApp := got.Assigned()
 	if !byApp || !got.AppGroupsOnly() || !cmp.Equal(wantUsers, gotUsers) || !cmp.Equal(wantGroups, gotGroups) || len(gotUsers) < 2 {

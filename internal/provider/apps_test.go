@@ -100,14 +100,9 @@ func notMembers(org *oktafake.Org, users []string, groups ...string) []string {
 
 func TestAppAssignmentsSelectUsers(t *testing.T) {
 	t.Parallel()
-	for _, logs := range []bool{true, false} {
-		name := "system log"
-		opts := oktafake.Options{}
-		if !logs {
-			name = "no system log"
-			opts.TokensWithoutLogs = []string{"token-without-logs"}
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range logModes() {
+		logs, opts := mode.logs, mode.opts
+		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			fake, client := fakeOrg(t, 400, 30, opts)
 			org := fake.Org()

@@ -81,16 +81,28 @@ func freshBody(t *testing.T, client *okta.Client, cfg Config) []byte {
 	return p.Snapshot().All.Data()
 }
 
+// logModes are the fake's options with and without System Log access, by
+// name: the two ways a sync finds what no change listing shows.
+func logModes() []struct {
+	name string
+	logs bool
+	opts oktafake.Options
+} {
+	return []struct {
+		name string
+		logs bool
+		opts oktafake.Options
+	}{
+		{"system log", true, oktafake.Options{}},
+		{"no system log", false, oktafake.Options{TokensWithoutLogs: []string{"token-without-logs"}}},
+	}
+}
+
 func TestIncrementalSyncFollowsChanges(t *testing.T) {
 	t.Parallel()
-	for _, logs := range []bool{true, false} {
-		name := "system log"
-		opts := oktafake.Options{}
-		if !logs {
-			name = "no system log"
-			opts.TokensWithoutLogs = []string{"token-without-logs"}
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range logModes() {
+		logs, opts := mode.logs, mode.opts
+		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			fake, client := fakeOrg(t, 300, 30, opts)
 			cfg := syncConfig(func(c *Config) { c.DeletionCheckEvery = 1 })
