@@ -77,8 +77,12 @@ var (
 		"group.user_membership.add", "group.user_membership.remove",
 	}
 	// AppEvents change an app assignment, which can add users to or
-	// remove them from APP_GROUP groups.
-	AppEvents = []string{"application.user_membership.add", "application.user_membership.remove"}
+	// remove them from APP_GROUP groups, and decides who is emitted when
+	// the selection is by app.
+	AppEvents = []string{
+		"application.user_membership.add", "application.user_membership.remove",
+		"group.application_assignment.add", "group.application_assignment.remove",
+	}
 )
 
 // Deletion event types: their User or UserGroup targets are checked with
