@@ -85,6 +85,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	} else {
 		prog.planFull(everyone, true, todo, counts)
 	}
+	prog.planApps(len(s.opts.appIDs()))
 
 	var users []okta.User
 	if !next.usersFromGroups {
@@ -138,6 +139,7 @@ func (s *Syncer) Full(ctx context.Context) (*State, Stats, error) {
 	// an assigned group while they ran is in the app's listing too.
 	var appsFrom time.Time
 	if ids := s.opts.appIDs(); len(ids) > 0 {
+		prog.start(PhaseApps, s.src.Calls())
 		p, t0 := s.phase(), time.Now()
 		if next.apps, err = s.listApps(ctx, ids); err != nil {
 			return nil, st, err

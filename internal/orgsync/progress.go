@@ -12,6 +12,7 @@ const (
 	PhaseGroups   = "groups"  // listing the groups (with expand=stats)
 	PhaseUsers    = "users"   // listing the users
 	PhaseMembers  = "members" // listing the selected groups' members
+	PhaseApps     = "apps"    // listing the selected apps' assignments
 	PhaseLog      = "log"     // reading the System Log
 	PhaseChanges  = "changes" // an incremental sync's change listings
 	logReadCalls  = 2         // a System Log read with events: two pages
@@ -79,8 +80,8 @@ func (p *Progress) Report(calls int64) ProgressReport {
 // remaining estimates the calls left, by bucket: what is left of the
 // phase running, and the phases after it. p.mu must be held.
 func (p *Progress) remaining(phase string, phaseCalls int64) map[string]int64 {
-	order := []string{PhaseUsers, PhaseMembers, PhaseLog}
-	buckets := map[string]string{PhaseUsers: okta.BucketUsers, PhaseMembers: okta.BucketGroups, PhaseLog: okta.BucketLogs}
+	order := []string{PhaseUsers, PhaseMembers, PhaseApps, PhaseLog}
+	buckets := map[string]string{PhaseUsers: okta.BucketUsers, PhaseMembers: okta.BucketGroups, PhaseApps: okta.BucketApps, PhaseLog: okta.BucketLogs}
 	out := map[string]int64{}
 	started := false
 	for _, ph := range order {
@@ -152,6 +153,19 @@ func (p *Progress) planFull(users int, listUsers bool, todo []string, counts map
 		p.plan[PhaseMembers] += c
 	}
 	p.r.ListingsTotal = len(todo)
+}
+
+// planApps records the app listings of a full sync: at least a users page
+// and a groups page per app (their sizes are not known before).
+func (p *Progress) planApps(apps int) {
+	if p == nil || apps == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plan != nil {
+		p.plan[PhaseApps] = int64(2 * apps * minPhaseCalls)
+	}
 }
 
 // userListed counts a listed user.

@@ -116,6 +116,7 @@ var phaseBucket = map[string]string{
 	orgsync.PhaseGroups:  okta.BucketGroups,
 	orgsync.PhaseUsers:   okta.BucketUsers,
 	orgsync.PhaseMembers: okta.BucketGroups,
+	orgsync.PhaseApps:    okta.BucketApps,
 	orgsync.PhaseLog:     okta.BucketLogs,
 }
 
