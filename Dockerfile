@@ -36,13 +36,14 @@ COPY . .
 # builder for each --platform; unset (a builder without them), Go builds for
 # the build stage's own platform.
 ARG VERSION=dev
+ARG REVISION=
 ARG TARGETOS
 ARG TARGETARCH
 ARG TARGETVARIANT
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
         GOARM=$(case "${TARGETARCH}" in arm) echo "${TARGETVARIANT#v}" ;; esac) \
         go build -trimpath \
-        -ldflags "-s -w -X main.version=${VERSION}" \
+        -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" \
         -o /out/okta-entity-provider ./cmd/okta-entity-provider \
     && mkdir -p /out/data
 

@@ -442,6 +442,7 @@ fi
 [[ -d $modcache/cache/download ]] || abort "no module download cache at $modcache/cache/download after go mod download"
 
 version=smoke-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo none)
+revision=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
 build_start=$SECONDS
 # --format docker keeps HEALTHCHECK (the OCI format has no field for it);
 # --network none proves the build needs nothing from outside.
@@ -449,7 +450,7 @@ if bounded 480 "$work/build.log" podman build --pull=never --format docker --net
 	--volume "$modcache/cache/download:/goproxy:ro" \
 	--build-arg GOPROXY=file:///goproxy \
 	--build-arg VERSION="$version" \
-	--build-arg REVISION="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)" \
+	--build-arg REVISION="$revision" \
 	--file "$dockerfile" --tag "$image" "$root"; then
 	pass "podman build of the Dockerfile (--pull=never, no network, modules from a file:// GOPROXY) in $((SECONDS - build_start))s"
 else
@@ -510,6 +511,15 @@ fi
 
 expect_image '{{json .Config.Env}}' has '"DATA_DIR=/data"' "DATA_DIR=/data in the image environment"
 expect_image '{{index .Config.Labels "org.opencontainers.image.version"}}' is "$version" "OCI version label is the build's VERSION"
+
+# -version names the build's version and commit: the image has no
+# repository for Go to read the commit from, so the Dockerfile links it in.
+version_line=$(timeout 60 podman run --rm --pull=never --network none --entrypoint /okta-entity-provider "$image" -version 2>&1 || true)
+if [[ $version_line == "okta-entity-provider $version commit $revision"* ]]; then
+	pass "-version: $version_line"
+else
+	fail "-version printed \"$version_line\", want okta-entity-provider $version commit $revision"
+fi
 
 # The healthcheck must be able to fail: with no server it exits non-zero.
 if timeout 60 podman run --rm --pull=never --network none --health-interval disable --entrypoint /okta-entity-provider \

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -16,10 +17,12 @@ type buildInfo struct {
 }
 
 // readBuildInfo returns the build's description from read
-// (debug.ReadBuildInfo) and the version set at link time, which wins
-// over the module's when set ("dev" is unset).
-func readBuildInfo(read func() (*debug.BuildInfo, bool), linked string) buildInfo {
-	b := buildInfo{Version: linked, Revision: "unknown"}
+// (debug.ReadBuildInfo) and the version and revision set at link time.
+// The linked version wins over the module's when set ("dev" is unset);
+// the linked revision stands where the build recorded none (a build
+// without the repository, as in a container build).
+func readBuildInfo(read func() (*debug.BuildInfo, bool), linked, linkedRevision string) buildInfo {
+	b := buildInfo{Version: linked, Revision: cmp.Or(linkedRevision, "unknown")}
 	bi, ok := read()
 	if !ok {
 		return b
@@ -42,7 +45,7 @@ func readBuildInfo(read func() (*debug.BuildInfo, bool), linked string) buildInf
 }
 
 // currentBuild describes the running binary's build.
-func currentBuild() buildInfo { return readBuildInfo(debug.ReadBuildInfo, version) }
+func currentBuild() buildInfo { return readBuildInfo(debug.ReadBuildInfo, version, revision) }
 
 // String is the line -version prints.
 func (b buildInfo) String() string {

@@ -22,14 +22,25 @@ func TestReadBuildInfo(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := readBuildInfo(read, tt.linked).String(); got != tt.want {
+			if got := readBuildInfo(read, tt.linked, "").String(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
-	none := readBuildInfo(func() (*debug.BuildInfo, bool) { return nil, false }, "dev")
+	none := readBuildInfo(func() (*debug.BuildInfo, bool) { return nil, false }, "dev", "")
 	if got, want := none.String(), "okta-entity-provider dev commit unknown"; got != want {
 		t.Errorf("without build info: got %q, want %q", got, want)
+	}
+	// A container build links the commit in; a recorded one wins over it.
+	linked := readBuildInfo(func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{GoVersion: "go1.26"}, true }, "v1.2.3", "abc123")
+	if got, want := linked.String(), "okta-entity-provider v1.2.3 commit abc123, built with go1.26"; got != want {
+		t.Errorf("linked revision: got %q, want %q", got, want)
+	}
+	recorded := readBuildInfo(func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "def456"}}}, true
+	}, "v1.2.3", "abc123")
+	if recorded.Revision != "def456" {
+		t.Errorf("recorded revision: got %q, want def456", recorded.Revision)
 	}
 }
 
