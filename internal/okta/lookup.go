@@ -15,17 +15,7 @@ import (
 //
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser
 func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
-	var u User
-	err := c.getOne(ctx, "/api/v1/users/", id, "user", func(b []byte) error {
-		if err := json.Unmarshal(b, &u); err != nil {
-			return &malformedError{"a user body that is not valid JSON", err}
-		}
-		if problem := checkUser(&u); problem != "" {
-			return fmt.Errorf("the user answered is %s", problem)
-		}
-		return nil
-	})
-	return u, err
+	return getOne(ctx, c, "/api/v1/users/", id, "user", checkUser)
 }
 
 // GetGroup returns one group by id; a group that does not exist is an
@@ -33,30 +23,31 @@ func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
 //
 // See https://developer.okta.com/docs/api/openapi/okta-management/management/tag/Group/#tag/Group/operation/getGroup
 func (c *Client) GetGroup(ctx context.Context, id string) (Group, error) {
-	var g Group
-	err := c.getOne(ctx, "/api/v1/groups/", id, "group", func(b []byte) error {
-		if err := json.Unmarshal(b, &g); err != nil {
-			return &malformedError{"a group body that is not valid JSON", err}
+	return getOne(ctx, c, "/api/v1/groups/", id, "group", checkGroup)
+}
+
+// getOne GETs path+id and decodes the body as one T, which check must
+// find sound (it returns the problem, "" for none). The id comes from
+// outside (an event), so it is checked to be one path segment of Okta id
+// characters before it is sent.
+func getOne[T any](ctx context.Context, c *Client, path, id, what string, check func(*T) string) (T, error) {
+	var v T
+	if !validID(id) {
+		return v, fmt.Errorf("okta: get %s: %q is not an Okta id", what, id)
+	}
+	_, err := c.get(ctx, c.endpoint(path+url.PathEscape(id), nil), expression{}, func(b []byte) error {
+		if err := json.Unmarshal(b, &v); err != nil {
+			return &malformedError{"a " + what + " body that is not valid JSON", err}
 		}
-		if problem := checkGroup(&g); problem != "" {
-			return fmt.Errorf("the group answered is %s", problem)
+		if problem := check(&v); problem != "" {
+			return fmt.Errorf("the %s answered is %s", what, problem)
 		}
 		return nil
 	})
-	return g, err
-}
-
-// getOne GETs path+id. The id comes from outside (an event), so it is
-// checked to be one path segment of Okta id characters before it is sent.
-func (c *Client) getOne(ctx context.Context, path, id, what string, decode func([]byte) error) error {
-	if !validID(id) {
-		return fmt.Errorf("okta: get %s: %q is not an Okta id", what, id)
-	}
-	_, err := c.get(ctx, c.endpoint(path+url.PathEscape(id), nil), expression{}, decode)
 	if err != nil {
-		return fmt.Errorf("get %s %s: %w", what, id, err)
+		return v, fmt.Errorf("get %s %s: %w", what, id, err)
 	}
-	return nil
+	return v, nil
 }
 
 // validID reports whether id looks like an Okta object id: 1 to 64
