@@ -402,50 +402,43 @@ func leftOut[T any](all, sel []T, id func(*T) string) []T {
 // confirmDeleted reads each suspect the state holds from Okta and removes
 // those Okta answers 404 for. Only a cancelled ctx fails the sync.
 func (s *Syncer) confirmDeleted(ctx context.Context, b *build, suspects Suspects, st *Stats) error {
-	// gone reports whether Okta says the object does not exist; an error
-	// other than a 404 lists id in unconfirmed.
-	gone := func(id string, err error, unconfirmed *[]string) (bool, error) {
-		switch {
-		case err == nil:
-			return false, nil
-		case okta.IsNotFound(err):
-			return true, nil
-		case ctx.Err() != nil:
-			return false, ctx.Err()
+	// confirm checks each held id with exists; an id Okta answers 404 for
+	// is removed (remove reports whether it was there), and an error other
+	// than a 404 lists it in unconfirmed.
+	confirm := func(ids []string, held func(string) bool, exists func(string) error, remove func(string) bool, unconfirmed *[]string, removed *int) error {
+		for _, id := range dedupe(ids) {
+			if !held(id) {
+				continue
+			}
+			switch err := exists(id); {
+			case err == nil:
+				continue
+			case okta.IsNotFound(err):
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				s.log.Debug().Err(err).Str("id", id).Msg("could not check a suspected deletion; a later sync will")
+				*unconfirmed = append(*unconfirmed, id)
+				continue
+			}
+			if remove(id) {
+				*removed++
+				st.Confirmed++
+			}
 		}
-		s.log.Debug().Err(err).Str("id", id).Msg("could not check a suspected deletion; a later sync will")
-		*unconfirmed = append(*unconfirmed, id)
-		return false, nil
+		return nil
 	}
-	for _, id := range dedupe(suspects.Users) {
-		if _, held := b.users.get(id); !held {
-			continue
-		}
-		_, err := s.src.GetUser(ctx, id)
-		deleted, err := gone(id, err, &st.Unconfirmed.Users)
-		if err != nil {
-			return err
-		}
-		if deleted && b.users.remove(id) {
-			st.UsersRemoved++
-			st.Confirmed++
-		}
+	err := confirm(suspects.Users,
+		func(id string) bool { _, held := b.users.get(id); return held },
+		func(id string) error { _, err := s.src.GetUser(ctx, id); return err },
+		b.users.remove, &st.Unconfirmed.Users, &st.UsersRemoved)
+	if err != nil {
+		return err
 	}
-	for _, id := range dedupe(suspects.Groups) {
-		if _, held := b.groups.get(id); !held {
-			continue
-		}
-		_, err := s.src.GetGroup(ctx, id)
-		deleted, err := gone(id, err, &st.Unconfirmed.Groups)
-		if err != nil {
-			return err
-		}
-		if deleted && b.removeGroup(id) {
-			st.GroupsRemoved++
-			st.Confirmed++
-		}
-	}
-	return nil
+	return confirm(suspects.Groups,
+		func(id string) bool { _, held := b.groups.get(id); return held },
+		func(id string) error { _, err := s.src.GetGroup(ctx, id); return err },
+		b.removeGroup, &st.Unconfirmed.Groups, &st.GroupsRemoved)
 }
 
 // dedupe returns ids sorted, without repeats.
