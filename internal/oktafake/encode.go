@@ -21,6 +21,18 @@ func appendTime(b []byte, ms int64) []byte {
 	return append(b, '"')
 }
 
+// appendTimeAt writes key, the JSON before the value (e.g. `,"created":`),
+// then the time ms as appendTime does.
+func appendTimeAt(b []byte, key string, ms int64) []byte {
+	return appendTime(append(b, key...), ms)
+}
+
+// appendStringAt writes key, the JSON before the value, then v as a JSON
+// string.
+func appendStringAt(b []byte, key, v string) []byte {
+	return okta.AppendJSONString(append(b, key...), v)
+}
+
 func appendValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
@@ -61,32 +73,22 @@ func appendKey(b []byte, first bool, key string) []byte {
 // appendUser writes a user as Okta's Users API does. base is the org's URL
 // (scheme, host and path prefix) for the _links.
 func appendUser(b []byte, u *userRec, base string) []byte {
-	b = append(b, `{"id":`...)
-	b = okta.AppendJSONString(b, u.id)
-	b = append(b, `,"status":`...)
-	b = okta.AppendJSONString(b, u.status)
-	b = append(b, `,"created":`...)
-	b = appendTime(b, u.created)
-	b = append(b, `,"activated":`...)
-	b = appendTime(b, u.activated)
-	b = append(b, `,"statusChanged":`...)
-	b = appendTime(b, u.statusChanged)
-	b = append(b, `,"lastLogin":`...)
-	b = appendTime(b, u.lastLogin)
-	b = append(b, `,"lastUpdated":`...)
-	b = appendTime(b, u.lastUpdated)
-	b = append(b, `,"passwordChanged":`...)
-	b = appendTime(b, u.passwordChanged)
+	b = appendStringAt(b, `{"id":`, u.id)
+	b = appendStringAt(b, `,"status":`, u.status)
+	b = appendTimeAt(b, `,"created":`, u.created)
+	b = appendTimeAt(b, `,"activated":`, u.activated)
+	b = appendTimeAt(b, `,"statusChanged":`, u.statusChanged)
+	b = appendTimeAt(b, `,"lastLogin":`, u.lastLogin)
+	b = appendTimeAt(b, `,"lastUpdated":`, u.lastUpdated)
+	b = appendTimeAt(b, `,"passwordChanged":`, u.passwordChanged)
 	if u.typeID != "" {
-		b = append(b, `,"type":{"id":`...)
-		b = okta.AppendJSONString(b, u.typeID)
+		b = appendStringAt(b, `,"type":{"id":`, u.typeID)
 		b = append(b, '}')
 	}
 	b = append(b, `,"profile":`...)
 	b = appendUserProfile(b, &u.profile, u.custom)
 	b = append(b, `,"credentials":{"provider":{"type":"OKTA","name":"OKTA"}}`...)
-	b = append(b, `,"_links":{"self":{"href":`...)
-	b = okta.AppendJSONString(b, base+"/api/v1/users/"+u.id)
+	b = appendStringAt(b, `,"_links":{"self":{"href":`, base+"/api/v1/users/"+u.id)
 	return append(b, `}}}`...)
 }
 
@@ -135,20 +137,13 @@ func appendUserProfile(b []byte, p *okta.UserProfile, custom []attr) []byte {
 // appendGroup writes a group as Okta's Groups API does; usersCount >= 0
 // adds _embedded.stats as expand=stats does.
 func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
-	b = append(b, `{"id":`...)
-	b = okta.AppendJSONString(b, g.id)
-	b = append(b, `,"created":`...)
-	b = appendTime(b, g.created)
-	b = append(b, `,"lastUpdated":`...)
-	b = appendTime(b, g.lastUpdated)
-	b = append(b, `,"lastMembershipUpdated":`...)
-	b = appendTime(b, g.lastMembershipUpdated)
-	b = append(b, `,"objectClass":[`...)
-	b = okta.AppendJSONString(b, g.objectClass())
-	b = append(b, `],"type":`...)
-	b = okta.AppendJSONString(b, g.typ)
-	b = append(b, `,"profile":{"name":`...)
-	b = okta.AppendJSONString(b, g.name)
+	b = appendStringAt(b, `{"id":`, g.id)
+	b = appendTimeAt(b, `,"created":`, g.created)
+	b = appendTimeAt(b, `,"lastUpdated":`, g.lastUpdated)
+	b = appendTimeAt(b, `,"lastMembershipUpdated":`, g.lastMembershipUpdated)
+	b = appendStringAt(b, `,"objectClass":[`, g.objectClass())
+	b = appendStringAt(b, `],"type":`, g.typ)
+	b = appendStringAt(b, `,"profile":{"name":`, g.name)
 	b = append(b, `,"description":`...)
 	if g.description == "" {
 		b = append(b, "null"...)
@@ -161,24 +156,19 @@ func appendGroup(b []byte, g *groupRec, usersCount int, base string) []byte {
 	}
 	b = append(b, '}')
 	if g.sourceID != "" {
-		b = append(b, `,"source":{"id":`...)
-		b = okta.AppendJSONString(b, g.sourceID)
+		b = appendStringAt(b, `,"source":{"id":`, g.sourceID)
 		b = append(b, '}')
 	}
 	self := base + "/api/v1/groups/" + g.id
 	if usersCount >= 0 {
 		b = append(b, `,"_embedded":{"stats":{"usersCount":`...)
 		b = strconv.AppendInt(b, int64(usersCount), 10)
-		b = append(b, `,"appsCount":0,"groupPushMappingsCount":0,"hasAdminPrivilege":false,"_links":{"self":{"href":`...)
-		b = okta.AppendJSONString(b, self+"/stats")
+		b = appendStringAt(b, `,"appsCount":0,"groupPushMappingsCount":0,"hasAdminPrivilege":false,"_links":{"self":{"href":`, self+"/stats")
 		b = append(b, `}}}}`...)
 	}
-	b = append(b, `,"_links":{"logo":[{"name":"medium","href":`...)
-	b = okta.AppendJSONString(b, base+"/assets/img/logos/groups/okta-medium.png")
-	b = append(b, `,"type":"image/png"}],"users":{"href":`...)
-	b = okta.AppendJSONString(b, self+"/users")
-	b = append(b, `},"apps":{"href":`...)
-	b = okta.AppendJSONString(b, self+"/apps")
+	b = appendStringAt(b, `,"_links":{"logo":[{"name":"medium","href":`, base+"/assets/img/logos/groups/okta-medium.png")
+	b = appendStringAt(b, `,"type":"image/png"}],"users":{"href":`, self+"/users")
+	b = appendStringAt(b, `},"apps":{"href":`, self+"/apps")
 	return append(b, `}}}`...)
 }
 
@@ -186,14 +176,10 @@ func appendEvent(b []byte, e *event) []byte {
 	b = append(b, `{"actor":{"id":"00u0000000000FAKEADM","type":"User","alternateId":"admin@example.com","displayName":"Org Admin","detailEntry":null}`...)
 	b = append(b, `,"client":{"userAgent":{"rawUserAgent":"okta-fake","os":"Unknown","browser":"UNKNOWN"},"zone":"null","device":"Unknown","id":null,"ipAddress":"127.0.0.1","geographicalContext":null}`...)
 	b = append(b, `,"authenticationContext":{"authenticationProvider":null,"credentialProvider":null,"credentialType":null,"issuer":null,"interface":null,"authenticationStep":0,"externalSessionId":"trs-fake"}`...)
-	b = append(b, `,"displayMessage":`...)
-	b = okta.AppendJSONString(b, displayMessage(e.eventType))
-	b = append(b, `,"eventType":`...)
-	b = okta.AppendJSONString(b, e.eventType)
-	b = append(b, `,"outcome":{"result":"SUCCESS","reason":null},"published":`...)
-	b = appendTime(b, e.published)
-	b = append(b, `,"securityContext":{"asNumber":null,"asOrg":null,"isp":null,"domain":null,"isProxy":null},"severity":"INFO","debugContext":{"debugData":{}},"legacyEventType":null,"transaction":{"type":"WEB","id":"fake","detail":{}},"uuid":`...)
-	b = okta.AppendJSONString(b, e.uuid)
+	b = appendStringAt(b, `,"displayMessage":`, displayMessage(e.eventType))
+	b = appendStringAt(b, `,"eventType":`, e.eventType)
+	b = appendTimeAt(b, `,"outcome":{"result":"SUCCESS","reason":null},"published":`, e.published)
+	b = appendStringAt(b, `,"securityContext":{"asNumber":null,"asOrg":null,"isp":null,"domain":null,"isProxy":null},"severity":"INFO","debugContext":{"debugData":{}},"legacyEventType":null,"transaction":{"type":"WEB","id":"fake","detail":{}},"uuid":`, e.uuid)
 	b = append(b, `,"version":"0","request":{"ipChain":[]},"target":[`...)
 	for i, t := range e.targets {
 		if i > 0 {
