@@ -394,10 +394,7 @@ func (o *Org) DeleteUser(id string) error {
 // removeUser drops a user from the indexes, leaving a tombstone slot.
 func (o *Org) removeUser(slot int32) {
 	u := &o.users[slot]
-	i := sort.Search(len(o.userOrder), func(i int) bool { return o.users[o.userOrder[i]].id >= u.id })
-	if i < len(o.userOrder) && o.userOrder[i] == slot {
-		o.userOrder = slices.Delete(o.userOrder, i, i+1)
-	}
+	o.userOrder = dropOrdered(o.userOrder, slot, u.id, func(s int32) string { return o.users[s].id })
 	delete(o.userByID, u.id)
 	u.deleted = true
 	u.custom = nil
@@ -494,12 +491,19 @@ func (o *Org) DeleteGroup(id string) error {
 	return nil
 }
 
+// dropOrdered removes slot from order, a list of slots sorted by id, where
+// id is the slot's id and idOf gives the id of a slot.
+func dropOrdered(order []int32, slot int32, id string, idOf func(int32) string) []int32 {
+	i := sort.Search(len(order), func(i int) bool { return idOf(order[i]) >= id })
+	if i < len(order) && order[i] == slot {
+		order = slices.Delete(order, i, i+1)
+	}
+	return order
+}
+
 func (o *Org) removeGroup(slot int32) {
 	g := &o.groups[slot]
-	i := sort.Search(len(o.groupOrder), func(i int) bool { return o.groups[o.groupOrder[i]].id >= g.id })
-	if i < len(o.groupOrder) && o.groupOrder[i] == slot {
-		o.groupOrder = slices.Delete(o.groupOrder, i, i+1)
-	}
+	o.groupOrder = dropOrdered(o.groupOrder, slot, g.id, func(s int32) string { return o.groups[s].id })
 	delete(o.groupByID, g.id)
 	if o.everyone == slot {
 		o.everyone = -1
