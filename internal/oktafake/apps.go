@@ -269,30 +269,46 @@ func appUserID(appID, userID string) string {
 
 // appListing serves a page of an app's assignments: it reads the limit
 // (def by default, at most maxLimit) and the cursor, and calls page with the
-// app under the org's read lock. It answers a bad request or an unknown app
-// itself and returns false.
-func (s *Server) appListing(w http.ResponseWriter, r *http.Request, def, maxLimit int, page func(a *appRec, after string, limit int)) bool {
+// app under the org's read lock for the items after the cursor (at most
+// limit) and whether more follow. It answers a bad request or an unknown app
+// itself. Each item is written by write, given the app's URL; id is an
+// item's id, the cursor of the next page.
+func appListing[T any](s *Server, w http.ResponseWriter, r *http.Request, def, maxLimit int,
+	page func(a *appRec, after string, limit int) ([]T, bool), id func(*T) string, write func(b []byte, it *T, appURL string) []byte) {
 	q := r.URL.Query()
 	limit, ok := pageLimit(w, q, def, maxLimit)
 	if !ok {
-		return false
+		return
 	}
 	after, ok := afterID(w, q)
 	if !ok {
-		return false
+		return
 	}
-	id := r.PathValue("id")
+	appID := r.PathValue("id")
 	o := s.org
+	var items []T
+	next := ""
 	o.mu.RLock()
-	aslot, found := o.appByID[id]
+	aslot, found := o.appByID[appID]
 	if found {
-		page(&o.apps[aslot], after, limit)
+		var more bool
+		items, more = page(&o.apps[aslot], after, limit)
+		if s.nextPage(more, len(items), limit) {
+			next = encodeCursor(id(&items[len(items)-1]))
+		}
 	}
 	o.mu.RUnlock()
 	if !found {
-		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" (AppInstance)")
+		writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+appID+" (AppInstance)")
+		return
 	}
-	return found
+	s.setLinks(w, r, next)
+	appURL := s.baseURL(r) + "/api/v1/apps/" + appID
+	pw := newPageWriter(w)
+	for i := range items {
+		pw.done(write(pw.next(), &items[i], appURL))
+	}
+	pw.close()
 }
 
 // handleAppUsers serves GET /api/v1/apps/{id}/users: the users assigned
@@ -304,15 +320,15 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 		scope string
 		at    int64
 	}
-	var page []appUser
-	next := ""
 	o := s.org
-	ok := s.appListing(w, r, appUserPageDefault, appUserPageMax, func(a *appRec, after string, limit int) {
+	base := s.baseURL(r)
+	appListing(s, w, r, appUserPageDefault, appUserPageMax, func(a *appRec, after string, limit int) ([]appUser, bool) {
 		assigned := o.assigned(a)
 		slots := slices.Collect(maps.Keys(assigned))
 		slices.SortFunc(slots, func(x, y int32) int { return strings.Compare(o.users[x].id, o.users[y].id) })
 		start := sort.Search(len(slots), func(i int) bool { return o.users[slots[i]].id > after })
 		end := min(len(slots), start+limit)
+		var page []appUser
 		for _, u := range slots[start:end] {
 			// A user assigned through groups only: since the latest
 			// assignment of one of their groups.
@@ -327,29 +343,18 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 			}
 			page = append(page, appUser{o.users[u], assigned[u], at})
 		}
-		if s.nextPage(end < len(slots), len(page), limit) {
-			next = encodeCursor(page[len(page)-1].u.id)
-		}
-	})
-	if !ok {
-		return
-	}
-	s.setLinks(w, r, next)
-	base, id := s.baseURL(r), r.PathValue("id")
-	pw := newPageWriter(w)
-	for i := range page {
-		p := &page[i]
-		b := openObject(pw.next(), "id", p.u.id)
+		return page, end < len(slots)
+	}, func(p *appUser) string { return p.u.id }, func(b []byte, p *appUser, appURL string) []byte {
+		b = openObject(b, "id", p.u.id)
 		b = appendTimeAt(b, `,"externalId":null,"created":`, p.at)
 		b = appendTimeAt(b, `,"lastUpdated":`, p.at)
 		b = appendStringAt(b, `,"scope":`, p.scope)
 		b = appendTimeAt(b, `,"status":"ACTIVE","statusChanged":`, p.at)
 		b = appendStringAt(b, `,"passwordChanged":null,"syncState":"DISABLED","credentials":{"userName":`, p.u.profile.Login)
-		b = appendStringAt(b, `},"profile":{},"_links":{"app":{"href":`, base+"/api/v1/apps/"+id)
+		b = appendStringAt(b, `},"profile":{},"_links":{"app":{"href":`, appURL)
 		b = appendStringAt(b, `},"user":{"href":`, base+"/api/v1/users/"+p.u.id)
-		pw.done(append(b, `}}}`...))
-	}
-	pw.close()
+		return append(b, `}}}`...)
+	})
 }
 
 // handleAppGroups serves GET /api/v1/apps/{id}/groups: the groups assigned
@@ -360,10 +365,9 @@ func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
 		at       int64
 		priority int
 	}
-	var page []appGroup
-	next := ""
 	o := s.org
-	ok := s.appListing(w, r, appGroupPageDefault, appGroupPageMax, func(a *appRec, after string, limit int) {
+	base := s.baseURL(r)
+	appListing(s, w, r, appGroupPageDefault, appGroupPageMax, func(a *appRec, after string, limit int) ([]appGroup, bool) {
 		var all []appGroup
 		for g, at := range a.groups {
 			all = append(all, appGroup{id: o.groups[g].id, at: at})
@@ -376,25 +380,14 @@ func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
 		slices.SortFunc(all, func(x, y appGroup) int { return strings.Compare(x.id, y.id) })
 		start := sort.Search(len(all), func(i int) bool { return all[i].id > after })
 		end := min(len(all), start+limit)
-		page = all[start:end]
-		if s.nextPage(end < len(all), len(page), limit) {
-			next = encodeCursor(page[len(page)-1].id)
-		}
-	})
-	if !ok {
-		return
-	}
-	s.setLinks(w, r, next)
-	base, id := s.baseURL(r), r.PathValue("id")
-	pw := newPageWriter(w)
-	for _, g := range page {
-		b := openObject(pw.next(), "id", g.id)
+		return all[start:end], end < len(all)
+	}, func(g *appGroup) string { return g.id }, func(b []byte, g *appGroup, appURL string) []byte {
+		b = openObject(b, "id", g.id)
 		b = appendTimeAt(b, `,"lastUpdated":`, g.at)
 		b = append(b, `,"priority":`...)
 		b = strconv.AppendInt(b, int64(g.priority), 10)
-		b = appendStringAt(b, `,"profile":{},"_links":{"app":{"href":`, base+"/api/v1/apps/"+id)
+		b = appendStringAt(b, `,"profile":{},"_links":{"app":{"href":`, appURL)
 		b = appendStringAt(b, `},"group":{"href":`, base+"/api/v1/groups/"+g.id)
-		pw.done(append(b, `}}}`...))
-	}
-	pw.close()
+		return append(b, `}}}`...)
+	})
 }
