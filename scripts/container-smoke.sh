@@ -514,11 +514,12 @@ expect_image '{{index .Config.Labels "org.opencontainers.image.version"}}' is "$
 
 # -version names the build's version and commit: the image has no
 # repository for Go to read the commit from, so the Dockerfile links it in.
-version_line=$(timeout 60 podman run --rm --pull=never --network none --entrypoint /okta-entity-provider "$image" -version 2>&1 || true)
+version_line=$(timeout 60 podman run --rm --pull=never --network none --health-interval disable \
+	--entrypoint /okta-entity-provider "$image" -version 2>"$work/version.err" || true)
 if [[ $version_line == "okta-entity-provider $version commit $revision"* ]]; then
 	pass "-version: $version_line"
 else
-	fail "-version printed \"$version_line\", want okta-entity-provider $version commit $revision"
+	fail "-version printed \"$version_line\" ($(tail -n1 "$work/version.err")), want okta-entity-provider $version commit $revision"
 fi
 
 # The healthcheck must be able to fail: with no server it exits non-zero.
