@@ -276,11 +276,7 @@ func appUserID(appID, userID string) string {
 func appListing[T any](s *Server, w http.ResponseWriter, r *http.Request, def, maxLimit int,
 	page func(a *appRec, after string, limit int) ([]T, bool), id func(*T) string, write func(b []byte, it *T, appURL string) []byte) {
 	q := r.URL.Query()
-	limit, ok := pageLimit(w, q, def, maxLimit)
-	if !ok {
-		return
-	}
-	after, ok := afterID(w, q)
+	limit, after, ok := pageCursor(w, q, def, maxLimit)
 	if !ok {
 		return
 	}

@@ -57,6 +57,17 @@ func pageLimit(w http.ResponseWriter, q url.Values, def, maxLimit int) (int, boo
 	return min(n, maxLimit), true
 }
 
+// pageCursor reads the limit and the after cursor of a page, as pageLimit
+// and afterID do, answering a bad one itself and returning false.
+func pageCursor(w http.ResponseWriter, q url.Values, def, maxLimit int) (int, string, bool) {
+	limit, ok := pageLimit(w, q, def, maxLimit)
+	if !ok {
+		return 0, "", false
+	}
+	after, ok := afterID(w, q)
+	return limit, after, ok
+}
+
 // afterID reads the after cursor of a users, groups or members page: the
 // id the page starts after, "" for the first page. It answers a bad cursor
 // itself and returns false.
@@ -207,11 +218,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	if prefix != "" {
 		def = 10 // Okta's default for q
 	}
-	limit, ok := pageLimit(w, q, def, userPageMax)
-	if !ok {
-		return
-	}
-	after, ok := afterID(w, q)
+	limit, after, ok := pageCursor(w, q, def, userPageMax)
 	if !ok {
 		return
 	}
@@ -429,11 +436,7 @@ func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	id := r.PathValue("id")
-	limit, ok := pageLimit(w, q, memberPageDefault, memberPageMax)
-	if !ok {
-		return
-	}
-	after, ok := afterID(w, q)
+	limit, after, ok := pageCursor(w, q, memberPageDefault, memberPageMax)
 	if !ok {
 		return
 	}
