@@ -46,6 +46,8 @@ type Metrics struct {
 	hookDeliveries   *prometheus.CounterVec
 	hookEvents       *prometheus.CounterVec
 	hookSyncs        prometheus.Counter
+	hintsForwarded   *prometheus.CounterVec
+	hintsReceived    prometheus.Counter
 	catalogRefreshes *prometheus.CounterVec
 	changeLatency    prometheus.Histogram
 	haLeader         prometheus.Gauge
@@ -127,6 +129,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			"type"),
 		hookSyncs: f.counter("hook_syncs_total",
 			"Syncs started because an Okta event hook delivery asked for one."),
+		hintsForwarded: f.counterVec("hook_hints_forwarded_total",
+			"Event hook hints a follower forwarded to the leader through the shared database, by outcome (stored; dropped: the table of forwarded hints was full; failed: the database could not be written, the hint is kept and retried).",
+			"outcome"),
+		hintsReceived: f.counter("hook_hints_received_total",
+			"Event hook hints forwarded by followers that the leader took up."),
 		catalogRefreshes: f.counterVec("catalog_refreshes_total",
 			"Requests to Backstage's catalog to re-read this service's locations, by outcome (ok, failed, no_location).",
 			"outcome"),
@@ -360,6 +367,14 @@ func (m *Metrics) HookEvent(eventType string) {
 
 // HookSync records a sync an event hook asked for (provider.Observer).
 func (m *Metrics) HookSync() { m.hookSyncs.Inc() }
+
+// HintForwarded records a hint forwarded to the leader, by outcome
+// (provider.Observer).
+func (m *Metrics) HintForwarded(outcome string) { m.hintsForwarded.WithLabelValues(outcome).Inc() }
+
+// HintsReceived records n forwarded hints the leader took up
+// (provider.Observer).
+func (m *Metrics) HintsReceived(n int) { m.hintsReceived.Add(float64(n)) }
 
 // ChangeLatency records the time from a change's event to its snapshot
 // being served (provider.Observer).

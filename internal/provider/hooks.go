@@ -36,8 +36,20 @@ func (p *Provider) Hint(h eventhook.Hint) {
 		return
 	}
 	p.addPending(orgsync.Suspects{Users: h.DeletedUsers, Groups: h.DeletedGroups}, h.Published)
+	p.wake()
+}
+
+// wake asks for the sync pending hints want: of the schedule when this
+// replica syncs, of the forwarder to the leader when it follows.
+func (p *Provider) wake() {
+	ch := p.trigger
+	if sh := p.shared; sh != nil {
+		if role, _, _ := sh.snapshot(); role != RoleLeader {
+			ch = sh.forward
+		}
+	}
 	select {
-	case p.trigger <- struct{}{}:
+	case ch <- struct{}{}:
 	default: // a sync is asked for already; this hint joins it
 	}
 }

@@ -50,6 +50,12 @@ type Observer interface {
 	// the generation it serves, and the shared database's availability
 	// (the current outage's length, and how many outages there were).
 	Replica(leader bool, generation int64, dbUp bool, outageSeconds float64, outages int)
+	// HintForwarded reports an event hook's hint a follower forwarded to
+	// the leader, by outcome (HintStored, HintDropped, HintFailed).
+	HintForwarded(outcome string)
+	// HintsReceived reports n hints forwarded by followers that the
+	// leader took up.
+	HintsReceived(n int)
 }
 
 // Outcome is how a sync ended.
@@ -269,7 +275,7 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	opts.Progress = progress
 	var shared *replica
 	if cfg.Shared != nil {
-		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), role: RoleFollower}
+		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), forward: make(chan struct{}, 1), role: RoleFollower}
 	}
 	p := &Provider{
 		shared:   shared,
@@ -303,5 +309,7 @@ func (nopObserver) Mismatch(string, int)                                 {}
 func (nopObserver) StateSaveFailed()                                     {}
 func (nopObserver) LogReadFailed()                                       {}
 func (nopObserver) HookSync()                                            {}
+func (nopObserver) HintForwarded(string)                                 {}
+func (nopObserver) HintsReceived(int)                                    {}
 func (nopObserver) ChangeLatency(time.Duration)                          {}
 func (nopObserver) Replica(bool, int64, bool, float64, int)              {}

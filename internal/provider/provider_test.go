@@ -279,6 +279,8 @@ func (r *recorder) Mismatch(string, int)                {}
 func (r *recorder) StateSaveFailed()                    {}
 func (r *recorder) LogReadFailed()                      {}
 func (r *recorder) HookSync()                           { r.mu.Lock(); r.hookSyncs++; r.mu.Unlock() }
+func (r *recorder) HintForwarded(string)                {}
+func (r *recorder) HintsReceived(int)                   {}
 func (r *recorder) ChangeLatency(d time.Duration) {
 	r.mu.Lock()
 	r.latencies = append(r.latencies, d)

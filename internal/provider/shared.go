@@ -58,8 +58,9 @@ const pollEvery = time.Second
 // replica is the provider's state in shared mode.
 type replica struct {
 	store *pgstore.Store
-	// notify is signalled by the store's Watch.
-	notify chan struct{}
+	// notify is signalled by the store's Watch; forward by a hint that
+	// arrives while following.
+	notify, forward chan struct{}
 
 	mu sync.Mutex // guards the fields below
 	// role, epoch and changedAt are this replica's part; leader is the
@@ -78,6 +79,8 @@ type replica struct {
 	savedAt time.Time
 	// stepDown ends the leader's term (nil when following).
 	stepDown context.CancelFunc
+	// hints counts the hints forwarded between replicas.
+	hints HintCounts
 }
 
 func (r *replica) snapshot() (role Role, epoch, gen int64) {
@@ -111,6 +114,7 @@ func (p *Provider) runShared(ctx context.Context) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	wg.Go(func() { sh.store.Watch(wctx, sh.notify, pollEvery) })
+	wg.Go(func() { p.forwardHints(wctx) })
 	for ctx.Err() == nil {
 		p.observeHA()
 		if p.migrate(ctx) {
@@ -311,9 +315,15 @@ func (p *Provider) lead(ctx context.Context, l pgstore.Lease) {
 		return
 	}
 	// The schedule is runLocal's: hints of event hooks delivered to this
-	// replica start syncs too (a follower keeps its hints until it leads).
-	// A notification is a held snapshot accepted through another replica.
-	p.schedule(term, sh.notify, func() { p.follow(term) })
+	// replica start syncs too, and so do those the followers forwarded
+	// (the ones forwarded before this term are the first sync's). A
+	// notification is a forwarded hint, or a held snapshot accepted
+	// through another replica.
+	p.drainHints(term, false)
+	p.schedule(term, sh.notify, func() {
+		p.drainHints(term, true)
+		p.follow(term)
+	})
 }
 
 // keepLease renews the lease every quarter of its TTL until term ends, and
@@ -558,6 +568,8 @@ type HA struct {
 	Lag                  int64          `json:"lag"`
 	LastLeadershipChange *time.Time     `json:"lastLeadershipChange"`
 	Database             DatabaseStatus `json:"database"`
+	// Hints counts the event hook hints forwarded to the leader.
+	Hints HintCounts `json:"hints"`
 }
 
 // DatabaseStatus is the shared database's availability as this replica
@@ -585,7 +597,7 @@ func (p *Provider) haStatus() *HA {
 	defer sh.mu.Unlock()
 	h := &HA{
 		Role: sh.role, ReplicaID: sh.store.Replica(), LeaderID: sh.leader, Epoch: sh.epoch,
-		Generation: sh.generation, Lag: max(0, sh.latest-sh.generation),
+		Generation: sh.generation, Lag: max(0, sh.latest-sh.generation), Hints: sh.hints,
 		Database: DatabaseStatus{Available: hl.Up, Error: hl.LastError, Outages: hl.Outages, LastOutageSeconds: hl.LastOutage.Seconds()},
 	}
 	if sh.role == RoleLeader {
