@@ -127,6 +127,7 @@ func testStatus(report *catalog.Report) map[string]any {
 				"available": false, "unavailableSince": "2026-01-02T03:04:00Z", "outageSeconds": 7.5,
 				"error": "dial tcp 10.0.0.5:5432: connect: connection refused", "outages": 2, "lastOutageSeconds": 31.2,
 			},
+			"hints": map[string]any{"forwarded": 12, "dropped": 0, "failed": 1, "received": 0},
 		},
 		"changes": map[string]any{
 			"lastFullSyncAt": "2026-01-01T03:00:00Z", "nextFullSyncAt": "2026-01-02T03:00:00Z",
