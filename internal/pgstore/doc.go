@@ -12,6 +12,8 @@
 //     expired by the database's clock, renewed by its holder;
 //   - generations (generation.go): the fenced writes, the reads, and the
 //     acceptance of a held snapshot by any replica;
+//   - forwarded hints (hints.go): a bounded table where followers leave
+//     event hook hints for the leader, which drains it;
 //   - notifications (watch.go): LISTEN/NOTIFY on a dedicated connection;
 //   - the database's availability as seen from this replica (health.go).
 //

@@ -18,7 +18,8 @@
 //   - shared mode (shared.go), when replicas share a PostgreSQL database
 //     (pgstore): leading (the lease, the syncs, each generation written
 //     fenced before it is served), following (serving the latest
-//     generation), and acceptance through any replica;
+//     generation), acceptance through any replica, and the hints a
+//     follower forwards to the leader (forward.go);
 //   - what is reported of all that (status.go, ready.go), and how far a
 //     running sync is, with its ETA from the rate budget (progress.go).
 //
