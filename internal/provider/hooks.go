@@ -91,12 +91,5 @@ func (p *Provider) waitForHints(ctx context.Context, lastStart time.Time) bool {
 	if gap := time.Until(lastStart.Add(p.cfg.HookMinGap)); gap > wait {
 		wait = gap
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return sleep(ctx, wait)
 }
