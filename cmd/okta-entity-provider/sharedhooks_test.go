@@ -53,7 +53,9 @@ func TestRunSharedModeHooksThroughFollowers(t *testing.T) {
 	// before its schedule, and every replica serves it.
 	before := leader.status(t).Syncs.Completed
 	addUser(org, "hinted")
+	changed := time.Now()
 	etag = convergedWithin(t, replicas, etag, 10*time.Second)
+	t.Logf("a change told to a follower was served by every replica after %v", time.Since(changed).Round(10*time.Millisecond))
 	st := leader.status(t)
 	if st.Syncs.HookTriggered == 0 || st.Syncs.Completed <= before {
 		t.Errorf("leader's syncs: got %+v, want a hook-triggered one", st.Syncs)
