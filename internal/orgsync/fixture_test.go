@@ -2,6 +2,7 @@ package orgsync
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -48,6 +49,21 @@ type fixtureOptions struct {
 	seed          int64
 	noLogs        bool // the client's token may not read the System Log
 	server        oktafake.Options
+}
+
+// orgSize is the size of a generated org.
+type orgSize struct{ users, groups int }
+
+// eachSize runs test in a parallel subtest a size, each on a fixture of
+// that size generated with seed 7.
+func eachSize(t *testing.T, sizes []orgSize, test func(t *testing.T, size orgSize, f *fixture)) {
+	t.Helper()
+	for _, size := range sizes {
+		t.Run(fmt.Sprintf("%d users %d groups", size.users, size.groups), func(t *testing.T) {
+			t.Parallel()
+			test(t, size, newFixture(t, fixtureOptions{users: size.users, groups: size.groups, seed: 7}))
+		})
+	}
 }
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {

@@ -2,7 +2,6 @@ package orgsync
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -115,20 +114,16 @@ func wantFullCalls(org *oktafake.Org, users bool) int64 {
 
 func TestFullCalls(t *testing.T) {
 	t.Parallel()
-	for _, size := range []struct{ users, groups int }{{50, 12}, {250, 205}, {1600, 15}} {
-		t.Run(fmt.Sprintf("%d users %d groups", size.users, size.groups), func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, fixtureOptions{users: size.users, groups: size.groups, seed: 7})
-			_, stats, err := f.syncer(Options{}).Full(context.Background())
-			if err != nil {
-				t.Fatalf("full sync: %v", err)
-			}
-			want := wantFullCalls(f.org, true)
-			if stats.Calls != want || f.srv.Stats().Calls != want {
-				t.Errorf("got %d calls (server saw %d), want %d; by endpoint: %v", stats.Calls, f.srv.Stats().Calls, want, f.srv.Stats().ByEndpoint)
-			}
-		})
-	}
+	eachSize(t, []orgSize{{50, 12}, {250, 205}, {1600, 15}}, func(t *testing.T, _ orgSize, f *fixture) {
+		_, stats, err := f.syncer(Options{}).Full(context.Background())
+		if err != nil {
+			t.Fatalf("full sync: %v", err)
+		}
+		want := wantFullCalls(f.org, true)
+		if stats.Calls != want || f.srv.Stats().Calls != want {
+			t.Errorf("got %d calls (server saw %d), want %d; by endpoint: %v", stats.Calls, f.srv.Stats().Calls, want, f.srv.Stats().ByEndpoint)
+		}
+	})
 }
 
 func TestIncrementalCalls(t *testing.T) {

@@ -2,7 +2,6 @@ package orgsync
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"testing"
 
@@ -26,42 +25,38 @@ func (p *progressProbe) ListUsers(ctx context.Context, opts okta.UserListOptions
 
 func TestProgressEstimatesTheCalls(t *testing.T) {
 	t.Parallel()
-	for _, size := range []struct{ users, groups int }{{50, 12}, {1600, 15}, {450, 205}} {
-		t.Run(fmt.Sprintf("%d users %d groups", size.users, size.groups), func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, fixtureOptions{users: size.users, groups: size.groups, seed: 7})
-			probe := &progressProbe{Client: f.client, prog: &Progress{}}
-			s := New(probe, Options{Progress: probe.prog}, zerolog.Nop())
-			_, stats, err := s.Full(context.Background())
-			if err != nil {
-				t.Fatalf("full sync: %v", err)
+	eachSize(t, []orgSize{{50, 12}, {1600, 15}, {450, 205}}, func(t *testing.T, size orgSize, f *fixture) {
+		probe := &progressProbe{Client: f.client, prog: &Progress{}}
+		s := New(probe, Options{Progress: probe.prog}, zerolog.Nop())
+		_, stats, err := s.Full(context.Background())
+		if err != nil {
+			t.Fatalf("full sync: %v", err)
+		}
+		at := probe.atUsers
+		if at.Phase != PhaseUsers || at.UsersExpected <= 0 {
+			t.Fatalf("at the user listing: got phase %q, %d users expected; want %q and the org's count", at.Phase, at.UsersExpected, PhaseUsers)
+		}
+		var left int64
+		for _, n := range at.Remaining {
+			left += n
+		}
+		// The estimate counts two System Log pages; a log without
+		// events reads one.
+		if got := stats.GroupCalls + left; got != stats.Calls && got != stats.Calls+1 {
+			t.Errorf("calls estimated when the groups were listed: got %d made + %d left = %d, want %d (by phase: %+v)",
+				stats.GroupCalls, left, got, stats.Calls, stats)
+		}
+		end := probe.prog.Report(probe.Calls())
+		if end.ListingsDone != end.ListingsTotal || end.ListingsTotal != stats.MemberListings {
+			t.Errorf("at the end: got %d of %d listings done, want %d of %d", end.ListingsDone, end.ListingsTotal, stats.MemberListings, stats.MemberListings)
+		}
+		if end.UsersListed < size.users-size.users/10 {
+			t.Errorf("at the end: got %d users listed, want about %d", end.UsersListed, size.users)
+		}
+		for b, n := range end.Remaining {
+			if n != 0 && !(b == okta.BucketLogs && n == 1) {
+				t.Errorf("at the end: got %d calls left in bucket %s, want 0", n, b)
 			}
-			at := probe.atUsers
-			if at.Phase != PhaseUsers || at.UsersExpected <= 0 {
-				t.Fatalf("at the user listing: got phase %q, %d users expected; want %q and the org's count", at.Phase, at.UsersExpected, PhaseUsers)
-			}
-			var left int64
-			for _, n := range at.Remaining {
-				left += n
-			}
-			// The estimate counts two System Log pages; a log without
-			// events reads one.
-			if got := stats.GroupCalls + left; got != stats.Calls && got != stats.Calls+1 {
-				t.Errorf("calls estimated when the groups were listed: got %d made + %d left = %d, want %d (by phase: %+v)",
-					stats.GroupCalls, left, got, stats.Calls, stats)
-			}
-			end := probe.prog.Report(probe.Calls())
-			if end.ListingsDone != end.ListingsTotal || end.ListingsTotal != stats.MemberListings {
-				t.Errorf("at the end: got %d of %d listings done, want %d of %d", end.ListingsDone, end.ListingsTotal, stats.MemberListings, stats.MemberListings)
-			}
-			if end.UsersListed < size.users-size.users/10 {
-				t.Errorf("at the end: got %d users listed, want about %d", end.UsersListed, size.users)
-			}
-			for b, n := range end.Remaining {
-				if n != 0 && !(b == okta.BucketLogs && n == 1) {
-					t.Errorf("at the end: got %d calls left in bucket %s, want 0", n, b)
-				}
-			}
-		})
-	}
+		}
+	})
 }
