@@ -35,23 +35,10 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/service.sh"
 
 main() {
-	set -euo pipefail
-	cd "$(dirname "$0")/.."
-	export PATH="/usr/local/go/bin:$PATH"
-	USERS=${USERS:-5000}
-	NGROUPS=${NGROUPS:-500}
-	LATENCY=${LATENCY:-100ms}
-	SYNC_INTERVAL=${SYNC_INTERVAL:-5s}
-	HA_LEASE_TTL=${HA_LEASE_TTL:-10s}
-	STEADY_SYNCS=${STEADY_SYNCS:-4}
-	ROUNDS=${ROUNDS:-6}
-	PG_DOWN=${PG_DOWN:-30}
-	OUT=${OUT:-$(mktemp -d)}
-	mkdir -p "$OUT"
+	prepare USERS=5000 NGROUPS=500 LATENCY=100ms SYNC_INTERVAL=5s HA_LEASE_TTL=10s \
+		STEADY_SYNCS=4 ROUNDS=6 PG_DOWN=30
 	chmod 755 "$OUT"
 	failed=0
-	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
-	go build -o "$OUT/fake-okta" ./cmd/fake-okta
 	declare -gA pids=()
 	trap cleanup EXIT
 

@@ -38,24 +38,11 @@
 # SYNC_INTERVAL (10s), LATENCY (0s: the fake's delay per response), OUT (a
 # temp dir, kept, with the logs).
 #
-# The whole script is one function, read before it runs (bench/lib.sh is
-# sourced at its start): editing the files during a run cannot change what
-# the run does.
+# One function, main, read whole before it runs (see bench/lib.sh).
 main() {
-	set -euo pipefail
-	cd "$(dirname "$0")/.."
-	. bench/lib.sh
-	export LC_ALL=C
-
-	SIZE=${1:-20000:2000:10}
+	. "$(dirname "$0")/lib.sh"
+	begin "${1:-20000:2000:10}" DURATION=300 RSS_CAP_MIB=4096 SYNC_INTERVAL=10s LATENCY=0s
 	shift $(($# > 0 ? 1 : 0))
-	DURATION=${DURATION:-300}
-	RSS_CAP_MIB=${RSS_CAP_MIB:-4096}
-	SYNC_INTERVAL=${SYNC_INTERVAL:-10s}
-	LATENCY=${LATENCY:-0s}
-	OUT=${OUT:-$(mktemp -d)}
-	IFS=: read -r users groups per <<<"$SIZE"
-	mkdir -p "$OUT"
 
 	fake_pid= svc_pid= failures=0
 	cleanup() { stop_all $svc_pid $fake_pid; }

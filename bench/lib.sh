@@ -1,5 +1,25 @@
 # Functions shared by bench/hostile.sh, bench/service.sh and bench/progress.sh, sourced once at
-# their start (each defines die, and svc_pid holds its service's pid).
+# their start (each defines die, and svc_pid holds its service's pid). Each of those scripts is
+# one function, main, read whole before it runs: editing the files during a run cannot change
+# what the run does.
+
+# shellcheck source=../scripts/lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/service.sh"
+
+# begin SIZE NAME=VALUE...: the start of a script's main: strict mode, the repository root as
+# working directory, LC_ALL=C; SIZE (users:groups:per-group) in SIZE, users, groups and per;
+# defaults NAME=VALUE...; OUT (a new temp dir unless set) made.
+begin() {
+	set -euo pipefail
+	cd "$(dirname "$0")/.."
+	export LC_ALL=C
+	SIZE=$1
+	shift
+	defaults "$@"
+	OUT=${OUT:-$(mktemp -d)}
+	IFS=: read -r users groups per <<<"$SIZE"
+	mkdir -p "$OUT"
+}
 
 # JSON fields, read with bash's own regular expressions (no jq needed):
 # jnum and jstr print the first value of a key (nothing when absent).

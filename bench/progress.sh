@@ -27,23 +27,10 @@
 # is a minute), WAIT (1800: seconds the sync may take), OUT (a temp dir,
 # kept, with the logs and samples.tsv). Needs curl and jq.
 #
-# The whole script is one function, read before it runs (bench/lib.sh is
-# sourced at its start): editing the files during a run cannot change what
-# the run does.
+# One function, main, read whole before it runs (see bench/lib.sh).
 main() {
-	set -euo pipefail
-	cd "$(dirname "$0")/.."
-	. bench/lib.sh
-	export LC_ALL=C
-
-	SIZE=${1:-20000:2000:10}
-	INTERVAL=${INTERVAL:-2}
-	LATENCY=${LATENCY:-50ms}
-	RATE_WINDOW=${RATE_WINDOW:-1m}
-	WAIT=${WAIT:-1800}
-	OUT=${OUT:-$(mktemp -d)}
-	IFS=: read -r users groups per <<<"$SIZE"
-	mkdir -p "$OUT"
+	. "$(dirname "$0")/lib.sh"
+	begin "${1:-20000:2000:10}" INTERVAL=2 LATENCY=50ms RATE_WINDOW=1m WAIT=1800
 	for cmd in curl jq go; do
 		command -v "$cmd" >/dev/null 2>&1 || { echo "progress.sh: needs $cmd (apt-get install $cmd)" >&2; exit 1; }
 	done

@@ -40,24 +40,11 @@
 # when set, are passed to the service alone (not to the fake or the
 # builds), so that runs with and without a limit compare.
 #
-# The whole script is one function, read before it runs (bench/lib.sh is
-# sourced at its start): editing the files during a run cannot change what
-# the run does.
+# One function, main, read whole before it runs (see bench/lib.sh).
 main() {
-	set -euo pipefail
-	cd "$(dirname "$0")/.."
-	. bench/lib.sh
-	export LC_ALL=C
-
-	SIZE=${1:-100000:10000:10}
-	RATE_WINDOW=${RATE_WINDOW:-1s}
-	LATENCY=${LATENCY:-50ms}
-	SYNC_INTERVAL=${SYNC_INTERVAL:-5s}
-	WAIT=${WAIT:-1800}
+	. "$(dirname "$0")/lib.sh"
+	begin "${1:-100000:10000:10}" RATE_WINDOW=1s LATENCY=50ms SYNC_INTERVAL=5s WAIT=1800
 	LOG_WAIT=$WAIT
-	OUT=${OUT:-$(mktemp -d)}
-	IFS=: read -r users groups per <<<"$SIZE"
-	mkdir -p "$OUT"
 	# A rerun in the same OUT starts afresh: no saved state, no old samples.
 	rm -rf "$OUT/data" "$OUT/rss-1.tsv" "$OUT/rss-2.tsv"
 

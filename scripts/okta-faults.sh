@@ -16,18 +16,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 main() {
-	set -euo pipefail
-	cd "$(dirname "$0")/.."
-	export PATH="/usr/local/go/bin:$PATH"
-	USERS=${USERS:-2000}
-	NGROUPS=${NGROUPS:-200}
-	CLOCK_OFFSET=${CLOCK_OFFSET:-0s}
-	OUT=${OUT:-$(mktemp -d)}
-	mkdir -p "$OUT"
+	prepare USERS=2000 NGROUPS=200 CLOCK_OFFSET=0s
 	rm -rf "$OUT/data"
 	: >"$OUT/service.log"
-	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
-	go build -o "$OUT/fake-okta" ./cmd/fake-okta
 
 	local fport=19481 sport=19482 failed=0
 	local fake="http://127.0.0.1:$fport" svc="http://127.0.0.1:$sport"

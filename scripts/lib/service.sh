@@ -1,6 +1,31 @@
-# Waiting on the service and its fakes, for the scripts that run the real
-# binaries (sourced: scripts/okta-faults.sh, bench/ha.sh). Each wait is
-# bounded; on timeout it prints "# FAIL ..." on stderr and exits 1.
+# Starting, and waiting on, the service and its fakes, for the scripts that
+# run the real binaries (sourced: scripts/okta-faults.sh, bench/ha.sh; and
+# defaults by bench/lib.sh). Each wait is bounded; on timeout it prints "# FAIL ..." on stderr and exits 1.
+
+# defaults NAME=VALUE...: each NAME keeps its value when set and not empty,
+# and is VALUE otherwise (NAME=${NAME:-VALUE} for each).
+defaults() {
+	local kv name
+	for kv in "$@"; do
+		name=${kv%%=*}
+		[ -n "${!name:-}" ] || printf -v "$name" '%s' "${kv#*=}"
+	done
+}
+
+# prepare NAME=VALUE...: the start of a script's main: strict mode, the
+# repository root as working directory, Go on PATH, defaults NAME=VALUE...,
+# OUT (a new temp dir unless set) made, and the service and fake-okta built
+# into it.
+prepare() {
+	set -euo pipefail
+	cd "$(dirname "$0")/.."
+	export PATH="/usr/local/go/bin:$PATH"
+	defaults "$@"
+	OUT=${OUT:-$(mktemp -d)}
+	mkdir -p "$OUT"
+	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
+	go build -o "$OUT/fake-okta" ./cmd/fake-okta
+}
 
 # wait_http URL: until URL answers 2xx, 10 s at most.
 wait_http() {
