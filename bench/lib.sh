@@ -35,6 +35,18 @@ jstr() {
 	fi
 }
 
+# start_fake starts $OUT/fake-okta with the org SIZE gives (users, groups, per), LATENCY,
+# RATE_WINDOW and rate limits of Okta's size, logging to $OUT/fake.log, and waits until it
+# listens: fake_pid is its pid, fake its URL.
+start_fake() {
+	"$OUT/fake-okta" -addr 127.0.0.1:0 -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
+		-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
+		-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake.log" 2>&1 &
+	fake_pid=$!
+	fake=$(wait_log "$OUT/fake.log" 'listening on http://[^ ]*')
+	fake=${fake#listening on }
+}
+
 # alive reports whether the service runs (a zombie has no VmRSS).
 alive() { grep -q '^VmRSS:' "/proc/$svc_pid/status" 2>/dev/null; }
 

@@ -48,12 +48,7 @@ main() {
 	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-	"$OUT/fake-okta" -addr 127.0.0.1:0 -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
-		-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
-		-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake.log" 2>&1 &
-	fake_pid=$!
-	fake=$(wait_log "$OUT/fake.log" 'listening on http://[^ ]*')
-	fake=${fake#listening on }
+	start_fake
 	memberships=$(wait_log "$OUT/fake.log" '[0-9]+ memberships')
 
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" OKTA_ORG_URL="$fake" OKTA_TOKEN=demo-token \

@@ -203,12 +203,7 @@ main() {
 	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 	dirty=$(git status --short 2>/dev/null | wc -l)
 
-	"$OUT/fake-okta" -addr 127.0.0.1:0 -users "$users" -groups "$groups" -memberships "$per" -seed 1 \
-		-latency "$LATENCY" -concurrency 75 -rate-window "$RATE_WINDOW" \
-		-rate-users 600 -rate-groups 500 -rate-logs 120 -rate-other 1200 >"$OUT/fake.log" 2>&1 &
-	fake_pid=$!
-	fake=$(wait_log "$OUT/fake.log" 'listening on http://[^ ]*')
-	fake=${fake#listening on }
+	start_fake
 	for _ in $(seq 1 600); do
 		if curl -fsS "$fake/_fake/stats" >/dev/null 2>&1; then
 			break
