@@ -69,22 +69,7 @@ func entityTags(lines []string) (tags []listedTag, star, ok bool) {
 // prefersHTML reports whether an Accept field prefers text/html to JSON:
 // a browser's. Without Accept, or with */* alone, the answer is JSON.
 func prefersHTML(lines []string) bool {
-	var qHTML, qJSON weight
-	eachMediaRange(lines, func(typ, sub string, q float64) {
-		switch {
-		case typ == "*" && sub == "*":
-			qHTML.offer(q, 1)
-			qJSON.offer(q, 1)
-		case typ == "text" && sub == "*":
-			qHTML.offer(q, 2)
-		case typ == "application" && sub == "*":
-			qJSON.offer(q, 2)
-		case typ == "text" && sub == "html", typ == "application" && sub == "xhtml+xml":
-			qHTML.offer(q, 3)
-		case typ == "application" && sub == "json":
-			qJSON.offer(q, 3)
-		}
-	})
+	qHTML, qJSON := weigh(lines, htmlRange, jsonRange)
 	return qHTML.q > 0 && qHTML.specificity == 3 && qHTML.q >= qJSON.q
 }
 
@@ -92,24 +77,64 @@ func prefersHTML(lines []string) bool {
 // YAML. Without Accept, or with */*, the answer is YAML, which is what
 // Backstage reads.
 func prefersJSON(lines []string) bool {
-	var qJSON, qYAML weight
+	qJSON, qYAML := weigh(lines, jsonRange, yamlRange)
+	return qJSON.q > 0 && qJSON.q > qYAML.q
+}
+
+// A mediaRange says how specifically a media range (type and subtype, in
+// lower case) names one representation: 3 by its own name, 2 by its type
+// with a wildcard subtype, 1 by */*, 0 not at all.
+type mediaRange func(typ, sub string) int
+
+func htmlRange(typ, sub string) int {
+	switch {
+	case typ == "text" && sub == "html", typ == "application" && sub == "xhtml+xml":
+		return 3
+	case typ == "text" && sub == "*":
+		return 2
+	}
+	return anyRange(typ, sub)
+}
+
+func jsonRange(typ, sub string) int {
+	switch {
+	case typ == "application" && sub == "json":
+		return 3
+	case typ == "application" && sub == "*":
+		return 2
+	}
+	return anyRange(typ, sub)
+}
+
+func yamlRange(typ, sub string) int {
+	switch {
+	case (typ == "application" || typ == "text") && (sub == "yaml" || sub == "x-yaml"):
+		return 3
+	case (typ == "application" || typ == "text") && sub == "*":
+		return 2
+	}
+	return anyRange(typ, sub)
+}
+
+func anyRange(typ, sub string) int {
+	if typ == "*" && sub == "*" {
+		return 1
+	}
+	return 0
+}
+
+// weigh returns the weights an Accept field gives two representations:
+// each the q of the most specific range that names it.
+func weigh(lines []string, a, b mediaRange) (wa, wb weight) {
 	eachMediaRange(lines, func(typ, sub string, q float64) {
-		switch {
-		case typ == "*" && sub == "*":
-			qJSON.offer(q, 1)
-			qYAML.offer(q, 1)
-		case typ == "application" && sub == "*":
-			qJSON.offer(q, 2)
-			qYAML.offer(q, 2)
-		case typ == "text" && sub == "*":
-			qYAML.offer(q, 2)
-		case typ == "application" && sub == "json":
-			qJSON.offer(q, 3)
-		case (typ == "application" || typ == "text") && (sub == "yaml" || sub == "x-yaml"):
-			qYAML.offer(q, 3)
+		if s := a(typ, sub); s > 0 {
+			wa.offer(q, s)
+		}
+		if s := b(typ, sub); s > 0 {
+			wb.offer(q, s)
 		}
 	})
-	return qJSON.q > 0 && qJSON.q > qYAML.q
+	return wa, wb
 }
 
 // eachMediaRange calls f with the type and subtype, in lower case, and the
