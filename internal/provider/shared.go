@@ -373,12 +373,8 @@ func (p *Provider) resume(term context.Context) bool {
 			return true
 		}
 		p.noteLoadFailure(err, "cannot read the shared sync state; retrying")
-		t := time.NewTimer(pollEvery)
-		select {
-		case <-term.Done():
-			t.Stop()
+		if !sleep(term, pollEvery) {
 			return false
-		case <-t.C:
 		}
 	}
 }
