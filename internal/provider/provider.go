@@ -127,11 +127,37 @@ type Config struct {
 	ProgressEvery time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Orgs, when not empty, are the Okta orgs to sync into one merged
+	// catalog, each with its client, selection, mapping and state file;
+	// New's client and the fields Users, Groups, Catalog, AppIDs,
+	// AppGroupsOnly and StatePath are then not used. Empty: the one org
+	// of New's client and those fields.
+	Orgs []Org
 	// SettingName returns the name an operator sets a knob by, for the
 	// provider's messages: a Config field as "provider.<Field>" (e.g.
 	// "provider.Timeout") or an Okta client option as "okta.<Field>".
 	// nil, or "" for a knob, describes the knob instead.
 	SettingName func(knob string) string
+}
+
+// Org is one Okta org of Config.Orgs.
+type Org struct {
+	// Name tells the org apart in /status, metrics, logs and its entities'
+	// okta.com/org annotation; unique among the orgs.
+	Name   string
+	Client Okta
+	// Users and Groups are the admin's list expressions for this org.
+	Users  okta.UserListOptions
+	Groups okta.GroupListOptions
+	// Catalog is this org's mapping (naming, namespace, name prefix,
+	// transforms, selection).
+	Catalog catalog.Options
+	// AppIDs and AppGroupsOnly select by app assignment, as in Config.
+	AppIDs        []string
+	AppGroupsOnly bool
+	// StatePath is the file this org's sync state is kept in; "" keeps it
+	// in memory only.
+	StatePath string
 }
 
 // knobs describe the knobs the provider's messages name, where
