@@ -3,10 +3,6 @@ package okta_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -602,17 +598,12 @@ type keyPair struct {
 	name string
 }
 
+// testKeyPairs returns the package's test keys (okta.TestKeys) as an RSA
+// key in PKCS#8 PEM and an EC key as a JWK.
 func testKeyPairs(t *testing.T) (rsaPKCS8, ecJWK keyPair) {
 	t.Helper()
-	r, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, e := okta.TestKeys()
 	der, err := x509.MarshalPKCS8PrivateKey(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ var testKeys = sync.OnceValues(func() (*rsa.PrivateKey, *ecdsa.PrivateKey) {
 	return r, e
 })
 
+// TestKeys are testKeys for the package's external tests.
+var TestKeys = testKeys
+
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
