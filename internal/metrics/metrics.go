@@ -35,10 +35,11 @@ type Metrics struct {
 	entities       *prometheus.GaugeVec
 	snapshotTime   prometheus.Gauge
 	lastSuccess    prometheus.Gauge
+	orgSuccess     *prometheus.GaugeVec
 	heldBack       prometheus.Gauge
 	mismatches     *prometheus.CounterVec
 	stateSaveError prometheus.Counter
-	logReadError   prometheus.Counter
+	logReadError   *prometheus.CounterVec
 
 	connsOpen    prometheus.Gauge
 	connsRefused prometheus.Counter
@@ -84,40 +85,44 @@ func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		oktaRequests: f.counterVec("okta_requests_total",
 			"HTTP requests sent to Okta, by rate-limit bucket and outcome (ok, client_error, server_error, rate_limited, network_error, bad_response: an answer refused for a body over the size limit).",
-			"bucket", "outcome"),
+			"org", "bucket", "outcome"),
 		oktaDuration: f.histogramVec("okta_request_duration_seconds",
 			"Duration of Okta HTTP requests, by rate-limit bucket.",
-			[]float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, "bucket"),
+			[]float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}, "org", "bucket"),
 		oktaRetries: f.counterVec("okta_retries_total",
-			"Okta requests sent again after a failure, by rate-limit bucket.", "bucket"),
+			"Okta requests sent again after a failure, by rate-limit bucket.", "org", "bucket"),
 		oktaRateLimited: f.counterVec("okta_rate_limited_total",
-			"429 answers received from Okta, by rate-limit bucket.", "bucket"),
+			"429 answers received from Okta, by rate-limit bucket.", "org", "bucket"),
 		oktaRateWait: f.counterVec("okta_rate_wait_seconds_total",
-			"Time spent waiting for rate-limit budget (pacing and 429 back-off), by bucket.", "bucket"),
+			"Time spent waiting for rate-limit budget (pacing and 429 back-off), by bucket.", "org", "bucket"),
 		oktaRemaining: f.gaugeVec("okta_rate_limit_remaining",
-			"Requests remaining in the current Okta rate-limit window, as last reported, by bucket.", "bucket"),
+			"Requests remaining in the current Okta rate-limit window, as last reported, by bucket.", "org", "bucket"),
 		oktaLimit: f.gaugeVec("okta_rate_limit_limit",
-			"Okta rate limit of the window, as last reported, by bucket.", "bucket"),
+			"Okta rate limit of the window, as last reported, by bucket.", "org", "bucket"),
 		syncs: f.counterVec("syncs_total",
-			"Finished syncs, by mode (full, incremental) and outcome (ok, failed, held).", "mode", "outcome"),
-		syncDuration: f.histogramVec("sync_duration_seconds", "Duration of syncs, by mode.",
-			[]float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}, "mode"),
+			"Finished syncs of each org, by mode (full, incremental) and outcome (ok, failed, held).", "org", "mode", "outcome"),
+		syncDuration: f.histogramVec("sync_duration_seconds", "Duration of each org's syncs, by mode.",
+			[]float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}, "org", "mode"),
 		syncCalls: f.gaugeVec("last_sync_okta_calls",
-			"Okta requests made by the last sync of each mode, retries included.", "mode"),
+			"Okta requests made by each org's last sync of each mode, retries included.", "org", "mode"),
 		entities: f.gaugeVec("entities", "Entities in the served snapshot, by kind (user, group).", "kind"),
 		snapshotTime: f.gauge("snapshot_built_timestamp_seconds",
 			"When the served snapshot was built, as a Unix time."),
 		lastSuccess: f.gauge("last_successful_sync_timestamp_seconds",
 			"When a sync last published a snapshot, as a Unix time."),
+		orgSuccess: f.gaugeVec("org_last_successful_sync_timestamp_seconds",
+			"When each org's sync last succeeded, as a Unix time: an org whose syncs fail keeps its last good entities served while this ages.",
+			"org"),
 		heldBack: f.gauge("snapshot_held_back",
 			"1 while the deletion guard holds back a snapshot awaiting acceptance, else 0."),
 		mismatches: f.counterVec("reconcile_mismatches_total",
-			"Differences a full reconciliation found against the incrementally synced state, by kind (user, group, membership). Should stay 0.",
-			"kind"),
+			"Differences a full reconciliation found against the incrementally synced state, by org and kind (user, group, membership, app). Should stay 0.",
+			"org", "kind"),
 		stateSaveError: f.counter("state_save_errors_total",
 			"Failures to persist the sync state to the data directory."),
-		logReadError: f.counter("system_log_read_errors_total",
-			"Syncs that could not read the System Log although the credentials may read it (deletions then come from the periodic check)."),
+		logReadError: f.counterVec("system_log_read_errors_total",
+			"Syncs that could not read an org's System Log although the credentials may read it (deletions then come from the periodic check).",
+			"org"),
 		connsOpen: f.gauge("http_connections_open", "HTTP connections open, up to the service's connection limit."),
 		connsRefused: f.counter("http_connections_refused_total",
 			"HTTP connections closed unanswered because the connection limit was reached."),
@@ -162,24 +167,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	// Every labelled series that counts exists from the start, at 0, so
 	// that rate() and increase() see its first events.
-	for _, b := range oktaBuckets {
-		for _, o := range oktaOutcomes {
-			m.oktaRequests.WithLabelValues(b, o)
-		}
-		m.oktaDuration.WithLabelValues(b)
-		m.oktaRetries.WithLabelValues(b)
-		m.oktaRateLimited.WithLabelValues(b)
-		m.oktaRateWait.WithLabelValues(b)
-	}
-	for _, mode := range syncModes {
-		for _, o := range syncOutcomes {
-			m.syncs.WithLabelValues(string(mode), string(o))
-		}
-		m.syncDuration.WithLabelValues(string(mode))
-	}
-	for _, k := range []string{kindUser, kindGroup, kindMembership, kindApp} {
-		m.mismatches.WithLabelValues(k)
-	}
+	m.orgSeries("")
 	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
 		eventhook.OutcomeMalformed, eventhook.OutcomeUnauthorized, eventhook.OutcomeTooLarge, eventhook.OutcomeRateLimited} {
 		m.hookDeliveries.WithLabelValues(o)
@@ -188,6 +176,30 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.catalogRefreshes.WithLabelValues(o)
 	}
 	return m
+}
+
+// orgSeries makes an org's counting series exist at 0: its Okta requests
+// and its syncs. The one org of a single-org service is org "".
+func (m *Metrics) orgSeries(org string) {
+	for _, b := range oktaBuckets {
+		for _, o := range oktaOutcomes {
+			m.oktaRequests.WithLabelValues(org, b, o)
+		}
+		m.oktaDuration.WithLabelValues(org, b)
+		m.oktaRetries.WithLabelValues(org, b)
+		m.oktaRateLimited.WithLabelValues(org, b)
+		m.oktaRateWait.WithLabelValues(org, b)
+	}
+	for _, mode := range syncModes {
+		for _, o := range syncOutcomes {
+			m.syncs.WithLabelValues(org, string(mode), string(o))
+		}
+		m.syncDuration.WithLabelValues(org, string(mode))
+	}
+	for _, k := range []string{kindUser, kindGroup, kindMembership, kindApp} {
+		m.mismatches.WithLabelValues(org, k)
+	}
+	m.logReadError.WithLabelValues(org)
 }
 
 // factory creates metrics in the service's namespace and registers each on
@@ -259,34 +271,68 @@ func (m *Metrics) Served(route, method string, status int, bytes int64, d time.D
 	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
 }
 
-// Request records one Okta HTTP request (okta.Observer).
+// Request records one Okta HTTP request of the single org
+// (okta.Observer); Org's observer records those of a named org.
 func (m *Metrics) Request(bucket, outcome string, d time.Duration) {
-	m.oktaRequests.WithLabelValues(bucket, outcome).Inc()
-	m.oktaDuration.WithLabelValues(bucket).Observe(d.Seconds())
+	orgObserver{m, ""}.Request(bucket, outcome, d)
 }
 
 // Retry records a retried Okta request (okta.Observer).
-func (m *Metrics) Retry(bucket string) { m.oktaRetries.WithLabelValues(bucket).Inc() }
+func (m *Metrics) Retry(bucket string) { orgObserver{m, ""}.Retry(bucket) }
 
 // RateLimited records a 429 from Okta (okta.Observer).
-func (m *Metrics) RateLimited(bucket string) { m.oktaRateLimited.WithLabelValues(bucket).Inc() }
+func (m *Metrics) RateLimited(bucket string) { orgObserver{m, ""}.RateLimited(bucket) }
 
 // RateWait records time spent waiting for rate-limit budget (okta.Observer).
-func (m *Metrics) RateWait(bucket string, d time.Duration) {
-	m.oktaRateWait.WithLabelValues(bucket).Add(d.Seconds())
-}
+func (m *Metrics) RateWait(bucket string, d time.Duration) { orgObserver{m, ""}.RateWait(bucket, d) }
 
 // Remaining records a bucket's reported budget (okta.Observer).
 func (m *Metrics) Remaining(bucket string, remaining, limit int) {
-	m.oktaRemaining.WithLabelValues(bucket).Set(float64(remaining))
-	m.oktaLimit.WithLabelValues(bucket).Set(float64(limit))
+	orgObserver{m, ""}.Remaining(bucket, remaining, limit)
 }
 
-// SyncDone records a finished sync (provider.Observer).
-func (m *Metrics) SyncDone(mode orgsync.Mode, outcome provider.Outcome, d time.Duration, oktaCalls int64) {
-	m.syncs.WithLabelValues(string(mode), string(outcome)).Inc()
-	m.syncDuration.WithLabelValues(string(mode)).Observe(d.Seconds())
-	m.syncCalls.WithLabelValues(string(mode)).Set(float64(oktaCalls))
+// Org returns the okta.Observer of the client of one of several orgs:
+// it records the org's requests under org=name, whose series it makes
+// exist at 0.
+func (m *Metrics) Org(name string) okta.Observer {
+	m.orgSeries(name)
+	return orgObserver{m, name}
+}
+
+// orgObserver records the Okta requests of one org.
+type orgObserver struct {
+	m   *Metrics
+	org string
+}
+
+func (o orgObserver) Request(bucket, outcome string, d time.Duration) {
+	o.m.oktaRequests.WithLabelValues(o.org, bucket, outcome).Inc()
+	o.m.oktaDuration.WithLabelValues(o.org, bucket).Observe(d.Seconds())
+}
+
+func (o orgObserver) Retry(bucket string) { o.m.oktaRetries.WithLabelValues(o.org, bucket).Inc() }
+
+func (o orgObserver) RateLimited(bucket string) {
+	o.m.oktaRateLimited.WithLabelValues(o.org, bucket).Inc()
+}
+
+func (o orgObserver) RateWait(bucket string, d time.Duration) {
+	o.m.oktaRateWait.WithLabelValues(o.org, bucket).Add(d.Seconds())
+}
+
+func (o orgObserver) Remaining(bucket string, remaining, limit int) {
+	o.m.oktaRemaining.WithLabelValues(o.org, bucket).Set(float64(remaining))
+	o.m.oktaLimit.WithLabelValues(o.org, bucket).Set(float64(limit))
+}
+
+// SyncDone records an org's finished sync (provider.Observer).
+func (m *Metrics) SyncDone(org string, mode orgsync.Mode, outcome provider.Outcome, d time.Duration, oktaCalls int64) {
+	m.syncs.WithLabelValues(org, string(mode), string(outcome)).Inc()
+	m.syncDuration.WithLabelValues(org, string(mode)).Observe(d.Seconds())
+	m.syncCalls.WithLabelValues(org, string(mode)).Set(float64(oktaCalls))
+	if outcome != provider.OutcomeFailed {
+		m.orgSuccess.WithLabelValues(org).SetToCurrentTime()
+	}
 }
 
 // Published records a snapshot now being served (provider.Observer).
@@ -306,19 +352,20 @@ func (m *Metrics) Held(held bool) {
 	}
 }
 
-// Mismatch records differences a full reconciliation found against the
-// incremental state, kind being user, group, membership or app
-// (provider.Observer).
-func (m *Metrics) Mismatch(kind string, n int) {
-	m.mismatches.WithLabelValues(kind).Add(float64(n))
+// Mismatch records differences a full reconciliation of an org found
+// against its incremental state, kind being user, group, membership or
+// app (provider.Observer).
+func (m *Metrics) Mismatch(org, kind string, n int) {
+	m.mismatches.WithLabelValues(org, kind).Add(float64(n))
 }
 
 // StateSaveFailed records a failure to persist the sync state
 // (provider.Observer).
 func (m *Metrics) StateSaveFailed() { m.stateSaveError.Inc() }
 
-// LogReadFailed records a sync that could not read a readable System Log.
-func (m *Metrics) LogReadFailed() { m.logReadError.Inc() }
+// LogReadFailed records a sync that could not read an org's readable
+// System Log (provider.Observer).
+func (m *Metrics) LogReadFailed(org string) { m.logReadError.WithLabelValues(org).Inc() }
 
 // Replica records a replica's part in shared mode (provider.Observer).
 func (m *Metrics) Replica(leader bool, generation int64, dbUp bool, outageSeconds float64, outages int) {

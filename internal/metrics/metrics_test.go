@@ -28,11 +28,11 @@ func TestMetrics(t *testing.T) {
 	m.RateLimited("groups")
 	m.RateWait("groups", 1500*time.Millisecond)
 	m.Remaining("groups", 240, 500)
-	m.SyncDone("full", "ok", 3*time.Second, 42)
-	m.SyncDone("full", "failed", time.Second, 7)
+	m.SyncDone("", "full", "ok", 3*time.Second, 42)
+	m.SyncDone("", "full", "failed", time.Second, 7)
 	m.Published(60, 15, time.Unix(1700000000, 0))
 	m.Held(true)
-	m.Mismatch("membership", 2)
+	m.Mismatch("", "membership", 2)
 	m.StateSaveFailed()
 	m.ConnectionOpened()
 	m.ConnectionOpened()
@@ -44,24 +44,24 @@ func TestMetrics(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "groups", "outcome": "ok"}, 2},
-		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "groups", "outcome": "rate_limited"}, 1},
-		{"okta_entity_provider_okta_request_duration_seconds", map[string]string{"bucket": "groups"}, 3},
-		{"okta_entity_provider_okta_retries_total", map[string]string{"bucket": "groups"}, 1},
-		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"bucket": "groups"}, 1},
-		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"bucket": "groups"}, 1.5},
-		{"okta_entity_provider_okta_rate_limit_remaining", map[string]string{"bucket": "groups"}, 240},
-		{"okta_entity_provider_okta_rate_limit_limit", map[string]string{"bucket": "groups"}, 500},
-		{"okta_entity_provider_syncs_total", map[string]string{"mode": "full", "outcome": "ok"}, 1},
-		{"okta_entity_provider_syncs_total", map[string]string{"mode": "full", "outcome": "failed"}, 1},
-		{"okta_entity_provider_sync_duration_seconds", map[string]string{"mode": "full"}, 2},
-		{"okta_entity_provider_last_sync_okta_calls", map[string]string{"mode": "full"}, 7},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "groups", "outcome": "ok"}, 2},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "groups", "outcome": "rate_limited"}, 1},
+		{"okta_entity_provider_okta_request_duration_seconds", map[string]string{"org": "", "bucket": "groups"}, 3},
+		{"okta_entity_provider_okta_retries_total", map[string]string{"org": "", "bucket": "groups"}, 1},
+		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"org": "", "bucket": "groups"}, 1},
+		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"org": "", "bucket": "groups"}, 1.5},
+		{"okta_entity_provider_okta_rate_limit_remaining", map[string]string{"org": "", "bucket": "groups"}, 240},
+		{"okta_entity_provider_okta_rate_limit_limit", map[string]string{"org": "", "bucket": "groups"}, 500},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "", "mode": "full", "outcome": "ok"}, 1},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "", "mode": "full", "outcome": "failed"}, 1},
+		{"okta_entity_provider_sync_duration_seconds", map[string]string{"org": "", "mode": "full"}, 2},
+		{"okta_entity_provider_last_sync_okta_calls", map[string]string{"org": "", "mode": "full"}, 7},
 		{"okta_entity_provider_entities", map[string]string{"kind": "user"}, 60},
 		{"okta_entity_provider_entities", map[string]string{"kind": "group"}, 15},
 		{"okta_entity_provider_snapshot_built_timestamp_seconds", nil, 1.7e9},
 		{"okta_entity_provider_snapshot_held_back", nil, 1},
-		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "membership"}, 2},
-		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "user"}, 0},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"org": "", "kind": "membership"}, 2},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"org": "", "kind": "user"}, 0},
 		{"okta_entity_provider_state_save_errors_total", nil, 1},
 		{"okta_entity_provider_http_connections_open", nil, 1},
 		{"okta_entity_provider_http_connections_refused_total", nil, 1},
@@ -95,13 +95,13 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 		want   float64
 	}{
 		{"okta_entity_provider_build_info", map[string]string{"version": "v1.2.3", "revision": "0123abc", "goversion": "go1.26.0"}, 1},
-		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "users", "outcome": "rate_limited"}, 0},
-		{"okta_entity_provider_okta_requests_total", map[string]string{"bucket": "other", "outcome": "bad_response"}, 0},
-		{"okta_entity_provider_okta_retries_total", map[string]string{"bucket": "logs"}, 0},
-		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"bucket": "groups"}, 0},
-		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"bucket": "users"}, 0},
-		{"okta_entity_provider_syncs_total", map[string]string{"mode": "incremental", "outcome": "held"}, 0},
-		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"kind": "group"}, 0},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "users", "outcome": "rate_limited"}, 0},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "other", "outcome": "bad_response"}, 0},
+		{"okta_entity_provider_okta_retries_total", map[string]string{"org": "", "bucket": "logs"}, 0},
+		{"okta_entity_provider_okta_rate_limited_total", map[string]string{"org": "", "bucket": "groups"}, 0},
+		{"okta_entity_provider_okta_rate_wait_seconds_total", map[string]string{"org": "", "bucket": "users"}, 0},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "", "mode": "incremental", "outcome": "held"}, 0},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"org": "", "kind": "group"}, 0},
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}, 0},
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/status", "method": "GET", "code": "200"}, 0},
 		{"okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}, 0},
@@ -122,6 +122,63 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 	}
 	if got := value(t, reg, "okta_entity_provider_http_request_duration_seconds", map[string]string{"route": "/entities"}); got != 2 {
 		t.Errorf("duration samples: got %v, want 2", got)
+	}
+}
+
+// A named org's Okta requests and syncs are series of their own, apart
+// from the single org's, and exist at 0 once the org's observer is made.
+func TestOrgSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	globex := m.Org("globex")
+	if got := value(t, reg, "okta_entity_provider_okta_requests_total", map[string]string{"org": "globex", "bucket": "apps", "outcome": "ok"}); got != 0 {
+		t.Errorf("globex's requests before any: got %v, want 0", got)
+	}
+	globex.Request("users", "ok", time.Millisecond)
+	globex.Remaining("users", 10, 600)
+	m.Org("initech").Request("users", "ok", time.Millisecond)
+	m.SyncDone("globex", "incremental", "ok", time.Second, 3)
+	m.SyncDone("initech", "incremental", "failed", time.Second, 1)
+	m.Mismatch("initech", "user", 4)
+	m.LogReadFailed("globex")
+	for _, tt := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "globex", "bucket": "users", "outcome": "ok"}, 1},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "initech", "bucket": "users", "outcome": "ok"}, 1},
+		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "users", "outcome": "ok"}, 0},
+		{"okta_entity_provider_okta_rate_limit_remaining", map[string]string{"org": "globex", "bucket": "users"}, 10},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "globex", "mode": "incremental", "outcome": "ok"}, 1},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "initech", "mode": "incremental", "outcome": "failed"}, 1},
+		{"okta_entity_provider_syncs_total", map[string]string{"org": "initech", "mode": "incremental", "outcome": "ok"}, 0},
+		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"org": "initech", "kind": "user"}, 4},
+		{"okta_entity_provider_system_log_read_errors_total", map[string]string{"org": "globex"}, 1},
+		{"okta_entity_provider_system_log_read_errors_total", map[string]string{"org": "initech"}, 0},
+	} {
+		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
+			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	if got := value(t, reg, "okta_entity_provider_org_last_successful_sync_timestamp_seconds", map[string]string{"org": "globex"}); got < 1.7e9 {
+		t.Errorf("globex's last success: got %v, want a current Unix time", got)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "okta_entity_provider_org_last_successful_sync_timestamp_seconds" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetValue() == "initech" {
+					t.Error("initech, whose only sync failed, has a last success time")
+				}
+			}
+		}
 	}
 }
 

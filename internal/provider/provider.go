@@ -26,21 +26,22 @@ type Okta interface {
 // Observer receives the provider's events, for metrics. Implementations
 // must be safe for concurrent use.
 type Observer interface {
-	// SyncDone reports a finished sync: its mode, its outcome, how long it
-	// took and how many Okta requests it sent.
-	SyncDone(mode orgsync.Mode, outcome Outcome, d time.Duration, oktaCalls int64)
+	// SyncDone reports an org's finished sync: its mode, its outcome, how
+	// long it took and how many Okta requests it sent. The one org of a
+	// single-org provider is org "".
+	SyncDone(org string, mode orgsync.Mode, outcome Outcome, d time.Duration, oktaCalls int64)
 	// Published reports a snapshot now being served.
 	Published(users, groups int, builtAt time.Time)
 	// Held reports whether a snapshot is held back by the deletion guard.
 	Held(held bool)
 	// Mismatch reports n differences of one kind (user, group, membership, app)
 	// that a full reconciliation found against the incremental state.
-	Mismatch(kind string, n int)
+	Mismatch(org, kind string, n int)
 	// StateSaveFailed reports a failure to persist the sync state.
 	StateSaveFailed()
-	// LogReadFailed reports a sync that could not read the System Log
-	// although the credentials may read it.
-	LogReadFailed()
+	// LogReadFailed reports a sync that could not read an org's System
+	// Log although the credentials may read it.
+	LogReadFailed(org string)
 	// HookSync reports a sync an event hook asked for, started.
 	HookSync()
 	// ChangeLatency reports the time from a change's event (published, by
@@ -328,14 +329,14 @@ func (p *Provider) Snapshot() *snapshot.Snapshot { return p.snap.Load() }
 
 type nopObserver struct{}
 
-func (nopObserver) SyncDone(orgsync.Mode, Outcome, time.Duration, int64) {}
-func (nopObserver) Published(int, int, time.Time)                        {}
-func (nopObserver) Held(bool)                                            {}
-func (nopObserver) Mismatch(string, int)                                 {}
-func (nopObserver) StateSaveFailed()                                     {}
-func (nopObserver) LogReadFailed()                                       {}
-func (nopObserver) HookSync()                                            {}
-func (nopObserver) HintForwarded(string)                                 {}
-func (nopObserver) HintsReceived(int)                                    {}
-func (nopObserver) ChangeLatency(time.Duration)                          {}
-func (nopObserver) Replica(bool, int64, bool, float64, int)              {}
+func (nopObserver) SyncDone(string, orgsync.Mode, Outcome, time.Duration, int64) {}
+func (nopObserver) Published(int, int, time.Time)                                {}
+func (nopObserver) Held(bool)                                                    {}
+func (nopObserver) Mismatch(string, string, int)                                 {}
+func (nopObserver) StateSaveFailed()                                             {}
+func (nopObserver) LogReadFailed(string)                                         {}
+func (nopObserver) HookSync()                                                    {}
+func (nopObserver) HintForwarded(string)                                         {}
+func (nopObserver) HintsReceived(int)                                            {}
+func (nopObserver) ChangeLatency(time.Duration)                                  {}
+func (nopObserver) Replica(bool, int64, bool, float64, int)                      {}

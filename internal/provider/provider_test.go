@@ -267,7 +267,7 @@ type recorder struct {
 	calls     int64 // Okta requests of the finished syncs
 }
 
-func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration, calls int64) {
+func (r *recorder) SyncDone(_ string, mode orgsync.Mode, outcome Outcome, _ time.Duration, calls int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, string(mode)+":"+string(outcome))
@@ -275,9 +275,9 @@ func (r *recorder) SyncDone(mode orgsync.Mode, outcome Outcome, _ time.Duration,
 }
 func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users = users; r.mu.Unlock() }
 func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }
-func (r *recorder) Mismatch(string, int)                {}
+func (r *recorder) Mismatch(string, string, int)        {}
 func (r *recorder) StateSaveFailed()                    {}
-func (r *recorder) LogReadFailed()                      {}
+func (r *recorder) LogReadFailed(string)                {}
 func (r *recorder) HookSync()                           { r.mu.Lock(); r.hookSyncs++; r.mu.Unlock() }
 func (r *recorder) HintForwarded(string)                {}
 func (r *recorder) HintsReceived(int)                   {}

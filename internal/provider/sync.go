@@ -182,7 +182,7 @@ func (p *Provider) recordFailure(r *syncResult) {
 	}
 	ev.Err(r.err).Int64("oktaCalls", r.calls).Dur("took", r.took()).Int("failuresInARow", p.failures).
 		Msg("sync failed; still serving the last good snapshot (logged again only when the cause changes)")
-	p.obs.SyncDone(r.mode, OutcomeFailed, r.took(), r.calls)
+	p.obs.SyncDone("", r.mode, OutcomeFailed, r.took(), r.calls)
 }
 
 // recordRecovery logs a good sync that follows failed ones, and a change
@@ -197,7 +197,7 @@ func (p *Provider) recordRecovery(r *syncResult) {
 
 // recordDone reports a sync that brought a snapshot, served or held.
 func (p *Provider) recordDone(r *syncResult, outcome Outcome) {
-	p.obs.SyncDone(r.mode, outcome, r.took(), r.calls)
+	p.obs.SyncDone("", r.mode, outcome, r.took(), r.calls)
 	st := r.stats
 	r.log.Info().Str("outcome", string(outcome)).Int("users", r.gen.snap.Users).Int("groups", r.gen.snap.Groups).
 		Int64("oktaCalls", r.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
@@ -210,7 +210,7 @@ func (p *Provider) recordDone(r *syncResult, outcome Outcome) {
 // of cause, and counts every failed read.
 func (p *Provider) noteLog(log zerolog.Logger, next *orgsync.State, stats orgsync.Stats) {
 	if stats.LogError != "" {
-		p.obs.LogReadFailed()
+		p.obs.LogReadFailed("")
 	}
 	key := next.LogError()
 	if key != "" {
@@ -308,10 +308,10 @@ func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode orgsync.Mo
 // and reports every difference: there should be none, and any is a bug.
 func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
 	d := inc.Diff(full)
-	p.obs.Mismatch("user", d.Users)
-	p.obs.Mismatch("group", d.Groups)
-	p.obs.Mismatch("membership", d.Memberships)
-	p.obs.Mismatch("app", d.Apps)
+	p.obs.Mismatch("", "user", d.Users)
+	p.obs.Mismatch("", "group", d.Groups)
+	p.obs.Mismatch("", "membership", d.Memberships)
+	p.obs.Mismatch("", "app", d.Apps)
 	if d.Total() == 0 {
 		log.Info().Msg("full reconciliation: the incremental state matched the full listing")
 		return

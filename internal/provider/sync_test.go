@@ -51,7 +51,7 @@ type mismatches struct {
 	total int
 }
 
-func (m *mismatches) Mismatch(_ string, n int) {
+func (m *mismatches) Mismatch(_, _ string, n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++
