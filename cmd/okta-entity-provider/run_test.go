@@ -369,7 +369,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	s.get(t, "/no-such-path") // counted under route "other"
 	m := s.get(t, "/metrics").body
-	if !bytes.Contains(m, []byte(`okta_entity_provider_syncs_total{mode="incremental",outcome="held"}`)) {
+	if !bytes.Contains(m, []byte(`okta_entity_provider_syncs_total{mode="incremental",org="",outcome="held"}`)) {
 		t.Error("metrics: no held sync counted")
 	}
 	for _, series := range []string{`okta_entity_provider_build_info{goversion="go`,
