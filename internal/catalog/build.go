@@ -40,13 +40,11 @@ type Result struct {
 // the order of its lists. opts should have passed Validate; unknown
 // strategies fall back to the defaults.
 func Build(opts Options, in Input) *Result {
-	b := mapInput(opts, in)
-	res := &Result{}
-	users, groups := b.order()
-	res.Entities = make([]Entity, 0, len(users)+len(groups))
-	var skipped []SkippedLabel
-	b.each(users, groups, &skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
-	res.Report = b.report(len(users), len(groups), skipped)
+	m := Map(opts, in)
+	res := &Result{Entities: make([]Entity, 0, m.Users()+m.Groups())}
+	skipped := make([][]SkippedLabel, 1)
+	m.each(skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
+	res.Report = m.report(skipped)
 	return res
 }
 
@@ -55,17 +53,138 @@ func Build(opts Options, in Input) *Result {
 // them (Each, EachReport) makes one at a time, in Build's order, so that
 // they are never held together. At 100,000 users the entities are about
 // 60 MiB. A Mapping is not changed by its passes.
+//
+// A Mapping of several orgs (MapOrgs) holds each org's mapping and the
+// merged order of their entities.
 type Mapping struct {
-	b             *builder
-	users, groups []int32
+	orgs          []*builder
+	users, groups []entry
+}
+
+// entry is one entity of a Mapping: its org's index, and its index in the
+// org builder's users or groups.
+type entry struct{ org, idx int32 }
+
+// OrgInput is one Okta org of a merged catalog: its name (empty for the
+// single org of a service that serves one), its options and its input.
+type OrgInput struct {
+	Name    string
+	Options Options
+	Input   Input
 }
 
 // Map maps in like Build, leaving the entities to be made by each pass
 // over them.
 func Map(opts Options, in Input) *Mapping {
-	b := mapInput(opts, in)
-	users, groups := b.order()
-	return &Mapping{b: b, users: users, groups: groups}
+	return MapOrgs([]OrgInput{{Options: opts, Input: in}})
+}
+
+// MapOrgs maps several orgs into one catalog. Each org is mapped with its
+// own options as Map maps one, its references never leaving it; then
+// entities of one kind that share a namespace and a name
+// (case-insensitively) across orgs are told apart as within one: the one
+// whose name is its strategy's own wins, then the earliest created in
+// Okta, then the smallest id, then the first org; the others get a
+// suffix derived from their Okta id, reported as a collision. The
+// entities of a named org carry the okta.com/org annotation. The passes
+// yield the users, then the groups, each sorted by name, then namespace,
+// then org. The output depends only on the orgs' order and content.
+func MapOrgs(orgs []OrgInput) *Mapping {
+	m := &Mapping{orgs: make([]*builder, len(orgs))}
+	for i, o := range orgs {
+		m.orgs[i] = mapInput(o.Options, o.Input, o.Name)
+	}
+	if len(m.orgs) > 1 {
+		m.resolveAcross(KindUser)
+		m.resolveAcross(KindGroup)
+	}
+	for i, b := range m.orgs {
+		users, groups := b.emitted()
+		for _, u := range users {
+			m.users = append(m.users, entry{int32(i), u})
+		}
+		for _, g := range groups {
+			m.groups = append(m.groups, entry{int32(i), g})
+		}
+	}
+	m.sort(m.users, func(e entry) (string, string) {
+		b := m.orgs[e.org]
+		return b.users[e.idx].naming.name, b.opts.Namespace
+	})
+	m.sort(m.groups, func(e entry) (string, string) {
+		it := &m.orgs[e.org].groups[e.idx]
+		return it.naming.name, it.ns
+	})
+	return m
+}
+
+// sort orders entries by name (case-insensitively, then as is), then
+// namespace, then org.
+func (m *Mapping) sort(es []entry, key func(entry) (name, ns string)) {
+	slices.SortFunc(es, func(x, y entry) int {
+		xn, xns := key(x)
+		yn, yns := key(y)
+		return cmp.Or(strings.Compare(strings.ToLower(xn), strings.ToLower(yn)), strings.Compare(xn, yn),
+			strings.Compare(xns, yns), cmp.Compare(x.org, y.org))
+	})
+}
+
+// resolveAcross renames the entities of kind that another org's entity
+// of the same namespace and name takes precedence over: as resolve does
+// within an org, the org's order breaking the last ties. A new name is
+// free in its namespace across the orgs and in its org.
+func (m *Mapping) resolveAcross(kind string) {
+	type item struct {
+		nameItem
+		org int
+		key string
+	}
+	var items []item
+	own := make([]map[string]struct{}, len(m.orgs))
+	for oi, b := range m.orgs {
+		own[oi] = map[string]struct{}{}
+		for _, it := range b.nameItems(kind) {
+			ns := b.namespaceOf(kind, it.idx)
+			items = append(items, item{it, oi, ns + "/" + strings.ToLower(it.naming.name)})
+			own[oi][strings.ToLower(it.naming.name)] = struct{}{}
+		}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		return cmp.Or(
+			compareBool(!x.naming.exact(), !y.naming.exact()),
+			x.created.Compare(y.created),
+			strings.Compare(x.id, y.id),
+			cmp.Compare(x.org, y.org),
+		)
+	})
+	taken := make(map[string]struct{}, len(items))
+	var losers []item
+	for _, it := range items {
+		if _, ok := taken[it.key]; ok {
+			losers = append(losers, it)
+			continue
+		}
+		taken[it.key] = struct{}{}
+	}
+	for _, it := range losers {
+		ns := it.key[:strings.IndexByte(it.key, '/')]
+		for n := 0; ; n++ {
+			cand := withSuffix(it.naming.name, hashSuffix(it.id, n))
+			lower := strings.ToLower(cand)
+			if _, ok := taken[ns+"/"+lower]; ok {
+				continue
+			}
+			if _, ok := own[it.org][lower]; ok {
+				continue
+			}
+			taken[ns+"/"+lower] = struct{}{}
+			own[it.org][lower] = struct{}{}
+			it.naming.name = cand
+			it.naming.reason = ReasonCollision
+			m.orgs[it.org].renamed(kind, it.nameItem)
+			break
+		}
+	}
 }
 
 // Users returns the number of User entities.
@@ -80,21 +199,68 @@ func (m *Mapping) Groups() int { return len(m.groups) }
 // that encodes the entities as they come allocates next to nothing.
 // Several passes may run at once.
 func (m *Mapping) Each(f func(*Entity)) {
-	m.b.each(m.users, m.groups, nil, false, f)
+	m.each(nil, false, f)
 }
 
 // EachReport is Each that also returns the mapping report, Build's
 // Report: the labels left out for invalid values are only known once
 // every entity is made.
 func (m *Mapping) EachReport(f func(*Entity)) Report {
-	var skipped []SkippedLabel
-	m.b.each(m.users, m.groups, &skipped, false, f)
-	return m.b.report(len(m.users), len(m.groups), skipped)
+	skipped := make([][]SkippedLabel, len(m.orgs))
+	m.each(skipped, false, f)
+	return m.report(skipped)
 }
 
-// mapInput runs every step of a build but the making of the entities.
-func mapInput(opts Options, in Input) *builder {
+// each makes the entities one at a time, in the merged order, and calls
+// f with each. Labels skipped for invalid values are appended to their
+// org's list in skipped, unless it is nil. each only reads the builders,
+// so several can run at once.
+//
+// With keep, every entity has memory of its own and f may keep it; without,
+// every entity is made in the same memory, so f must not keep it (nor
+// anything it points to) past its return: a pass that encodes the entities
+// as they come then allocates next to nothing.
+func (m *Mapping) each(skipped [][]SkippedLabel, keep bool, f func(*Entity)) {
+	var e Entity
+	buf := new(entityBuffer)
+	sk := func(org int32) *[]SkippedLabel {
+		if skipped == nil {
+			return nil
+		}
+		return &skipped[org]
+	}
+	shapers := func(kind string, shape func(*builder) *compiledTransform) []*shaper {
+		ss := make([]*shaper, len(m.orgs))
+		for i, b := range m.orgs {
+			ss[i] = newShaper(shape(b), kind, sk(int32(i)))
+		}
+		return ss
+	}
+	us := shapers(KindUser, (*builder).userShape)
+	for _, en := range m.users {
+		if keep {
+			buf = new(entityBuffer)
+		}
+		b := m.orgs[en.org]
+		e = b.userEntity(&b.users[en.idx], b.opts.Namespace, sk(en.org), buf, us[en.org])
+		f(&e)
+	}
+	gs := shapers(KindGroup, (*builder).groupShape)
+	for _, en := range m.groups {
+		if keep {
+			buf = new(entityBuffer)
+		}
+		b := m.orgs[en.org]
+		e = b.groupEntity(&b.groups[en.idx], sk(en.org), buf, gs[en.org])
+		f(&e)
+	}
+}
+
+// mapInput runs every step of a build but the making of the entities,
+// for the org named org ("" for a single unnamed org).
+func mapInput(opts Options, in Input, org string) *builder {
 	b := newBuilder(opts, in)
+	b.org = org
 	b.selectUsers()
 	b.selectGroups()
 	b.linkMembers()
@@ -103,9 +269,7 @@ func mapInput(opts Options, in Input) *builder {
 	b.linkHierarchy()
 	b.pruneEmptyGroups()
 	b.nameEntities()
-	slices.SortFunc(b.renames, func(x, y Rename) int {
-		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID))
-	})
+	slices.SortFunc(b.renames, compareRenames)
 	return b
 }
 
@@ -130,6 +294,8 @@ type builder struct {
 	opts Options
 	in   Input
 	rep  Report
+	// org is the org's name, "" for a single unnamed org.
+	org string
 
 	users   []userItem // every input user, sorted by id, duplicates removed
 	groups  []groupItem
@@ -415,25 +581,76 @@ func (b *builder) pruneEmptyGroups() {
 
 // nameEntities names the emitted users and groups and resolves collisions.
 func (b *builder) nameEntities() {
-	var users []nameItem
 	for i := range b.users {
-		it := &b.users[i]
-		if !it.emitted {
-			continue
+		if it := &b.users[i]; it.emitted {
+			it.naming = userName(b.opts.UserNaming, it.u)
 		}
-		it.naming = userName(b.opts.UserNaming, it.u)
-		users = append(users, nameItem{idx: int32(i), naming: &it.naming, created: it.u.Created, id: it.u.ID})
 	}
-	b.resolve(KindUser, users)
-	var groups []nameItem
+	for _, kind := range []string{KindUser, KindGroup} {
+		items := b.nameItems(kind)
+		for _, it := range items {
+			b.prefix(it.naming, it.id)
+		}
+		b.resolve(kind, items)
+	}
+}
+
+// prefix puts the options' NamePrefix before n's name, cut with a suffix
+// derived from the Okta id when that makes it too long.
+func (b *builder) prefix(n *naming, id string) {
+	if b.opts.NamePrefix == "" {
+		return
+	}
+	n.name = b.opts.NamePrefix + n.name
+	if len(n.name) > maxNameLen {
+		n.name = withSuffix(n.name, idSuffix(id))
+		if n.reason == "" {
+			n.reason = ReasonTooLong
+		}
+	}
+}
+
+// nameItems returns the emitted entities of kind, to name.
+func (b *builder) nameItems(kind string) []nameItem {
+	var items []nameItem
+	if kind == KindUser {
+		for i := range b.users {
+			if it := &b.users[i]; it.emitted {
+				items = append(items, nameItem{idx: int32(i), naming: &it.naming, created: it.u.Created, id: it.u.ID})
+			}
+		}
+		return items
+	}
 	for i := range b.groups {
-		it := &b.groups[i]
-		if !it.emitted {
-			continue
+		if it := &b.groups[i]; it.emitted {
+			items = append(items, nameItem{idx: int32(i), naming: &it.naming, created: it.g.Created, id: it.g.ID})
 		}
-		groups = append(groups, nameItem{idx: int32(i), naming: &it.naming, created: it.g.Created, id: it.g.ID})
 	}
-	b.resolve(KindGroup, groups)
+	return items
+}
+
+// namespaceOf returns the namespace of the emitted entity of kind at idx.
+func (b *builder) namespaceOf(kind string, idx int32) string {
+	if kind == KindUser {
+		return b.opts.Namespace
+	}
+	return b.groups[idx].ns
+}
+
+// renamed records it, of kind, renamed after its org was mapped: its
+// rename replaces any the org's own resolve recorded.
+func (b *builder) renamed(kind string, it nameItem) {
+	r := Rename{Kind: kind, OktaID: it.id, From: it.naming.raw, To: it.naming.name, Reason: it.naming.reason, Org: b.org}
+	i, found := slices.BinarySearchFunc(b.renames, r, compareRenames)
+	if found {
+		b.renames[i] = r
+		return
+	}
+	b.renames = slices.Insert(b.renames, i, r)
+}
+
+func compareRenames(x, y Rename) int {
+	return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID))
 }
 
 type nameItem struct {
@@ -482,7 +699,7 @@ func (b *builder) resolve(kind string, items []nameItem) {
 	}
 	for _, it := range items {
 		if it.naming.reason != "" {
-			b.renames = append(b.renames, Rename{Kind: kind, OktaID: it.id, From: it.naming.raw, To: it.naming.name, Reason: it.naming.reason})
+			b.renames = append(b.renames, Rename{Kind: kind, OktaID: it.id, From: it.naming.raw, To: it.naming.name, Reason: it.naming.reason, Org: b.org})
 		}
 	}
 }
@@ -497,10 +714,9 @@ func compareBool(a, b bool) int {
 	return 1
 }
 
-// order returns the indexes of the emitted users and of the emitted groups,
-// each sorted by name (case-insensitively, then as is: names are unique
-// case-insensitively within a kind), the order of Result.Entities.
-func (b *builder) order() (users, groups []int32) {
+// emitted returns the indexes of the emitted users and of the emitted
+// groups.
+func (b *builder) emitted() (users, groups []int32) {
 	for i := range b.users {
 		if b.users[i].emitted {
 			users = append(users, int32(i))
@@ -511,46 +727,7 @@ func (b *builder) order() (users, groups []int32) {
 			groups = append(groups, int32(i))
 		}
 	}
-	byName := func(name func(int32) string) func(x, y int32) int {
-		return func(x, y int32) int {
-			a, b := name(x), name(y)
-			return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
-		}
-	}
-	slices.SortFunc(users, byName(func(i int32) string { return b.users[i].naming.name }))
-	slices.SortFunc(groups, byName(func(i int32) string { return b.groups[i].naming.name }))
 	return users, groups
-}
-
-// each makes the entities of users and then of groups (indexes from order)
-// one at a time and calls f with each. Labels skipped for invalid values are
-// appended to skipped, unless it is nil. each only reads the builder, so
-// several can run at once.
-//
-// With keep, every entity has memory of its own and f may keep it; without,
-// every entity is made in the same memory, so f must not keep it (nor
-// anything it points to) past its return: a pass that encodes the entities
-// as they come then allocates next to nothing.
-func (b *builder) each(users, groups []int32, skipped *[]SkippedLabel, keep bool, f func(*Entity)) {
-	ns := b.opts.Namespace
-	var e Entity
-	buf := new(entityBuffer)
-	us := newShaper(b.userShape(), KindUser, skipped)
-	for _, i := range users {
-		if keep {
-			buf = new(entityBuffer)
-		}
-		e = b.userEntity(&b.users[i], ns, skipped, buf, us)
-		f(&e)
-	}
-	gs := newShaper(b.groupShape(), KindGroup, skipped)
-	for _, i := range groups {
-		if keep {
-			buf = new(entityBuffer)
-		}
-		e = b.groupEntity(&b.groups[i], skipped, buf, gs)
-		f(&e)
-	}
 }
 
 // userShape and groupShape return the compiled transform of users and of
@@ -642,9 +819,35 @@ type entityBuffer struct {
 	members     []string
 }
 
-// report returns the report of a build that emitted the given numbers of
-// users and groups and skipped the given labels. It only reads the
-// builder, so it may be called more than once.
+// report returns the mapping's report, skipped holding each org's labels
+// skipped for invalid values. A report of several orgs (or of a named
+// one) sums theirs, its lists name each item's org, and Orgs has each
+// org's counts. It only reads the builders, so it may be called more than
+// once.
+func (m *Mapping) report(skipped [][]SkippedLabel) Report {
+	counts := make([][2]int, len(m.orgs))
+	for _, e := range m.users {
+		counts[e.org][0]++
+	}
+	for _, e := range m.groups {
+		counts[e.org][1]++
+	}
+	if len(m.orgs) == 1 && m.orgs[0].org == "" {
+		return m.orgs[0].report(counts[0][0], counts[0][1], skipped[0])
+	}
+	var r Report
+	for i, b := range m.orgs {
+		or := b.report(counts[i][0], counts[i][1], skipped[i])
+		r.merge(&or)
+		r.Orgs = append(r.Orgs, OrgReport{Name: b.org, Users: or.Users, Groups: or.Groups,
+			Memberships: or.Memberships, InputUsers: or.InputUsers, InputGroups: or.InputGroups})
+	}
+	return r
+}
+
+// report returns the report of the org's part of a mapping that emitted
+// the given numbers of its users and groups and skipped the given labels.
+// It only reads the builder, so it may be called more than once.
 func (b *builder) report(users, groups int, skipped []SkippedLabel) Report {
 	r := b.rep
 	r.Users, r.Groups = users, groups
@@ -670,7 +873,7 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, b
 	}
 	sh := s.shape()
 	display := cmp.Or(sh.displayName, displayName(p))
-	ann := append(buf.ann[:0], KeyValue{AnnotationID, u.ID})
+	ann := b.idAnnotations(buf, u.ID)
 	if p.Email != "" {
 		ann = append(ann, KeyValue{AnnotationEmail, p.Email})
 	}
@@ -706,6 +909,16 @@ func (b *builder) userEntity(it *userItem, ns string, skipped *[]SkippedLabel, b
 	}
 }
 
+// idAnnotations starts an entity's annotations in buf: its Okta id, and
+// its org when the org is named.
+func (b *builder) idAnnotations(buf *entityBuffer, id string) []KeyValue {
+	ann := append(buf.ann[:0], KeyValue{AnnotationID, id})
+	if b.org != "" {
+		ann = append(ann, KeyValue{AnnotationOrg, b.org})
+	}
+	return ann
+}
+
 // displayName is the profile's displayName, else "first last", else the
 // login.
 func displayName(p *okta.UserProfile) string {
@@ -726,7 +939,7 @@ func (b *builder) groupEntity(it *groupItem, skipped *[]SkippedLabel, buf *entit
 		s.v.setGroup(g)
 	}
 	sh := s.shape()
-	ann := append(buf.ann[:0], KeyValue{AnnotationID, g.ID})
+	ann := b.idAnnotations(buf, g.ID)
 	if g.Type != "" {
 		ann = append(ann, KeyValue{AnnotationGroupType, g.Type})
 	}
@@ -789,6 +1002,7 @@ func (b *builder) finishReport(r *Report, skipped []SkippedLabel) {
 		r.addRename(x)
 	}
 	for _, x := range b.dropped {
+		x.Org = b.org
 		r.addDroppedRef(x)
 	}
 	for _, x := range b.broken {
@@ -797,12 +1011,13 @@ func (b *builder) finishReport(r *Report, skipped []SkippedLabel) {
 		if name == "" {
 			name = groupName(b.opts.GroupNaming, g.g).name
 		}
-		r.addBrokenLink(BrokenLink{OktaID: g.g.ID, Group: name, Parent: x.parent, Reason: x.reason})
+		r.addBrokenLink(BrokenLink{OktaID: g.g.ID, Group: name, Parent: x.parent, Reason: x.reason, Org: b.org})
 	}
 	slices.SortFunc(skipped, func(x, y SkippedLabel) int {
 		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.OktaID, y.OktaID), strings.Compare(x.Key, y.Key))
 	})
 	for _, x := range skipped {
+		x.Org = b.org
 		r.addSkippedLabel(x)
 	}
 	if r.Renames == nil {

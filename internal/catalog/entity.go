@@ -25,6 +25,9 @@ const (
 	AnnotationLogin = "okta.com/login"
 	// AnnotationGroupType holds the Okta group type (OKTA_GROUP, APP_GROUP, BUILT_IN).
 	AnnotationGroupType = "okta.com/group-type"
+	// AnnotationOrg names the entity's Okta org when the catalog merges
+	// several (the org's name as configured).
+	AnnotationOrg = "okta.com/org"
 	// AnnotationProfilePrefix starts the key of an allowlisted profile
 	// attribute copied to an annotation: okta.com/profile.<attribute>.
 	AnnotationProfilePrefix = "okta.com/profile."

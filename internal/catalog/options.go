@@ -55,6 +55,11 @@ type Options struct {
 	GroupNaming string
 	// Namespace is the entities' namespace; empty is Backstage's default.
 	Namespace string
+	// NamePrefix goes before the name of every User and Group entity
+	// (e.g. "globex-"), to tell the orgs of a merged catalog apart in one
+	// namespace; a name it makes too long is cut with a suffix derived
+	// from the Okta id.
+	NamePrefix string
 
 	// HierarchyKey and HierarchyParentKey name the group profile
 	// attributes of the group hierarchy, like the Backstage Okta module's
@@ -223,6 +228,9 @@ func (o Options) Validate() error {
 	if o.Namespace != "" && !ValidNamespace(o.Namespace) {
 		bad("Namespace", o.Namespace, "want lower-case letters, digits and dashes, at most 63 characters")
 	}
+	if p := o.NamePrefix; p != "" && !validPrefix(p) {
+		bad("NamePrefix", p, fmt.Sprintf("want at most %d characters, starting with a lower-case letter or digit, then lower-case letters, digits, - _ or . (e.g. globex-)", maxPrefixLen))
+	}
 	if o.HierarchyKey != "" && o.HierarchyParentKey == "" {
 		bad("HierarchyKey", o.HierarchyKey, "the parent key is not set; set the attribute holding the parent's key too, e.g. parentOrgId")
 	}
@@ -308,6 +316,25 @@ func (o Options) compile() (*Shape, []error) {
 	return &Shape{user: user, group: group}, append(uerrs, gerrs...)
 }
 
+// maxPrefixLen bounds NamePrefix, to leave most of a name's 63
+// characters to the name.
+const maxPrefixLen = 20
+
+// validPrefix reports whether s may start a Backstage name.
+func validPrefix(s string) bool {
+	if len(s) > maxPrefixLen || !isLowerAlnum(s[0]) {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !isLowerAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
 // validNaming reports whether s is empty (the default), one of the named
 // strategies or profile:<attribute>.
 func validNaming(s string, strategies ...string) bool {
@@ -315,7 +342,7 @@ func validNaming(s string, strategies ...string) bool {
 		(strings.HasPrefix(s, NamingProfilePrefix) && len(s) > len(NamingProfilePrefix))
 }
 
-var reservedKeys = []string{AnnotationID, AnnotationEmail, AnnotationLogin, AnnotationGroupType}
+var reservedKeys = []string{AnnotationID, AnnotationEmail, AnnotationLogin, AnnotationGroupType, AnnotationOrg}
 
 // problem says what is wrong with m, or "".
 func (m AttributeMapping) problem() string {

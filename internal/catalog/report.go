@@ -88,6 +88,62 @@ type Report struct {
 
 	SkippedLabels      []SkippedLabel `json:"skippedLabels"`
 	SkippedLabelsTotal int            `json:"skippedLabelsTotal"`
+
+	// Orgs has each org's counts when the catalog merges named orgs; the
+	// counts above are their sums.
+	Orgs []OrgReport `json:"orgs,omitempty"`
+}
+
+// OrgReport is one org's counts in a merged catalog's Report.
+type OrgReport struct {
+	Name        string `json:"name"`
+	Users       int    `json:"users"`
+	Groups      int    `json:"groups"`
+	Memberships int    `json:"memberships"`
+	InputUsers  int    `json:"inputUsers"`
+	InputGroups int    `json:"inputGroups"`
+}
+
+// merge adds o, one org's report, to r: its counts to r's, its lists
+// after r's, capped, their totals summed.
+func (r *Report) merge(o *Report) {
+	r.Users += o.Users
+	r.Groups += o.Groups
+	r.Memberships += o.Memberships
+	r.InputUsers += o.InputUsers
+	r.InputGroups += o.InputGroups
+	r.SkippedUsersByStatus = addCounts(r.SkippedUsersByStatus, o.SkippedUsersByStatus)
+	r.SkippedGroupsByType = addCounts(r.SkippedGroupsByType, o.SkippedGroupsByType)
+	r.SkippedUsersNotInGroup += o.SkippedUsersNotInGroup
+	r.SkippedEmptyGroups += o.SkippedEmptyGroups
+	r.ExcludedUsers += o.ExcludedUsers
+	r.ExcludedGroups += o.ExcludedGroups
+	r.SkippedUsersNotAssigned += o.SkippedUsersNotAssigned
+	r.SkippedGroupsNotAssigned += o.SkippedGroupsNotAssigned
+	mergeList(&r.Renames, &r.RenamesTotal, o.Renames, o.RenamesTotal)
+	mergeList(&r.DroppedRefs, &r.DroppedRefsTotal, o.DroppedRefs, o.DroppedRefsTotal)
+	mergeList(&r.BrokenHierarchy, &r.BrokenHierarchyTotal, o.BrokenHierarchy, o.BrokenHierarchyTotal)
+	mergeList(&r.SkippedLabels, &r.SkippedLabelsTotal, o.SkippedLabels, o.SkippedLabelsTotal)
+}
+
+func addCounts(dst, src map[string]int) map[string]int {
+	for k, n := range src {
+		if dst == nil {
+			dst = map[string]int{}
+		}
+		dst[k] += n
+	}
+	return dst
+}
+
+// mergeList appends items (of total in all) to list, capped at
+// ReportListLimit, and adds total to *listTotal. The list is never nil.
+func mergeList[T any](list *[]T, listTotal *int, items []T, total int) {
+	if *list == nil {
+		*list = []T{}
+	}
+	*list = append(*list, items[:min(len(items), ReportListLimit-len(*list))]...)
+	*listTotal += total
 }
 
 // Rename is an entity whose name differs from what its naming strategy
@@ -98,6 +154,8 @@ type Rename struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Reason string `json:"reason"`
+	// Org is the entity's org when the catalog merges named orgs.
+	Org string `json:"org,omitempty"`
 }
 
 // DroppedRef is a reference the input holds that names nothing in it.
@@ -106,6 +164,7 @@ type DroppedRef struct {
 	OktaID string `json:"oktaId"` // Okta id of that entity
 	Target string `json:"target"` // Okta id the ref points at
 	Reason string `json:"reason"`
+	Org    string `json:"org,omitempty"`
 }
 
 // BrokenLink is a group's parent link that was not emitted.
@@ -114,6 +173,7 @@ type BrokenLink struct {
 	Group  string `json:"group"`  // entity name of the group
 	Parent string `json:"parent"` // the parent key value, or the parent's name
 	Reason string `json:"reason"`
+	Org    string `json:"org,omitempty"`
 }
 
 // SkippedLabel is a label (or mapped annotation, or a field a transform
@@ -125,6 +185,7 @@ type SkippedLabel struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
 	Reason string `json:"reason"`
+	Org    string `json:"org,omitempty"`
 }
 
 // addCapped counts x in total and keeps it in list while the list holds
