@@ -195,5 +195,5 @@ func testInput(users, groups int) catalog.Input {
 func testSnapshot(users, groups, shards int) *snapshot.Snapshot {
 	opts := catalog.DefaultOptions()
 	opts.IncludeMembers = true
-	return snapshot.Build(nil, opts, testInput(users, groups), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), shards)
+	return snapshot.Build(nil, catalog.Map(opts, testInput(users, groups)), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), shards)
 }

@@ -81,7 +81,7 @@ func TestServer(t *testing.T) {
 	plain := testSnapshot(40, 6, 0)
 	sharded := testSnapshot(40, 6, 4)
 	usersOnly := testSnapshot(5, 0, 0)
-	empty := snapshot.Build(nil, catalog.DefaultOptions(), catalog.Input{}, plain.BuiltAt, 0)
+	empty := snapshot.Build(nil, catalog.Map(catalog.DefaultOptions(), catalog.Input{}), plain.BuiltAt, 0)
 	status := testStatus(&plain.Report)
 
 	type want struct {
@@ -515,7 +515,7 @@ func TestGoldenBodies(t *testing.T) {
 	}{
 		{"index.yaml.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities"},
 		{"no-snapshot.json.golden", &fakeSource{}, Config{}, "/entities"},
-		{"empty-snapshot.json.golden", &fakeSource{snap: snapshot.Build(nil, catalog.DefaultOptions(), catalog.Input{}, testSnapshot(1, 0, 0).BuiltAt, 0)}, Config{}, "/entities/users"},
+		{"empty-snapshot.json.golden", &fakeSource{snap: snapshot.Build(nil, catalog.Map(catalog.DefaultOptions(), catalog.Input{}), testSnapshot(1, 0, 0).BuiltAt, 0)}, Config{}, "/entities/users"},
 		{"unauthorized.json.golden", &fakeSource{}, Config{EntitiesToken: "x"}, "/entities"},
 		{"no-shard.json.golden", &fakeSource{snap: testSnapshot(10, 2, 3)}, Config{}, "/entities/shards/3"},
 		{"not-found.json.golden", &fakeSource{}, Config{}, "/nope"},

@@ -286,7 +286,7 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 	phase("counts")
 
 	t = time.Now()
-	snap := snapshot.Build(nil, catalog.DefaultOptions(), provider.CatalogInput(st), time.Now(), 0)
+	snap := snapshot.Build(nil, catalog.Map(catalog.DefaultOptions(), provider.CatalogInput(st)), time.Now(), 0)
 	res.BuildSeconds = time.Since(t).Seconds()
 	phase("snapshot")
 	res.SnapshotYAMLMB = mb(snap.All.Size)
@@ -335,7 +335,7 @@ func serve(ctx context.Context, statePath string, res *result, phase func(string
 func buildSnapshot(st *orgsync.State, prev *snapshot.Snapshot) *snapshot.Snapshot {
 	debug.FreeOSMemory()
 	in := provider.CatalogInput(st)
-	return snapshot.Build(prev, catalog.DefaultOptions(), in, time.Now(), 0)
+	return snapshot.Build(prev, catalog.Map(catalog.DefaultOptions(), in), time.Now(), 0)
 }
 
 // snapshotSource serves one fixed snapshot to the API server.

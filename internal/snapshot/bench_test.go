@@ -22,7 +22,7 @@ func BenchmarkBuildSnapshot(b *testing.B) {
 		b.Run(tc.name+"/"+name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				Build(nil, tc.opts, in, time.Time{}, 0)
+				Build(nil, catalog.Map(tc.opts, in), time.Time{}, 0)
 			}
 		})
 	}
@@ -57,12 +57,12 @@ func BenchmarkBuild(b *testing.B) {
 		}{{"", false}, {"/unchanged", true}} {
 			var prev *Snapshot
 			if tc.prev {
-				prev = Build(nil, opts, in, time.Time{}, 16)
+				prev = Build(nil, catalog.Map(opts, in), time.Time{}, 16)
 			}
 			b.Run(fmt.Sprintf("users=%d%s", users, tc.suffix), func(b *testing.B) {
 				var size int64
 				for b.Loop() {
-					s := Build(prev, opts, in, time.Time{}, 16)
+					s := Build(prev, catalog.Map(opts, in), time.Time{}, 16)
 					size = s.All.Size
 				}
 				b.SetBytes(size)

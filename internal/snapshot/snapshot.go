@@ -129,7 +129,7 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// Build maps in with opts (catalog.Map) and encodes the entities into a
+// Build encodes the entities of m (catalog.Map, catalog.MapOrgs) into a
 // Snapshot built at builtAt, each entity made when it is encoded, then
 // dropped: the entities are never held together. With shards > 0 the
 // entities are also split into that many shards (large-org mode) and the
@@ -141,8 +141,7 @@ func lowerASCII(c byte) byte {
 // every shard whose content did not change: in large-org mode a change to
 // one entity recompresses one shard, not all of them. prev's sizes also
 // size the new buffers.
-func Build(prev *Snapshot, opts catalog.Options, in catalog.Input, builtAt time.Time, shards int) *Snapshot {
-	m := catalog.Map(opts, in)
+func Build(prev *Snapshot, m *catalog.Mapping, builtAt time.Time, shards int) *Snapshot {
 	s := &Snapshot{BuiltAt: builtAt, Entities: m.Users() + m.Groups(), Users: m.Users(), Groups: m.Groups()}
 	var hintAll, hintJSON int
 	if prev != nil {

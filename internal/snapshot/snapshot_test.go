@@ -68,7 +68,7 @@ func org(users, groups []string) catalog.Input {
 }
 
 func build(in catalog.Input, builtAt time.Time, shards int) *Snapshot {
-	return Build(nil, testOptions(), in, builtAt, shards)
+	return Build(nil, catalog.Map(testOptions(), in), builtAt, shards)
 }
 
 // entity is a bare entity of the given kind and name.
@@ -336,7 +336,7 @@ func TestBuildETags(t *testing.T) {
 func TestBuildReusesGzip(t *testing.T) {
 	t.Parallel()
 	prev := build(testInput(), time.Unix(1, 0), 4)
-	s := Build(prev, testOptions(), changedBob(), time.Unix(2, 0), 4)
+	s := Build(prev, catalog.Map(testOptions(), changedBob()), time.Unix(2, 0), 4)
 	bobShard := ShardOf("user:default/bob", 4)
 
 	same := func(a, b []byte) bool { return len(a) > 0 && &a[0] == &b[0] }
@@ -480,8 +480,8 @@ func TestBuildMatchesCatalogBuild(t *testing.T) {
 			opts.IncludeMembers = members
 			opts.IncludeEmptyGroups = i%2 == 0
 			name := fmt.Sprintf("shards=%d/members=%v", shards, members)
-			prev := Build(nil, opts, in, time.Unix(1, 0), shards)
-			got := Build(prev, opts, in, time.Unix(2, 0), shards)
+			prev := Build(nil, catalog.Map(opts, in), time.Unix(1, 0), shards)
+			got := Build(prev, catalog.Map(opts, in), time.Unix(2, 0), shards)
 			res := catalog.Build(opts, in)
 
 			if diff := cmp.Diff(res.Report, got.Report); diff != "" {
