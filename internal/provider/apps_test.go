@@ -20,7 +20,7 @@ import (
 // provider serves, sorted.
 func emitted(t *testing.T, p *Provider) (users, groups []string) {
 	t.Helper()
-	for _, e := range catalog.Build(p.cfg.Catalog, CatalogInput(p.latest)).Entities {
+	for _, e := range catalog.Build(p.cfg.Catalog, CatalogInput(p.orgs[0].latest)).Entities {
 		if e.Kind == catalog.KindUser {
 			users = append(users, e.OktaID)
 		} else {

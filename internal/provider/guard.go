@@ -45,7 +45,7 @@ func (p *Provider) acceptLocal(ctx context.Context, etag string) (held string, e
 	p.log.Warn().Int("users", h.info.Users).Int("groups", h.info.Groups).
 		Int("removedUsers", h.info.RemovedUsers).Int("removedGroups", h.info.RemovedGroups).
 		Str("etag", etag).Msg("held snapshot accepted by an operator; now serving it")
-	p.saveState(h.gen.state, true)
+	p.saveStates(h.gen.states, nil)
 	return etag, nil
 }
 
@@ -58,14 +58,18 @@ func (p *Provider) guardAndPublish(ctx context.Context, r *syncResult) (Outcome,
 	info := r.info()
 	info.Outcome = OutcomeOK
 	p.mu.Lock()
-	h, ok := p.guard(r.gen, r.prev, r.stats.ShortListings)
+	h, ok := p.guard(r.gen, r.orgs, r.shortListings())
 	p.mu.Unlock()
 	if err := p.store.keep(ctx, r, h, ok); err != nil {
 		return OutcomeFailed, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.changes = p.changeTracking(r.next)
+	for _, o := range r.orgs {
+		if o.err == nil {
+			o.o.changes = p.changeTracking(o.next)
+		}
+	}
 	p.completed++
 	if ok {
 		p.serve(r.gen, r.finished)
@@ -112,12 +116,12 @@ func (p *Provider) hold(log zerolog.Logger, gen *generation, h HeldBack, at time
 			"; it lifts by itself when Okta shows the removed entities again; review it on the status page or /status's heldBack and accept it there, or with POST /admin/accept and If-Match: <heldBack.etag>, or " + p.cfg.setting("provider.AcceptDeletions") + " if the removal is intended (logged once per held snapshot)")
 }
 
-// guard compares gen with the served generation, and next (its state)
-// with base (the served one). It returns ok=false and a description when
-// gen removes more than the allowed share of users, groups or memberships,
-// or when it was built on member listings far shorter than Okta's counts.
-// p.mu must be held.
-func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.Shortfall) (HeldBack, bool) {
+// guard compares gen with the served generation, and each org's new state
+// with the one it started from (the served one). It returns ok=false and
+// a description when gen removes more than the allowed share of users,
+// groups or memberships, or when it was built on member listings far
+// shorter than Okta's counts. p.mu must be held.
+func (p *Provider) guard(gen *generation, orgs []*orgResult, short []orgsync.Shortfall) (HeldBack, bool) {
 	if p.served == nil {
 		// Nothing served yet, nothing to remove; but a first snapshot
 		// built on listings Okta's counts contradict is partial.
@@ -131,8 +135,11 @@ func (p *Provider) guard(gen *generation, base *orgsync.State, short []orgsync.S
 	ru, rg := gen.snap.Removed(p.served.snap)
 	servedUsers, servedGroups := p.served.snap.Users, p.served.snap.Groups
 	var rm, servedMemberships int
-	if base != nil {
-		rm, servedMemberships = base.RemovedMemberships(gen.state)
+	for i, o := range orgs {
+		if o.prev != nil {
+			n, of := o.prev.RemovedMemberships(gen.states[i])
+			rm, servedMemberships = rm+n, servedMemberships+of
+		}
 	}
 	h := HeldBack{
 		Users: gen.snap.Users, Groups: gen.snap.Groups,

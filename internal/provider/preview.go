@@ -26,7 +26,8 @@ func Preview(ctx context.Context, log zerolog.Logger, src orgsync.Source, cfg Co
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	st, stats, err := orgsync.New(src, cfg.syncOptions(), log).Full(ctx)
+	o := cfg.singleOrg(nil)
+	st, stats, err := orgsync.New(src, syncOptions(&o, &cfg), log).Full(ctx)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
 			return nil, stats, fmt.Errorf("the listing did not finish within %s: %w", cfg.Timeout, err)

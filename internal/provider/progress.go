@@ -71,15 +71,15 @@ func pacedTotal(rates map[string]okta.RateState) time.Duration {
 	return d
 }
 
-// progressLocked describes the sync in progress, nil when none runs.
-// rates is the client's rate state now. p.mu must be held.
-func (p *Provider) progressLocked(now time.Time, rates map[string]okta.RateState) *Progress {
-	run := p.run
+// progressLocked describes o's sync in progress, nil when none runs.
+// rates is o's client's rate state now. p.mu must be held.
+func (p *Provider) progressLocked(o *orgRun, now time.Time, rates map[string]okta.RateState) *Progress {
+	run := o.run
 	if run == nil {
 		return nil
 	}
-	calls := p.client.Calls()
-	r := p.progress.Report(calls)
+	calls := o.Client.Calls()
+	r := o.progress.Report(calls)
 	pr := &Progress{
 		Mode: run.mode, Phase: r.Phase, StartedAt: run.start.UTC(), ElapsedSeconds: now.Sub(run.start).Seconds(),
 		PhaseStartedAt: r.PhaseStartedAt.UTC(), ListingsDone: r.ListingsDone, ListingsTotal: r.ListingsTotal,
@@ -196,9 +196,18 @@ func (pr *Progress) describe() string {
 	return b.String()
 }
 
-// logProgress logs the sync's progress every ProgressEvery until stop is
+// progress describes o's sync in progress, nil when none runs.
+func (p *Provider) progress(o *orgRun) *Progress {
+	now := p.cfg.Now()
+	rates := o.Client.RateStatus()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.progressLocked(o, now, rates)
+}
+
+// logProgress logs o's sync's progress every ProgressEvery until stop is
 // closed.
-func (p *Provider) logProgress(log zerolog.Logger, stop <-chan struct{}) {
+func (p *Provider) logProgress(o *orgRun, log zerolog.Logger, stop <-chan struct{}) {
 	t := time.NewTicker(p.cfg.ProgressEvery)
 	defer t.Stop()
 	for {
@@ -207,7 +216,7 @@ func (p *Provider) logProgress(log zerolog.Logger, stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		pr := p.status().Progress
+		pr := p.progress(o)
 		if pr == nil {
 			continue
 		}

@@ -194,33 +194,15 @@ func (c *Config) setting(knob string) string {
 	return knob
 }
 
-// syncOptions returns what the Syncer copies from Okta: the admin's
-// expressions, and the catalog's group type and "users from groups"
-// selection, so that what the catalog would drop is never listed.
-func (c *Config) syncOptions() orgsync.Options {
-	return orgsync.Options{
-		UserFilter:         c.Users.Filter,
-		UserSearch:         c.Users.Search,
-		GroupFilter:        c.Groups.Filter,
-		GroupSearch:        c.Groups.Search,
-		IncludeGroupTypes:  c.Catalog.IncludeGroupTypes,
-		ExcludeGroupTypes:  c.Catalog.ExcludedGroupTypes(),
-		UsersFromGroups:    c.Catalog.UsersFromGroups,
-		AppIDs:             c.AppIDs,
-		AppGroupsOnly:      c.AppGroupsOnly,
-		Concurrency:        c.MemberConcurrency,
-		DeletionCheckEvery: c.DeletionCheckEvery,
-	}
-}
-
 // Provider syncs Okta into catalog snapshots. It implements the source the
 // HTTP API serves from: Snapshot, Status and AcceptHeld.
 type Provider struct {
-	log    zerolog.Logger
-	client Okta
-	syncer *orgsync.Syncer
-	cfg    Config
-	obs    Observer
+	log zerolog.Logger
+	// orgs are the Okta orgs synced, in Config.Orgs's order (the catalog
+	// merges them in it); one, named "", without Config.Orgs.
+	orgs []*orgRun
+	cfg  Config
+	obs  Observer
 	// store keeps the state: fileStore, or sharedStore in shared mode.
 	store store
 	// shared is the replica's state in shared mode; nil otherwise.
@@ -232,20 +214,18 @@ type Provider struct {
 	// one slot is taken while either runs. Unlike a mutex, a wait for it
 	// can end with its context: POST /admin/accept does not wait out a
 	// sync of up to Config.Timeout.
+	//
+	// Each org's latest state (orgRun.latest) is the one of the served
+	// snapshot: its next incremental sync starts from it. A held
+	// snapshot's states never become it, so that a hold lifts by itself
+	// when Okta shows again what it would remove, and new changes keep
+	// flowing meanwhile.
 	syncSlot chan struct{}
-	// latest is the state of the served snapshot: the next incremental
-	// sync starts from it. A held snapshot's state never becomes it, so
-	// that a hold lifts by itself when Okta shows again what it would
-	// remove, and new changes keep flowing meanwhile. Guarded by syncSlot.
-	latest *orgsync.State
 	// failureKey is the cause of the last failed sync, "" after a good
-	// one; logFailureKey likewise for reading the System Log. Each is
-	// logged when it changes, not on every sync. Guarded by syncSlot.
-	failureKey, logFailureKey string
-	failures                  int
-	// savedAt is when the served state was last written to StatePath.
-	// Guarded by syncSlot.
-	savedAt time.Time
+	// one, logged when it changes, not on every sync; failures counts
+	// the failed syncs in a row. Guarded by syncSlot.
+	failureKey string
+	failures   int
 
 	mu        sync.Mutex // guards the fields below
 	served    *generation
@@ -255,10 +235,6 @@ type Provider struct {
 	lastSync  *SyncInfo
 	recent    []SyncInfo // the last RecentSyncsKept syncs, oldest first
 	lastOK    time.Time
-	changes   *ChangeTracking // of the last successful sync
-	run       *running        // the sync in progress; nil when none
-	// progress is kept up to date by the syncer while a sync runs.
-	progress  *orgsync.Progress
 	hookSyncs int64
 
 	// trigger asks Run for a hook-triggered sync; pend holds what the
@@ -281,6 +257,9 @@ type heldSnapshot struct {
 }
 
 // New returns a provider; it does nothing until Run. obs may be nil.
+// client is the one org's, unless cfg.Orgs lists the orgs (then it is not
+// used, and may be nil). Shared mode (cfg.Shared) and event hooks serve a
+// single org.
 func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -297,21 +276,24 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = defaultProgressEvery
 	}
-	progress := &orgsync.Progress{}
-	opts := cfg.syncOptions()
-	opts.Progress = progress
+	orgs := cfg.Orgs
+	if len(orgs) == 0 {
+		orgs = []Org{cfg.singleOrg(client)}
+	}
+	runs := make([]*orgRun, len(orgs))
+	for i, o := range orgs {
+		runs[i] = newOrgRun(log, o, &cfg)
+	}
 	var shared *replica
 	if cfg.Shared != nil {
 		shared = &replica{store: cfg.Shared, notify: make(chan struct{}, 1), forward: make(chan struct{}, 1), role: RoleFollower}
 	}
 	p := &Provider{
-		shared:   shared,
-		log:      log,
-		client:   client,
-		syncer:   orgsync.New(client, opts, log),
-		cfg:      cfg,
-		obs:      obs,
-		progress: progress,
+		shared: shared,
+		log:    log,
+		orgs:   runs,
+		cfg:    cfg,
+		obs:    obs,
 
 		syncSlot: make(chan struct{}, 1),
 		trigger:  make(chan struct{}, 1),

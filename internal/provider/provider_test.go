@@ -351,7 +351,7 @@ func TestMembershipListingsAreSaved(t *testing.T) {
 		t.Errorf("member listings: got %v, want %v (no Everyone, no empty group)", f.listed, want)
 	}
 	// Everyone is emitted with every user as a member, derived locally.
-	if got := len(p.latest.Members()["00g-everyone"]); got != 10 {
+	if got := len(p.orgs[0].latest.Members()["00g-everyone"]); got != 10 {
 		t.Errorf("Everyone members: got %d, want 10", got)
 	}
 }

@@ -18,7 +18,10 @@ func (p *Provider) NotReady() string {
 		return ""
 	}
 	now := p.cfg.Now()
-	rates := p.client.RateStatus()
+	rates := make([]map[string]okta.RateState, len(p.orgs))
+	for i, o := range p.orgs {
+		rates[i] = o.Client.RateStatus()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b strings.Builder
@@ -39,9 +42,16 @@ func (p *Provider) NotReady() string {
 		}
 		fmt.Fprintf(&b, "the first snapshot is held back by the deletion guard: %s; it is served when a sync no longer shows the problem, or review and accept it on the status page (/), or with POST /admin/accept and If-Match: %s", p.held.info.Reason, p.held.info.ETag)
 	}
-	if pr := p.progressLocked(now, rates); pr != nil {
+	for i, o := range p.orgs {
+		pr := p.progressLocked(o, now, rates[i])
+		if pr == nil {
+			continue
+		}
 		if b.Len() > 0 {
 			b.WriteString("; ")
+		}
+		if o.Name != "" {
+			b.WriteString("org " + o.Name + ": ")
 		}
 		b.WriteString(pr.describe())
 	}

@@ -240,8 +240,8 @@ func (p *Provider) followLocked(ctx context.Context) error {
 	}
 	p.setHeld(held)
 	if st != nil {
-		p.latest = st
-		p.changes = p.changeTracking(st)
+		p.orgs[0].latest = st
+		p.orgs[0].changes = p.changeTracking(st)
 	}
 	p.mu.Unlock()
 	sh.mu.Lock()
@@ -408,8 +408,8 @@ func (p *Provider) resumeLocked(ctx context.Context) error {
 		}
 	}
 	p.mu.Lock()
-	p.latest = st
-	p.changes = p.changeTracking(st)
+	p.orgs[0].latest = st
+	p.orgs[0].changes = p.changeTracking(st)
 	p.mu.Unlock()
 	sh.mu.Lock()
 	sh.generation, sh.savedAt = gen, time.Now()
@@ -438,9 +438,9 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 	var err error
 	switch {
 	case ok && served != nil && served.snap.All.ETag == r.gen.snap.All.ETag && held == nil:
-		return p.shareState(ctx, epoch, base, r.gen.state, r.stats.Changed)
+		return p.shareState(ctx, epoch, base, r.gen.state(), r.changed())
 	case ok:
-		if rec.State, err = orgsync.Marshal(r.gen.state); err != nil {
+		if rec.State, err = orgsync.Marshal(r.gen.state()); err != nil {
 			return err
 		}
 		if rec.Snapshot, err = r.gen.snap.MarshalBinary(); err != nil {
@@ -454,7 +454,7 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 			since = held.heldAt
 		}
 		hr := &pgstore.Held{Since: since}
-		if hr.State, err = orgsync.Marshal(r.gen.state); err != nil {
+		if hr.State, err = orgsync.Marshal(r.gen.state()); err != nil {
 			return err
 		}
 		if hr.Snapshot, err = r.gen.snap.MarshalBinary(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
 
@@ -28,7 +29,26 @@ type Status struct {
 	// HA is the replica's part in shared mode; null otherwise.
 	HA *HA `json:"ha"`
 	// Progress is how far the sync in progress is; null between syncs.
+	// With several orgs it is the first org's whose sync still runs.
 	Progress *Progress `json:"progress"`
+	// Orgs describes each org, in the orgs' order, when the service
+	// serves named orgs (the config file's orgs); rateLimits and changes
+	// above are then empty and null, and each org has its own.
+	Orgs []OrgStatus `json:"orgs,omitempty"`
+}
+
+// OrgStatus is one org's part of Status.
+type OrgStatus struct {
+	Name string `json:"name"`
+	// LastSync is the org's part of the last sync: its outcome is failed
+	// when the org's own sync failed (its last good entities stay
+	// served).
+	LastSync       *SyncInfo            `json:"lastSync"`
+	LastOKAt       *time.Time           `json:"lastSuccessAt"`
+	FailuresInARow int                  `json:"failuresInARow"`
+	RateLimits     map[string]RateLimit `json:"rateLimits"`
+	Changes        *ChangeTracking      `json:"changes"`
+	Progress       *Progress            `json:"progress"`
 }
 
 // ChangeTracking describes the state incremental syncs start from.
@@ -171,13 +191,16 @@ func (p *Provider) Report() Status {
 
 func (p *Provider) status() Status {
 	now := p.cfg.Now()
-	rates := p.client.RateStatus()
+	rates := make([]map[string]okta.RateState, len(p.orgs))
+	for i, o := range p.orgs {
+		rates[i] = o.Client.RateStatus()
+	}
 	ha := p.haStatus()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := Status{
 		Syncs:      SyncCounts{Completed: p.completed, Failed: p.failed, HookTriggered: p.hookSyncs},
-		RateLimits: make(map[string]RateLimit, len(rates)),
+		RateLimits: map[string]RateLimit{},
 	}
 	if p.lastSync != nil {
 		ls := *p.lastSync
@@ -205,14 +228,42 @@ func (p *Provider) status() Status {
 		h.Added = append([]string{}, p.held.added[:min(len(p.held.added), HeldListInline)]...)
 		st.HeldBack = &h
 	}
-	st.Changes = p.changes
 	st.HA = ha
+	if len(p.orgs) == 1 {
+		st.RateLimits = rateLimits(rates[0])
+		st.Changes = p.orgs[0].changes
+	}
+	for i, o := range p.orgs {
+		pr := p.progressLocked(o, now, rates[i])
+		if st.Progress == nil {
+			st.Progress = pr
+		}
+		if !p.multiOrg() {
+			break
+		}
+		os := OrgStatus{Name: o.Name, FailuresInARow: o.failures, RateLimits: rateLimits(rates[i]),
+			Changes: o.changes, Progress: pr}
+		if o.lastSync != nil {
+			ls := *o.lastSync
+			os.LastSync = &ls
+		}
+		if !o.lastOK.IsZero() {
+			t := o.lastOK.UTC()
+			os.LastOKAt = &t
+		}
+		st.Orgs = append(st.Orgs, os)
+	}
+	return st
+}
+
+// rateLimits describes a client's rate state for /status.
+func rateLimits(rates map[string]okta.RateState) map[string]RateLimit {
+	m := make(map[string]RateLimit, len(rates))
 	for k, r := range rates {
-		st.RateLimits[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC(),
+		m[k] = RateLimit{Limit: r.Limit, Remaining: r.Remaining, Reset: r.Reset.UTC(),
 			Allowance: r.Allowance, WindowSeconds: r.Window.Seconds(), PacedSeconds: r.Paced.Seconds()}
 	}
-	st.Progress = p.progressLocked(now, rates)
-	return st
+	return m
 }
 
 // HeldChanges returns the ETag of the snapshot the deletion guard holds

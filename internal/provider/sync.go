@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/snapshot"
 )
@@ -17,10 +20,17 @@ import (
 // SyncOnce runs one sync now and publishes its snapshot when it succeeds and
 // passes the deletion guard. It reports the outcome.
 //
-// The first sync, and one every FullInterval, is a full sync; the others
-// fetch only what changed since the last successful one. A full sync that
-// follows an incremental state also brings that state up to date and
-// compares the two: any difference is logged and counted as a mismatch.
+// The first sync of an org, and one every FullInterval, is a full sync;
+// the others fetch only what changed since the last successful one. A
+// full sync that follows an incremental state also brings that state up
+// to date and compares the two: any difference is logged and counted as a
+// mismatch.
+//
+// With several orgs, each syncs at the same time as the others; one whose
+// sync fails keeps its last good entities in the merged catalog while the
+// others' changes are served. The sync fails when every org's did, or
+// when an org without a state yet failed: no catalog goes out without an
+// org's entities.
 //
 // An incremental sync also checks with Okta the deletions that event
 // hooks' hints named since the last sync.
@@ -36,7 +46,7 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 		p.recordFailure(r)
 		return OutcomeFailed
 	}
-	p.requeue(r.stats.Unconfirmed, nil)
+	p.requeue(r.orgs[0].stats.Unconfirmed, nil)
 	before := p.snap.Load()
 	outcome, err := p.guardAndPublish(ctx, r)
 	if err != nil {
@@ -51,7 +61,7 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	} else {
 		p.requeue(orgsync.Suspects{}, hints.published)
 	}
-	if r.stats.Changed {
+	if r.changed() {
 		// Building and saving left garbage of about the state's size: give
 		// it back before the service idles until the next sync.
 		debug.FreeOSMemory()
@@ -60,59 +70,114 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	return outcome
 }
 
-// syncResult is what one sync step brought: the state and the generation
-// built from it, or the error that ended it.
+// syncResult is what one sync step brought: each org's state and the
+// generation built from them, or the error that ended it.
 type syncResult struct {
-	log zerolog.Logger
-	// mode is the mode that ran: an incremental sync may have run a full
-	// one.
-	mode orgsync.Mode
-	// prev is the state the sync started from, next the one it made.
-	prev, next *orgsync.State
-	stats      orgsync.Stats
-	gen        *generation // nil when err is set
-	err        error
+	log  zerolog.Logger
+	orgs []*orgResult
+	gen  *generation // nil when err is set
+	err  error
 	// finished is when the snapshot was built, or when the sync failed.
 	start, finished time.Time
-	calls           int64
 }
 
-// info describes r for /status, without its outcome.
+// mode is the mode that ran: full when any org's sync was.
+func (r *syncResult) mode() orgsync.Mode {
+	for _, o := range r.orgs {
+		if o.mode == orgsync.ModeFull {
+			return orgsync.ModeFull
+		}
+	}
+	return orgsync.ModeIncremental
+}
+
+// calls counts the Okta requests of every org.
+func (r *syncResult) calls() int64 {
+	var n int64
+	for _, o := range r.orgs {
+		n += o.calls
+	}
+	return n
+}
+
+// changed says whether anything a catalog is built from changed.
+func (r *syncResult) changed() bool {
+	for _, o := range r.orgs {
+		if o.err == nil && o.stats.Changed {
+			return true
+		}
+	}
+	return false
+}
+
+// shortListings are every org's member listings that Okta's counts
+// contradict.
+func (r *syncResult) shortListings() []orgsync.Shortfall {
+	var short []orgsync.Shortfall
+	for _, o := range r.orgs {
+		if o.err == nil {
+			short = append(short, o.stats.ShortListings...)
+		}
+	}
+	return short
+}
+
+// info describes r for /status, without its outcome. With several orgs
+// the reasons for full syncs, and the errors of the orgs that failed
+// while the others' sync went on, name their org.
 func (r *syncResult) info() *SyncInfo {
-	return &SyncInfo{
-		Mode:            r.mode,
-		Reason:          r.stats.Reason,
+	info := &SyncInfo{
+		Mode:            r.mode(),
 		StartedAt:       r.start.UTC(),
 		FinishedAt:      r.finished.UTC(),
 		DurationSeconds: r.took().Seconds(),
-		OktaCalls:       r.calls,
+		OktaCalls:       r.calls(),
 	}
+	if len(r.orgs) == 1 {
+		info.Reason = r.orgs[0].stats.Reason
+		return info
+	}
+	var reasons, errs []string
+	for _, o := range r.orgs {
+		if o.stats.Reason != "" {
+			reasons = append(reasons, o.o.Name+": "+o.stats.Reason)
+		}
+		if o.err != nil && r.err == nil {
+			errs = append(errs, o.err.Error())
+		}
+	}
+	info.Reason = strings.Join(reasons, "; ")
+	if len(errs) > 0 {
+		info.Error = fmt.Sprintf("%d of %d orgs failed, their last good entities are still served: %s",
+			len(errs), len(r.orgs), strings.Join(errs, "; "))
+	}
+	return info
 }
 
 func (r *syncResult) took() time.Duration { return r.finished.Sub(r.start) }
 
-// syncStep brings the served state up to date from Okta within the sync
-// timeout and builds the generation to serve from it. It changes nothing
-// served or reported. syncSlot must be held.
+// syncStep brings every org's served state up to date from Okta within
+// the sync timeout and builds the generation to serve from them. It
+// changes nothing served or reported. syncSlot must be held.
 func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsync.Suspects) *syncResult {
-	calls0 := p.client.Calls()
-	r := &syncResult{prev: p.latest, start: start, mode: orgsync.ModeIncremental}
-	if r.prev == nil || p.cfg.FullInterval <= 0 || start.Sub(r.prev.FullSyncAt()) >= p.cfg.FullInterval {
-		r.mode = orgsync.ModeFull
+	r := &syncResult{start: start, log: p.log, orgs: make([]*orgResult, len(p.orgs))}
+	for i, o := range p.orgs {
+		r.orgs[i] = p.startOrg(o, start)
 	}
-	r.log = p.log.With().Str("mode", string(r.mode)).Logger()
-	r.log.Info().Msg("sync started")
-	p.setRunning(&running{mode: r.mode, start: start, calls0: calls0, paced0: pacedTotal(p.client.RateStatus())})
-	defer p.setRunning(nil)
+	if len(r.orgs) == 1 {
+		r.log = r.orgs[0].log
+	}
 	stop := make(chan struct{})
-	logged := make(chan struct{})
-	go func() {
-		defer close(logged)
-		p.logProgress(r.log, stop)
-	}()
+	var logged sync.WaitGroup
+	for _, o := range r.orgs {
+		logged.Go(func() { p.logProgress(o.o, o.log, stop) })
+	}
 	defer func() {
 		close(stop)
-		<-logged
+		logged.Wait()
+		for _, o := range p.orgs {
+			p.setRunning(o, nil)
+		}
 	}()
 
 	sctx := ctx
@@ -121,21 +186,20 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	r.next, r.stats, r.err = p.sync(sctx, r.log, r.mode, r.prev, suspects)
-	if r.err == nil && ctx.Err() != nil {
-		r.err = ctx.Err()
-	}
-	r.calls = p.client.Calls() - calls0
-	if r.err != nil {
-		r.err = p.cfg.explain(ctx, sctx, r.err)
+	p.syncOrgs(ctx, sctx, r.orgs, suspects)
+	if r.err = unready(r.orgs); r.err != nil {
 		r.finished = p.cfg.Now()
 		return r
 	}
-	r.mode = r.stats.Mode
 	p.mu.Lock()
-	p.run.buildAt = p.cfg.Now()
+	buildAt := p.cfg.Now()
+	for _, o := range p.orgs {
+		if o.run != nil {
+			o.run.buildAt = buildAt
+		}
+	}
 	p.mu.Unlock()
-	r.gen = p.generationFor(r.next, r.stats.Changed)
+	r.gen = p.generationFor(states(r.orgs), r.changed())
 	// A sync is done when its snapshot is built: at 100,000 users that
 	// takes longer than an incremental sync's Okta calls.
 	r.finished = p.cfg.Now()
@@ -152,16 +216,16 @@ func (p *Provider) published(before *snapshot.Snapshot, hinted []time.Time) {
 	if p.cfg.Changed != nil {
 		p.cfg.Changed()
 	}
-	oktaNow := p.client.Now()
+	oktaNow := p.orgs[0].Client.Now()
 	for _, t := range hinted {
 		p.obs.ChangeLatency(max(oktaNow.Sub(t), 0))
 	}
 }
 
-// setRunning records the sync in progress; nil when none.
-func (p *Provider) setRunning(run *running) {
+// setRunning records o's sync in progress; nil when none.
+func (p *Provider) setRunning(o *orgRun, run *running) {
 	p.mu.Lock()
-	p.run = run
+	o.run = run
 	p.mu.Unlock()
 }
 
@@ -180,9 +244,9 @@ func (p *Provider) recordFailure(r *syncResult) {
 		p.failureKey = key
 		ev = r.log.Error()
 	}
-	ev.Err(r.err).Int64("oktaCalls", r.calls).Dur("took", r.took()).Int("failuresInARow", p.failures).
+	ev.Err(r.err).Int64("oktaCalls", r.calls()).Dur("took", r.took()).Int("failuresInARow", p.failures).
 		Msg("sync failed; still serving the last good snapshot (logged again only when the cause changes)")
-	p.obs.SyncDone("", r.mode, OutcomeFailed, r.took(), r.calls)
+	p.recordOrgs(r, OutcomeFailed)
 }
 
 // recordRecovery logs a good sync that follows failed ones, and a change
@@ -192,31 +256,104 @@ func (p *Provider) recordRecovery(r *syncResult) {
 		r.log.Info().Int("failedSyncs", p.failures).Msg("sync succeeded again")
 		p.failureKey, p.failures = "", 0
 	}
-	p.noteLog(r.log, r.next, r.stats)
+	for _, o := range r.orgs {
+		if o.err == nil {
+			p.noteLog(o.o, o.log, o.next, o.stats)
+		}
+	}
 }
 
 // recordDone reports a sync that brought a snapshot, served or held.
 func (p *Provider) recordDone(r *syncResult, outcome Outcome) {
-	p.obs.SyncDone("", r.mode, outcome, r.took(), r.calls)
-	st := r.stats
+	p.recordOrgs(r, outcome)
+	if len(r.orgs) > 1 {
+		r.log.Info().Str("outcome", string(outcome)).Int("users", r.gen.snap.Users).Int("groups", r.gen.snap.Groups).
+			Int64("oktaCalls", r.calls()).Bool("changed", r.changed()).Strs("failedOrgs", failedOrgs(r.orgs)).
+			Dur("took", r.took()).Msg("sync finished")
+		return
+	}
+	o := r.orgs[0]
+	st := o.stats
 	r.log.Info().Str("outcome", string(outcome)).Int("users", r.gen.snap.Users).Int("groups", r.gen.snap.Groups).
-		Int64("oktaCalls", r.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
+		Int64("oktaCalls", o.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
 		Int("usersRemoved", st.UsersRemoved).Int("groupsChanged", st.GroupsChanged).
 		Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).
 		Bool("systemLog", st.LogReadable).Dur("took", r.took()).Msg("sync finished")
 }
 
-// noteLog logs a change in whether the System Log reads, once per change
+// recordOrgs reports each org's part of a sync whose snapshot had
+// outcome: to the Observer and, with several orgs, on /status and in the
+// log. An org's outcome is failed when its own sync failed; else the
+// snapshot's, or ok when no snapshot was built for another org's failure.
+// syncSlot must be held.
+func (p *Provider) recordOrgs(r *syncResult, outcome Outcome) {
+	for _, o := range r.orgs {
+		oc := outcome
+		switch {
+		case o.err != nil:
+			oc = OutcomeFailed
+		case oc == OutcomeFailed && r.gen == nil:
+			oc = OutcomeOK // its sync went well; another org's did not
+		}
+		took := o.finished.Sub(o.start)
+		if len(r.orgs) == 1 {
+			took = r.took() // the build included, as for the snapshot
+		}
+		p.obs.SyncDone(o.o.Name, o.mode, oc, took, o.calls)
+		info := o.info()
+		info.Outcome = oc
+		if o.err != nil {
+			info.Error, info.err = o.err.Error(), o.err
+		}
+		p.mu.Lock()
+		o.o.lastSync = info
+		if oc != OutcomeFailed {
+			o.o.lastOK = o.finished
+		}
+		p.mu.Unlock()
+		if len(r.orgs) > 1 {
+			p.logOrg(o)
+		}
+	}
+}
+
+// logOrg logs how one of several orgs' sync went: a failure once per
+// cause, a recovery, and each good sync's figures.
+func (p *Provider) logOrg(r *orgResult) {
+	o := r.o
+	if r.err != nil {
+		o.failures++
+		ev := r.log.Debug()
+		if key := failureKey(r.err); key != o.failureKey {
+			o.failureKey = key
+			ev = r.log.Error()
+		}
+		ev.Err(r.err).Int64("oktaCalls", r.calls).Int("failuresInARow", o.failures).
+			Msg("org sync failed; its last good entities stay served while the other orgs sync (logged again only when the cause changes)")
+		return
+	}
+	if o.failureKey != "" {
+		r.log.Info().Int("failedSyncs", o.failures).Msg("org sync succeeded again")
+		o.failureKey, o.failures = "", 0
+	}
+	st := r.stats
+	r.log.Info().Int64("oktaCalls", r.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
+		Int("usersRemoved", st.UsersRemoved).Int("groupsChanged", st.GroupsChanged).
+		Int("groupsRemoved", st.GroupsRemoved).Int("memberListings", st.MemberListings).
+		Bool("systemLog", st.LogReadable).Dur("took", r.finished.Sub(r.start)).Msg("org sync finished")
+}
+
+// noteLog logs a change in whether o's System Log reads, once per change
 // of cause, and counts every failed read.
-func (p *Provider) noteLog(log zerolog.Logger, next *orgsync.State, stats orgsync.Stats) {
+func (p *Provider) noteLog(o *orgRun, log zerolog.Logger, next *orgsync.State, stats orgsync.Stats) {
 	if stats.LogError != "" {
-		p.obs.LogReadFailed("")
+		p.obs.LogReadFailed(o.Name)
 	}
 	key := next.LogError()
 	if key != "" {
 		key = failureKey(errors.New(key))
 	}
-	if key == p.logFailureKey {
+	if key == o.logFailureKey {
 		return
 	}
 	_, _, mark := next.Watermarks()
@@ -225,10 +362,10 @@ func (p *Provider) noteLog(log zerolog.Logger, next *orgsync.State, stats orgsyn
 		log.Warn().Str("error", next.LogError()).Time("logPosition", mark).
 			Msg("cannot read the System Log; syncs go on, deleted users and groups are found by listing them every " +
 				p.cfg.setting("provider.DeletionCheckEvery") + " syncs, and the log is read from this position when it reads again (logged again only when the cause changes)")
-	case p.logFailureKey != "" && next.DeletionsFromLog():
+	case o.logFailureKey != "" && next.DeletionsFromLog():
 		log.Info().Time("logPosition", mark).Msg("the System Log reads again; deletions come from it")
 	}
-	p.logFailureKey = key
+	o.logFailureKey = key
 }
 
 // errorID matches the request-specific part of an Okta error message.
@@ -277,41 +414,41 @@ func (c *Config) explain(ctx, sctx context.Context, err error) error {
 	}
 }
 
-// sync brings the state up to date: a full listing in mode full (compared
-// with prev brought up to date, when there is a prev), else an incremental
-// sync from prev.
-func (p *Provider) sync(ctx context.Context, log zerolog.Logger, mode orgsync.Mode, prev *orgsync.State, suspects orgsync.Suspects) (*orgsync.State, orgsync.Stats, error) {
+// sync brings o's state up to date: a full listing in mode full
+// (compared with prev brought up to date, when there is a prev), else an
+// incremental sync from prev.
+func (p *Provider) sync(ctx context.Context, log zerolog.Logger, o *orgRun, mode orgsync.Mode, prev *orgsync.State, suspects orgsync.Suspects) (*orgsync.State, orgsync.Stats, error) {
 	if mode == orgsync.ModeIncremental {
-		return p.syncer.IncrementalConfirming(ctx, prev, suspects)
+		return o.syncer.IncrementalConfirming(ctx, prev, suspects)
 	}
 	var inc *orgsync.State
 	if prev != nil && p.cfg.FullInterval > 0 {
 		// Reconciliation: bring the incremental state up to date first, so
 		// that the full listing right after should find it equal.
-		st, _, err := p.syncer.Incremental(ctx, prev)
+		st, _, err := o.syncer.Incremental(ctx, prev)
 		if err != nil {
 			return nil, orgsync.Stats{}, fmt.Errorf("incremental sync before the full reconciliation: %w", err)
 		}
 		inc = st
 	}
-	next, stats, err := p.syncer.Full(ctx)
+	next, stats, err := o.syncer.Full(ctx)
 	if err != nil {
 		return nil, stats, err
 	}
 	if inc != nil {
-		p.reconcile(log, inc, next)
+		p.reconcile(log, o.Name, inc, next)
 	}
 	return next, stats, nil
 }
 
-// reconcile compares the incrementally kept state with a fresh full one
+// reconcile compares org's incrementally kept state with a fresh full one
 // and reports every difference: there should be none, and any is a bug.
-func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
+func (p *Provider) reconcile(log zerolog.Logger, org string, inc, full *orgsync.State) {
 	d := inc.Diff(full)
-	p.obs.Mismatch("", "user", d.Users)
-	p.obs.Mismatch("", "group", d.Groups)
-	p.obs.Mismatch("", "membership", d.Memberships)
-	p.obs.Mismatch("", "app", d.Apps)
+	p.obs.Mismatch(org, "user", d.Users)
+	p.obs.Mismatch(org, "group", d.Groups)
+	p.obs.Mismatch(org, "membership", d.Memberships)
+	p.obs.Mismatch(org, "app", d.Apps)
 	if d.Total() == 0 {
 		log.Info().Msg("full reconciliation: the incremental state matched the full listing")
 		return
@@ -321,9 +458,10 @@ func (p *Provider) reconcile(log zerolog.Logger, inc, full *orgsync.State) {
 		Msg("full reconciliation: the incremental state differed from the full listing (a change made while the two listings ran counts too); serving the full one")
 }
 
-// build maps st into a snapshot generation. The entities are made as they
-// are encoded, never all held at once.
-func (p *Provider) build(st *orgsync.State) *generation {
+// build maps the orgs' states, one per org in order, into a snapshot
+// generation. The entities are made as they are encoded, never all held
+// at once.
+func (p *Provider) build(sts []*orgsync.State) *generation {
 	// The sync just made garbage of much of the previous state, but the
 	// collector paces itself by what was live at its last cycle, which may
 	// have been mid-sync with both states live. Collecting now bases the
@@ -332,9 +470,9 @@ func (p *Provider) build(st *orgsync.State) *generation {
 	// peak by tens of MiB at 100,000 users, for a few tens of milliseconds
 	// per build.
 	debug.FreeOSMemory()
-	in := CatalogInput(st)
+	m := catalog.MapOrgs(p.orgInputs(sts))
 	return &generation{
-		snap:  snapshot.Build(p.snap.Load(), p.cfg.Catalog, in, p.cfg.Now().UTC(), p.cfg.Shards),
-		state: st,
+		snap:   snapshot.Build(p.snap.Load(), m, p.cfg.Now().UTC(), p.cfg.Shards),
+		states: sts,
 	}
 }

@@ -1,0 +1,233 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// orgRun is one Okta org as the provider syncs it: its client and
+// syncer, the state its served entities were built from, and how its
+// syncs went. A single-org provider has one, named "".
+type orgRun struct {
+	Org
+	syncer *orgsync.Syncer
+	// progress is kept up to date by the syncer while a sync runs.
+	progress *orgsync.Progress
+	// log names the org when it has a name.
+	log zerolog.Logger
+
+	// latest is the state of the org's served entities: its next
+	// incremental sync starts from it. failureKey and logFailureKey are
+	// the causes of its last failed sync and System Log read, logged
+	// when they change; failures counts its failed syncs in a row;
+	// savedAt is when latest was last written to StatePath. Guarded by
+	// the provider's syncSlot.
+	latest                    *orgsync.State
+	failureKey, logFailureKey string
+	failures                  int
+	savedAt                   time.Time
+
+	// Guarded by the provider's mu: the org's sync in progress (nil when
+	// none), its last sync, when it last succeeded, and what its last
+	// good sync found of its change tracking.
+	run      *running
+	lastSync *SyncInfo
+	lastOK   time.Time
+	changes  *ChangeTracking
+}
+
+func newOrgRun(log zerolog.Logger, o Org, cfg *Config) *orgRun {
+	progress := &orgsync.Progress{}
+	opts := syncOptions(&o, cfg)
+	opts.Progress = progress
+	if o.Name != "" {
+		log = log.With().Str("org", o.Name).Logger()
+	}
+	return &orgRun{Org: o, syncer: orgsync.New(o.Client, opts, log), progress: progress, log: log}
+}
+
+// singleOrg is the one org of a provider without Config.Orgs: client,
+// with Config's selection, mapping and state file.
+func (c *Config) singleOrg(client Okta) Org {
+	return Org{Client: client, Users: c.Users, Groups: c.Groups, Catalog: c.Catalog,
+		AppIDs: c.AppIDs, AppGroupsOnly: c.AppGroupsOnly, StatePath: c.StatePath}
+}
+
+// syncOptions returns what o's Syncer copies from Okta: the admin's
+// expressions, and the catalog's group type and "users from groups"
+// selection, so that what the catalog would drop is never listed.
+func syncOptions(o *Org, c *Config) orgsync.Options {
+	return orgsync.Options{
+		UserFilter:         o.Users.Filter,
+		UserSearch:         o.Users.Search,
+		GroupFilter:        o.Groups.Filter,
+		GroupSearch:        o.Groups.Search,
+		IncludeGroupTypes:  o.Catalog.IncludeGroupTypes,
+		ExcludeGroupTypes:  o.Catalog.ExcludedGroupTypes(),
+		UsersFromGroups:    o.Catalog.UsersFromGroups,
+		AppIDs:             o.AppIDs,
+		AppGroupsOnly:      o.AppGroupsOnly,
+		Concurrency:        c.MemberConcurrency,
+		DeletionCheckEvery: c.DeletionCheckEvery,
+	}
+}
+
+// orgResult is what one sync brought of one org: the state it made, or
+// the error that ended it, in which case next is the state it started
+// from (the org's entities stay as they were).
+type orgResult struct {
+	o *orgRun
+	// mode is the mode that ran: an incremental sync may have run a full
+	// one.
+	mode       orgsync.Mode
+	prev, next *orgsync.State
+	stats      orgsync.Stats
+	err        error
+	log        zerolog.Logger
+	// finished is when the org's Okta calls ended.
+	start, finished time.Time
+	calls           int64
+}
+
+// info describes the org's sync for /status, without its outcome.
+func (r *orgResult) info() *SyncInfo {
+	return &SyncInfo{
+		Mode:            r.mode,
+		Reason:          r.stats.Reason,
+		StartedAt:       r.start.UTC(),
+		FinishedAt:      r.finished.UTC(),
+		DurationSeconds: r.finished.Sub(r.start).Seconds(),
+		OktaCalls:       r.calls,
+	}
+}
+
+// startOrg decides the mode of o's sync and marks it running.
+func (p *Provider) startOrg(o *orgRun, start time.Time) *orgResult {
+	r := &orgResult{o: o, prev: o.latest, start: start, mode: orgsync.ModeIncremental}
+	if r.prev == nil || p.cfg.FullInterval <= 0 || start.Sub(r.prev.FullSyncAt()) >= p.cfg.FullInterval {
+		r.mode = orgsync.ModeFull
+	}
+	r.log = o.log.With().Str("mode", string(r.mode)).Logger()
+	r.log.Info().Msg("sync started")
+	p.setRunning(o, &running{mode: r.mode, start: start, calls0: o.Client.Calls(), paced0: pacedTotal(o.Client.RateStatus())})
+	return r
+}
+
+// syncOrgs syncs every org of rs, at once when there are several, within
+// sctx (ctx with the sync timeout). The event hooks' suspects are the
+// first org's: hooks serve a single org.
+func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult, suspects orgsync.Suspects) {
+	if len(rs) == 1 {
+		p.syncOrg(ctx, sctx, rs[0], suspects)
+		return
+	}
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		s := orgsync.Suspects{}
+		if i == 0 {
+			s = suspects
+		}
+		wg.Go(func() { p.syncOrg(ctx, sctx, r, s) })
+	}
+	wg.Wait()
+}
+
+// syncOrg brings r's org up to date. On failure r.next is the state the
+// sync started from.
+func (p *Provider) syncOrg(ctx, sctx context.Context, r *orgResult, suspects orgsync.Suspects) {
+	calls0 := r.o.Client.Calls()
+	r.next, r.stats, r.err = p.sync(sctx, r.log, r.o, r.mode, r.prev, suspects)
+	if r.err == nil && ctx.Err() != nil {
+		r.err = ctx.Err()
+	}
+	r.calls = r.o.Client.Calls() - calls0
+	r.finished = p.cfg.Now()
+	if r.err != nil {
+		r.err = p.cfg.explain(ctx, sctx, r.err)
+		if r.o.Name != "" {
+			r.err = &orgError{org: r.o.Name, err: r.err}
+		}
+		r.next = r.prev
+		return
+	}
+	r.mode = r.stats.Mode
+}
+
+// orgError is the failed sync of a named org.
+type orgError struct {
+	org string
+	err error
+}
+
+func (e *orgError) Error() string { return "org " + e.org + ": " + e.err.Error() }
+func (e *orgError) Unwrap() error { return e.err }
+
+// unready returns why rs's states cannot be served: an org's sync failed
+// and it has no state to keep serving (so that a catalog never goes out
+// without one org's entities), or every org's sync failed. nil means the
+// merged catalog can be built, the failed orgs keeping their entities.
+func unready(rs []*orgResult) error {
+	if len(rs) == 1 {
+		return rs[0].err
+	}
+	var missing, failed []error
+	for _, r := range rs {
+		switch {
+		case r.err == nil:
+		case r.next == nil:
+			missing = append(missing, r.err)
+		default:
+			failed = append(failed, r.err)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("no catalog is served until every org has synced once: %w", errors.Join(missing...))
+	case len(failed) == len(rs):
+		return errors.Join(failed...)
+	}
+	return nil
+}
+
+// failedOrgs lists the named orgs whose sync failed, for a log line.
+func failedOrgs(rs []*orgResult) []string {
+	var names []string
+	for _, r := range rs {
+		if r.err != nil {
+			names = append(names, r.o.Name)
+		}
+	}
+	return names
+}
+
+// orgInputs returns what the catalog is built from: each org's state, in
+// the orgs' order, with its mapping.
+func (p *Provider) orgInputs(sts []*orgsync.State) []catalog.OrgInput {
+	in := make([]catalog.OrgInput, len(sts))
+	for i, st := range sts {
+		o := p.orgs[i]
+		in[i] = catalog.OrgInput{Name: o.Name, Options: o.Catalog, Input: CatalogInput(st)}
+	}
+	return in
+}
+
+// states returns the state each org's result leaves it with.
+func states(rs []*orgResult) []*orgsync.State {
+	sts := make([]*orgsync.State, len(rs))
+	for i, r := range rs {
+		sts[i] = r.next
+	}
+	return sts
+}
+
+// multiOrg says whether the provider serves named orgs: /status and the
+// logs then tell them apart.
+func (p *Provider) multiOrg() bool { return len(p.orgs) > 1 || p.orgs[0].Name != "" }
