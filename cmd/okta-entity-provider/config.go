@@ -66,6 +66,17 @@ type config struct {
 	BackstageToken  string
 	BackstageTarget string
 
+	// Orgs are the orgs of the config file's orgs list, resolved at
+	// start (orgs.go); empty, the one org of the OKTA_ settings is served.
+	Orgs []orgConfig
+	// fileOrgs are the config file's orgs entries, and hasOrgs whether it
+	// has the key orgs at all.
+	fileOrgs []fileOrg
+	hasOrgs  bool
+	// given names the settings given by the environment or a flag, by
+	// environment variable name, as given (OKTA_TOKEN or -okta-token).
+	given map[string]string
+
 	// demo is the resolved mode: the built-in demo org is served.
 	demo bool
 	// printVersion is -version: print the version and exit.
@@ -136,6 +147,7 @@ func resolveConfig(flags map[string]string, getenv func(string) string) (*config
 			return nil, err
 		}
 	}
+	c.given = make(map[string]string)
 	for _, s := range table {
 		v := getenv(s.env)
 		if v == "" {
@@ -144,6 +156,7 @@ func resolveConfig(flags map[string]string, getenv func(string) string) (*config
 		if err := s.value.Set(v); err != nil {
 			return nil, invalid(s, s.env, v, err)
 		}
+		c.given[s.env] = s.env
 	}
 	for _, s := range table {
 		v, ok := flags[s.env]
@@ -153,8 +166,9 @@ func resolveConfig(flags map[string]string, getenv func(string) string) (*config
 		if err := s.value.Set(v); err != nil {
 			return nil, invalid(s, "-"+s.flagName(), v, err)
 		}
+		c.given[s.env] = "-" + s.flagName()
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(getenv); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -168,8 +182,14 @@ func invalid(s setting, name, v string, err error) error {
 }
 
 // validate checks settings against each other, resolves the mode and reads
-// the token and key files (secrets.go).
-func (c *config) validate() error {
+// the token and key files (secrets.go), or resolves the orgs of the config
+// file (orgs.go), whose tokens and keys may be in the environment.
+func (c *config) validate(getenv func(string) string) error {
+	if c.hasOrgs {
+		if err := c.orgsConflicts(); err != nil {
+			return err
+		}
+	}
 	for _, e := range []struct{ filter, search, fv, sv string }{
 		{"OKTA_USER_FILTER", "OKTA_USER_SEARCH", c.UserFilter, c.UserSearch},
 		{"OKTA_GROUP_FILTER", "OKTA_GROUP_SEARCH", c.GroupFilter, c.GroupSearch},
@@ -189,6 +209,9 @@ func (c *config) validate() error {
 	c.Catalog.Shape = opts.Shape
 	if err := c.validatePush(); err != nil {
 		return err
+	}
+	if c.hasOrgs {
+		return c.resolveOrgs(getenv)
 	}
 	c.demo = c.Demo || (c.OrgURL == "" && c.Token == "" && c.TokenFile == "" &&
 		c.ClientID == "" && c.PrivateKey == "" && c.PrivateKeyFile == "")
@@ -263,9 +286,13 @@ func isOktaID(s string) bool {
 
 // catalogOptions returns the mapping and selection options.
 func (c *config) catalogOptions() catalog.Options {
-	o := c.Catalog
+	return settledOptions(c.Catalog)
+}
+
+// settledOptions returns o as the settings mean it.
+func settledOptions(o catalog.Options) catalog.Options {
 	// A nil ExcludeGroupTypes means the catalog's default; "none" must mean none.
-	o.ExcludeGroupTypes = append([]string{}, c.Catalog.ExcludeGroupTypes...)
+	o.ExcludeGroupTypes = append([]string{}, o.ExcludeGroupTypes...)
 	if len(o.GroupTypes) == 0 {
 		o.GroupTypes = nil
 	}
@@ -276,29 +303,40 @@ func (c *config) catalogOptions() catalog.Options {
 // settings: the settings table maps an option field to its setting, and the
 // attribute mappings exist only in the config file.
 func (c *config) optionError(err error) error {
+	table := c.settings()
+	lines := optionProblems(err, func(field string) string {
+		if name := settingName(table, "catalog."+field); name != "" {
+			return name
+		}
+		return "CONFIG_FILE " + c.ConfigFile + ": " + fileKey(field)
+	})
+	for i := range lines {
+		lines[i] = "invalid " + lines[i]
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+// optionProblems returns catalog.Options' problems, one line each, naming
+// an option field by name(field).
+func optionProblems(err error, name func(field string) string) []string {
 	joined, ok := err.(interface{ Unwrap() []error })
 	if !ok {
-		return fmt.Errorf("invalid mapping options: %w", err)
+		return []string{"mapping options: " + err.Error()}
 	}
-	table := c.settings()
 	var lines []string
 	for _, e := range joined.Unwrap() {
 		var oe *catalog.OptionError
 		if !errors.As(e, &oe) {
-			lines = append(lines, "invalid mapping options: "+e.Error())
+			lines = append(lines, "mapping options: "+e.Error())
 			continue
 		}
-		name := settingName(table, "catalog."+oe.Field)
-		if name == "" {
-			name = "CONFIG_FILE " + c.ConfigFile + ": " + fileKey(oe.Field)
-		}
 		if oe.Value == "" {
-			lines = append(lines, fmt.Sprintf("invalid %s: %s", name, oe.Problem))
+			lines = append(lines, fmt.Sprintf("%s: %s", name(oe.Field), oe.Problem))
 		} else {
-			lines = append(lines, fmt.Sprintf("invalid %s %q: %s", name, oe.Value, oe.Problem))
+			lines = append(lines, fmt.Sprintf("%s %q: %s", name(oe.Field), oe.Value, oe.Problem))
 		}
 	}
-	return errors.New(strings.Join(lines, "; "))
+	return lines
 }
 
 // settingName is the setting that sets a library field ("catalog.UserNaming",

@@ -17,6 +17,43 @@ import (
 // fileConfig is the YAML config file. Unknown keys are errors, so a typo
 // fails at start instead of being ignored.
 type fileConfig struct {
+	fileMapping `yaml:",inline"`
+	// Orgs, when given, are the Okta orgs to serve, in place of the one
+	// org of the OKTA_ settings (orgs.go).
+	Orgs []fileOrg `yaml:"orgs"`
+}
+
+// fileOrg is one entry of the config file's orgs list: the org's
+// connection and selection, and the mapping keys by which its mapping
+// differs from the top-level one.
+type fileOrg struct {
+	Name           string      `yaml:"name"`
+	URL            string      `yaml:"url"`
+	TokenFile      string      `yaml:"tokenFile"`
+	TokenEnv       string      `yaml:"tokenEnv"`
+	ClientID       string      `yaml:"clientId"`
+	PrivateKeyFile string      `yaml:"privateKeyFile"`
+	PrivateKeyEnv  string      `yaml:"privateKeyEnv"`
+	KeyID          string      `yaml:"keyId"`
+	Scopes         []string    `yaml:"scopes"`
+	Users          fileListing `yaml:"users"`
+	Groups         fileListing `yaml:"groups"`
+	AppIDs         []string    `yaml:"appIds"`
+	AppGroupsOnly  bool        `yaml:"appGroupsOnly"`
+	Namespace      *string     `yaml:"namespace"`
+	NamePrefix     string      `yaml:"namePrefix"`
+	fileMapping    `yaml:",inline"`
+}
+
+// fileListing is an org's Okta expression for its users or its groups.
+type fileListing struct {
+	Filter string `yaml:"filter"`
+	Search string `yaml:"search"`
+}
+
+// fileMapping holds the config file's mapping and selection keys. A key
+// not given leaves the option as it was.
+type fileMapping struct {
 	Naming struct {
 		User            string            `yaml:"user"`
 		Group           string            `yaml:"group"`
@@ -41,8 +78,8 @@ type fileConfig struct {
 	UserMappings     []catalog.AttributeMapping `yaml:"userMappings"`
 	GroupMappings    []catalog.AttributeMapping `yaml:"groupMappings"`
 	Transform        struct {
-		User  catalog.Transform `yaml:"user"`
-		Group catalog.Transform `yaml:"group"`
+		User  *catalog.Transform `yaml:"user"`
+		Group *catalog.Transform `yaml:"group"`
 	} `yaml:"transform"`
 }
 
@@ -69,6 +106,16 @@ func (c *config) loadFile(path string) error {
 		msg := strings.Join(msgs, "; ")
 		return fmt.Errorf("invalid CONFIG_FILE %s: %s; fix the YAML (see docs/settings.md)", path, msg)
 	}
+	f.apply(&c.Catalog)
+	// The orgs are resolved once the environment and the flags have set
+	// the top-level values their mappings start from.
+	c.fileOrgs, c.hasOrgs = f.Orgs, f.Orgs != nil
+	return nil
+}
+
+// apply sets the options f gives in o. A list or map given replaces the
+// one in o whole.
+func (f *fileMapping) apply(o *catalog.Options) {
 	setStr := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
@@ -84,41 +131,75 @@ func (c *config) loadFile(path string) error {
 			*dst = *v
 		}
 	}
-	setStr(&c.Catalog.UserNaming, f.Naming.User)
-	setStr(&c.Catalog.GroupNaming, f.Naming.Group)
+	setStr(&o.UserNaming, f.Naming.User)
+	setStr(&o.GroupNaming, f.Naming.Group)
 	if f.Naming.Namespace != nil {
-		c.Catalog.Namespace = *f.Naming.Namespace
+		o.Namespace = *f.Naming.Namespace
 	}
 	if f.Naming.GroupNamespaces != nil {
-		c.Catalog.GroupNamespaces = f.Naming.GroupNamespaces
+		o.GroupNamespaces = f.Naming.GroupNamespaces
 	}
-	setStr(&c.Catalog.HierarchyKey, f.Hierarchy.Key)
-	setStr(&c.Catalog.HierarchyParentKey, f.Hierarchy.ParentKey)
-	setList(&c.Catalog.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
-	setList(&c.Catalog.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
-	setBool(&c.Catalog.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
-	setList(&c.Catalog.UserStatuses, f.Selection.UserStatuses)
-	setBool(&c.Catalog.UsersFromGroups, f.Selection.UsersFromGroups)
-	setBool(&c.Catalog.IncludeMembers, f.Selection.GroupMembers)
+	setStr(&o.HierarchyKey, f.Hierarchy.Key)
+	setStr(&o.HierarchyParentKey, f.Hierarchy.ParentKey)
+	setList(&o.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
+	setList(&o.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
+	setBool(&o.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
+	setList(&o.UserStatuses, f.Selection.UserStatuses)
+	setBool(&o.UsersFromGroups, f.Selection.UsersFromGroups)
+	setBool(&o.IncludeMembers, f.Selection.GroupMembers)
 	if f.GroupTypes != nil {
-		c.Catalog.GroupTypes = f.GroupTypes
+		o.GroupTypes = f.GroupTypes
 	}
-	setList(&c.Catalog.UserAnnotations, f.UserAnnotations)
-	setList(&c.Catalog.GroupAnnotations, f.GroupAnnotations)
-	c.Catalog.UserMappings = append(c.Catalog.UserMappings, f.UserMappings...)
-	c.Catalog.GroupMappings = append(c.Catalog.GroupMappings, f.GroupMappings...)
-	c.Catalog.UserTransform = f.Transform.User
-	c.Catalog.GroupTransform = f.Transform.Group
-	return nil
+	setList(&o.UserAnnotations, f.UserAnnotations)
+	setList(&o.GroupAnnotations, f.GroupAnnotations)
+	if f.UserMappings != nil {
+		o.UserMappings = f.UserMappings
+	}
+	if f.GroupMappings != nil {
+		o.GroupMappings = f.GroupMappings
+	}
+	if f.Transform.User != nil {
+		o.UserTransform = *f.Transform.User
+	}
+	if f.Transform.Group != nil {
+		o.GroupTransform = *f.Transform.Group
+	}
 }
 
-// fileKey is the config file's key of a catalog.Options field that has no
-// setting of its own. A transform's field is named with its key inside
-// the transform: "UserTransform.picture" is transform.user.picture.
+// fileKey is the config file's key of a catalog.Options field. A
+// transform's field is named with its key inside the transform: "UserTransform.picture" is transform.user.picture.
 func fileKey(field string) string {
 	field, sub, nested := strings.Cut(field, ".")
 	key := field
 	switch field {
+	case "UserNaming":
+		key = "naming.user"
+	case "GroupNaming":
+		key = "naming.group"
+	case "Namespace":
+		key = "naming.namespace"
+	case "HierarchyKey":
+		key = "hierarchy.key"
+	case "HierarchyParentKey":
+		key = "hierarchy.parentKey"
+	case "GroupTypes":
+		key = "groupTypes"
+	case "IncludeGroupTypes":
+		key = "selection.includeGroupTypes"
+	case "ExcludeGroupTypes":
+		key = "selection.excludeGroupTypes"
+	case "IncludeEmptyGroups":
+		key = "selection.includeEmptyGroups"
+	case "UserStatuses":
+		key = "selection.userStatuses"
+	case "UsersFromGroups":
+		key = "selection.usersFromGroups"
+	case "IncludeMembers":
+		key = "selection.groupMembers"
+	case "UserAnnotations":
+		key = "userAnnotations"
+	case "GroupAnnotations":
+		key = "groupAnnotations"
 	case "UserMappings":
 		key = "userMappings"
 	case "GroupMappings":

@@ -63,6 +63,9 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	if len(next.Orgs) > 0 {
+		return errors.New("preview: CONFIG_FILE lists orgs, and preview works on one org today: run it with a config file without orgs and that org's OKTA_ settings")
+	}
 	// The listing logs from many goroutines; stderr may be any writer.
 	log := newLogger(next, zerolog.SyncWriter(stderr))
 	if next.LogLevel == zerolog.InfoLevel {

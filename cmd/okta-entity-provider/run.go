@@ -89,9 +89,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
-	if statePath != "" {
+	statePaths := []string{statePath}
+	if len(cfg.Orgs) > 0 {
+		statePaths = statePaths[:0]
+		for _, o := range cfg.Orgs {
+			statePaths = append(statePaths, orgStatePath(cfg.DataDir, o.Name))
+		}
+	}
+	for _, path := range statePaths {
+		if path == "" {
+			continue
+		}
 		// Before the provider reads the state: none of its saves runs yet.
-		removed, err := orgsync.RemoveTemporary(statePath)
+		removed, err := orgsync.RemoveTemporary(path)
 		if len(removed) > 0 {
 			log.Info().Strs("files", removed).Msg("removed temporary state files left by an earlier run that stopped while saving")
 		}
@@ -100,24 +110,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	orgURL, auth, stopDemo, err := cfg.oktaOrg(log)
-	if err != nil {
-		return err
-	}
-	// Stopped last, after the sync that reads from it.
-	defer stopDemo()
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 	m.Build(build.Version, build.Revision, build.GoVersion)
 
-	client, err := cfg.oktaClient(orgURL, auth, log, m)
-	if err != nil {
-		return err
+	// With the orgs list, each org has its client in pcfg.Orgs and New
+	// takes none.
+	pcfg := cfg.providerConfig(statePath)
+	var client provider.Okta
+	if len(cfg.Orgs) > 0 {
+		if pcfg.Orgs, err = cfg.providerOrgs(log, m); err != nil {
+			return err
+		}
+		log.Info().Int("orgs", len(pcfg.Orgs)).Msg("serving the orgs of CONFIG_FILE in one catalog")
+	} else {
+		orgURL, auth, stopDemo, err := cfg.oktaOrg(log)
+		if err != nil {
+			return err
+		}
+		// Stopped last, after the sync that reads from it.
+		defer stopDemo()
+		if client, err = cfg.oktaClient(orgURL, auth, log, m); err != nil {
+			return err
+		}
 	}
 	var notifier *backstage.Notifier
-	pcfg := cfg.providerConfig(statePath)
 	pcfg.Shared = shared
 	if cfg.BackstageURL != "" {
 		bc, err := backstage.NewClient(cfg.BackstageURL, cfg.BackstageToken, cfg.BackstageTarget, nil)
@@ -292,8 +310,19 @@ func (c *config) oktaOrg(log zerolog.Logger) (string, okta.Authenticator, func()
 	return c.OrgURL, auth, func() {}, nil
 }
 
-// oktaClient returns the Okta client for the org at orgURL; obs may be nil.
+// oktaClient returns the Okta client for the org of OKTA_ORG_URL (or the
+// demo org) at orgURL; obs may be nil.
 func (c *config) oktaClient(orgURL string, auth okta.Authenticator, log zerolog.Logger, obs okta.Observer) (*okta.Client, error) {
+	client, err := c.newOktaClient(orgURL, auth, log, obs)
+	if err != nil {
+		return nil, fmt.Errorf("invalid OKTA_ORG_URL: %w", err)
+	}
+	return client, nil
+}
+
+// newOktaClient returns an Okta client with the client settings, which
+// apply to every org's client; obs may be nil.
+func (c *config) newOktaClient(orgURL string, auth okta.Authenticator, log zerolog.Logger, obs okta.Observer) (*okta.Client, error) {
 	client, err := okta.NewClient(orgURL, auth, okta.Options{
 		MaxConcurrency: c.MaxConcurrency,
 		MaxRetries:     c.MaxRetries,
@@ -304,7 +333,7 @@ func (c *config) oktaClient(orgURL string, auth okta.Authenticator, log zerolog.
 		Observer:       obs,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("invalid OKTA_ORG_URL: %s", strings.TrimPrefix(err.Error(), "okta: "))
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "okta: "))
 	}
 	return client, nil
 }

@@ -31,6 +31,9 @@ func (c *config) logDict() *zerolog.Event {
 	}
 	d.Int("userMappings", len(c.Catalog.UserMappings)).Int("groupMappings", len(c.Catalog.GroupMappings))
 	d.Int("groupNamespaces", len(c.Catalog.GroupNamespaces)).Bool("transforms", c.Catalog.Shape != nil)
+	if len(c.Orgs) > 0 {
+		d.Array("orgs", c.orgsLog())
+	}
 	return d
 }
 

@@ -29,6 +29,10 @@ type setting struct {
 	// (provider.Config) or "okta.<Field>" (okta.Options): the libraries
 	// name their knobs so, and the service names them by this table.
 	field string
+	// orgKey, for a setting of the one org's connection or selection, is
+	// the key of a config file orgs entry that takes its place: with orgs
+	// the setting must be unset.
+	orgKey string
 	// value parses into and shows the bound config field.
 	value value
 }
@@ -63,21 +67,21 @@ const (
 func (c *config) settings() []setting {
 	d := catalog.DefaultOptions()
 	return []setting{
-		{env: "OKTA_ORG_URL", section: sectionOkta, field: "okta.OrgURL", value: urlValue{&c.OrgURL},
+		{env: "OKTA_ORG_URL", orgKey: "url", section: sectionOkta, field: "okta.OrgURL", value: urlValue{&c.OrgURL},
 			usage: "Okta org URL, e.g. `https://example.okta.com`. With no org URL and no credentials the service runs the built-in demo org."},
-		{env: "OKTA_TOKEN", section: sectionOkta, secret: true, value: stringValue{&c.Token},
+		{env: "OKTA_TOKEN", orgKey: "tokenEnv", section: sectionOkta, secret: true, value: stringValue{&c.Token},
 			usage: "Okta API token (sent as `SSWS`). Use a token of a read-only admin."},
-		{env: "OKTA_TOKEN_FILE", section: sectionOkta, value: stringValue{&c.TokenFile},
+		{env: "OKTA_TOKEN_FILE", orgKey: "tokenFile", section: sectionOkta, value: stringValue{&c.TokenFile},
 			usage: "File holding the API token, instead of `OKTA_TOKEN`."},
-		{env: "OKTA_CLIENT_ID", section: sectionOkta, value: stringValue{&c.ClientID},
+		{env: "OKTA_CLIENT_ID", orgKey: "clientId", section: sectionOkta, value: stringValue{&c.ClientID},
 			usage: "Client id of an OAuth 2.0 service app, instead of an API token."},
-		{env: "OKTA_PRIVATE_KEY", section: sectionOkta, secret: true, value: stringValue{&c.PrivateKey},
+		{env: "OKTA_PRIVATE_KEY", orgKey: "privateKeyEnv", section: sectionOkta, secret: true, value: stringValue{&c.PrivateKey},
 			usage: "Private key of the OAuth service app: PEM (PKCS#1, PKCS#8, SEC1) or JWK JSON."},
-		{env: "OKTA_PRIVATE_KEY_FILE", section: sectionOkta, value: stringValue{&c.PrivateKeyFile},
+		{env: "OKTA_PRIVATE_KEY_FILE", orgKey: "privateKeyFile", section: sectionOkta, value: stringValue{&c.PrivateKeyFile},
 			usage: "File holding the OAuth private key, instead of `OKTA_PRIVATE_KEY`."},
-		{env: "OKTA_KEY_ID", section: sectionOkta, value: stringValue{&c.KeyID},
+		{env: "OKTA_KEY_ID", orgKey: "keyId", section: sectionOkta, value: stringValue{&c.KeyID},
 			usage: "Key id (`kid`) of the OAuth key, needed when the app has several keys."},
-		{env: "OKTA_SCOPES", section: sectionOkta, def: "okta.users.read okta.groups.read", value: fieldsValue{&c.Scopes},
+		{env: "OKTA_SCOPES", orgKey: "scopes", section: sectionOkta, def: scopesDefault, value: fieldsValue{&c.Scopes},
 			usage: "OAuth scopes, space or comma separated. Add `okta.logs.read` to let incremental syncs read deletions from the System Log."},
 		{env: "OKTA_RATE_SHARE", section: sectionOkta, def: "0.5", value: floatValue{p: &c.RateShare, min: 0, max: 1, openMin: true, want: "a share above 0 and at most 1, e.g. 0.5"},
 			usage: "Share of each Okta rate-limit bucket the service may use."},
@@ -87,17 +91,17 @@ func (c *config) settings() []setting {
 			usage: "Retries of an Okta request after a server error, timeout or connection error (429s are waited out separately)."},
 		{env: "OKTA_REQUEST_TIMEOUT", section: sectionOkta, field: "okta.RequestTimeout", def: "30s", value: durationValue{p: &c.RequestTimeout, min: time.Second},
 			usage: "Timeout of one Okta request."},
-		{env: "OKTA_USER_FILTER", section: sectionSelection, value: stringValue{&c.UserFilter},
+		{env: "OKTA_USER_FILTER", orgKey: "users.filter", section: sectionSelection, value: stringValue{&c.UserFilter},
 			usage: "Okta `filter` expression for users, e.g. `status eq \"ACTIVE\"`. Not with `OKTA_USER_SEARCH`."},
-		{env: "OKTA_USER_SEARCH", section: sectionSelection, value: stringValue{&c.UserSearch},
+		{env: "OKTA_USER_SEARCH", orgKey: "users.search", section: sectionSelection, value: stringValue{&c.UserSearch},
 			usage: "Okta `search` expression for users, e.g. `profile.department eq \"Engineering\"`. Not with `OKTA_USER_FILTER`."},
-		{env: "OKTA_GROUP_FILTER", section: sectionSelection, value: stringValue{&c.GroupFilter},
+		{env: "OKTA_GROUP_FILTER", orgKey: "groups.filter", section: sectionSelection, value: stringValue{&c.GroupFilter},
 			usage: "Okta `filter` expression for groups, e.g. `type eq \"OKTA_GROUP\"`. Not with `OKTA_GROUP_SEARCH`."},
-		{env: "OKTA_GROUP_SEARCH", section: sectionSelection, value: stringValue{&c.GroupSearch},
+		{env: "OKTA_GROUP_SEARCH", orgKey: "groups.search", section: sectionSelection, value: stringValue{&c.GroupSearch},
 			usage: "Okta `search` expression for groups, e.g. `profile.name sw \"eng-\"`. Not with `OKTA_GROUP_FILTER`."},
-		{env: "OKTA_APP_IDS", section: sectionSelection, field: "provider.AppIDs", value: listValue{&c.AppIDs},
+		{env: "OKTA_APP_IDS", orgKey: "appIds", section: sectionSelection, field: "provider.AppIDs", value: listValue{&c.AppIDs},
 			usage: "Okta app ids, comma separated: emit only the users assigned to these apps, directly or through an assigned group. Combines with the other selection settings. With OAuth, needs the scope `okta.apps.read`."},
-		{env: "APP_GROUPS_ONLY", section: sectionSelection, field: "provider.AppGroupsOnly", def: "false", value: boolValue{&c.AppGroupsOnly},
+		{env: "APP_GROUPS_ONLY", orgKey: "appGroupsOnly", section: sectionSelection, field: "provider.AppGroupsOnly", def: "false", value: boolValue{&c.AppGroupsOnly},
 			usage: "With `OKTA_APP_IDS`: emit only the groups assigned to those apps."},
 		{env: "USER_NAMING", section: sectionSelection, field: "catalog.UserNaming", def: d.UserNaming, value: stringValue{&c.Catalog.UserNaming},
 			usage: "How a user's entity name is made: `id`, `kebab-case-email`, `strip-domain-email`, `slugify-email` or `profile:<attribute>`."},
