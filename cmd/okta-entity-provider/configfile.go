@@ -178,6 +178,8 @@ func fileKey(field string) string {
 		key = "naming.group"
 	case "Namespace":
 		key = "naming.namespace"
+	case "NamePrefix":
+		key = "namePrefix"
 	case "HierarchyKey":
 		key = "hierarchy.key"
 	case "HierarchyParentKey":

@@ -154,6 +154,9 @@ func (c *config) resolveOrg(f fileOrg, getenv func(string) string) (orgConfig, [
 	case f.Namespace != nil:
 		opts.Namespace = *f.Namespace
 	}
+	if f.NamePrefix != "" {
+		opts.NamePrefix = f.NamePrefix
+	}
 	compiled, err := settledOptions(opts).Compile()
 	if err != nil {
 		problems = append(problems, optionProblems(err, fileKey)...)
