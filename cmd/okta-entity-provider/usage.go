@@ -100,7 +100,38 @@ const configFileDoc = "\n## Config file\n\n" +
 	"Each takes the value it works on last (`.profile.email | before \"@\"`). A missing attribute is\n" +
 	"empty; an empty result keeps the entity's usual value. Results are made valid for Backstage\n" +
 	"(see the README's Shaping entities), and what cannot be is left out and listed in the mapping\n" +
-	"report.\n"
+	"report.\n\n" +
+	"### Several orgs\n\n" +
+	"With `orgs:` the service serves several Okta orgs in one catalog. Each entry has a `name`\n" +
+	"(lower-case letters, digits and dashes, at most 32 characters, unique), a `url`, credentials\n" +
+	"(`tokenEnv`, the name of an environment variable holding an API token, or `tokenFile`; or OAuth\n" +
+	"with `clientId`, `privateKeyFile` or `privateKeyEnv`, `keyId` and `scopes`), `users` and `groups`\n" +
+	"(`filter` or `search`), `appIds`, `appGroupsOnly`, `namespace` and `namePrefix`, and any of the\n" +
+	"mapping keys above, which replace the top-level value (from the file, the environment or a flag)\n" +
+	"for that org. The settings of the one org (`OKTA_ORG_URL`, `OKTA_TOKEN`, the OAuth settings, the\n" +
+	"filters, `OKTA_APP_IDS`) must then be unset; the client settings (`OKTA_RATE_SHARE`,\n" +
+	"`OKTA_MAX_CONCURRENCY`, `OKTA_MAX_RETRIES`, `OKTA_REQUEST_TIMEOUT`) apply to each org's client.\n" +
+	"Each org keeps its state in `sync-state-<name>.bin` in `DATA_DIR`. `DATABASE_URL`,\n" +
+	"`OKTA_EVENT_HOOK_SECRET` and `preview` support one org today and are refused with `orgs:`.\n\n" +
+	"```yaml\n" +
+	"naming:\n" +
+	"  group: kebab-case-name\n" +
+	"orgs:\n" +
+	"  - name: acme\n" +
+	"    url: https://acme.okta.com\n" +
+	"    tokenEnv: ACME_OKTA_TOKEN       # the API token is in this environment variable\n" +
+	"    namespace: acme\n" +
+	"    users: {filter: 'status eq \"ACTIVE\"'}\n" +
+	"  - name: globex\n" +
+	"    url: https://globex.okta.com\n" +
+	"    clientId: 0oa1b2c3d4e5f6g7h8i9\n" +
+	"    privateKeyFile: /etc/okta-entity-provider/globex.pem\n" +
+	"    scopes: [okta.users.read, okta.groups.read, okta.apps.read]\n" +
+	"    appIds: [0oa9z8y7x6w5v4u3t2s1]\n" +
+	"    namePrefix: globex-\n" +
+	"    naming:\n" +
+	"      user: id                     # this org only\n" +
+	"```\n"
 
 // printUsage writes the flag help: one line per setting, grouped.
 func printUsage(w io.Writer, table []setting) {
