@@ -25,16 +25,16 @@ type orgConfig struct {
 	// TokenFile, TokenEnv, ClientID, PrivateKeyFile, PrivateKeyEnv, KeyID
 	// and Scopes are the credentials as given, for the start-up log; auth
 	// holds them read and parsed.
-	TokenFile, TokenEnv                   string
+	TokenFile, TokenEnv                     string
 	ClientID, PrivateKeyFile, PrivateKeyEnv string
-	KeyID                                 string
-	Scopes                                []string
-	Users                                 okta.UserListOptions
-	Groups                                okta.GroupListOptions
-	AppIDs                                []string
-	AppGroupsOnly                         bool
-	NamePrefix                            string
-	Catalog                               catalog.Options
+	KeyID                                   string
+	Scopes                                  []string
+	Users                                   okta.UserListOptions
+	Groups                                  okta.GroupListOptions
+	AppIDs                                  []string
+	AppGroupsOnly                           bool
+	NamePrefix                              string
+	Catalog                                 catalog.Options
 
 	auth okta.Authenticator
 }
