@@ -22,7 +22,12 @@ import (
 // prefix, and returns it with a client for it.
 func fakeOrg(t *testing.T, users, groups int, opts oktafake.Options) (*oktafake.Server, *okta.Client) {
 	t.Helper()
-	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: users, Groups: groups, Seed: 11})
+	return fakeOrgOf(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: users, Groups: groups, Seed: 11}), opts, okta.Options{MaxConcurrency: 4})
+}
+
+// fakeOrgOf serves org as fakeOrg does, to a client with copts.
+func fakeOrgOf(t *testing.T, org *oktafake.Org, opts oktafake.Options, copts okta.Options) (*oktafake.Server, *okta.Client) {
+	t.Helper()
 	opts.Prefix = "/okta"
 	if opts.LogDelay == 0 {
 		// These tests compare with a full sync right after each change:
@@ -36,7 +41,7 @@ func fakeOrg(t *testing.T, users, groups int, opts oktafake.Options) (*oktafake.
 	if len(opts.TokensWithoutLogs) > 0 {
 		token = opts.TokensWithoutLogs[0]
 	}
-	client, err := okta.NewClient(ts.URL+opts.Prefix, okta.NewTokenAuth(token), okta.Options{MaxConcurrency: 4})
+	client, err := okta.NewClient(ts.URL+opts.Prefix, okta.NewTokenAuth(token), copts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,341 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+)
+
+// servedEntity is an entity as the served YAML has it: what Backstage
+// reads, not what the provider meant to write.
+type servedEntity struct {
+	Kind     string `yaml:"kind"`
+	Metadata struct {
+		Name        string            `yaml:"name"`
+		Namespace   string            `yaml:"namespace"`
+		Annotations map[string]string `yaml:"annotations"`
+	} `yaml:"metadata"`
+	Spec struct {
+		MemberOf []string `yaml:"memberOf"`
+	} `yaml:"spec"`
+}
+
+// ref is the entity's reference, lower-cased as Backstage compares them.
+func (e *servedEntity) ref() string {
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = catalog.DefaultNamespace
+	}
+	return strings.ToLower(e.Kind + ":" + ns + "/" + e.Metadata.Name)
+}
+
+// orgView is one org's part of a served catalog, by Okta id: its users
+// with the Okta ids of the groups they are members of, and its groups.
+type orgView struct {
+	Users  map[string][]string
+	Groups []string
+}
+
+// servedByOrg parses the served catalog and splits it by the entities'
+// okta.com/org annotation. It fails the test when two entities have the
+// same reference, when an entity has no org or an unknown one, or when a
+// user's memberOf names a group that is not served or is another org's.
+func servedByOrg(t *testing.T, body []byte, orgs ...string) map[string]orgView {
+	t.Helper()
+	var all []servedEntity
+	dec := yaml.NewDecoder(bytes.NewReader(body))
+	for {
+		var e servedEntity
+		if err := dec.Decode(&e); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("the served catalog is not YAML: %v", err)
+		}
+		all = append(all, e)
+	}
+	byRef := make(map[string]*servedEntity, len(all))
+	views := make(map[string]orgView)
+	for _, org := range orgs {
+		views[org] = orgView{Users: map[string][]string{}}
+	}
+	for i := range all {
+		e := &all[i]
+		if _, dup := byRef[e.ref()]; dup {
+			t.Fatalf("two entities are served as %s", e.ref())
+		}
+		byRef[e.ref()] = e
+		org := e.Metadata.Annotations[catalog.AnnotationOrg]
+		v, known := views[org]
+		if !known {
+			t.Fatalf("%s has %s %q, want one of %q", e.ref(), catalog.AnnotationOrg, org, orgs)
+		}
+		if e.Kind == catalog.KindGroup {
+			v.Groups = append(v.Groups, e.Metadata.Annotations[catalog.AnnotationID])
+			views[org] = v
+		}
+	}
+	for i := range all {
+		e := &all[i]
+		if e.Kind != catalog.KindUser {
+			continue
+		}
+		org := e.Metadata.Annotations[catalog.AnnotationOrg]
+		groups := []string{}
+		for _, name := range e.Spec.MemberOf {
+			ns := e.Metadata.Namespace
+			if ns == "" {
+				ns = catalog.DefaultNamespace
+			}
+			g, ok := byRef[strings.ToLower("group:"+ns+"/"+name)]
+			switch {
+			case !ok:
+				t.Fatalf("%s is a member of %s, which is not served", e.ref(), name)
+			case g.Metadata.Annotations[catalog.AnnotationOrg] != org:
+				t.Fatalf("%s of org %s is a member of %s of org %s", e.ref(), org, g.ref(), g.Metadata.Annotations[catalog.AnnotationOrg])
+			}
+			groups = append(groups, g.Metadata.Annotations[catalog.AnnotationID])
+		}
+		slices.Sort(groups)
+		views[org].Users[e.Metadata.Annotations[catalog.AnnotationID]] = groups
+	}
+	for org, v := range views {
+		slices.Sort(v.Groups)
+		views[org] = v
+	}
+	return views
+}
+
+// truthView is what the default mapping emits of the fake org, read from
+// the org itself: its users not DEPROVISIONED with the groups (not
+// BUILT_IN) they are in, and those groups.
+func truthView(org *oktafake.Org) orgView {
+	v := orgView{Users: map[string][]string{}}
+	for _, u := range org.Users() {
+		if u.Status != okta.StatusDeprovisioned {
+			v.Users[u.ID] = []string{}
+		}
+	}
+	for _, g := range org.Groups() {
+		if g.Type == okta.GroupTypeBuiltIn {
+			continue
+		}
+		v.Groups = append(v.Groups, g.ID)
+		for _, u := range org.Members(g.ID) {
+			if groups, ok := v.Users[u]; ok {
+				v.Users[u] = append(groups, g.ID)
+			}
+		}
+	}
+	slices.Sort(v.Groups)
+	for u := range v.Users {
+		slices.Sort(v.Users[u])
+	}
+	return v
+}
+
+// multiOrgFixture holds the fakes and the provider orgs of a test: acme
+// and globex, generated from different seeds, and twin, the same org as
+// acme (the same logins, names and even ids) in the same namespace, so
+// that every one of its names collides with one of acme's.
+type multiOrgFixture struct {
+	fakes map[string]*oktafake.Server
+	orgs  []Org
+}
+
+func newMultiOrgFixture(t *testing.T, dir string) multiOrgFixture {
+	t.Helper()
+	f := multiOrgFixture{fakes: map[string]*oktafake.Server{}}
+	for _, o := range []struct {
+		name   string
+		seed   int64
+		prefix string
+	}{{"acme", 11, ""}, {"globex", 12, "globex-"}, {"twin", 11, ""}} {
+		fake, client := fakeOrgOf(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 150, Groups: 15, Seed: o.seed}), oktafake.Options{},
+			// An org that is down fails its sync within a second.
+			okta.Options{MaxConcurrency: 4, RetryBaseDelay: 10 * time.Millisecond})
+		opts := catalog.DefaultOptions()
+		opts.NamePrefix = o.prefix
+		state := ""
+		if dir != "" {
+			state = filepath.Join(dir, "state-"+o.name+".bin")
+		}
+		f.fakes[o.name] = fake
+		f.orgs = append(f.orgs, Org{Name: o.name, Client: client, Catalog: opts, StatePath: state})
+	}
+	return f
+}
+
+// check compares the served catalog with every fake org's truth.
+func (f multiOrgFixture) check(t *testing.T, p *Provider, what string) {
+	t.Helper()
+	snap := p.Snapshot()
+	if snap == nil {
+		t.Fatalf("%s: no catalog is served", what)
+	}
+	got := servedByOrg(t, snap.All.Data(), slices.Collect(maps.Keys(f.fakes))...)
+	for name, fake := range f.fakes {
+		if diff := cmp.Diff(truthView(fake.Org()), got[name]); diff != "" {
+			t.Fatalf("%s: org %s's served entities differ from the fake org's (-want +got):\n%s", what, name, diff)
+		}
+	}
+}
+
+func TestOrgsMergeExactly(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, t.TempDir())
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	ctx := context.Background()
+	sync := func(what string) {
+		t.Helper()
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
+		}
+	}
+	sync("first sync")
+	f.check(t, p, "first sync")
+	rep := p.Snapshot().Report
+	if len(rep.Orgs) != 3 {
+		t.Fatalf("the report has %d orgs, want 3", len(rep.Orgs))
+	}
+	collisions := 0
+	for _, r := range rep.Renames {
+		// acme and globex have collisions of their own, as one org does.
+		if r.Reason == catalog.ReasonCollision && r.Org == "twin" {
+			collisions++
+		}
+	}
+	twin := truthView(f.fakes["twin"].Org())
+	if want := len(twin.Users) + len(twin.Groups); collisions != want {
+		t.Errorf("twin, a copy of acme, has %d names renamed for a collision, want all its %d users and groups", collisions, want)
+	}
+
+	// Changes in every org flow in incrementally.
+	for i, name := range []string{"acme", "globex", "twin"} {
+		if _, err := f.fakes[name].Org().ApplyChanges(oktafake.Changes{Seed: int64(i + 1), UserAdds: 2, UserUpdates: 3,
+			UserDeactivations: 1, GroupRenames: 1, GroupDeletions: 1, MemberAdds: 3, MemberRemoves: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync("sync after changes")
+	if m := p.status().LastSync.Mode; m != orgsync.ModeIncremental {
+		t.Errorf("sync after changes: mode %s, want incremental", m)
+	}
+	f.check(t, p, "sync after changes")
+
+	// A new provider from the saved states serves the same bytes before
+	// any sync.
+	before := p.Snapshot().All.Data()
+	q := New(zerolog.Nop(), nil, cfg, nil)
+	q.LoadState()
+	if q.Snapshot() == nil || !bytes.Equal(q.Snapshot().All.Data(), before) {
+		t.Fatalf("a provider started from the saved states does not serve what the last one served")
+	}
+}
+
+func TestOrgFailureKeepsItsEntities(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	ctx := context.Background()
+	if got := p.SyncOnce(ctx); got != OutcomeOK {
+		t.Fatalf("first sync: got %s: %s", got, p.status().LastSync.Error)
+	}
+	acme := f.fakes["acme"]
+	acmeServed := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"]
+
+	// acme goes down, and changes that its sync cannot see are made in it
+	// while globex changes: globex's changes are served, acme's entities
+	// stay as they were.
+	acme.SetFaults(oktafake.Faults{Down: true})
+	if _, err := acme.Org().ApplyChanges(oktafake.Changes{Seed: 5, UserAdds: 3, GroupDeletions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		if _, err := f.fakes["globex"].Org().ApplyChanges(oktafake.Changes{Seed: int64(10 + round), UserAdds: 1, UserUpdates: 2, MemberAdds: 2, MemberRemoves: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("round %d: got %s, want ok with acme down: %s", round, got, p.status().LastSync.Error)
+		}
+		served := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")
+		if diff := cmp.Diff(acmeServed, served["acme"]); diff != "" {
+			t.Fatalf("round %d: acme's served entities changed while it is down (-before +now):\n%s", round, diff)
+		}
+		if diff := cmp.Diff(truthView(f.fakes["globex"].Org()), served["globex"]); diff != "" {
+			t.Fatalf("round %d: globex's changes are not served while acme is down (-want +got):\n%s", round, diff)
+		}
+		st := p.status()
+		if !strings.Contains(st.LastSync.Error, "1 of 3 orgs failed") || !strings.Contains(st.LastSync.Error, "org acme:") {
+			t.Errorf("round %d: the last sync's error is %q, want it to name acme's failure", round, st.LastSync.Error)
+		}
+		for _, o := range st.Orgs {
+			wantFailures, wantOutcome := 0, OutcomeOK
+			if o.Name == "acme" {
+				wantFailures, wantOutcome = round+1, OutcomeFailed
+			}
+			if o.FailuresInARow != wantFailures || o.LastSync == nil || o.LastSync.Outcome != wantOutcome {
+				t.Errorf("round %d: /status has org %s with %d failures in a row and last outcome %v, want %d and %s",
+					round, o.Name, o.FailuresInARow, o.LastSync, wantFailures, wantOutcome)
+			}
+		}
+	}
+
+	// acme is back: its changes are served at the next sync.
+	acme.SetFaults(oktafake.Faults{})
+	if got := p.SyncOnce(ctx); got != OutcomeOK {
+		t.Fatalf("after acme is back: got %s: %s", got, p.status().LastSync.Error)
+	}
+	f.check(t, p, "after acme is back")
+	for _, o := range p.status().Orgs {
+		if o.FailuresInARow != 0 {
+			t.Errorf("after acme is back: org %s has %d failures in a row, want 0", o.Name, o.FailuresInARow)
+		}
+	}
+}
+
+func TestOrgWithoutStateHoldsTheFirstCatalog(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	f.fakes["globex"].SetFaults(oktafake.Faults{Down: true})
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	ctx := context.Background()
+	if got := p.SyncOnce(ctx); got != OutcomeFailed {
+		t.Fatalf("first sync with globex down: got %s, want failed", got)
+	}
+	if p.Snapshot() != nil {
+		t.Fatal("a catalog without globex's entities is served")
+	}
+	msg := p.NotReady()
+	for _, want := range []string{"every org has synced once", "org globex:"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("NotReady is %q, want it to contain %q", msg, want)
+		}
+	}
+	f.fakes["globex"].SetFaults(oktafake.Faults{})
+	if got := p.SyncOnce(ctx); got != OutcomeOK {
+		t.Fatalf("with globex back: got %s: %s", got, p.status().LastSync.Error)
+	}
+	f.check(t, p, "with globex back")
+	if msg := p.NotReady(); msg != "" {
+		t.Errorf("NotReady is %q once the catalog is served, want empty", msg)
+	}
+}
