@@ -145,6 +145,9 @@ func (m *Mapping) resolveAcross(kind string) {
 		own[oi] = map[string]struct{}{}
 		for _, it := range b.nameItems(kind) {
 			ns := b.namespaceOf(kind, it.idx)
+			if ns == DefaultNamespace {
+				ns = "" // one namespace however it is spelled
+			}
 			items = append(items, item{it, oi, ns + "/" + strings.ToLower(it.naming.name)})
 			own[oi][strings.ToLower(it.naming.name)] = struct{}{}
 		}
