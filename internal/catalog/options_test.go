@@ -2,9 +2,11 @@ package catalog
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // optionErrors unpacks Validate's joined error into its *OptionErrors.
@@ -84,5 +86,52 @@ func TestOptionErrorText(t *testing.T) {
 	want = `GroupMappings: mapping of "x": key "a/b/c" is not a valid Backstage key (optional dns-prefix/ then a name of letters, digits, - _ . up to 63)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate() = %v,\nwant %s", err, want)
+	}
+}
+
+// NamePrefix must be able to start a Backstage name and leave most of its
+// 63 characters to the name; a bad one is reported against the field.
+func TestValidateNamePrefix(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		prefix string
+		ok     bool
+	}{
+		{"", true},
+		{"globex-", true},
+		{"a", true},
+		{"0.", true},
+		{"x_y.z-", true},
+		{"acme--", true},
+		{"abcdefghij0123456789", true},   // 20 characters
+		{"abcdefghij0123456789-", false}, // 21
+		{"Globex-", false},
+		{"globeX", false},
+		{"-globex", false},
+		{"_globex", false},
+		{".globex", false},
+		{"glo bex", false},
+		{"globex/", false},
+		{"globex:", false},
+		{"glöbex-", false},
+	} {
+		t.Run(c.prefix, func(t *testing.T) {
+			t.Parallel()
+			err := Options{NamePrefix: c.prefix}.Validate()
+			errs := optionErrors(t, err)
+			if c.ok {
+				if err != nil {
+					t.Errorf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			want := []OptionError{{Field: "NamePrefix", Value: c.prefix}}
+			if diff := cmp.Diff(want, errs, cmpopts.IgnoreFields(OptionError{}, "Problem")); diff != "" {
+				t.Errorf("Validate problems (-want +got):\n%s", diff)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, `NamePrefix "`+c.prefix+`": `) || !strings.Contains(msg, "at most 20 characters") {
+				t.Errorf("Validate() = %q, want it to name NamePrefix, the value and the limit", msg)
+			}
+		})
 	}
 }
