@@ -374,6 +374,20 @@ func TestSpecSchemas(t *testing.T) {
 	}
 }
 
+// orgsStatusBody is a /status body of two orgs that openapi.yaml allows;
+// TestCheckRejects breaks it one way at a time.
+const orgsStatusBody = `{"syncs":{"completed":2,"failed":0},` +
+	`"lastSync":{"mode":"incremental","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:01Z","durationSeconds":1,"outcome":"ok","oktaCalls":3},` +
+	`"snapshot":null,"heldBack":null,"rateLimits":{},"snapshotAgeSeconds":null,"changes":null,"progress":null,` +
+	`"report":{"users":2,"groups":2,"memberships":2,"inputUsers":2,"inputGroups":2,` +
+	`"renames":[{"kind":"User","oktaId":"00u1","from":"alice","to":"alice-00u1","reason":"collision","org":"globex"}],"renamesTotal":1,` +
+	`"droppedRefs":[],"droppedRefsTotal":0,"brokenHierarchy":[],"brokenHierarchyTotal":0,"skippedLabels":[],"skippedLabelsTotal":0,` +
+	`"orgs":[{"name":"acme","users":1,"groups":1,"memberships":1,"inputUsers":1,"inputGroups":1},` +
+	`{"name":"globex","users":1,"groups":1,"memberships":1,"inputUsers":1,"inputGroups":2}]},` +
+	`"orgs":[{"name":"acme","lastSync":null,"lastSuccessAt":null,"failuresInARow":0,"rateLimits":{},"changes":null,"progress":null},` +
+	`{"name":"globex","lastSync":{"mode":"full","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:01Z","durationSeconds":1,"outcome":"failed","error":"503","oktaCalls":5},` +
+	`"lastSuccessAt":"2026-01-01T00:00:00Z","failuresInARow":2,"rateLimits":{"users":{"limit":600,"remaining":590,"reset":"2026-01-01T00:01:00Z"}},"changes":null,"progress":null}]}`
+
 // describe is used in failure messages.
 func describe(r *http.Request) string {
 	return fmt.Sprintf("%s %s", r.Method, r.URL.RequestURI())
@@ -421,6 +435,18 @@ func TestCheckRejects(t *testing.T) {
 			`{"syncs":{"completed":1,"failed":0},"lastSync":{"mode":"full","startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:01Z","durationSeconds":1,"outcome":"meh","oktaCalls":1},"snapshot":null,"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null,"changes":null}`},
 		{"status bad time", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
 			`{"syncs":{"completed":1,"failed":0},"lastSync":null,"snapshot":{"users":1,"groups":1,"etag":"\"x\"","builtAt":"yesterday"},"heldBack":null,"report":null,"rateLimits":{},"snapshotAgeSeconds":null,"changes":null}`},
+		{"org status missing failuresInARow", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `"failuresInARow":0,`, "", 1)},
+		{"org status unknown field", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `"failuresInARow":0,`, `"failuresInARow":0,"failures":0,`, 1)},
+		{"org status bad name", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `"name":"acme"`, `"name":"Acme"`, 1)},
+		{"empty orgs", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `"orgs":[{"name":"acme"`, `"orgs":[],"x":[{"name":"acme"`, 1)},
+		{"org report missing inputGroups", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `,"inputGroups":2}`, "}", 1)},
+		{"rename unknown field", "GET", "/status", 200, http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+			strings.Replace(orgsStatusBody, `"org":"globex"`, `"orgName":"globex"`, 1)},
 		{"error body shape", "GET", "/readyz", 503, http.Header{"Content-Type": {"application/json"}, "Retry-After": {"30"}}, `{"message":"x"}`},
 	}
 	for _, tt := range tests {
@@ -432,9 +458,13 @@ func TestCheckRejects(t *testing.T) {
 			}
 		})
 	}
-	// And the good one passes, so the failures above are for their reason.
+	// And the good ones pass, so the failures above are for their reason.
 	res := &http.Response{StatusCode: 200, Header: entityHeaders()}
 	if errs := s.check("GET", "/entities", res, []byte(goodYAML)); len(errs) > 0 {
 		t.Errorf("check refused a good response: %v", errs)
+	}
+	res = &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}}
+	if errs := s.check("GET", "/status", res, []byte(orgsStatusBody)); len(errs) > 0 {
+		t.Errorf("check refused a good status of two orgs: %v", errs)
 	}
 }

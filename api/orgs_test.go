@@ -1,0 +1,135 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
+)
+
+// fakeOkta serves org from the fake Okta, mounted under a path prefix,
+// and returns the fake with a client for it.
+func fakeOkta(t *testing.T, org *oktafake.Org) (*oktafake.Server, *okta.Client) {
+	t.Helper()
+	fake := oktafake.NewServer(org, oktafake.Options{Prefix: "/okta", LogDelay: -1})
+	ts := httptest.NewServer(fake)
+	t.Cleanup(ts.Close)
+	// Retries come quickly, so that a fake that is down fails a sync at
+	// once.
+	client, err := okta.NewClient(ts.URL+"/okta", okta.NewTokenAuth("demo-token"),
+		okta.Options{MaxConcurrency: 4, RetryBaseDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, client
+}
+
+// twoOrgs returns a provider serving two orgs of the fake Okta, acme and
+// globex, that has synced twice: both orgs the first time, and acme only
+// the second, while globex's Okta was down.
+func twoOrgs(t *testing.T) *provider.Provider {
+	t.Helper()
+	// The same generated org twice: every entity collides with its twin
+	// in the other org, so the report's lists name orgs.
+	_, acme := fakeOkta(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 40, Groups: 6, Seed: 7}))
+	globexFake, globex := fakeOkta(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 40, Groups: 6, Seed: 7}))
+	p := provider.New(zerolog.Nop(), nil, provider.Config{
+		Interval: time.Hour, Timeout: time.Minute, FullInterval: 24 * time.Hour, MaxDeleteShare: 0.5,
+		Orgs: []provider.Org{
+			{Name: "acme", Client: acme, Catalog: catalog.DefaultOptions()},
+			{Name: "globex", Client: globex, Catalog: catalog.DefaultOptions()},
+		},
+	}, nil)
+	ctx := context.Background()
+	if got := p.SyncOnce(ctx); got != provider.OutcomeOK {
+		t.Fatalf("first sync: got %s, want ok: %+v", got, p.Report().LastSync)
+	}
+	globexFake.SetFaults(oktafake.Faults{Down: true})
+	if got := p.SyncOnce(ctx); got != provider.OutcomeOK {
+		t.Fatalf("sync with globex down: got %s, want ok (globex's entities kept): %+v", got, p.Report().LastSync)
+	}
+	return p
+}
+
+// orgsStatus is the part of /status with several orgs this test reads.
+type orgsStatus struct {
+	RateLimits map[string]any `json:"rateLimits"`
+	Changes    any            `json:"changes"`
+	Orgs       []struct {
+		Name     string `json:"name"`
+		LastSync *struct {
+			Outcome string `json:"outcome"`
+			Error   string `json:"error"`
+		} `json:"lastSync"`
+		LastOKAt       *time.Time     `json:"lastSuccessAt"`
+		FailuresInARow int            `json:"failuresInARow"`
+		RateLimits     map[string]any `json:"rateLimits"`
+		Changes        any            `json:"changes"`
+	} `json:"orgs"`
+	Report struct {
+		Users   int `json:"users"`
+		Renames []struct {
+			Org string `json:"org"`
+		} `json:"renames"`
+		Orgs []struct {
+			Name  string `json:"name"`
+			Users int    `json:"users"`
+		} `json:"orgs"`
+	} `json:"report"`
+}
+
+// TestOrgsStatusMatchesSpec holds the /status of a provider serving two
+// orgs to openapi.yaml: its orgs, each with its own outcome, failures,
+// rate limits and change tracking, and the report's orgs and the org of
+// its list items.
+func TestOrgsStatusMatchesSpec(t *testing.T) {
+	t.Parallel()
+	spec := loadSpec(t)
+	p := twoOrgs(t)
+	h := NewServer(zerolog.Nop(), p, nil, oktaentityprovider.OpenAPI, Config{})
+	res, body := serve(t, spec, h, httptest.NewRequest("GET", "/status", nil))
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /status: got %d, want 200: %s", res.StatusCode, body)
+	}
+	var st orgsStatus
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.RateLimits) != 0 || st.Changes != nil {
+		t.Errorf("top-level rateLimits %v and changes %v: want them empty and null with orgs", st.RateLimits, st.Changes)
+	}
+	if len(st.Orgs) != 2 || st.Orgs[0].Name != "acme" || st.Orgs[1].Name != "globex" {
+		t.Fatalf("orgs: got %+v, want acme then globex", st.Orgs)
+	}
+	acme, globex := st.Orgs[0], st.Orgs[1]
+	if acme.LastSync == nil || acme.LastSync.Outcome != "ok" || acme.FailuresInARow != 0 || acme.LastOKAt == nil ||
+		len(acme.RateLimits) == 0 || acme.Changes == nil {
+		t.Errorf("acme: got %+v, want its last sync ok, no failures, a last success, rate limits and change tracking", acme)
+	}
+	if globex.LastSync == nil || globex.LastSync.Outcome != "failed" || globex.LastSync.Error == "" ||
+		globex.FailuresInARow != 1 || globex.LastOKAt == nil || !globex.LastOKAt.Before(*acme.LastOKAt) {
+		t.Errorf("globex: got %+v, want its last sync failed with an error, 1 failure in a row, and its last success the first sync's", globex)
+	}
+
+	r := st.Report
+	if len(r.Orgs) != 2 || r.Orgs[0].Name != "acme" || r.Orgs[1].Name != "globex" ||
+		r.Orgs[0].Users+r.Orgs[1].Users != r.Users || r.Orgs[1].Users == 0 {
+		t.Errorf("report orgs: got %+v for %d users, want acme and globex, globex's entities kept, their users summing up", r.Orgs, r.Users)
+	}
+	named := map[string]bool{}
+	for _, rn := range r.Renames {
+		named[rn.Org] = true
+	}
+	if !named["globex"] || named[""] {
+		t.Errorf("report renames name the orgs %v: want every rename to name its org, globex's twins among them", named)
+	}
+}
