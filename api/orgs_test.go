@@ -3,10 +3,15 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
 	oktaentityprovider "github.com/okta-entity-provider/okta-entity-provider"
@@ -131,5 +136,88 @@ func TestOrgsStatusMatchesSpec(t *testing.T) {
 	}
 	if !named["globex"] || named[""] {
 		t.Errorf("report renames name the orgs %v: want every rename to name its org, globex's twins among them", named)
+	}
+}
+
+// tableRows returns the text of each cell of each row of the table with
+// the given id in page, or nil when there is none. The page is this
+// package's own template, so a table holds no other table.
+func tableRows(page, id string) [][]string {
+	table := regexp.MustCompile(`(?s)<table id="` + regexp.QuoteMeta(id) + `">(.*?)</table>`).FindStringSubmatch(page)
+	if table == nil {
+		return nil
+	}
+	var rows [][]string
+	for _, tr := range regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(table[1], -1) {
+		var cells []string
+		for _, td := range regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`).FindAllStringSubmatch(tr[1], -1) {
+			text := regexp.MustCompile(`<[^>]+>`).ReplaceAllString(td[1], "")
+			cells = append(cells, strings.TrimSpace(html.UnescapeString(text)))
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+// TestOrgsPage renders the status page of a provider serving two orgs:
+// a table of the orgs with each one's last sync, last success and
+// failures in a row, and each org's rate limits; the page of one org has
+// neither.
+func TestOrgsPage(t *testing.T) {
+	t.Parallel()
+	page := func(src Source) string {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", "text/html")
+		res, body := serve(t, nil, NewServer(zerolog.Nop(), src, nil, nil, Config{}), r)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET /: got %d, want 200: %s", res.StatusCode, body)
+		}
+		return string(body)
+	}
+
+	p := twoOrgs(t)
+	st := p.Report()
+	got := page(p)
+	rows := tableRows(got, "orgs")
+	if len(rows) != 3 {
+		t.Fatalf("orgs table: got rows %q, want a header and 2 orgs", rows)
+	}
+	head := []string{"Org", "Last sync", "Mode", "Outcome", "Okta calls", "Last success", "Failures in a row", "Detail"}
+	if diff := cmp.Diff(head, rows[0]); diff != "" {
+		t.Errorf("orgs table header (-want +got):\n%s", diff)
+	}
+	for i, row := range rows[1:] {
+		o := st.Orgs[i]
+		want := []string{o.Name, timeText(o.LastSync.FinishedAt), string(o.LastSync.Mode), string(o.LastSync.Outcome),
+			countText(o.LastSync.OktaCalls), "", strconv.Itoa(o.FailuresInARow), o.LastSync.Error}
+		if len(row) == len(want) {
+			want[5] = row[5] // how long ago depends on the clock; its start does not
+			if !strings.HasPrefix(row[5], timeText(*o.LastOKAt)+" (") {
+				t.Errorf("org %s: got last success %q, want it to start with %s", o.Name, row[5], timeText(*o.LastOKAt))
+			}
+		}
+		if diff := cmp.Diff(want, row); diff != "" {
+			t.Errorf("org %s's row (-want +got):\n%s", o.Name, diff)
+		}
+	}
+	if globex := rows[2]; globex[3] != "failed" || globex[6] != "1" || globex[7] == "" {
+		t.Errorf("globex's row: got %q, want its sync failed, once in a row, with the error", globex)
+	}
+	for _, o := range st.Orgs {
+		if rl := tableRows(got, "rate-limits-"+o.Name); len(rl) != len(o.RateLimits)+1 || len(o.RateLimits) == 0 {
+			t.Errorf("org %s's rate limits: got rows %q, want a header and its %d buckets", o.Name, rl, len(o.RateLimits))
+		}
+	}
+	if strings.Contains(got, `id="rate-limits"`) {
+		t.Error("the page of two orgs has the one org's rate-limit table, which is empty with orgs")
+	}
+
+	one := page(&fakeSource{snap: testSnapshot(10, 2, 0), status: testStatus(&catalog.Report{})})
+	if strings.Contains(one, `id="orgs"`) || strings.Contains(one, `id="rate-limits-`) {
+		t.Error("the page of one org has an orgs table or an org's rate limits")
+	}
+	if rl := tableRows(one, "rate-limits"); len(rl) != 2 || rl[1][0] != "users" {
+		t.Errorf("the page of one org: got rate-limit rows %q, want a header and users", rl)
 	}
 }

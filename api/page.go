@@ -76,12 +76,8 @@ type statusView struct {
 		SkippedLabels                                       []struct{ Kind, OktaID, Key, Value, Reason string }
 		SkippedLabelsTotal                                  int
 	} `json:"report"`
-	RateLimits map[string]struct {
-		Limit, Remaining, Allowance int
-		Reset                       time.Time
-		WindowSeconds, PacedSeconds float64
-	} `json:"rateLimits"`
-	SnapshotAgeSeconds *float64 `json:"snapshotAgeSeconds"`
+	RateLimits         map[string]rateLimitView `json:"rateLimits"`
+	SnapshotAgeSeconds *float64                 `json:"snapshotAgeSeconds"`
 	Changes            *struct {
 		LastFullSyncAt time.Time  `json:"lastFullSyncAt"`
 		NextFullSyncAt *time.Time `json:"nextFullSyncAt"`
@@ -103,6 +99,23 @@ type statusView struct {
 		ETASeconds                  *float64
 		ETA                         *time.Time
 	} `json:"progress"`
+	Orgs []orgView `json:"orgs"`
+}
+
+// rateLimitView is what the page shows of one Okta rate-limit bucket.
+type rateLimitView struct {
+	Limit, Remaining, Allowance int
+	Reset                       time.Time
+	WindowSeconds, PacedSeconds float64
+}
+
+// orgView is what the page shows of one org of several.
+type orgView struct {
+	Name           string                   `json:"name"`
+	LastSync       *syncView                `json:"lastSync"`
+	LastOKAt       *time.Time               `json:"lastSuccessAt"`
+	FailuresInARow int                      `json:"failuresInARow"`
+	RateLimits     map[string]rateLimitView `json:"rateLimits"`
 }
 
 type syncView struct {
