@@ -133,6 +133,81 @@ func TestStatusPageInBrowser(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 }
 
+// TestOrgsStatusPageInBrowser drives headless Chromium through the status
+// page of a service serving two orgs of the fake Okta, one of whose Okta
+// goes down: the orgs table shows each org's last sync, last success and
+// failures in a row as /status has them, and each org's rate limits.
+func TestOrgsStatusPageInBrowser(t *testing.T) {
+	t.Parallel()
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no Chromium found (install Debian's chromium package, or set CHROMIUM to a Chromium binary): the status page's browser test needs one")
+	}
+	_, acmeURL := startFake(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 60, Groups: 6, Seed: 5}), oktafake.Options{})
+	globex, globexURL := startFake(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 40, Groups: 4, Seed: 6}), oktafake.Options{})
+	config := writeFile(t, "config.yaml", "orgs:\n"+
+		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
+		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namespace: globex}\n")
+	s := startService(t, map[string]string{
+		"CONFIG_FILE":      config,
+		"ACME_TOKEN":       "demo-token",
+		"GLOBEX_TOKEN":     "demo-token",
+		"SYNC_INTERVAL":    "1s",
+		"OKTA_MAX_RETRIES": "1",
+	})
+	waitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	globex.SetFaults(oktafake.Faults{Down: true})
+	waitFor(t, 20*time.Second, "globex's sync to fail", func() bool {
+		st := s.status(t)
+		return len(st.Orgs) == 2 && st.Orgs[1].FailuresInARow > 0 && st.Progress == nil
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(s.base+"/")); err != nil {
+		t.Fatalf("start Chromium (%s) and load the status page: %v", bin, err)
+	}
+	b := &browser{t: t, tab: tab}
+	// Syncs run every second: the page is compared with the status read
+	// before it when no sync finished while it loaded.
+	var st provider.Status
+	waitFor(t, 20*time.Second, "a page loaded between two syncs", func() bool {
+		st = s.status(t)
+		b.do(chromedp.Navigate(s.base + "/"))
+		return s.status(t).Syncs == st.Syncs
+	})
+
+	if names := b.cells("#orgs tr td:nth-child(1)"); strings.Join(names, " ") != "acme globex" {
+		t.Errorf("orgs table's names: got %v, want acme globex", names)
+	}
+	var outcomes, failures []string
+	for _, o := range st.Orgs {
+		outcomes = append(outcomes, string(o.LastSync.Outcome))
+		failures = append(failures, strconv.Itoa(o.FailuresInARow))
+	}
+	if got := b.cells("#orgs tr td:nth-child(4)"); strings.Join(got, " ") != strings.Join(outcomes, " ") || outcomes[1] != "failed" {
+		t.Errorf("orgs table's outcomes: got %v, want %v as /status has them, globex failed", got, outcomes)
+	}
+	if got := b.cells("#orgs tr td:nth-child(7)"); strings.Join(got, " ") != strings.Join(failures, " ") {
+		t.Errorf("orgs table's failures in a row: got %v, want %v as /status has them", got, failures)
+	}
+	if detail := b.text("#orgs tr:nth-child(3) td:nth-child(8)"); detail != st.Orgs[1].LastSync.Error {
+		t.Errorf("globex's detail: got %q, want its error %q", detail, st.Orgs[1].LastSync.Error)
+	}
+	for _, o := range st.Orgs {
+		if buckets := b.cells("#rate-limits-" + o.Name + " tr td:nth-child(1)"); len(buckets) != len(o.RateLimits) || len(buckets) == 0 {
+			t.Errorf("%s's rate limits: got buckets %v, want the %d of /status", o.Name, buckets, len(o.RateLimits))
+		}
+	}
+	dir := screenshotDir(t)
+	b.screenshot(filepath.Join(dir, "status-page-orgs.png"))
+	t.Logf("screenshot in %s", dir)
+}
+
 // renameTargets lists the names the renames of st's report gave.
 func renameTargets(st provider.Status) []string {
 	var out []string
