@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,6 +264,16 @@ func TestOrgFailureKeepsItsEntities(t *testing.T) {
 	}
 	acme := f.fakes["acme"]
 	acmeServed := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"]
+	orgStatus := func(name string) OrgStatus {
+		t.Helper()
+		for _, o := range p.status().Orgs {
+			if o.Name == name {
+				return o
+			}
+		}
+		t.Fatalf("/status has no org %s", name)
+		return OrgStatus{}
+	}
 
 	// acme goes down, and changes that its sync cannot see are made in it
 	// while globex changes: globex's changes are served, acme's entities
@@ -268,9 +282,14 @@ func TestOrgFailureKeepsItsEntities(t *testing.T) {
 	if _, err := acme.Org().ApplyChanges(oktafake.Changes{Seed: 5, UserAdds: 3, GroupDeletions: 1}); err != nil {
 		t.Fatal(err)
 	}
-	for round := range 3 {
+	for round := range 4 {
 		if _, err := f.fakes["globex"].Org().ApplyChanges(oktafake.Changes{Seed: int64(10 + round), UserAdds: 1, UserUpdates: 2, MemberAdds: 2, MemberRemoves: 1}); err != nil {
 			t.Fatal(err)
+		}
+		if round == 2 {
+			// Whether acme's sync started at the last step is still
+			// running or not, its result is the next step's.
+			p.behind.Wait()
 		}
 		if got := p.SyncOnce(ctx); got != OutcomeOK {
 			t.Fatalf("round %d: got %s, want ok with acme down: %s", round, got, p.status().LastSync.Error)
@@ -282,26 +301,32 @@ func TestOrgFailureKeepsItsEntities(t *testing.T) {
 		if diff := cmp.Diff(truthView(f.fakes["globex"].Org()), served["globex"]); diff != "" {
 			t.Fatalf("round %d: globex's changes are not served while acme is down (-want +got):\n%s", round, diff)
 		}
-		st := p.status()
-		if !strings.Contains(st.LastSync.Error, "1 of 3 orgs failed") || !strings.Contains(st.LastSync.Error, "org acme:") {
-			t.Errorf("round %d: the last sync's error is %q, want it to name acme's failure", round, st.LastSync.Error)
+		if e := p.status().LastSync.Error; !strings.Contains(e, "1 of 3 orgs failed or are still retrying") || !strings.Contains(e, "org acme:") {
+			t.Errorf("round %d: the last sync's error is %q, want it to name acme", round, e)
 		}
-		for _, o := range st.Orgs {
-			wantFailures, wantOutcome := 0, OutcomeOK
-			if o.Name == "acme" {
-				wantFailures, wantOutcome = round+1, OutcomeFailed
-			}
-			if o.FailuresInARow != wantFailures || o.LastSync == nil || o.LastSync.Outcome != wantOutcome {
-				t.Errorf("round %d: /status has org %s with %d failures in a row and last outcome %v, want %d and %s",
-					round, o.Name, o.FailuresInARow, o.LastSync, wantFailures, wantOutcome)
-			}
+		a := orgStatus("acme")
+		if a.FailuresInARow < 1 || a.LastSync == nil || a.LastSync.Outcome != OutcomeFailed {
+			t.Errorf("round %d: /status has acme with %d failures in a row and last sync %+v, want at least 1 and failed", round, a.FailuresInARow, a.LastSync)
+		}
+		if round == 2 && a.FailuresInARow < 2 {
+			t.Errorf("round %d: acme has %d failures in a row after its second sync had finished, want at least 2", round, a.FailuresInARow)
+		}
+		if g := orgStatus("globex"); g.FailuresInARow != 0 || g.LastSync.Outcome != OutcomeOK {
+			t.Errorf("round %d: /status has globex with %d failures in a row and outcome %s, want 0 and ok", round, g.FailuresInARow, g.LastSync.Outcome)
 		}
 	}
 
-	// acme is back: its changes are served at the next sync.
+	// acme is back: its changes are served once a sync of it has run
+	// since, which takes a step or two.
 	acme.SetFaults(oktafake.Faults{})
-	if got := p.SyncOnce(ctx); got != OutcomeOK {
-		t.Fatalf("after acme is back: got %s: %s", got, p.status().LastSync.Error)
+	for range 3 {
+		p.behind.Wait()
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("after acme is back: got %s: %s", got, p.status().LastSync.Error)
+		}
+		if orgStatus("acme").FailuresInARow == 0 {
+			break
+		}
 	}
 	f.check(t, p, "after acme is back")
 	for _, o := range p.status().Orgs {
@@ -309,6 +334,117 @@ func TestOrgFailureKeepsItsEntities(t *testing.T) {
 			t.Errorf("after acme is back: org %s has %d failures in a row, want 0", o.Name, o.FailuresInARow)
 		}
 	}
+	if e := p.status().LastSync.Error; e != "" {
+		t.Errorf("after acme is back: the last sync's error is %q, want none", e)
+	}
+}
+
+// gatedOkta is an org's client whose change listings wait while its gate
+// is closed, as a hung Okta does, and counts the syncs that reached them.
+type gatedOkta struct {
+	*okta.Client
+	mu      sync.Mutex
+	gate    chan struct{} // nil: open
+	waiting atomic.Int32
+}
+
+func (g *gatedOkta) close() { g.mu.Lock(); g.gate = make(chan struct{}); g.mu.Unlock() }
+func (g *gatedOkta) open()  { g.mu.Lock(); close(g.gate); g.gate = nil; g.mu.Unlock() }
+
+// wait blocks while the gate is closed; false when ctx ended first.
+func (g *gatedOkta) wait(ctx context.Context) bool {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate == nil {
+		return true
+	}
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	select {
+	case <-gate:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (g *gatedOkta) ListGroupsChangedSince(ctx context.Context, since time.Time, opts okta.GroupListOptions) iter.Seq2[okta.Group, error] {
+	if !g.wait(ctx) {
+		return func(yield func(okta.Group, error) bool) { yield(okta.Group{}, ctx.Err()) }
+	}
+	return g.Client.ListGroupsChangedSince(ctx, since, opts)
+}
+
+func TestHungOrgDoesNotHoldOthersBack(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	acme := &gatedOkta{Client: f.orgs[0].Client.(*okta.Client)}
+	f.orgs[0].Client = acme
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	ctx := context.Background()
+	sync := func(what string) {
+		t.Helper()
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
+		}
+	}
+	globexChange := func(seed int64) {
+		t.Helper()
+		if _, err := f.fakes["globex"].Org().ApplyChanges(oktafake.Changes{Seed: seed, UserAdds: 1, MemberAdds: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync("first sync")
+
+	// acme fails once: the step waits for it, as for any org that was
+	// syncing well.
+	f.fakes["acme"].SetFaults(oktafake.Faults{Down: true})
+	sync("acme down")
+	f.fakes["acme"].SetFaults(oktafake.Faults{})
+
+	// Then acme hangs. Its next sync waits at the gate, and the steps go
+	// on without it: each serves globex's change, none starts a second
+	// sync of acme, and /status shows acme's sync running.
+	acme.close()
+	if _, err := f.fakes["acme"].Org().ApplyChanges(oktafake.Changes{Seed: 3, UserAdds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	acmeServed := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"]
+	for round := range 3 {
+		globexChange(int64(20 + round))
+		sync(fmt.Sprintf("round %d with acme hung", round))
+		served := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")
+		if diff := cmp.Diff(truthView(f.fakes["globex"].Org()), served["globex"]); diff != "" {
+			t.Fatalf("round %d: globex's change is not served while acme hangs (-want +got):\n%s", round, diff)
+		}
+		if diff := cmp.Diff(acmeServed, served["acme"]); diff != "" {
+			t.Fatalf("round %d: acme's served entities changed while it hangs (-before +now):\n%s", round, diff)
+		}
+		if n := acme.waiting.Load(); n != 1 {
+			t.Fatalf("round %d: %d syncs of acme wait at its gate, want 1", round, n)
+		}
+		var progress *Progress
+		for _, o := range p.status().Orgs {
+			if o.Name == "acme" {
+				progress = o.Progress
+			}
+		}
+		if progress == nil {
+			t.Errorf("round %d: /status shows no sync of acme in progress", round)
+		}
+		if e := p.status().LastSync.Error; !strings.Contains(e, "org acme: its sync started at") || !strings.Contains(e, "is still running") {
+			t.Errorf("round %d: the last sync's error is %q, want it to say acme's sync is still running", round, e)
+		}
+	}
+
+	// acme answers again: the step after its sync is done serves its
+	// changes.
+	acme.open()
+	p.behind.Wait()
+	sync("acme answering again")
+	f.check(t, p, "acme answering again")
 }
 
 func TestOrgWithoutStateHoldsTheFirstCatalog(t *testing.T) {

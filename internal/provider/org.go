@@ -32,8 +32,13 @@ type orgRun struct {
 	// the provider's syncSlot.
 	latest                    *orgsync.State
 	failureKey, logFailureKey string
-	failures                  int
+	failures                  int // written under mu too: /status reads it
 	savedAt                   time.Time
+	// behind brings the result of the org's sync that outlasted the step
+	// that started it (see syncOrgs), started at behindSince; nil when
+	// none runs. Guarded by syncSlot.
+	behind      chan *orgResult
+	behindSince time.Time
 
 	// Guarded by the provider's mu: the org's sync in progress (nil when
 	// none), its last sync, when it last succeeded, and what its last
@@ -95,6 +100,11 @@ type orgResult struct {
 	// finished is when the org's Okta calls ended.
 	start, finished time.Time
 	calls           int64
+	// late marks the part of an org whose sync, started by an earlier
+	// step at since, still runs: nothing of it is known yet, and the
+	// org's entities stay as they were (next is prev).
+	late  bool
+	since time.Time
 }
 
 // info describes the org's sync for /status, without its outcome.
@@ -109,8 +119,12 @@ func (r *orgResult) info() *SyncInfo {
 	}
 }
 
-// startOrg decides the mode of o's sync and marks it running.
+// startOrg decides the mode of o's sync and marks it running; when o's
+// sync started by an earlier step still runs, none starts.
 func (p *Provider) startOrg(o *orgRun, start time.Time) *orgResult {
+	if o.behind != nil {
+		return o.stillRunning(start)
+	}
 	r := &orgResult{o: o, prev: o.latest, start: start, mode: orgsync.ModeIncremental}
 	if r.prev == nil || p.cfg.FullInterval <= 0 || start.Sub(r.prev.FullSyncAt()) >= p.cfg.FullInterval {
 		r.mode = orgsync.ModeFull
@@ -121,23 +135,89 @@ func (p *Provider) startOrg(o *orgRun, start time.Time) *orgResult {
 	return r
 }
 
+// stillRunning is o's part of a step while its sync started by an
+// earlier step runs: its entities stay as they were.
+func (o *orgRun) stillRunning(start time.Time) *orgResult {
+	return &orgResult{o: o, prev: o.latest, next: o.latest, start: start, finished: start,
+		mode: orgsync.ModeIncremental, log: o.log, late: true, since: o.behindSince}
+}
+
 // syncOrgs syncs every org of rs, at once when there are several, within
 // sctx (ctx with the sync timeout). The event hooks' suspects are the
 // first org's: hooks serve a single org.
+//
+// An org whose last sync failed, and that has entities to keep serving,
+// does not hold the others back: the step waits for its sync only while
+// the others' run. One not done by then goes on in the background with a
+// timeout of its own, the org's entities staying as they were, and the
+// first step after it is done takes its result. So an org that is down
+// costs the others its retries once, when it first fails, not at every
+// sync. When every org is failing, the step waits for them all.
 func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult, suspects orgsync.Suspects) {
 	if len(rs) == 1 {
 		p.syncOrg(ctx, sctx, rs[0], suspects)
 		return
 	}
 	var wg sync.WaitGroup
+	var late []int
 	for i, r := range rs {
 		s := orgsync.Suspects{}
 		if i == 0 {
 			s = suspects
 		}
-		wg.Go(func() { p.syncOrg(ctx, sctx, r, s) })
+		switch {
+		case r.late:
+			late = append(late, i)
+		case r.o.failures > 0 && r.prev != nil:
+			p.syncBehind(ctx, r, s)
+			late = append(late, i)
+		default:
+			wg.Go(func() { p.syncOrg(ctx, sctx, r, s) })
+		}
 	}
-	wg.Wait()
+	others := make(chan struct{})
+	go func() { wg.Wait(); close(others) }()
+	waitAll := len(late) == len(rs)
+	for _, i := range late {
+		o := rs[i].o
+		var done *orgResult
+		if waitAll {
+			done = <-o.behind
+		} else {
+			select {
+			case done = <-o.behind:
+			case <-others:
+				select {
+				case done = <-o.behind:
+				default:
+				}
+			}
+		}
+		if done == nil {
+			rs[i] = o.stillRunning(rs[i].start)
+			continue
+		}
+		o.behind, rs[i] = nil, done
+	}
+	<-others
+}
+
+// syncBehind runs r's sync in the background, within ctx and a timeout
+// of its own, so that it can outlast the step; its result comes on
+// r.o.behind, which the steps after take it from.
+func (p *Provider) syncBehind(ctx context.Context, r *orgResult, suspects orgsync.Suspects) {
+	done := make(chan *orgResult, 1)
+	r.o.behind, r.o.behindSince = done, r.start
+	p.behind.Go(func() {
+		bctx, cancel := ctx, context.CancelFunc(func() {})
+		if p.cfg.Timeout > 0 {
+			bctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+		}
+		defer cancel()
+		p.syncOrg(ctx, bctx, r, suspects)
+		p.setRunning(r.o, nil)
+		done <- r
+	})
 }
 
 // syncOrg brings r's org up to date. On failure r.next is the state the
@@ -179,8 +259,11 @@ func unready(rs []*orgResult) error {
 		return rs[0].err
 	}
 	var missing, failed []error
+	late := 0
 	for _, r := range rs {
 		switch {
+		case r.late:
+			late++
 		case r.err == nil:
 		case r.next == nil:
 			missing = append(missing, r.err)
@@ -191,7 +274,7 @@ func unready(rs []*orgResult) error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("no catalog is served until every org has synced once: %w", errors.Join(missing...))
-	case len(failed) == len(rs):
+	case len(failed) > 0 && len(failed)+late == len(rs):
 		return errors.Join(failed...)
 	}
 	return nil

@@ -226,6 +226,9 @@ type Provider struct {
 	// the failed syncs in a row. Guarded by syncSlot.
 	failureKey string
 	failures   int
+	// behind counts the org syncs that outlast the step that started
+	// them (see syncOrgs); Run waits for them before it returns.
+	behind sync.WaitGroup
 
 	mu        sync.Mutex // guards the fields below
 	served    *generation

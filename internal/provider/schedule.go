@@ -21,6 +21,7 @@ func (p *Provider) Run(ctx context.Context) error { return p.store.run(ctx) }
 func (p *Provider) runLocal(ctx context.Context) error {
 	p.LoadState()
 	p.schedule(ctx, nil, nil)
+	p.behind.Wait()
 	return nil
 }
 

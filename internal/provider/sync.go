@@ -84,7 +84,7 @@ type syncResult struct {
 // mode is the mode that ran: full when any org's sync was.
 func (r *syncResult) mode() orgsync.Mode {
 	for _, o := range r.orgs {
-		if o.mode == orgsync.ModeFull {
+		if !o.late && o.mode == orgsync.ModeFull {
 			return orgsync.ModeFull
 		}
 	}
@@ -142,13 +142,18 @@ func (r *syncResult) info() *SyncInfo {
 		if o.stats.Reason != "" {
 			reasons = append(reasons, o.o.Name+": "+o.stats.Reason)
 		}
-		if o.err != nil && r.err == nil {
+		switch {
+		case r.err != nil:
+		case o.err != nil:
 			errs = append(errs, o.err.Error())
+		case o.late:
+			errs = append(errs, fmt.Sprintf("org %s: its sync started at %s, after %d failed, is still running",
+				o.o.Name, o.since.UTC().Format(time.RFC3339), o.o.failures))
 		}
 	}
 	info.Reason = strings.Join(reasons, "; ")
 	if len(errs) > 0 {
-		info.Error = fmt.Sprintf("%d of %d orgs failed, their last good entities are still served: %s",
+		info.Error = fmt.Sprintf("%d of %d orgs failed or are still retrying, their last good entities are still served: %s",
 			len(errs), len(r.orgs), strings.Join(errs, "; "))
 	}
 	return info
@@ -175,8 +180,10 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 	defer func() {
 		close(stop)
 		logged.Wait()
-		for _, o := range p.orgs {
-			p.setRunning(o, nil)
+		for _, o := range r.orgs {
+			if !o.late {
+				p.setRunning(o.o, nil)
+			}
 		}
 	}()
 
@@ -193,9 +200,9 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 	}
 	p.mu.Lock()
 	buildAt := p.cfg.Now()
-	for _, o := range p.orgs {
-		if o.run != nil {
-			o.run.buildAt = buildAt
+	for _, o := range r.orgs {
+		if !o.late && o.o.run != nil {
+			o.o.run.buildAt = buildAt
 		}
 	}
 	p.mu.Unlock()
@@ -257,7 +264,7 @@ func (p *Provider) recordRecovery(r *syncResult) {
 		p.failureKey, p.failures = "", 0
 	}
 	for _, o := range r.orgs {
-		if o.err == nil {
+		if o.err == nil && !o.late {
 			p.noteLog(o.o, o.log, o.next, o.stats)
 		}
 	}
@@ -288,6 +295,9 @@ func (p *Provider) recordDone(r *syncResult, outcome Outcome) {
 // syncSlot must be held.
 func (p *Provider) recordOrgs(r *syncResult, outcome Outcome) {
 	for _, o := range r.orgs {
+		if o.late {
+			continue // reported by the step that takes its result
+		}
 		oc := outcome
 		switch {
 		case o.err != nil:
@@ -322,7 +332,9 @@ func (p *Provider) recordOrgs(r *syncResult, outcome Outcome) {
 func (p *Provider) logOrg(r *orgResult) {
 	o := r.o
 	if r.err != nil {
+		p.mu.Lock()
 		o.failures++
+		p.mu.Unlock()
 		ev := r.log.Debug()
 		if key := failureKey(r.err); key != o.failureKey {
 			o.failureKey = key
@@ -334,7 +346,9 @@ func (p *Provider) logOrg(r *orgResult) {
 	}
 	if o.failureKey != "" {
 		r.log.Info().Int("failedSyncs", o.failures).Msg("org sync succeeded again")
+		p.mu.Lock()
 		o.failureKey, o.failures = "", 0
+		p.mu.Unlock()
 	}
 	st := r.stats
 	r.log.Info().Int64("oktaCalls", r.calls).Bool("changed", st.Changed).Int("usersChanged", st.UsersChanged).
