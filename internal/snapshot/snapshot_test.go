@@ -67,6 +67,16 @@ func org(users, groups []string) catalog.Input {
 	return in
 }
 
+// numbered returns n names made by format from 0 to n-1, such as
+// numbered("user-%03d", 3) for user-000, user-001 and user-002.
+func numbered(format string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(format, i)
+	}
+	return out
+}
+
 func build(in catalog.Input, builtAt time.Time, shards int) *Snapshot {
 	return Build(nil, catalog.Map(testOptions(), in), builtAt, shards)
 }
@@ -355,14 +365,7 @@ func TestBuildReusesGzip(t *testing.T) {
 
 func TestBuildShards(t *testing.T) {
 	t.Parallel()
-	var users, groups []string
-	for i := range 200 {
-		users = append(users, fmt.Sprintf("user-%03d", i))
-	}
-	for i := range 30 {
-		groups = append(groups, fmt.Sprintf("group-%02d", i))
-	}
-	in := org(users, groups)
+	in := org(numbered("user-%03d", 200), numbered("group-%02d", 30))
 	entities := catalog.Build(testOptions(), in).Entities
 	for _, shards := range []int{1, 3, 16} {
 		t.Run(strconv.Itoa(shards), func(t *testing.T) {

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -12,13 +11,7 @@ import (
 
 func TestMarshalRoundTrip(t *testing.T) {
 	t.Parallel()
-	var users, groups []string
-	for i := range 40 {
-		users = append(users, fmt.Sprintf("user-%02d", i))
-	}
-	for i := range 7 {
-		groups = append(groups, fmt.Sprintf("group-%d", i))
-	}
+	users, groups := numbered("user-%02d", 40), numbered("group-%d", 7)
 	for _, tc := range []struct {
 		name          string
 		users, groups []string
