@@ -39,11 +39,7 @@ func TestMetrics(t *testing.T) {
 	m.ConnectionClosed()
 	m.ConnectionRefused()
 
-	tests := []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
+	checkSeries(t, reg, []series{
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "groups", "outcome": "ok"}, 2},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "groups", "outcome": "rate_limited"}, 1},
 		{"okta_entity_provider_okta_request_duration_seconds", map[string]string{"org": "", "bucket": "groups"}, 3},
@@ -65,12 +61,7 @@ func TestMetrics(t *testing.T) {
 		{"okta_entity_provider_state_save_errors_total", nil, 1},
 		{"okta_entity_provider_http_connections_open", nil, 1},
 		{"okta_entity_provider_http_connections_refused_total", nil, 1},
-	}
-	for _, tt := range tests {
-		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
-			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
-		}
-	}
+	})
 	if got := value(t, reg, "okta_entity_provider_last_successful_sync_timestamp_seconds", nil); got < 1.7e9 {
 		t.Errorf("last successful sync: got %v, want a current Unix time", got)
 	}
@@ -89,11 +80,7 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 	m.Build("v1.2.3", "0123abc", "go1.26.0")
 	m.Route("GET", "/entities")
 	m.Route("GET", "/status")
-	for _, tt := range []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
+	checkSeries(t, reg, []series{
 		{"okta_entity_provider_build_info", map[string]string{"version": "v1.2.3", "revision": "0123abc", "goversion": "go1.26.0"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "users", "outcome": "rate_limited"}, 0},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "other", "outcome": "bad_response"}, 0},
@@ -107,11 +94,7 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 		{"okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}, 0},
 		{"okta_entity_provider_hook_deliveries_total", map[string]string{"outcome": "unauthorized"}, 0},
 		{"okta_entity_provider_catalog_refreshes_total", map[string]string{"outcome": "no_location"}, 0},
-	} {
-		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
-			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
-		}
-	}
+	})
 	m.Served("/entities", "GET", 304, 0, time.Millisecond)
 	m.Served("/entities", "GET", 200, 5000, time.Millisecond)
 	if got := value(t, reg, "okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}); got != 1 {
@@ -141,11 +124,7 @@ func TestOrgSeries(t *testing.T) {
 	m.SyncDone("initech", "incremental", "failed", time.Second, 1)
 	m.Mismatch("initech", "user", 4)
 	m.LogReadFailed("globex")
-	for _, tt := range []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
+	checkSeries(t, reg, []series{
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "globex", "bucket": "users", "outcome": "ok"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "initech", "bucket": "users", "outcome": "ok"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "users", "outcome": "ok"}, 0},
@@ -156,11 +135,7 @@ func TestOrgSeries(t *testing.T) {
 		{"okta_entity_provider_reconcile_mismatches_total", map[string]string{"org": "initech", "kind": "user"}, 4},
 		{"okta_entity_provider_system_log_read_errors_total", map[string]string{"org": "globex"}, 1},
 		{"okta_entity_provider_system_log_read_errors_total", map[string]string{"org": "initech"}, 0},
-	} {
-		if got := value(t, reg, tt.name, tt.labels); got != tt.want {
-			t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
-		}
-	}
+	})
 	if got := value(t, reg, "okta_entity_provider_org_last_successful_sync_timestamp_seconds", map[string]string{"org": "globex"}); got < 1.7e9 {
 		t.Errorf("globex's last success: got %v, want a current Unix time", got)
 	}
@@ -191,6 +166,23 @@ func TestNewTwiceOnOneRegistryPanics(t *testing.T) {
 		}
 	}()
 	metrics.New(reg)
+}
+
+// series is one series a test expects: name{labels} at want.
+type series struct {
+	name   string
+	labels map[string]string
+	want   float64
+}
+
+// checkSeries checks that each series in want has its value in reg.
+func checkSeries(t *testing.T, reg *prometheus.Registry, want []series) {
+	t.Helper()
+	for _, s := range want {
+		if got := value(t, reg, s.name, s.labels); got != s.want {
+			t.Errorf("%s%v: got %v, want %v", s.name, s.labels, got, s.want)
+		}
+	}
 }
 
 // value gathers reg and returns the value of the series name{labels}: a
