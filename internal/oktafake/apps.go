@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -322,10 +321,9 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 		assigned := o.assigned(a)
 		slots := slices.Collect(maps.Keys(assigned))
 		slices.SortFunc(slots, func(x, y int32) int { return strings.Compare(o.users[x].id, o.users[y].id) })
-		start := sort.Search(len(slots), func(i int) bool { return o.users[slots[i]].id > after })
-		end := min(len(slots), start+limit)
+		slots, more := pageAfter(slots, func(u int32) string { return o.users[u].id }, after, limit)
 		var page []appUser
-		for _, u := range slots[start:end] {
+		for _, u := range slots {
 			// A user assigned through groups only: since the latest
 			// assignment of one of their groups.
 			at := a.users[u]
@@ -339,7 +337,7 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 			}
 			page = append(page, appUser{o.users[u], assigned[u], at})
 		}
-		return page, end < len(slots)
+		return page, more
 	}, func(p *appUser) string { return p.u.id }, func(b []byte, p *appUser, appURL string) []byte {
 		b = openObject(b, "id", p.u.id)
 		b = appendTimeAt(b, `,"externalId":null,"created":`, p.at)
@@ -374,9 +372,7 @@ func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
 			all[i].priority = i
 		}
 		slices.SortFunc(all, func(x, y appGroup) int { return strings.Compare(x.id, y.id) })
-		start := sort.Search(len(all), func(i int) bool { return all[i].id > after })
-		end := min(len(all), start+limit)
-		return all[start:end], end < len(all)
+		return pageAfter(all, func(g appGroup) string { return g.id }, after, limit)
 	}, func(g *appGroup) string { return g.id }, func(b []byte, g *appGroup, appURL string) []byte {
 		b = openObject(b, "id", g.id)
 		b = appendTimeAt(b, `,"lastUpdated":`, g.at)

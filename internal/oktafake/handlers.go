@@ -84,6 +84,14 @@ func afterID(w http.ResponseWriter, q url.Values) (string, bool) {
 	return after, true
 }
 
+// pageAfter returns the page of sorted, which is in id order, that starts
+// after the cursor after: at most limit items, and whether more follow.
+func pageAfter[T any](sorted []T, id func(T) string, after string, limit int) ([]T, bool) {
+	start := sort.Search(len(sorted), func(i int) bool { return id(sorted[i]) > after })
+	end := min(len(sorted), start+limit)
+	return sorted[start:end], end < len(sorted)
+}
+
 // listExpression reads the filter or search parameter of a users or
 // groups listing with its schema; Okta refuses both together. expr is ""
 // without either. It answers a refused request itself and returns false.
@@ -449,12 +457,10 @@ func (s *Server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 	var page []userRec
 	more := false
 	if ok {
-		members := o.groups[slot].members
-		start := sort.Search(len(members), func(i int) bool { return o.users[members[i]].id > after })
-		end := min(len(members), start+limit)
-		more = end < len(members)
-		page = make([]userRec, 0, end-start)
-		for _, m := range members[start:end] {
+		var members []int32
+		members, more = pageAfter(o.groups[slot].members, func(u int32) string { return o.users[u].id }, after, limit)
+		page = make([]userRec, 0, len(members))
+		for _, m := range members {
 			page = append(page, o.users[m])
 		}
 	}
