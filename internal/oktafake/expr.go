@@ -350,6 +350,16 @@ func fixedRules(rules map[string]attrRule) func(string) (attrRule, bool) {
 	return func(a string) (attrRule, bool) { r, ok := rules[a]; return r, ok }
 }
 
+// customSearchRule is the rule of a search on a profile attribute that the
+// search's schema does not name, a custom one: any kind, with eq, sw, pr
+// and the date operators. Deeper paths (profile.a.b) are not searchable.
+func customSearchRule(a string) (attrRule, bool) {
+	if name, ok := strings.CutPrefix(a, "profile."); ok && !strings.Contains(name, ".") {
+		return attrRule{kindAny, "eq sw pr " + dateOps}, true
+	}
+	return attrRule{}, false
+}
+
 var userFilterSchema = schema{
 	name: "filter",
 	rule: fixedRules(map[string]attrRule{
@@ -375,10 +385,7 @@ var userSearchSchema = schema{
 		case "profile.firstName", "profile.lastName", "profile.email", "profile.login":
 			return attrRule{kindString, "eq sw co pr"}, true
 		}
-		if name, ok := strings.CutPrefix(a, "profile."); ok && !strings.Contains(name, ".") {
-			return attrRule{kindAny, "eq sw pr " + dateOps}, true
-		}
-		return attrRule{}, false
+		return customSearchRule(a)
 	},
 }
 
@@ -409,10 +416,7 @@ var groupSearchSchema = schema{
 		if strings.HasPrefix(a, "_embedded") || strings.HasPrefix(a, "_links") {
 			return attrRule{kind: kindNotAllowed}, true
 		}
-		if name, ok := strings.CutPrefix(a, "profile."); ok && !strings.Contains(name, ".") {
-			return attrRule{kindAny, "eq sw pr " + dateOps}, true
-		}
-		return attrRule{}, false
+		return customSearchRule(a)
 	},
 }
 
