@@ -41,10 +41,7 @@ func TestListAppAssignments(t *testing.T) {
 	c, _ := newClient(t, f.URL, nil, okta.Options{})
 	ctx := context.Background()
 	f.ResetStats()
-	listed, err := okta.Collect(c.ListAppUsers(ctx, app))
-	if err != nil {
-		t.Fatal(err)
-	}
+	listed := collect(t, c.ListAppUsers(ctx, app))
 	got := ids(listed, func(u okta.AppUser) string { return u.ID })
 	if diff := cmp.Diff(truth.Users, got); diff != "" {
 		t.Errorf("app users differ from the org's assignments (-want +got):\n%s", diff)
@@ -64,10 +61,7 @@ func TestListAppAssignments(t *testing.T) {
 	}
 
 	c2, _ := newClient(t, f.URL, nil, okta.Options{AppGroupPageSize: 2})
-	gs, err := okta.Collect(c2.ListAppGroups(ctx, app))
-	if err != nil {
-		t.Fatal(err)
-	}
+	gs := collect(t, c2.ListAppGroups(ctx, app))
 	if diff := cmp.Diff(truth.Groups, ids(gs, func(g okta.AppGroup) string { return g.ID })); diff != "" {
 		t.Errorf("app groups (-want +got):\n%s", diff)
 	}

@@ -62,14 +62,8 @@ func BenchmarkSync20k(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
-		if err != nil {
-			b.Fatal(err)
-		}
-		listed, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
-		if err != nil {
-			b.Fatal(err)
-		}
+		users := collect(b, c.ListUsers(ctx, okta.UserListOptions{}))
+		listed := collect(b, c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 		var mu sync.Mutex
 		members := 0
 		ch := make(chan string)

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -130,6 +131,17 @@ func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.O
 	return okta.NewTestClient(t, orgURL, auth, opts)
 }
 
+// collect returns every item of a listing, as okta.Collect does, and fails
+// the test on the listing's error.
+func collect[T any](tb testing.TB, seq iter.Seq2[T, error]) []T {
+	tb.Helper()
+	items, err := okta.Collect(seq)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return items
+}
+
 func ids[T any](items []T, id func(T) string) []string {
 	out := make([]string, 0, len(items))
 	for _, it := range items {
@@ -151,10 +163,7 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 	c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 50, GroupPageSize: 10, MemberPageSize: 40})
 	ctx := context.Background()
 
-	users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	users := collect(t, c.ListUsers(ctx, okta.UserListOptions{}))
 	var want []okta.User
 	for _, u := range org.Users() {
 		if u.Status != okta.StatusDeprovisioned {
@@ -172,19 +181,13 @@ func TestFakeListsEveryPageAndItemOnce(t *testing.T) {
 		t.Errorf("user contents (-want +got):\n%s", diff)
 	}
 
-	groups, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	groups := collect(t, c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 	if diff := cmp.Diff(ids(org.Groups(), groupID), ids(groups, groupID)); diff != "" || len(groups) != 23 {
 		t.Fatalf("groups (-want +got):\n%s", diff)
 	}
 	wantMemberCalls := 0
 	for _, g := range groups {
-		members, err := okta.Collect(c.ListGroupMembers(ctx, g.ID))
-		if err != nil {
-			t.Fatal(err)
-		}
+		members := collect(t, c.ListGroupMembers(ctx, g.ID))
 		wantIDs := org.Members(g.ID)
 		if got := ids(members, userID); !slices.Equal(got, wantIDs) {
 			t.Errorf("members of %s: got %d, want %d", g.Profile.Name, len(got), len(wantIDs))
@@ -253,20 +256,14 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := okta.Collect(c.ListUsers(ctx, tt.opts))
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := collect(t, c.ListUsers(ctx, tt.opts))
 			if diff := cmp.Diff(ids(tt.want, userID), ids(got, userID)); diff != "" || len(tt.want) == 0 {
 				t.Errorf("users (-want +got):\n%s", diff)
 			}
 		})
 	}
 
-	apps, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{Filter: `type eq "APP_GROUP"`}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	apps := collect(t, c.ListGroups(ctx, okta.GroupListOptions{Filter: `type eq "APP_GROUP"`}))
 	var wantApps []okta.Group
 	for _, g := range org.Groups() {
 		if g.Type == okta.GroupTypeApp {
@@ -325,10 +322,7 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range userTests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := okta.Collect(c.ListUsersChangedSince(ctx, since, tt.opts))
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := collect(t, c.ListUsersChangedSince(ctx, since, tt.opts))
 			slices.Sort(tt.want)
 			if diff := cmp.Diff(tt.want, ids(got, userID)); diff != "" {
 				t.Errorf("users (-want +got):\n%s", diff)
@@ -346,10 +340,7 @@ func TestFakeExpressions(t *testing.T) {
 	}
 	for _, tt := range groupTests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := okta.Collect(c.ListGroupsChangedSince(ctx, since, tt.opts))
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := collect(t, c.ListGroupsChangedSince(ctx, since, tt.opts))
 			slices.Sort(tt.want)
 			if diff := cmp.Diff(tt.want, ids(got, groupID)); diff != "" {
 				t.Errorf("groups (-want +got):\n%s", diff)
@@ -357,17 +348,11 @@ func TestFakeExpressions(t *testing.T) {
 		})
 	}
 
-	events, err := okta.Collect(c.ListLogEvents(ctx, since, `eventType eq "group.user_membership.add"`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := collect(t, c.ListLogEvents(ctx, since, `eventType eq "group.user_membership.add"`))
 	if len(events) != 1 || len(events[0].Target) != 2 {
 		t.Fatalf("membership events = %+v, want one with two targets", events)
 	}
-	all2, err := okta.Collect(c.ListLogEvents(ctx, since, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	all2 := collect(t, c.ListLogEvents(ctx, since, ""))
 	if len(all2) < 4 {
 		t.Errorf("got %d events since the changes, want at least 4", len(all2))
 	}
@@ -438,10 +423,7 @@ func TestFakeRateLimitIsWaitedOut(t *testing.T) {
 	}
 	rec := &recorder{}
 	c, _ := newClient(t, f.URL, nil, okta.Options{Observer: rec})
-	users, err := okta.Collect(c.ListUsers(context.Background(), okta.UserListOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	users := collect(t, c.ListUsers(context.Background(), okta.UserListOptions{}))
 	if len(users) == 0 {
 		t.Fatal("no users")
 	}
@@ -463,10 +445,7 @@ func TestFakeServerErrors(t *testing.T) {
 		f := newFake(t, org, oktafake.Options{ErrorRate: 0.3, Seed: 5})
 		rec := &recorder{}
 		c, _ := newClient(t, f.URL, nil, okta.Options{UserPageSize: 20, Observer: rec})
-		users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		users := collect(t, c.ListUsers(ctx, okta.UserListOptions{}))
 		want := 0
 		for _, u := range org.Users() {
 			if u.Status != okta.StatusDeprovisioned {
@@ -503,10 +482,7 @@ func TestFakeConcurrencyCap(t *testing.T) {
 	const limit = 4
 	f := newFake(t, org, oktafake.Options{Latency: 5 * time.Millisecond, ConcurrencyLimit: limit})
 	c, _ := newClient(t, f.URL, nil, okta.Options{MaxConcurrency: limit, MemberPageSize: 5})
-	groups, err := okta.Collect(c.ListGroups(context.Background(), okta.GroupListOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	groups := collect(t, c.ListGroups(context.Background(), okta.GroupListOptions{}))
 	ch := make(chan okta.Group)
 	var wg sync.WaitGroup
 	errs := make(chan error, 12)
@@ -653,22 +629,12 @@ func TestFakeOAuthAndSecrets(t *testing.T) {
 			f.authz = &secretSet{}
 			c, logs := newClient(t, f.URL, auth, okta.Options{UserPageSize: 30})
 			ctx := context.Background()
-			users, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			groups, err := okta.Collect(c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
-			if err != nil {
-				t.Fatal(err)
-			}
+			users := collect(t, c.ListUsers(ctx, okta.UserListOptions{}))
+			groups := collect(t, c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
 			for _, g := range groups {
-				if _, err := okta.Collect(c.ListGroupMembers(ctx, g.ID)); err != nil {
-					t.Fatal(err)
-				}
+				collect(t, c.ListGroupMembers(ctx, g.ID))
 			}
-			if _, err := okta.Collect(c.ListLogEvents(ctx, time.Now().Add(-time.Hour), "")); err != nil {
-				t.Fatal(err)
-			}
+			collect(t, c.ListLogEvents(ctx, time.Now().Add(-time.Hour), ""))
 			if len(users) < 100 || len(groups) != 5 {
 				t.Errorf("got %d users and %d groups", len(users), len(groups))
 			}
@@ -680,9 +646,7 @@ func TestFakeOAuthAndSecrets(t *testing.T) {
 			fmt.Fprintln(&allErrors, err)
 			// Retries are logged too.
 			f.SetFaults(oktafake.Faults{ErrorRate: 0.3})
-			if _, err := okta.Collect(c.ListUsers(ctx, okta.UserListOptions{})); err != nil {
-				t.Fatal(err)
-			}
+			collect(t, c.ListUsers(ctx, okta.UserListOptions{}))
 			f.SetFaults(oktafake.Faults{})
 			if got := f.authz.list(); !slices.Equal(got, []string{tt.wantScheme}) {
 				t.Errorf("Authorization schemes = %v, want %s", got, tt.wantScheme)
