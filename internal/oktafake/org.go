@@ -306,9 +306,16 @@ func (o *Org) SetUserStatus(id, status string) error {
 	if err != nil {
 		return err
 	}
+	o.setStatus(slot, status)
+	return nil
+}
+
+// setStatus changes the status of the user in slot as SetUserStatus does.
+// Callers hold o.mu for writing.
+func (o *Org) setStatus(slot int32, status string) {
 	u := &o.users[slot]
 	if u.status == status {
-		return nil
+		return
 	}
 	now := o.stamp()
 	from := u.status
@@ -317,7 +324,6 @@ func (o *Org) SetUserStatus(id, status string) error {
 		u.activated = now
 	}
 	o.log(now, statusEventType(from, status), o.userTarget(slot))
-	return nil
 }
 
 func statusEventType(from, to string) string {
@@ -367,12 +373,7 @@ func (o *Org) DeleteUser(id string) error {
 		return err
 	}
 	target := o.userTarget(slot)
-	if o.users[slot].status != okta.StatusDeprovisioned {
-		now := o.stamp()
-		u := &o.users[slot]
-		u.status, u.statusChanged, u.lastUpdated = okta.StatusDeprovisioned, now, now
-		o.log(now, "user.lifecycle.deactivate", target)
-	}
+	o.setStatus(slot, okta.StatusDeprovisioned)
 	now := o.stamp()
 	o.reassign(now, o.appsWithUser(slot), func() {
 		for _, gslot := range o.groupOrder {
