@@ -3,7 +3,6 @@ package okta_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,37 +63,7 @@ func BenchmarkSync20k(b *testing.B) {
 		ctx := context.Background()
 		users := collect(b, c.ListUsers(ctx, okta.UserListOptions{}))
 		listed := collect(b, c.ListGroups(ctx, okta.GroupListOptions{ExpandStats: true}))
-		var mu sync.Mutex
-		members := 0
-		ch := make(chan string)
-		errs := make(chan error, 10)
-		var wg sync.WaitGroup
-		for range 10 {
-			wg.Go(func() {
-				for id := range ch {
-					n := 0
-					for _, err := range c.ListGroupMembers(ctx, id) {
-						if err != nil {
-							errs <- err
-							return
-						}
-						n++
-					}
-					mu.Lock()
-					members += n
-					mu.Unlock()
-				}
-			})
-		}
-		for _, g := range listed {
-			ch <- g.ID
-		}
-		close(ch)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		members := listMembers(ctx, b, c, listed, 10)
 		st := srv.Stats()
 		b.ReportMetric(float64(c.Calls()), "calls/op")
 		b.ReportMetric(float64(st.RateLimited), "429s/op")

@@ -142,6 +142,45 @@ func collect[T any](tb testing.TB, seq iter.Seq2[T, error]) []T {
 	return items
 }
 
+// listMembers lists the members of every group, workers listings at a
+// time, and returns how many memberships it read. It fails the test on a
+// listing's error.
+func listMembers(ctx context.Context, tb testing.TB, c *okta.Client, groups []okta.Group, workers int) int {
+	tb.Helper()
+	var mu sync.Mutex
+	members := 0
+	ch := make(chan string)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for id := range ch {
+				n := 0
+				for _, err := range c.ListGroupMembers(ctx, id) {
+					if err != nil {
+						errs <- err
+						return
+					}
+					n++
+				}
+				mu.Lock()
+				members += n
+				mu.Unlock()
+			}
+		})
+	}
+	for _, g := range groups {
+		ch <- g.ID
+	}
+	close(ch)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	return members
+}
+
 func ids[T any](items []T, id func(T) string) []string {
 	out := make([]string, 0, len(items))
 	for _, it := range items {
@@ -483,28 +522,7 @@ func TestFakeConcurrencyCap(t *testing.T) {
 	f := newFake(t, org, oktafake.Options{Latency: 5 * time.Millisecond, ConcurrencyLimit: limit})
 	c, _ := newClient(t, f.URL, nil, okta.Options{MaxConcurrency: limit, MemberPageSize: 5})
 	groups := collect(t, c.ListGroups(context.Background(), okta.GroupListOptions{}))
-	ch := make(chan okta.Group)
-	var wg sync.WaitGroup
-	errs := make(chan error, 12)
-	for range 12 {
-		wg.Go(func() {
-			for g := range ch {
-				if _, err := okta.Collect(c.ListGroupMembers(context.Background(), g.ID)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	for _, g := range groups {
-		ch <- g
-	}
-	close(ch)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	listMembers(context.Background(), t, c, groups, 12)
 	st := f.Stats()
 	if st.MaxInFlight > limit || st.RateLimited != 0 {
 		t.Errorf("max in flight %d, 429s %d: want at most %d and none", st.MaxInFlight, st.RateLimited, limit)
