@@ -71,18 +71,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Fatal("the generated org brings no renames: the renames table cannot be checked; choose another seed or naming")
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	// The first action starts the browser, and lives as long as its
-	// context: without a timeout. The later ones have one.
-	if err := chromedp.Do(tab, chromedp.Navigate(s.base+"/")); err != nil {
-		t.Fatalf("start Chromium (%s) and load the status page: %v", bin, err)
-	}
-	b := &browser{t: t, tab: tab}
+	b := openPage(t, bin, s.base+"/")
 	dir := screenshotDir(t)
 
 	// The counts and the renames table.
@@ -162,16 +151,7 @@ func TestOrgsStatusPageInBrowser(t *testing.T) {
 		return len(st.Orgs) == 2 && st.Orgs[1].FailuresInARow > 0 && st.Progress == nil
 	})
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	if err := chromedp.Do(tab, chromedp.Navigate(s.base+"/")); err != nil {
-		t.Fatalf("start Chromium (%s) and load the status page: %v", bin, err)
-	}
-	b := &browser{t: t, tab: tab}
+	b := openPage(t, bin, s.base+"/")
 	// Syncs run every second: the page is compared with the status read
 	// before it when no sync finished while it loaded.
 	var st provider.Status
@@ -215,6 +195,24 @@ func renameTargets(st provider.Status) []string {
 		out = append(out, r.To)
 	}
 	return out
+}
+
+// openPage starts the Chromium at bin, headless, and loads url in a tab;
+// the browser stops when the test ends.
+func openPage(t *testing.T, bin, url string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	// The first action starts the browser, and lives as long as its
+	// context: without a timeout. The later ones have one.
+	if err := chromedp.Do(tab, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("start Chromium (%s) and load %s: %v", bin, url, err)
+	}
+	return &browser{t: t, tab: tab}
 }
 
 // browser runs actions in one tab, each within browserTimeout, and fails

@@ -100,127 +100,114 @@ func notMembers(org *oktafake.Org, users []string, groups ...string) []string {
 
 func TestAppAssignmentsSelectUsers(t *testing.T) {
 	t.Parallel()
-	for _, mode := range logModes() {
-		logs, opts := mode.logs, mode.opts
-		t.Run(mode.name, func(t *testing.T) {
-			t.Parallel()
-			fake, client := fakeOrg(t, 400, 30, opts)
-			org := fake.Org()
-			groups, users := appFixture(t, org)
-			appA, appB := org.AddApp("Backstage"), org.AddApp("Backstage staging")
-			// Users in none of the groups the test assigns, so that their
-			// direct assignment is their only one.
-			outsiders := notMembers(org, users, groups[:4]...)
-			if len(outsiders) < 6 {
-				t.Fatalf("only %d users are in none of the first groups, want 6", len(outsiders))
+	eachLogMode(t, 400, 30, func(t *testing.T, logs bool, fake *oktafake.Server, client *okta.Client) {
+		org := fake.Org()
+		groups, users := appFixture(t, org)
+		appA, appB := org.AddApp("Backstage"), org.AddApp("Backstage staging")
+		// Users in none of the groups the test assigns, so that their
+		// direct assignment is their only one.
+		outsiders := notMembers(org, users, groups[:4]...)
+		if len(outsiders) < 6 {
+			t.Fatalf("only %d users are in none of the first groups, want 6", len(outsiders))
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
 			}
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, u := range outsiders[:3] {
-				must(org.AssignUser(appA, u))
-			}
-			must(org.AssignGroup(appA, groups[0]))
-			must(org.AssignGroup(appA, groups[1]))
-			must(org.AssignUser(appB, outsiders[3]))
-			must(org.AssignGroup(appB, groups[2]))
+		}
+		for _, u := range outsiders[:3] {
+			must(org.AssignUser(appA, u))
+		}
+		must(org.AssignGroup(appA, groups[0]))
+		must(org.AssignGroup(appA, groups[1]))
+		must(org.AssignUser(appB, outsiders[3]))
+		must(org.AssignGroup(appB, groups[2]))
 
-			const checkEvery = 3
-			cfg := syncConfig(func(c *Config) {
-				c.AppIDs = []string{appA, appB}
-				c.DeletionCheckEvery = checkEvery
-			})
-			obs := &mismatches{}
-			p := New(zerolog.Nop(), client, cfg, obs)
-			ctx := context.Background()
-			sync := func(what string) *SyncInfo {
-				t.Helper()
-				if got := p.SyncOnce(ctx); got != OutcomeOK {
-					t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
-				}
-				return p.status().LastSync
-			}
-			check := func(what string) {
-				t.Helper()
-				wantUsers, _ := assignedTruth(t, org, appA, appB)
-				gotUsers, _ := emitted(t, p)
-				if diff := cmp.Diff(wantUsers, gotUsers); diff != "" {
-					t.Fatalf("%s: emitted users differ from those the fake org assigns (-want +got):\n%s", what, diff)
-				}
-				if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
-					t.Fatalf("%s: the incrementally kept entities differ from a fresh full sync's", what)
-				}
-			}
-
-			full := sync("first sync")
-			check("first sync")
-			if n, _ := assignedTruth(t, org, appA, appB); len(n) >= len(users) || len(n) < 5 {
-				t.Fatalf("the apps are assigned to %d of %d users, want a few", len(n), len(users))
-			}
-			t.Logf("full sync: %d Okta calls", full.OktaCalls)
-
-			// Nothing changed: no app is listed.
-			quiet := sync("no-change sync")
-			if quiet.Mode != orgsync.ModeIncremental || quiet.OktaCalls > 3+2 {
-				t.Errorf("no-change sync: got mode %s with %d Okta calls, want incremental with at most 5 (3, plus at most one per app)", quiet.Mode, quiet.OktaCalls)
-			}
-			t.Logf("no-change sync: %d Okta calls", quiet.OktaCalls)
-
-			// Each change, then the syncs that follow it until the emitted
-			// users are right: one with the System Log; without it, one for
-			// a membership change of an assigned group (the group listing
-			// shows it) and at most DeletionCheckEvery for the others.
-			member := org.Members(groups[0])[0]
-			changes := []struct {
-				name       string
-				change     func() error
-				membership bool
-			}{
-				{"a user assigned directly", func() error { return org.AssignUser(appA, outsiders[4]) }, false},
-				{"a user unassigned", func() error { return org.UnassignUser(appA, outsiders[0]) }, false},
-				{"a member added to an assigned group", func() error { return org.AddMember(groups[1], outsiders[5]) }, true},
-				{"a member removed from an assigned group", func() error { return org.RemoveMember(groups[0], member) }, true},
-				{"a group assigned", func() error { return org.AssignGroup(appB, groups[3]) }, false},
-				{"a group unassigned", func() error { return org.UnassignGroup(appA, groups[1]) }, false},
-				{"an assigned group deleted", func() error { return org.DeleteGroup(groups[2]) }, false},
-			}
-			for _, c := range changes {
-				before, _ := emitted(t, p)
-				must(c.change())
-				want, _ := assignedTruth(t, org, appA, appB)
-				if slices.Equal(before, want) {
-					t.Fatalf("%s: the change leaves the assigned users as they were", c.name)
-				}
-				syncs := 1
-				if !logs && !c.membership {
-					syncs = checkEvery
-				}
-				var calls []int64
-				for i := range syncs {
-					got, _ := emitted(t, p)
-					if slices.Equal(got, want) {
-						break
-					}
-					calls = append(calls, sync(c.name).OktaCalls)
-					if i == 0 && p.status().LastSync.Mode != orgsync.ModeIncremental {
-						t.Errorf("%s: got a %s sync, want incremental", c.name, p.status().LastSync.Mode)
-					}
-				}
-				check(c.name)
-				t.Logf("%s: %d syncs with %v Okta calls", c.name, len(calls), calls)
-			}
-
-			// A full reconciliation finds the incremental state right.
-			p.cfg.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-			sync("reconciliation")
-			if obs.total != 0 {
-				t.Errorf("reconciliation: got %d mismatches, want 0", obs.total)
-			}
+		const checkEvery = 3
+		cfg := syncConfig(func(c *Config) {
+			c.AppIDs = []string{appA, appB}
+			c.DeletionCheckEvery = checkEvery
 		})
-	}
+		obs := &mismatches{}
+		p := New(zerolog.Nop(), client, cfg, obs)
+		check := func(what string) {
+			t.Helper()
+			wantUsers, _ := assignedTruth(t, org, appA, appB)
+			gotUsers, _ := emitted(t, p)
+			if diff := cmp.Diff(wantUsers, gotUsers); diff != "" {
+				t.Fatalf("%s: emitted users differ from those the fake org assigns (-want +got):\n%s", what, diff)
+			}
+			if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
+				t.Fatalf("%s: the incrementally kept entities differ from a fresh full sync's", what)
+			}
+		}
+
+		full := mustSync(t, p, "first sync")
+		check("first sync")
+		if n, _ := assignedTruth(t, org, appA, appB); len(n) >= len(users) || len(n) < 5 {
+			t.Fatalf("the apps are assigned to %d of %d users, want a few", len(n), len(users))
+		}
+		t.Logf("full sync: %d Okta calls", full.OktaCalls)
+
+		// Nothing changed: no app is listed.
+		quiet := mustSync(t, p, "no-change sync")
+		if quiet.Mode != orgsync.ModeIncremental || quiet.OktaCalls > 3+2 {
+			t.Errorf("no-change sync: got mode %s with %d Okta calls, want incremental with at most 5 (3, plus at most one per app)", quiet.Mode, quiet.OktaCalls)
+		}
+		t.Logf("no-change sync: %d Okta calls", quiet.OktaCalls)
+
+		// Each change, then the syncs that follow it until the emitted
+		// users are right: one with the System Log; without it, one for
+		// a membership change of an assigned group (the group listing
+		// shows it) and at most DeletionCheckEvery for the others.
+		member := org.Members(groups[0])[0]
+		changes := []struct {
+			name       string
+			change     func() error
+			membership bool
+		}{
+			{"a user assigned directly", func() error { return org.AssignUser(appA, outsiders[4]) }, false},
+			{"a user unassigned", func() error { return org.UnassignUser(appA, outsiders[0]) }, false},
+			{"a member added to an assigned group", func() error { return org.AddMember(groups[1], outsiders[5]) }, true},
+			{"a member removed from an assigned group", func() error { return org.RemoveMember(groups[0], member) }, true},
+			{"a group assigned", func() error { return org.AssignGroup(appB, groups[3]) }, false},
+			{"a group unassigned", func() error { return org.UnassignGroup(appA, groups[1]) }, false},
+			{"an assigned group deleted", func() error { return org.DeleteGroup(groups[2]) }, false},
+		}
+		for _, c := range changes {
+			before, _ := emitted(t, p)
+			must(c.change())
+			want, _ := assignedTruth(t, org, appA, appB)
+			if slices.Equal(before, want) {
+				t.Fatalf("%s: the change leaves the assigned users as they were", c.name)
+			}
+			syncs := 1
+			if !logs && !c.membership {
+				syncs = checkEvery
+			}
+			var calls []int64
+			for i := range syncs {
+				got, _ := emitted(t, p)
+				if slices.Equal(got, want) {
+					break
+				}
+				calls = append(calls, mustSync(t, p, c.name).OktaCalls)
+				if i == 0 && p.status().LastSync.Mode != orgsync.ModeIncremental {
+					t.Errorf("%s: got a %s sync, want incremental", c.name, p.status().LastSync.Mode)
+				}
+			}
+			check(c.name)
+			t.Logf("%s: %d syncs with %v Okta calls", c.name, len(calls), calls)
+		}
+
+		// A full reconciliation finds the incremental state right.
+		p.cfg.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+		mustSync(t, p, "reconciliation")
+		if obs.total != 0 {
+			t.Errorf("reconciliation: got %d mismatches, want 0", obs.total)
+		}
+	})
 }
 
 func TestAppGroupsOnly(t *testing.T) {

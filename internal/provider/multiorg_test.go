@@ -205,14 +205,7 @@ func TestOrgsMergeExactly(t *testing.T) {
 	f := newMultiOrgFixture(t, t.TempDir())
 	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
 	p := New(zerolog.Nop(), nil, cfg, nil)
-	ctx := context.Background()
-	sync := func(what string) {
-		t.Helper()
-		if got := p.SyncOnce(ctx); got != OutcomeOK {
-			t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
-		}
-	}
-	sync("first sync")
+	mustSync(t, p, "first sync")
 	f.check(t, p, "first sync")
 	rep := p.Snapshot().Report
 	if len(rep.Orgs) != 3 {
@@ -237,7 +230,7 @@ func TestOrgsMergeExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sync("sync after changes")
+	mustSync(t, p, "sync after changes")
 	if m := p.status().LastSync.Mode; m != orgsync.ModeIncremental {
 		t.Errorf("sync after changes: mode %s, want incremental", m)
 	}
@@ -383,25 +376,18 @@ func TestHungOrgDoesNotHoldOthersBack(t *testing.T) {
 	f.orgs[0].Client = acme
 	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs })
 	p := New(zerolog.Nop(), nil, cfg, nil)
-	ctx := context.Background()
-	sync := func(what string) {
-		t.Helper()
-		if got := p.SyncOnce(ctx); got != OutcomeOK {
-			t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
-		}
-	}
 	globexChange := func(seed int64) {
 		t.Helper()
 		if _, err := f.fakes["globex"].Org().ApplyChanges(oktafake.Changes{Seed: seed, UserAdds: 1, MemberAdds: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sync("first sync")
+	mustSync(t, p, "first sync")
 
 	// acme fails once: the step waits for it, as for any org that was
 	// syncing well.
 	f.fakes["acme"].SetFaults(oktafake.Faults{Down: true})
-	sync("acme down")
+	mustSync(t, p, "acme down")
 	f.fakes["acme"].SetFaults(oktafake.Faults{})
 
 	// Then acme hangs. Its next sync waits at the gate, and the steps go
@@ -414,7 +400,7 @@ func TestHungOrgDoesNotHoldOthersBack(t *testing.T) {
 	acmeServed := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"]
 	for round := range 3 {
 		globexChange(int64(20 + round))
-		sync(fmt.Sprintf("round %d with acme hung", round))
+		mustSync(t, p, fmt.Sprintf("round %d with acme hung", round))
 		served := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")
 		if diff := cmp.Diff(truthView(f.fakes["globex"].Org()), served["globex"]); diff != "" {
 			t.Fatalf("round %d: globex's change is not served while acme hangs (-want +got):\n%s", round, diff)
@@ -443,7 +429,7 @@ func TestHungOrgDoesNotHoldOthersBack(t *testing.T) {
 	// changes.
 	acme.open()
 	p.behind.Wait()
-	sync("acme answering again")
+	mustSync(t, p, "acme answering again")
 	f.check(t, p, "acme answering again")
 }
 

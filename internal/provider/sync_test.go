@@ -86,90 +86,98 @@ func freshBody(t *testing.T, client *okta.Client, cfg Config) []byte {
 	return p.Snapshot().All.Data()
 }
 
-// logModes are the fake's options with and without System Log access, by
-// name: the two ways a sync finds what no change listing shows.
-func logModes() []struct {
-	name string
-	logs bool
-	opts oktafake.Options
-} {
-	return []struct {
+// mustSync runs one sync of p and fails the test, naming what, unless it
+// is ok; it returns the sync as /status has it.
+func mustSync(t *testing.T, p *Provider, what string) *SyncInfo {
+	t.Helper()
+	if got := p.SyncOnce(context.Background()); got != OutcomeOK {
+		t.Fatalf("%s: got %s: %s", what, got, p.status().LastSync.Error)
+	}
+	return p.status().LastSync
+}
+
+// eachLogMode runs f as parallel subtests against a fake org of users
+// and groups, with and without System Log access (logs): the two ways a
+// sync finds what no change listing shows.
+func eachLogMode(t *testing.T, users, groups int, f func(t *testing.T, logs bool, fake *oktafake.Server, client *okta.Client)) {
+	for _, mode := range []struct {
 		name string
 		logs bool
 		opts oktafake.Options
 	}{
 		{"system log", true, oktafake.Options{}},
 		{"no system log", false, oktafake.Options{TokensWithoutLogs: []string{"token-without-logs"}}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			fake, client := fakeOrg(t, users, groups, mode.opts)
+			f(t, mode.logs, fake, client)
+		})
 	}
 }
 
 func TestIncrementalSyncFollowsChanges(t *testing.T) {
 	t.Parallel()
-	for _, mode := range logModes() {
-		logs, opts := mode.logs, mode.opts
-		t.Run(mode.name, func(t *testing.T) {
-			t.Parallel()
-			fake, client := fakeOrg(t, 300, 30, opts)
-			cfg := syncConfig(func(c *Config) { c.DeletionCheckEvery = 1 })
-			obs := &mismatches{}
-			p := New(zerolog.Nop(), client, cfg, obs)
-			ctx := context.Background()
-			if got := p.SyncOnce(ctx); got != OutcomeOK {
-				t.Fatalf("first sync: got %s: %s", got, p.status().LastSync.Error)
-			}
-			first := p.Snapshot()
+	eachLogMode(t, 300, 30, func(t *testing.T, logs bool, fake *oktafake.Server, client *okta.Client) {
+		cfg := syncConfig(func(c *Config) { c.DeletionCheckEvery = 1 })
+		obs := &mismatches{}
+		p := New(zerolog.Nop(), client, cfg, obs)
+		ctx := context.Background()
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("first sync: got %s: %s", got, p.status().LastSync.Error)
+		}
+		first := p.Snapshot()
 
-			// Nothing changed: a handful of calls, the same snapshot.
-			if got := p.SyncOnce(ctx); got != OutcomeOK {
-				t.Fatalf("no-change sync: got %s: %s", got, p.status().LastSync.Error)
-			}
-			st := p.status()
-			if st.LastSync.Mode != orgsync.ModeIncremental || (logs && st.LastSync.OktaCalls > 5) {
-				t.Errorf("no-change sync: got mode %s with %d Okta calls, want incremental with at most 5", st.LastSync.Mode, st.LastSync.OktaCalls)
-			}
-			if p.Snapshot() != first {
-				t.Error("no-change sync: got a new snapshot, want the same one served")
-			}
-			wantFrom := "system-log"
-			if !logs {
-				wantFrom = "periodic-check"
-			}
-			if c := st.Changes; c == nil || c.DeletionsFrom != wantFrom || c.Watermarks.Users.IsZero() || c.NextFullSyncAt == nil ||
-				!c.NextFullSyncAt.Equal(c.LastFullSyncAt.Add(24*time.Hour)) {
-				t.Errorf("status changes: got %+v, want deletions from %s, watermarks and the next full sync a day after the last", c, wantFrom)
-			}
+		// Nothing changed: a handful of calls, the same snapshot.
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("no-change sync: got %s: %s", got, p.status().LastSync.Error)
+		}
+		st := p.status()
+		if st.LastSync.Mode != orgsync.ModeIncremental || (logs && st.LastSync.OktaCalls > 5) {
+			t.Errorf("no-change sync: got mode %s with %d Okta calls, want incremental with at most 5", st.LastSync.Mode, st.LastSync.OktaCalls)
+		}
+		if p.Snapshot() != first {
+			t.Error("no-change sync: got a new snapshot, want the same one served")
+		}
+		wantFrom := "system-log"
+		if !logs {
+			wantFrom = "periodic-check"
+		}
+		if c := st.Changes; c == nil || c.DeletionsFrom != wantFrom || c.Watermarks.Users.IsZero() || c.NextFullSyncAt == nil ||
+			!c.NextFullSyncAt.Equal(c.LastFullSyncAt.Add(24*time.Hour)) {
+			t.Errorf("status changes: got %+v, want deletions from %s, watermarks and the next full sync a day after the last", c, wantFrom)
+		}
 
-			for round := range 3 {
-				if _, err := fake.Org().ApplyChanges(oktafake.Changes{
-					Seed: int64(round), UserAdds: 2, UserUpdates: 3, UserDeactivations: 1, UserDeletions: 1,
-					GroupAdds: 1, GroupRenames: 1, GroupDeletions: 1, MemberAdds: 3, MemberRemoves: 2,
-				}); err != nil {
-					t.Fatal(err)
-				}
-				if got := p.SyncOnce(ctx); got != OutcomeOK {
-					t.Fatalf("round %d: got %s: %s", round, got, p.status().LastSync.Error)
-				}
-				if mode := p.status().LastSync.Mode; mode != orgsync.ModeIncremental {
-					t.Errorf("round %d: got mode %s, want incremental", round, mode)
-				}
-				if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
-					t.Fatalf("round %d: the incrementally kept entities differ from a fresh full sync's", round)
-				}
+		for round := range 3 {
+			if _, err := fake.Org().ApplyChanges(oktafake.Changes{
+				Seed: int64(round), UserAdds: 2, UserUpdates: 3, UserDeactivations: 1, UserDeletions: 1,
+				GroupAdds: 1, GroupRenames: 1, GroupDeletions: 1, MemberAdds: 3, MemberRemoves: 2,
+			}); err != nil {
+				t.Fatal(err)
 			}
-
-			// A full reconciliation finds nothing to fix.
-			p.cfg.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
 			if got := p.SyncOnce(ctx); got != OutcomeOK {
-				t.Fatalf("reconciliation: got %s: %s", got, p.status().LastSync.Error)
+				t.Fatalf("round %d: got %s: %s", round, got, p.status().LastSync.Error)
 			}
-			if mode := p.status().LastSync.Mode; mode != orgsync.ModeFull {
-				t.Errorf("reconciliation: got mode %s, want full", mode)
+			if mode := p.status().LastSync.Mode; mode != orgsync.ModeIncremental {
+				t.Errorf("round %d: got mode %s, want incremental", round, mode)
 			}
-			if obs.calls != 4 || obs.total != 0 {
-				t.Errorf("reconciliation: got %d mismatch reports totalling %d, want 4 reports of 0", obs.calls, obs.total)
+			if want := freshBody(t, client, cfg); !bytes.Equal(p.Snapshot().All.Data(), want) {
+				t.Fatalf("round %d: the incrementally kept entities differ from a fresh full sync's", round)
 			}
-		})
-	}
+		}
+
+		// A full reconciliation finds nothing to fix.
+		p.cfg.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+		if got := p.SyncOnce(ctx); got != OutcomeOK {
+			t.Fatalf("reconciliation: got %s: %s", got, p.status().LastSync.Error)
+		}
+		if mode := p.status().LastSync.Mode; mode != orgsync.ModeFull {
+			t.Errorf("reconciliation: got mode %s, want full", mode)
+		}
+		if obs.calls != 4 || obs.total != 0 {
+			t.Errorf("reconciliation: got %d mismatch reports totalling %d, want 4 reports of 0", obs.calls, obs.total)
+		}
+	})
 }
 
 func TestSavedStateServesAtOnceAndResumes(t *testing.T) {
