@@ -47,10 +47,6 @@ main() {
 	fake_pid= svc_pid= failures=0
 	cleanup() { stop_all $svc_pid $fake_pid; }
 	trap cleanup EXIT
-	die() {
-		echo "hostile.sh: $*" >&2
-		exit 1
-	}
 
 	# jobj prints the object under a key (one without nested objects) or
 	# null.
@@ -65,9 +61,7 @@ main() {
 		v=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$svc_pid/status" 2>/dev/null || true)
 		echo "${v:-0}"
 	}
-	go build -o "$OUT/fake-okta" ./cmd/fake-okta
-	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
-	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	build
 	dirty=$( (git status --short 2>/dev/null || true) | wc -l)
 	modes=("$@")
 	if [ ${#modes[@]} -eq 0 ]; then

@@ -1,5 +1,5 @@
-# Functions shared by bench/hostile.sh, bench/service.sh and bench/progress.sh, sourced once at
-# their start (each defines die, and svc_pid holds its service's pid). Each of those scripts is
+# Functions shared by bench/hostile.sh, bench/service.sh, bench/progress.sh and bench/multiorg.sh,
+# sourced once at their start (svc_pid holds each one's service's pid). Each of those scripts is
 # one function, main, read whole before it runs: editing the files during a run cannot change
 # what the run does.
 
@@ -19,6 +19,27 @@ begin() {
 	OUT=${OUT:-$(mktemp -d)}
 	IFS=: read -r users groups per <<<"$SIZE"
 	mkdir -p "$OUT"
+}
+
+# die MESSAGE: the script's name and MESSAGE on stderr, and exit 1.
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+# needs CMD...: exits naming the Debian package to install unless each CMD is on PATH.
+needs() {
+	local cmd
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null 2>&1 || die "needs $cmd (apt-get install $cmd)"
+	done
+}
+
+# build builds the service and the fake Okta into OUT, and sets commit to HEAD's short hash.
+build() {
+	go build -o "$OUT/fake-okta" ./cmd/fake-okta
+	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
+	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 }
 
 # JSON fields, read with bash's own regular expressions (no jq needed):

@@ -35,22 +35,14 @@
 main() {
 	. "$(dirname "$0")/lib.sh"
 	begin "${1:-2000:200:3}" DOWN=60 EVERY=10 SYNC_INTERVAL=2s TIMEOUT=30 LATENCY=0s RATE_WINDOW=1m
-	for cmd in curl jq go awk; do
-		command -v "$cmd" >/dev/null 2>&1 || { echo "multiorg.sh: needs $cmd (apt-get install $cmd)" >&2; exit 1; }
-	done
+	needs curl jq go awk
 
 	fake_pid= fake2_pid= svc_pid=
 	cleanup() { stop_all $svc_pid $fake_pid $fake2_pid; }
 	trap cleanup EXIT
-	die() {
-		echo "multiorg.sh: $*" >&2
-		exit 1
-	}
 	LOG_WAIT=300 # a fake generates its org before it listens
 
-	go build -o "$OUT/fake-okta" ./cmd/fake-okta
-	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
-	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	build
 
 	start_fake
 	acme=$fake

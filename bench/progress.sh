@@ -31,22 +31,14 @@
 main() {
 	. "$(dirname "$0")/lib.sh"
 	begin "${1:-20000:2000:10}" INTERVAL=2 LATENCY=50ms RATE_WINDOW=1m WAIT=1800
-	for cmd in curl jq go; do
-		command -v "$cmd" >/dev/null 2>&1 || { echo "progress.sh: needs $cmd (apt-get install $cmd)" >&2; exit 1; }
-	done
+	needs curl jq go
 
 	fake_pid= svc_pid=
 	cleanup() { stop_all $svc_pid $fake_pid; }
 	trap cleanup EXIT
-	die() {
-		echo "progress.sh: $*" >&2
-		exit 1
-	}
 	LOG_WAIT=600 # the fake generates its org before it listens
 
-	go build -o "$OUT/fake-okta" ./cmd/fake-okta
-	go build -o "$OUT/okta-entity-provider" ./cmd/okta-entity-provider
-	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	build
 
 	start_fake
 	memberships=$(wait_log "$OUT/fake.log" '[0-9]+ memberships')

@@ -52,10 +52,6 @@ main() {
 	cleanup() { stop_all $svc_pid $sampler_pid $fake_pid; }
 	trap cleanup EXIT
 
-	die() {
-		echo "service.sh: $*" >&2
-		exit 1
-	}
 	fail() {
 		echo "# FAIL: $*" >&2
 		failures=$((failures + 1))
