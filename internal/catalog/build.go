@@ -98,13 +98,21 @@ func MapOrgs(orgs []OrgInput) *Mapping {
 		m.resolveAcross(KindUser)
 		m.resolveAcross(KindGroup)
 	}
+	var users, groups int
+	for _, b := range m.orgs {
+		users, groups = users+len(b.users), groups+len(b.groups)
+	}
+	m.users, m.groups = make([]entry, 0, users), make([]entry, 0, groups)
 	for i, b := range m.orgs {
-		users, groups := b.emitted()
-		for _, u := range users {
-			m.users = append(m.users, entry{int32(i), u})
+		for j := range b.users {
+			if b.users[j].emitted {
+				m.users = append(m.users, entry{int32(i), int32(j)})
+			}
 		}
-		for _, g := range groups {
-			m.groups = append(m.groups, entry{int32(i), g})
+		for j := range b.groups {
+			if b.groups[j].emitted {
+				m.groups = append(m.groups, entry{int32(i), int32(j)})
+			}
 		}
 	}
 	m.sort(m.users, func(e entry) (string, string) {
@@ -715,22 +723,6 @@ func compareBool(a, b bool) int {
 		return -1
 	}
 	return 1
-}
-
-// emitted returns the indexes of the emitted users and of the emitted
-// groups.
-func (b *builder) emitted() (users, groups []int32) {
-	for i := range b.users {
-		if b.users[i].emitted {
-			users = append(users, int32(i))
-		}
-	}
-	for i := range b.groups {
-		if b.groups[i].emitted {
-			groups = append(groups, int32(i))
-		}
-	}
-	return users, groups
 }
 
 // userShape and groupShape return the compiled transform of users and of
