@@ -11,13 +11,21 @@
 //   CATALOG_URL            e.g. http://127.0.0.1:7007
 //   CATALOG_TOKEN          static external-access token of the catalog
 //   FAKE_URL               e.g. http://127.0.0.1:9999 (the fake Okta)
+//   FAKE_ORGS              instead of FAKE_URL, for a service serving several
+//                          orgs: name=URL,name=URL; each org's Okta ids are
+//                          then checked as name/id (the okta.com/org
+//                          annotation and okta.com/id), and --user and
+//                          --group take name/id
 //   EXPECT_USER_STATUSES   Okta user statuses the service should emit, after
 //                          OKTA_USER_FILTER and its USER_STATUSES, comma separated
 //   EXPECT_GROUP_TYPES     Okta group types the service should emit
+//   EXPECT_EXCLUDED_LOGIN_SUFFIX  optional: users whose login ends so are
+//                          left out (by a transform's exclude)
 //   ERRORS_FILE            JSON lines written by the catalog's processing-errors module
 //
 // Commands:
 //   ingest  [--wait S] [--label L] [--save FILE] [--errors-from N] [--nasty yes]
+//           [--picture PREFIX]
 //       the catalog's users, groups and relations equal what the fake
 //       org's truth implies; zero processing errors since --errors-from
 //   same    --from FILE [--wait S] [--label L]
@@ -107,7 +115,37 @@ function refOf(e) {
   return `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase();
 }
 
-const oktaID = e => e.metadata.annotations?.['okta.com/id'];
+// oktaID is the entity's Okta id, as org/id for an entity of a named org.
+const oktaID = e => {
+  const a = e.metadata.annotations ?? {};
+  const id = a['okta.com/id'];
+  return id && a['okta.com/org'] ? `${a['okta.com/org']}/${id}` : id;
+};
+
+// fetchTruth reads the fake org's truth, or with FAKE_ORGS every fake's,
+// merged into one with each id (and hierarchy key) prefixed by its org's
+// name, so that the orgs' ids and hierarchies stay apart.
+async function fetchTruth() {
+  const orgs = process.env.FAKE_ORGS;
+  if (!orgs) return getJSON(`${env('FAKE_URL')}/_fake/truth?members=1`);
+  const merged = { userList: [], groupList: [] };
+  for (const entry of orgs.split(',')) {
+    const [name, url] = entry.split('=');
+    const t = await getJSON(`${url}/_fake/truth?members=1`);
+    const key = v => (v === undefined || v === null ? v : `${name}/${v}`);
+    merged.userList.push(...t.userList.map(u => ({ ...u, id: key(u.id) })));
+    merged.groupList.push(
+      ...t.groupList.map(g => ({
+        ...g,
+        id: key(g.id),
+        members: (g.members ?? []).map(key),
+        orgId: key(g.orgId),
+        parentOrgId: key(g.parentOrgId),
+      })),
+    );
+  }
+  return merged;
+}
 
 // summarize turns catalog entities into sets keyed by Okta id.
 function summarize(items) {
@@ -154,7 +192,12 @@ function summarize(items) {
 function expected(truth) {
   const statuses = new Set(env('EXPECT_USER_STATUSES').split(','));
   const types = new Set(env('EXPECT_GROUP_TYPES').split(','));
-  const users = new Set(truth.userList.filter(u => statuses.has(u.status)).map(u => u.id));
+  const excluded = process.env.EXPECT_EXCLUDED_LOGIN_SUFFIX;
+  const users = new Set(
+    truth.userList
+      .filter(u => statuses.has(u.status) && !(excluded && String(u.login).endsWith(excluded)))
+      .map(u => u.id),
+  );
   const groupList = truth.groupList.filter(g => types.has(g.type));
   const groups = new Set(groupList.map(g => g.id));
   const memberships = [];
@@ -217,7 +260,7 @@ function readErrors(from) {
 }
 
 // evaluateIngest returns the list of [ok, message] for the ingest checks.
-function evaluateIngest(truth, cat, label, errorsFrom, nasty) {
+function evaluateIngest(truth, cat, label, errorsFrom, nasty, picture) {
   const want = expected(truth);
   const results = [];
   const setCheck = (what, got, wantSet) => {
@@ -250,6 +293,7 @@ function evaluateIngest(truth, cat, label, errorsFrom, nasty) {
       `${cat.noID.length} without id, ${cat.orphans.size} orphaned${sample([...cat.orphans])}`,
   ]);
   if (nasty) results.push(nastyCheck(truth, cat, want, label));
+  if (picture) results.push(pictureCheck(cat, picture, label));
   const errors = readErrors(errorsFrom);
   results.push([
     errors.length === 0,
@@ -259,6 +303,20 @@ function evaluateIngest(truth, cat, label, errorsFrom, nasty) {
     errors.length > 0,
   ]);
   return results;
+}
+
+// pictureCheck checks that a transform shaped every user: a picture URL
+// starting with prefix and a display name.
+function pictureCheck(cat, prefix, label) {
+  const users = cat.items.filter(e => e.kind.toLowerCase() === 'user');
+  const bad = users.filter(
+    e => !String(e.spec?.profile?.picture ?? '').startsWith(prefix) || !e.spec?.profile?.displayName,
+  );
+  return [
+    users.length > 0 && bad.length === 0,
+    `${label}: users with a transform's picture (${prefix}...) and display name: ` +
+      `${users.length - bad.length} of ${users.length}${sample(bad.map(refOf))}`,
+  ];
 }
 
 // nastyCheck checks, by name, the cases that trip naive name mappings: users
@@ -452,7 +510,7 @@ async function main() {
   const cmd = args._[0];
   const label = args.label ?? cmd;
   const wait = Number(args.wait ?? 0);
-  const fake = () => getJSON(`${env('FAKE_URL')}/_fake/truth?members=1`);
+  const fake = fetchTruth;
   let results;
   let lastCat;
   switch (cmd) {
@@ -460,7 +518,7 @@ async function main() {
       results = await poll(wait, async () => {
         const [truth, items] = await Promise.all([fake(), fetchCatalog()]);
         lastCat = summarize(items);
-        return evaluateIngest(truth, lastCat, label, args['errors-from'], args.nasty === 'yes');
+        return evaluateIngest(truth, lastCat, label, args['errors-from'], args.nasty === 'yes', args.picture);
       });
       if (args.save && lastCat) saveState(args.save, lastCat);
       break;

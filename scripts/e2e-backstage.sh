@@ -33,6 +33,7 @@ SUMMARY_PRINTED=""
 ERR_AT=""
 STOP_REASON="" # set by stop_run
 FAKE_PID=""
+FAKE2_PID=""
 SERVICE_PID=""
 CATALOG_PID=""
 CHECK_PID=""
@@ -72,9 +73,10 @@ cleanup() {
 	stop_pid "$CATALOG_PID" catalog
 	stop_pid "$SERVICE_PID" okta-entity-provider
 	stop_pid "$FAKE_PID" fake-okta
+	stop_pid "$FAKE2_PID" "second fake-okta"
 	if [ "$rc" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
 		# The warnings and errors of each process, then its last lines.
-		for f in service.log backstage.log fake.log; do
+		for f in service.log backstage.log fake.log fake2.log; do
 			[ -f "$WORK/$f" ] || continue
 			echo "--- $f: last warnings and errors ---"
 			sed 's/\x1b\[[0-9;]*m//g' "$WORK/$f" | grep -aiE '"level":"(warn|error|fatal)"|\b(warn|error)\b' | grep -v 'by-query' | tail -n 12 | cut -c1-400
@@ -539,6 +541,128 @@ log "service: $(hook_status)"
 curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$FAKE_URL/_fake/faults" >/dev/null
 check ingest --wait 60 --label "after the hooked changes" --errors-from "$errors_mark"
 log "fake's hook deliveries: $(curl -fsS "$FAKE_URL/_fake/hooks" | json 'd.map(h => JSON.stringify(h.stats)).join(" ")')"
+
+# ---------------------------------------------------------------------------
+step "several orgs, shaped by transforms: two fake Okta orgs in one catalog, one of them down for a minute"
+# A second fake org generated from the same seed as the first: its logins,
+# names and group names are the first's, so that nearly every entity's name
+# collides across the orgs in the one namespace. Both are shaped by
+# transforms (a picture, a composed display name, a description, a label,
+# app groups in a namespace of their own, users of one domain left out),
+# and globex overrides the group types. The merged catalog must be exact
+# against both fakes' truths with no entity rejected; while the first fake
+# is down, its entities stay and the second's changes keep arriving.
+stop_catalog
+stop_service
+set_faults '{}'
+FAKE2_PORT=$(free_port)
+for _ in $(seq 10); do case " $FAKE_PORT $SERVICE_PORT $CATALOG_PORT " in *" $FAKE2_PORT "*) FAKE2_PORT=$(free_port) ;; *) break ;; esac; done
+FAKE2_URL="http://127.0.0.1:$FAKE2_PORT"
+"$WORK/bin/fake-okta" -addr "127.0.0.1:$FAKE2_PORT" -users 200 -groups 30 -seed 7 -tokens globex-token </dev/null >"$WORK/fake2.log" 2>&1 &
+FAKE2_PID=$!
+WAIT_PID=$FAKE2_PID wait_until 20 "second fake Okta on $FAKE2_URL" curl -fsS "$FAKE2_URL/_fake/stats"
+cat >"$WORK/orgs.yaml" <<YAML
+naming:
+  groupNamespaces:
+    APP_GROUP: apps
+transform:
+  user:
+    exclude: hasSuffix "@subsidiary.example.com" .profile.login
+    displayName: '{{join " " .profile.firstName .profile.lastName | default .profile.login}}'
+    picture: 'https://avatars.example.com/{{.profile.email | lower | urlquery}}.png'
+    description: '{{join " in " .profile.title .profile.department}}'
+    labels:
+      example.com/department: '{{.profile.department}}'
+  group:
+    displayName: '{{.profile.name | trimPrefix "team-"}}'
+    description: '{{.profile.description | default "Synced from Okta"}}'
+orgs:
+  - name: acme
+    url: $FAKE_URL
+    tokenEnv: ACME_OKTA_TOKEN
+    users: {filter: '$OKTA_USER_FILTER'}
+    groups: {filter: '$OKTA_GROUP_FILTER'}
+  - name: globex
+    url: $FAKE2_URL
+    tokenEnv: GLOBEX_OKTA_TOKEN
+    users: {filter: '$OKTA_USER_FILTER'}
+    groups: {filter: '$OKTA_GROUP_FILTER'}
+    groupTypes: {OKTA_GROUP: team, APP_GROUP: application}
+YAML
+# The catalog is asked to re-read after each change, so that the changes
+# made while acme is down reach it in seconds rather than at its own pace.
+env CONFIG_FILE="$WORK/orgs.yaml" ACME_OKTA_TOKEN=demo-token GLOBEX_OKTA_TOKEN=globex-token SYNC_INTERVAL=2s \
+	BACKSTAGE_URL="$CATALOG_URL" BACKSTAGE_TOKEN="$CATALOG_TOKEN" BACKSTAGE_LOCATION_TARGET="$SERVICE_URL/entities" \
+	LISTEN_ADDR="127.0.0.1:$SERVICE_PORT" LOG_FORMAT=json LOG_LEVEL=info \
+	GROUP_HIERARCHY_KEY=orgId GROUP_HIERARCHY_PARENT_KEY=parentOrgId GROUP_MEMBERS=true \
+	"$WORK/bin/okta-entity-provider" </dev/null >>"$WORK/service.log" 2>&1 &
+SERVICE_PID=$!
+WAIT_PID=$SERVICE_PID wait_until 60 "okta-entity-provider /readyz with two orgs on $SERVICE_URL" curl -fsS "$SERVICE_URL/readyz"
+export FAKE_ORGS="acme=$FAKE_URL,globex=$FAKE2_URL" EXPECT_EXCLUDED_LOGIN_SUFFIX="@subsidiary.example.com"
+collisions=$(curl -fsS "$SERVICE_URL/status" | json 'd.report.renames.filter(r => r.reason === "collision" && r.org === "globex").length')
+log "service ready with two orgs: $(curl -fsS "$SERVICE_URL/status" | json 'd.orgs.map(o => `${o.name}: ${o.lastSync.outcome}`).join(", ")'); $collisions of globex's names renamed for a collision with acme's"
+if [ "$collisions" -ge 100 ]; then
+	pass "the second org's names collide with the first's and are renamed: $collisions collision renames"
+else
+	fail "only $collisions of the second org's names were renamed for a collision, want at least 100 (the orgs share a seed)"
+fi
+errors_mark=$(error_lines)
+start_catalog "$SERVICE_URL/entities"
+check ingest --wait 120 --label "two orgs merged" --errors-from "$errors_mark" --save "$WORK/orgs1.json" \
+	--picture https://avatars.example.com/
+
+org_failures() { curl -fsS "$SERVICE_URL/status" | json "d.orgs.find(o => o.name === '$1').failuresInARow"; }
+acme_failing() { [ "$(org_failures acme)" -gt 0 ]; }
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{"down":true}' "$FAKE_URL/_fake/faults" >/dev/null
+down_at=$(date +%s)
+if wait_until 30 "acme's sync failing" acme_failing; then
+	pass "/status shows acme's sync failing while its Okta is down ($(org_failures acme) in a row) and globex's $(org_failures globex)"
+else
+	fail "/status shows no failure of acme within 30s of its Okta going down"
+fi
+# Changes in globex while acme is down: a deactivation first (whose entity
+# leaves the catalog at its next orphan cleanup, every 30 s), then new
+# users in a group, each about 5 s after the last reached the catalog.
+# Each must reach it with acme's entities all kept (acme's truth does not
+# change while it is down, so the merged truth holds it as it was).
+round=0
+while [ $(($(date +%s) - down_at)) -lt 60 ]; do
+	round=$((round + 1))
+	pick=$(curl -fsS "$FAKE2_URL/_fake/truth?members=1" | json '(() => {
+		const inGroups = new Set(d.groupList.filter(g => g.type === "OKTA_GROUP").flatMap(g => g.members));
+		const users = d.userList.filter(u => u.status === "ACTIVE" && inGroups.has(u.id) && !u.login.endsWith("@subsidiary.example.com"));
+		const g = d.groupList.find(g => g.type === "OKTA_GROUP" && g.usersCount >= 2);
+		return [users[3].id, g.id].join(" ");
+	})()')
+	read -r deact_id change_group <<<"$pick"
+	t0=$(date +%s)
+	if [ "$round" = 1 ]; then
+		what="user $deact_id deactivated"
+		curl -fsS -X POST "$FAKE2_URL/_fake/users/$deact_id/deactivate" >/dev/null
+		check absent --user "globex/$deact_id" --why "user deactivated in globex while acme is down" --wait 45 --label "globex change $round"
+	else
+		login="e2e.round$round@example.com"
+		new_id=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+			-d "{\"profile\":{\"login\":\"$login\",\"email\":\"$login\",\"firstName\":\"Round\",\"lastName\":\"Number $round\"}}" \
+			"$FAKE2_URL/_fake/users" | json 'd.id')
+		curl -fsS -X PUT "$FAKE2_URL/_fake/groups/$change_group/users/$new_id" >/dev/null
+		what="user $new_id added to group $change_group"
+	fi
+	check ingest --wait 45 --label "globex change $round ($what), acme down for $(($(date +%s) - down_at))s" --errors-from "$errors_mark"
+	log "globex change $round ($what) in the catalog after $(($(date +%s) - t0))s"
+	sleep 5
+done
+curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$FAKE_URL/_fake/faults" >/dev/null
+acme_ok() { [ "$(org_failures acme)" -eq 0 ]; }
+if wait_until 30 "acme's sync ok again" acme_ok; then
+	pass "acme syncs again once its Okta is back"
+else
+	fail "acme's sync still fails 30s after its Okta came back"
+fi
+check ingest --wait 60 --label "two orgs after acme came back" --errors-from "$errors_mark"
+stop_pid "$FAKE2_PID" "second fake-okta"
+FAKE2_PID=""
+unset FAKE_ORGS EXPECT_EXCLUDED_LOGIN_SUFFIX
 
 # ---------------------------------------------------------------------------
 step "summary"
