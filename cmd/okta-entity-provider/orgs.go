@@ -256,13 +256,18 @@ func orgStatePath(dataDir, org string) string {
 }
 
 // providerOrgs returns the provider's orgs, each with its Okta client (the
-// client settings apply to every one), its metrics by m.Org and its state
-// file in DATA_DIR. It reports every org's problem at once.
+// client settings apply to every one), its metrics by m.Org (none when m
+// is nil) and its state file in DATA_DIR. It reports every org's problem
+// at once.
 func (c *config) providerOrgs(log zerolog.Logger, m *metrics.Metrics) ([]provider.Org, error) {
 	orgs := make([]provider.Org, 0, len(c.Orgs))
 	var lines []string
 	for i, o := range c.Orgs {
-		client, err := c.newOktaClient(o.URL, o.auth, log.With().Str("org", o.Name).Logger(), m.Org(o.Name))
+		var obs okta.Observer
+		if m != nil {
+			obs = m.Org(o.Name)
+		}
+		client, err := c.newOktaClient(o.URL, o.auth, log.With().Str("org", o.Name).Logger(), obs)
 		if err != nil {
 			lines = append(lines, fmt.Sprintf("CONFIG_FILE orgs[%d] (%s): url: %v", i, o.Name, err))
 			continue
@@ -282,6 +287,16 @@ func (c *config) providerOrgs(log zerolog.Logger, m *metrics.Metrics) ([]provide
 		return nil, errors.New(strings.Join(lines, "; "))
 	}
 	return orgs, nil
+}
+
+// savedOrgs returns the orgs as SavedCatalogs reads them: each with its
+// mapping and its state file in DATA_DIR, without a client.
+func (c *config) savedOrgs() []provider.Org {
+	orgs := make([]provider.Org, len(c.Orgs))
+	for i, o := range c.Orgs {
+		orgs[i] = provider.Org{Name: o.Name, Catalog: o.Catalog, StatePath: orgStatePath(c.DataDir, o.Name)}
+	}
+	return orgs
 }
 
 // orgsLog returns the orgs for the start-up log, secrets left out.

@@ -63,9 +63,6 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	if len(next.Orgs) > 0 {
-		return errors.New("preview: CONFIG_FILE lists orgs, and preview works on one org today: run it with a config file without orgs and that org's OKTA_ settings")
-	}
 	// The listing logs from many goroutines; stderr may be any writer.
 	log := newLogger(next, zerolog.SyncWriter(stderr))
 	if next.LogLevel == zerolog.InfoLevel {
@@ -87,17 +84,24 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 
-	orgURL, auth, stopDemo, err := next.oktaOrg(log)
-	if err != nil {
-		return err
-	}
-	defer stopDemo()
-	client, err := next.oktaClient(orgURL, auth, log, nil)
-	if err != nil {
-		return err
+	pcfg := next.providerConfig("")
+	var client provider.Okta
+	if len(next.Orgs) > 0 {
+		if pcfg.Orgs, err = next.providerOrgs(log, nil); err != nil {
+			return err
+		}
+	} else {
+		orgURL, auth, stopDemo, err := next.oktaOrg(log)
+		if err != nil {
+			return err
+		}
+		defer stopDemo()
+		if client, err = next.oktaClient(orgURL, auth, log, nil); err != nil {
+			return err
+		}
 	}
 	t0 := time.Now()
-	res, stats, err := provider.Preview(ctx, log.With().Str("component", "sync").Logger(), client, next.providerConfig(""))
+	res, stats, err := provider.Preview(ctx, log.With().Str("component", "sync").Logger(), client, pcfg)
 	if err != nil {
 		return fmt.Errorf("preview: listing Okta: %w", err)
 	}
@@ -252,13 +256,13 @@ func (r *previewResult) writeTable(w io.Writer) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "CHANGE\tKIND\tENTITY\tOKTA ID")
 		for _, id := range r.Removed {
-			fmt.Fprintf(tw, "removed\t%s\t%s\t%s\n", id.Kind, id.Ref, id.OktaID)
+			fmt.Fprintf(tw, "removed\t%s\t%s\t%s\n", id.Kind, id.Ref, orgID(id.Org, id.OktaID))
 		}
 		for _, c := range r.Renamed {
-			fmt.Fprintf(tw, "renamed\t%s\t%s -> %s\t%s\n", c.Kind, c.From, c.To, c.OktaID)
+			fmt.Fprintf(tw, "renamed\t%s\t%s -> %s\t%s\n", c.Kind, c.From, c.To, orgID(c.Org, c.OktaID))
 		}
 		for _, id := range r.Added {
-			fmt.Fprintf(tw, "added\t%s\t%s\t%s\n", id.Kind, id.Ref, id.OktaID)
+			fmt.Fprintf(tw, "added\t%s\t%s\t%s\n", id.Kind, id.Ref, orgID(id.Org, id.OktaID))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -269,6 +273,15 @@ func (r *previewResult) writeTable(w io.Writer) error {
 		fmt.Fprintf(w, "The deletion guard would hold this snapshot back until accepted: %s.\n", r.Guard.Reason)
 	}
 	return nil
+}
+
+// orgID is an Okta id as the table shows it: org/id for an object of a
+// named org.
+func orgID(org, id string) string {
+	if org == "" {
+		return id
+	}
+	return org + "/" + id
 }
 
 // instanceBaseline reads the entities a running instance serves:
@@ -317,8 +330,10 @@ func instanceBaseline(ctx context.Context, instance, token string) (baseline, er
 	}
 	b := baseline{summary: baselineSummary{From: "instance", Source: shown}}
 	for _, e := range entities {
-		ent := catalog.Entity{Kind: e.Kind, Metadata: catalog.Metadata{Name: e.Metadata.Name, Namespace: e.Metadata.Namespace}, OktaID: e.Metadata.Annotations[catalog.AnnotationID]}
-		b.add(catalog.IDOf(&ent))
+		id := catalog.EntityID{Kind: e.Kind, OktaID: e.Metadata.Annotations[catalog.AnnotationID], Org: e.Metadata.Annotations[catalog.AnnotationOrg]}
+		ent := catalog.Entity{Kind: e.Kind, Metadata: catalog.Metadata{Name: e.Metadata.Name, Namespace: e.Metadata.Namespace}}
+		id.Ref = ent.Ref()
+		b.add(id)
 	}
 	return b, nil
 }
@@ -332,7 +347,13 @@ func savedBaseline(dataDir string, getenv func(string) string) (baseline, error)
 		return baseline{}, fmt.Errorf("preview: the current settings (without the command line's) are invalid: %w", err)
 	}
 	path := filepath.Join(dataDir, stateFileName)
-	res, err := provider.SavedCatalog(path, current.catalogOptions())
+	var res *catalog.Result
+	if len(current.Orgs) > 0 {
+		path = dataDir
+		res, err = provider.SavedCatalogs(current.savedOrgs())
+	} else {
+		res, err = provider.SavedCatalog(path, current.catalogOptions())
+	}
 	switch {
 	case errors.Is(err, orgsync.ErrCorrupt), errors.Is(err, orgsync.ErrIncompatible), errors.Is(err, provider.ErrNoSavedUsers):
 		return baseline{}, fmt.Errorf("preview: invalid DATA_DIR: %w; an instance ignores it too: compare with the instance itself (-instance)", err)

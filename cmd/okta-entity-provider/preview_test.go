@@ -292,3 +292,96 @@ func TestPreviewHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewSeveralOrgs previews a change to a service serving two orgs
+// made from one seed: the same Okta ids in both, so that each org's
+// entities are told apart by their org, against a running instance and
+// against the states it saved.
+func TestPreviewSeveralOrgs(t *testing.T) {
+	t.Parallel()
+	gen := func() *oktafake.Org {
+		return oktafake.GenerateOrg(oktafake.OrgOptions{Users: 120, Groups: 12, Seed: 23})
+	}
+	acme, globex := gen(), gen()
+	_, acmeURL := startFake(t, acme, oktafake.Options{})
+	_, globexURL := startFake(t, globex, oktafake.Options{})
+	dir := t.TempDir()
+	config := filepath.Join(dir, "orgs.yaml")
+	if err := os.WriteFile(config, []byte("orgs:\n"+
+		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
+		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namePrefix: gx-}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	env := map[string]string{"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token", "DATA_DIR": dataDir}
+	s := startService(t, maps.Clone(env))
+	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	waitFor(t, 10*time.Second, "both orgs' saved states", func() bool {
+		for _, org := range []string{"acme", "globex"} {
+			if _, err := os.Stat(orgStatePath(dataDir, org)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The fake's truth: the users the default selection serves, and those
+	// in no group but Everyone, whom USERS_FROM_GROUPS drops; in each org.
+	var served int
+	var groupless []string
+	for _, org := range []struct {
+		name string
+		o    *oktafake.Org
+	}{{"acme", acme}, {"globex", globex}} {
+		inGroup := map[string]bool{}
+		for _, g := range org.o.Groups() {
+			if g.Type != okta.GroupTypeBuiltIn {
+				for _, id := range org.o.Members(g.ID) {
+					inGroup[id] = true
+				}
+			}
+		}
+		for _, u := range org.o.Users() {
+			if u.Status == okta.StatusDeprovisioned {
+				continue
+			}
+			served++
+			if !inGroup[u.ID] {
+				groupless = append(groupless, org.name+"/"+u.ID)
+			}
+		}
+	}
+	slices.Sort(groupless)
+	if len(groupless) < 2 {
+		t.Fatalf("the orgs must have users in no group: %d", len(groupless))
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		from string
+	}{
+		{"instance", []string{"-instance", s.base}, "instance"},
+		{"data-dir", nil, "data-dir"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			same, code := runPreview(t, env, tc.args...)
+			if code != 0 || len(same.Added)+len(same.Removed)+len(same.Renamed) != 0 {
+				t.Errorf("preview with unchanged settings: got exit %d, %d added, %d removed, %d renamed; want 0 and no changes",
+					code, len(same.Added), len(same.Removed), len(same.Renamed))
+			}
+			if same.Baseline.From != tc.from || same.Baseline.Users != served || same.Preview.Users != served {
+				t.Errorf("got baseline %s with %d users and a preview of %d, want %s and %d in both", same.Baseline.From, same.Baseline.Users, same.Preview.Users, tc.from, served)
+			}
+			r, code := runPreview(t, env, append(tc.args, "-users-from-groups")...)
+			var removed []string
+			for _, id := range r.Removed {
+				removed = append(removed, id.Org+"/"+id.OktaID)
+			}
+			slices.Sort(removed)
+			if diff := cmp.Diff(groupless, removed); diff != "" || code != int(previewRemovals) {
+				t.Errorf("-users-from-groups: exit code %d (want %d); removed differ from both fake orgs' users in no group (-want +got):\n%s", code, previewRemovals, diff)
+			}
+		})
+	}
+}

@@ -40,9 +40,14 @@ type Result struct {
 // the order of its lists. opts should have passed Validate; unknown
 // strategies fall back to the defaults.
 func Build(opts Options, in Input) *Result {
-	m := Map(opts, in)
+	return Map(opts, in).Result()
+}
+
+// Result makes every entity of m at once, with the report: Build's
+// result, for one org or several.
+func (m *Mapping) Result() *Result {
 	res := &Result{Entities: make([]Entity, 0, m.Users()+m.Groups())}
-	skipped := make([][]SkippedLabel, 1)
+	skipped := make([][]SkippedLabel, len(m.orgs))
 	m.each(skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
 	res.Report = m.report(skipped)
 	return res

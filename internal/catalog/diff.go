@@ -7,16 +7,19 @@ import (
 )
 
 // EntityID identifies an entity across builds: its kind, its ref and the
-// Okta object it was made from.
+// Okta object it was made from, with the object's org when the catalog
+// has named orgs (an id is unique within an org only).
 type EntityID struct {
 	Kind   string `json:"kind"`
 	Ref    string `json:"ref"`
 	OktaID string `json:"oktaId"`
+	Org    string `json:"org,omitempty"`
 }
 
 // IDOf returns e's EntityID.
 func IDOf(e *Entity) EntityID {
-	return EntityID{Kind: e.Kind, Ref: e.Ref(), OktaID: e.OktaID}
+	org, _ := e.Annotation(AnnotationOrg)
+	return EntityID{Kind: e.Kind, Ref: e.Ref(), OktaID: e.OktaID, Org: org}
 }
 
 // Changes is what replacing one set of entities with another does to a
@@ -36,18 +39,19 @@ type Changes struct {
 type RefChange struct {
 	Kind   string `json:"kind"`
 	OktaID string `json:"oktaId"`
+	Org    string `json:"org,omitempty"`
 	From   string `json:"from"`
 	To     string `json:"to"`
 }
 
 // Compare returns the changes from the entities old to the entities cur.
-// Entities are paired by kind and Okta id, or by ref when they have no
+// Entities are paired by kind, org and Okta id, or by ref when they have no
 // Okta id; refs are compared case-insensitively, as Backstage compares
 // them, so a change of case alone is no rename.
 func Compare(old, cur []EntityID) Changes {
 	key := func(id EntityID) string {
 		if id.OktaID != "" {
-			return id.Kind + "\x00" + id.OktaID
+			return id.Kind + "\x00" + id.Org + "\x00" + id.OktaID
 		}
 		return id.Kind + "\x00\x00" + strings.ToLower(id.Ref)
 	}
@@ -65,7 +69,7 @@ func Compare(old, cur []EntityID) Changes {
 		case !ok:
 			ch.Added = append(ch.Added, id)
 		case !strings.EqualFold(prev.Ref, id.Ref):
-			ch.Renamed = append(ch.Renamed, RefChange{Kind: id.Kind, OktaID: id.OktaID, From: prev.Ref, To: id.Ref})
+			ch.Renamed = append(ch.Renamed, RefChange{Kind: id.Kind, OktaID: id.OktaID, Org: id.Org, From: prev.Ref, To: id.Ref})
 		}
 	}
 	for _, id := range old {
@@ -74,12 +78,12 @@ func Compare(old, cur []EntityID) Changes {
 		}
 	}
 	byRef := func(a, b EntityID) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(strings.ToLower(a.Ref), strings.ToLower(b.Ref)), cmp.Compare(a.OktaID, b.OktaID))
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(strings.ToLower(a.Ref), strings.ToLower(b.Ref)), cmp.Compare(a.Org, b.Org), cmp.Compare(a.OktaID, b.OktaID))
 	}
 	slices.SortFunc(ch.Added, byRef)
 	slices.SortFunc(ch.Removed, byRef)
 	slices.SortFunc(ch.Renamed, func(a, b RefChange) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(strings.ToLower(a.From), strings.ToLower(b.From)), cmp.Compare(a.OktaID, b.OktaID))
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(strings.ToLower(a.From), strings.ToLower(b.From)), cmp.Compare(a.Org, b.Org), cmp.Compare(a.OktaID, b.OktaID))
 	})
 	return ch
 }

@@ -48,6 +48,24 @@ func TestCompare(t *testing.T) {
 			want: Changes{Added: []EntityID{g("x", "1")}, Removed: []EntityID{u("x", "1")}},
 		},
 		{
+			// The same Okta id in two orgs is two objects; one org's
+			// object keeps its pairing across a rename.
+			name: "orgs apart",
+			old: []EntityID{
+				{Kind: KindUser, Ref: "user:default/ann", OktaID: "1", Org: "acme"},
+				{Kind: KindUser, Ref: "user:default/ann-x1", OktaID: "1", Org: "globex"},
+			},
+			cur: []EntityID{
+				{Kind: KindUser, Ref: "user:default/ann", OktaID: "1", Org: "globex"},
+				{Kind: KindUser, Ref: "user:default/ann-x2", OktaID: "2", Org: "acme"},
+			},
+			want: Changes{
+				Added:   []EntityID{{Kind: KindUser, Ref: "user:default/ann-x2", OktaID: "2", Org: "acme"}},
+				Removed: []EntityID{{Kind: KindUser, Ref: "user:default/ann", OktaID: "1", Org: "acme"}},
+				Renamed: []RefChange{{Kind: KindUser, OktaID: "1", Org: "globex", From: "user:default/ann-x1", To: "user:default/ann"}},
+			},
+		},
+		{
 			name: "without Okta ids, by ref",
 			old:  []EntityID{{Kind: KindUser, Ref: "user:default/a"}, {Kind: KindUser, Ref: "user:default/b"}},
 			cur:  []EntityID{{Kind: KindUser, Ref: "user:default/A"}},

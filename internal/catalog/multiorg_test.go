@@ -17,16 +17,8 @@ import (
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 )
 
-// buildOrgs maps orgs as MapOrgs does and keeps every entity, as Build
-// keeps one org's.
-func buildOrgs(orgs []OrgInput) *Result {
-	m := MapOrgs(orgs)
-	res := &Result{Entities: make([]Entity, 0, m.Users()+m.Groups())}
-	skipped := make([][]SkippedLabel, len(orgs))
-	m.each(skipped, true, func(e *Entity) { res.Entities = append(res.Entities, *e) })
-	res.Report = m.report(skipped)
-	return res
-}
+// buildOrgs maps orgs and makes every entity, as Build does for one.
+func buildOrgs(orgs []OrgInput) *Result { return MapOrgs(orgs).Result() }
 
 // date is midnight UTC of the day s names (2006-01-02).
 func date(s string) time.Time {
