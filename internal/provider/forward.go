@@ -68,12 +68,13 @@ func (p *Provider) forwardHints(ctx context.Context) {
 			continue
 		}
 		pd := p.takePending()
-		stored, err := sh.store.ForwardHint(ctx, pgstore.Hint{Users: pd.suspects.Users, Groups: pd.suspects.Groups, Published: pd.published})
+		s := pd.of(0) // shared mode serves one org
+		stored, err := sh.store.ForwardHint(ctx, pgstore.Hint{Users: s.Users, Groups: s.Groups, Published: pd.published})
 		outcome := HintStored
 		switch {
 		case err != nil:
 			outcome = HintFailed
-			p.requeue(pd.suspects, pd.published)
+			p.requeue(0, s, pd.published)
 			retry.Reset(pollEvery)
 			if ctx.Err() == nil {
 				p.log.Warn().Err(err).Msg("cannot forward an event hook's hint to the leader; retrying (the next scheduled sync takes the change anyway)")
@@ -103,7 +104,7 @@ func (p *Provider) drainHints(ctx context.Context, wake bool) {
 	if err != nil || n == 0 {
 		return // a failure is the database's, seen by its health
 	}
-	p.addPending(orgsync.Suspects{Users: h.Users, Groups: h.Groups}, h.Published)
+	p.addPending(0, orgsync.Suspects{Users: h.Users, Groups: h.Groups}, h.Published)
 	sh.mu.Lock()
 	sh.hints.Received += int64(n)
 	sh.mu.Unlock()

@@ -22,20 +22,53 @@ const (
 	maxPendingLatencies = 1000
 )
 
-// pending is what hints asked for that no sync has done yet.
+// pending is what hints asked for that no sync has done yet: the
+// deletions to check, by the index of their org, and the events'
+// publication times.
 type pending struct {
-	suspects  orgsync.Suspects
+	suspects  []orgsync.Suspects
 	published []time.Time
 }
 
-// Hint takes an event hook's hint: it schedules a coalesced incremental
-// sync that also checks the deletions the hint names with Okta. It never
-// blocks. It implements eventhook.Target.
-func (p *Provider) Hint(h eventhook.Hint) {
+// of returns the deletions to check in the org of index i.
+func (pd *pending) of(i int) orgsync.Suspects {
+	if i < len(pd.suspects) {
+		return pd.suspects[i]
+	}
+	return orgsync.Suspects{}
+}
+
+// Hint takes an event hook's hint for the first (or only) org: it
+// schedules a coalesced incremental sync that also checks the deletions
+// the hint names with Okta. It never blocks. It implements
+// eventhook.Target.
+func (p *Provider) Hint(h eventhook.Hint) { p.hint(0, h) }
+
+// OrgHints returns the target of the event hook of the org named name,
+// and false when there is no such org.
+func (p *Provider) OrgHints(name string) (eventhook.Target, bool) {
+	for i, o := range p.orgs {
+		if o.Name == name {
+			return orgHints{p, i}, true
+		}
+	}
+	return nil, false
+}
+
+// orgHints takes the hints of one org's event hook.
+type orgHints struct {
+	p   *Provider
+	org int
+}
+
+func (t orgHints) Hint(h eventhook.Hint) { t.p.hint(t.org, h) }
+
+// hint takes a hint for the org of index org.
+func (p *Provider) hint(org int, h eventhook.Hint) {
 	if h.Events == 0 {
 		return
 	}
-	p.addPending(orgsync.Suspects{Users: h.DeletedUsers, Groups: h.DeletedGroups}, h.Published)
+	p.addPending(org, orgsync.Suspects{Users: h.DeletedUsers, Groups: h.DeletedGroups}, h.Published)
 	p.wake()
 }
 
@@ -54,13 +87,19 @@ func (p *Provider) wake() {
 	}
 }
 
-// addPending adds suspects and publication times to what the next sync
-// takes, keeping at most maxPendingLatencies times.
-func (p *Provider) addPending(s orgsync.Suspects, published []time.Time) {
+// addPending adds suspects of the org of index org and publication times
+// to what the next sync takes, keeping at most maxPendingLatencies times.
+func (p *Provider) addPending(org int, s orgsync.Suspects, published []time.Time) {
 	p.pendMu.Lock()
 	defer p.pendMu.Unlock()
-	p.pend.suspects.Users = append(p.pend.suspects.Users, s.Users...)
-	p.pend.suspects.Groups = append(p.pend.suspects.Groups, s.Groups...)
+	if !s.Empty() {
+		for len(p.pend.suspects) <= org {
+			p.pend.suspects = append(p.pend.suspects, orgsync.Suspects{})
+		}
+		ps := &p.pend.suspects[org]
+		ps.Users = append(ps.Users, s.Users...)
+		ps.Groups = append(ps.Groups, s.Groups...)
+	}
 	n := min(len(published), maxPendingLatencies-len(p.pend.published))
 	p.pend.published = append(p.pend.published, published[:max(n, 0)]...)
 }
@@ -74,13 +113,35 @@ func (p *Provider) takePending() pending {
 	return out
 }
 
-// requeue gives back what a sync did not do: the suspects it could not
-// check (or all, when it failed) and, when it published nothing new, the
-// publication times, so that a later sync measures them. It does not ask
-// for a sync: the next one, scheduled or hinted, takes them.
-func (p *Provider) requeue(s orgsync.Suspects, published []time.Time) {
+// requeue gives back what a sync did not do: the suspects of the org of
+// index org it could not check (or all, when it failed) and, when it
+// published nothing new, the publication times, so that a later sync
+// measures them. It does not ask for a sync: the next one, scheduled or
+// hinted, takes them.
+func (p *Provider) requeue(org int, s orgsync.Suspects, published []time.Time) {
 	if !s.Empty() || len(published) > 0 {
-		p.addPending(s, published)
+		p.addPending(org, s, published)
+	}
+}
+
+// requeueStep gives back the suspects a sync step did not check: those
+// of the orgs it did not sync (whose sync started by an earlier step
+// still runs, or ended before it), and of each org's sync it took the
+// result of, the ones left unconfirmed, or all when that sync failed or
+// ok is false (the step's result is not served).
+func (p *Provider) requeueStep(r *syncResult, hints pending, ok bool) {
+	for i, o := range r.orgs {
+		if o.late || o.earlier {
+			p.requeue(i, hints.of(i), nil)
+		}
+		if o.late {
+			continue
+		}
+		if !ok || o.err != nil {
+			p.requeue(i, o.suspects, nil)
+		} else {
+			p.requeue(i, o.stats.Unconfirmed, nil)
+		}
 	}
 }
 

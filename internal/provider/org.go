@@ -102,9 +102,12 @@ type orgResult struct {
 	calls           int64
 	// late marks the part of an org whose sync, started by an earlier
 	// step at since, still runs: nothing of it is known yet, and the
-	// org's entities stay as they were (next is prev).
-	late  bool
-	since time.Time
+	// org's entities stay as they were (next is prev). earlier marks the
+	// result of such a sync, taken by a later step.
+	late, earlier bool
+	since         time.Time
+	// suspects are the deletions the sync was asked to check.
+	suspects orgsync.Suspects
 }
 
 // info describes the org's sync for /status, without its outcome.
@@ -143,8 +146,7 @@ func (o *orgRun) stillRunning(start time.Time) *orgResult {
 }
 
 // syncOrgs syncs every org of rs, at once when there are several, within
-// sctx (ctx with the sync timeout). The event hooks' suspects are the
-// first org's: hooks serve a single org.
+// sctx (ctx with the sync timeout), each checking its suspects.
 //
 // An org whose last sync failed, and that has entities to keep serving,
 // does not hold the others back: the step waits for its sync only while
@@ -153,26 +155,22 @@ func (o *orgRun) stillRunning(start time.Time) *orgResult {
 // first step after it is done takes its result. So an org that is down
 // costs the others its retries once, when it first fails, not at every
 // sync. When every org is failing, the step waits for them all.
-func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult, suspects orgsync.Suspects) {
+func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	if len(rs) == 1 {
-		p.syncOrg(ctx, sctx, rs[0], suspects)
+		p.syncOrg(ctx, sctx, rs[0])
 		return
 	}
 	var wg sync.WaitGroup
 	var late []int
 	for i, r := range rs {
-		s := orgsync.Suspects{}
-		if i == 0 {
-			s = suspects
-		}
 		switch {
 		case r.late:
 			late = append(late, i)
 		case r.o.failures > 0 && r.prev != nil:
-			p.syncBehind(ctx, r, s)
+			p.syncBehind(ctx, r)
 			late = append(late, i)
 		default:
-			wg.Go(func() { p.syncOrg(ctx, sctx, r, s) })
+			wg.Go(func() { p.syncOrg(ctx, sctx, r) })
 		}
 	}
 	others := make(chan struct{})
@@ -197,6 +195,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult, suspects
 			rs[i] = o.stillRunning(rs[i].start)
 			continue
 		}
+		done.earlier = done.start != rs[i].start
 		o.behind, rs[i] = nil, done
 	}
 	<-others
@@ -205,7 +204,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult, suspects
 // syncBehind runs r's sync in the background, within ctx and a timeout
 // of its own, so that it can outlast the step; its result comes on
 // r.o.behind, which the steps after take it from.
-func (p *Provider) syncBehind(ctx context.Context, r *orgResult, suspects orgsync.Suspects) {
+func (p *Provider) syncBehind(ctx context.Context, r *orgResult) {
 	done := make(chan *orgResult, 1)
 	r.o.behind, r.o.behindSince = done, r.start
 	p.behind.Go(func() {
@@ -214,7 +213,7 @@ func (p *Provider) syncBehind(ctx context.Context, r *orgResult, suspects orgsyn
 			bctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		}
 		defer cancel()
-		p.syncOrg(ctx, bctx, r, suspects)
+		p.syncOrg(ctx, bctx, r)
 		p.setRunning(r.o, nil)
 		done <- r
 	})
@@ -222,9 +221,9 @@ func (p *Provider) syncBehind(ctx context.Context, r *orgResult, suspects orgsyn
 
 // syncOrg brings r's org up to date. On failure r.next is the state the
 // sync started from.
-func (p *Provider) syncOrg(ctx, sctx context.Context, r *orgResult, suspects orgsync.Suspects) {
+func (p *Provider) syncOrg(ctx, sctx context.Context, r *orgResult) {
 	calls0 := r.o.Client.Calls()
-	r.next, r.stats, r.err = p.sync(sctx, r.log, r.o, r.mode, r.prev, suspects)
+	r.next, r.stats, r.err = p.sync(sctx, r.log, r.o, r.mode, r.prev, r.suspects)
 	if r.err == nil && ctx.Err() != nil {
 		r.err = ctx.Err()
 	}

@@ -40,26 +40,28 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 
 	start := p.cfg.Now()
 	hints := p.takePending()
-	r := p.syncStep(ctx, start, hints.suspects)
+	r := p.syncStep(ctx, start, hints)
 	if r.err != nil {
-		p.requeue(hints.suspects, hints.published)
+		p.requeueStep(r, hints, false)
+		p.requeue(0, orgsync.Suspects{}, hints.published)
 		p.recordFailure(r)
 		return OutcomeFailed
 	}
-	p.requeue(r.orgs[0].stats.Unconfirmed, nil)
 	before := p.snap.Load()
 	outcome, err := p.guardAndPublish(ctx, r)
 	if err != nil {
 		r.err = err
-		p.requeue(hints.suspects, hints.published)
+		p.requeueStep(r, hints, false)
+		p.requeue(0, orgsync.Suspects{}, hints.published)
 		p.recordFailure(r)
 		return OutcomeFailed
 	}
+	p.requeueStep(r, hints, true)
 	p.recordRecovery(r)
 	if outcome == OutcomeOK {
 		p.published(before, hints.published)
 	} else {
-		p.requeue(orgsync.Suspects{}, hints.published)
+		p.requeue(0, orgsync.Suspects{}, hints.published)
 	}
 	if r.changed() {
 		// Building and saving left garbage of about the state's size: give
@@ -164,10 +166,13 @@ func (r *syncResult) took() time.Duration { return r.finished.Sub(r.start) }
 // syncStep brings every org's served state up to date from Okta within
 // the sync timeout and builds the generation to serve from them. It
 // changes nothing served or reported. syncSlot must be held.
-func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsync.Suspects) *syncResult {
+func (p *Provider) syncStep(ctx context.Context, start time.Time, hints pending) *syncResult {
 	r := &syncResult{start: start, log: p.log, orgs: make([]*orgResult, len(p.orgs))}
 	for i, o := range p.orgs {
 		r.orgs[i] = p.startOrg(o, start)
+		if !r.orgs[i].late {
+			r.orgs[i].suspects = hints.of(i)
+		}
 	}
 	if len(r.orgs) == 1 {
 		r.log = r.orgs[0].log
@@ -193,7 +198,7 @@ func (p *Provider) syncStep(ctx context.Context, start time.Time, suspects orgsy
 		sctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	p.syncOrgs(ctx, sctx, r.orgs, suspects)
+	p.syncOrgs(ctx, sctx, r.orgs)
 	if r.err = unready(r.orgs); r.err != nil {
 		r.finished = p.cfg.Now()
 		return r
