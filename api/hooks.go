@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 )
 
@@ -91,6 +93,24 @@ func handleOktaHook(hooks HookReceiver, hookSecret secret) http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleOrgHooks serves /hooks/okta/{org}: the event hook of each org of
+// several, as handleOktaHook serves the one org's, each with a rate limit
+// of its own. An org not in hooks is not found.
+func handleOrgHooks(hooks map[string]HookReceiver, hookSecret secret) http.Handler {
+	byOrg := make(map[string]http.Handler, len(hooks))
+	for name, h := range hooks {
+		byOrg[name] = handleOktaHook(h, hookSecret)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := byOrg[chi.URLParam(r, "org")]
+		if !ok {
+			writeError(w, r, errNotFound)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -42,6 +42,14 @@ func hookConfig() Config {
 	return Config{EventHookSecret: hookSecret, Hooks: eventhook.NewReceiver(zerolog.Nop(), &hintRecorder{}, nil)}
 }
 
+// orgHookConfig enables the event hooks of two orgs, acme and globex.
+func orgHookConfig() Config {
+	return Config{EventHookSecret: hookSecret, OrgHooks: map[string]HookReceiver{
+		"acme":   eventhook.NewReceiver(zerolog.Nop(), &hintRecorder{}, nil),
+		"globex": eventhook.NewReceiver(zerolog.Nop(), &hintRecorder{}, nil),
+	}}
+}
+
 // readCounter is a body that counts the bytes read from it.
 type readCounter struct {
 	r    io.Reader

@@ -33,9 +33,13 @@ func addRoutes(r *chi.Mux, log zerolog.Logger, src Source, metrics http.Handler,
 	r.Method(http.MethodGet, "/metrics", handleMetrics(metrics))
 	r.Method(http.MethodGet, "/openapi.yaml", handleOpenAPI(openapi))
 	r.Method(http.MethodPost, "/admin/accept", handleAccept(src, newSecret(cfg.AdminToken)))
-	hook := handleOktaHook(cfg.Hooks, newSecret(cfg.EventHookSecret))
+	hookSecret := newSecret(cfg.EventHookSecret)
+	hook := handleOktaHook(cfg.Hooks, hookSecret)
 	r.Method(http.MethodGet, "/hooks/okta", hook)
 	r.Method(http.MethodPost, "/hooks/okta", hook)
+	orgHook := handleOrgHooks(cfg.OrgHooks, hookSecret)
+	r.Method(http.MethodGet, "/hooks/okta/{org}", orgHook)
+	r.Method(http.MethodPost, "/hooks/okta/{org}", orgHook)
 }
 
 // getAndHead serves h for both GET and HEAD on pattern.

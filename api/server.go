@@ -48,8 +48,13 @@ type Config struct {
 	// EventHookSecret enables /hooks/okta: Okta must send it as the
 	// Authorization header. Empty: the endpoint answers 404.
 	EventHookSecret string
-	// Hooks takes the event hook calls; required with EventHookSecret.
+	// Hooks takes the event hook calls; required with EventHookSecret,
+	// unless OrgHooks is set.
 	Hooks HookReceiver
+	// OrgHooks, with several orgs, takes the event hook calls of each org
+	// by its name, at /hooks/okta/{org}, each org's hook sending the one
+	// EventHookSecret; Hooks is then nil.
+	OrgHooks map[string]HookReceiver
 	// RetryAfter is the Retry-After sent with 503 answers; default 30s.
 	RetryAfter time.Duration
 	// WriteTimeout and MinWriteRate make the write deadline of an entity

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,6 +419,23 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"Authorization": hookSecret}, body: strings.Repeat(" ", hookMaxBody+1), want: want{status: 413}},
 		{name: "hook delivery rate limited", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
 			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, repeat: hookRateBurst + 50, want: want{status: 429}},
+	}
+	// The same calls to the hook of one org of several, and to a name that
+	// is no org's.
+	for _, tt := range slices.Clone(tests) {
+		if tt.target != "/hooks/okta" {
+			continue
+		}
+		tt.name += ", org acme of several"
+		tt.target = "/hooks/okta/acme"
+		if tt.cfg.Hooks != nil {
+			tt.cfg = orgHookConfig()
+		}
+		tests = append(tests, tt)
+		if tt.cfg.OrgHooks != nil && tt.want.status == http.StatusNoContent {
+			tt.name, tt.target, tt.want = "hook delivery to no org", "/hooks/okta/initech", want{status: 404}
+			tests = append(tests, tt)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,9 +58,6 @@ func (c *config) orgsConflicts() error {
 	if c.DatabaseURL != "" {
 		lines = append(lines, "DATABASE_URL is set with the orgs of CONFIG_FILE: shared mode supports one Okta org today; unset DATABASE_URL to serve the orgs from one replica, or serve one org by the OKTA_ settings")
 	}
-	if c.EventHookSecret != "" {
-		lines = append(lines, "OKTA_EVENT_HOOK_SECRET is set with the orgs of CONFIG_FILE: event hooks support one Okta org today; unset OKTA_EVENT_HOOK_SECRET (the orgs then sync every SYNC_INTERVAL), or serve one org by the OKTA_ settings")
-	}
 	if c.hasOrgs && len(c.fileOrgs) == 0 {
 		lines = append(lines, "CONFIG_FILE orgs is empty: list the orgs to serve, or remove orgs to serve the one org of the OKTA_ settings")
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -82,8 +81,6 @@ func TestOrgsConfigErrors(t *testing.T) {
 			"OKTA_ORG_URL is set with the orgs of CONFIG_FILE: each org gives its own as url in its entry; unset OKTA_ORG_URL"},
 		{"shared mode", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T}\n", map[string]string{"T": "t", "DATABASE_URL": "postgres://u@h/db"},
 			"DATABASE_URL is set with the orgs of CONFIG_FILE: shared mode supports one Okta org today; unset DATABASE_URL to serve the orgs from one replica, or serve one org by the OKTA_ settings"},
-		{"event hooks", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T}\n", map[string]string{"T": "t", "OKTA_EVENT_HOOK_SECRET": strings.Repeat("s", 20)},
-			"OKTA_EVENT_HOOK_SECRET is set with the orgs of CONFIG_FILE: event hooks support one Okta org today; unset OKTA_EVENT_HOOK_SECRET (the orgs then sync every SYNC_INTERVAL), or serve one org by the OKTA_ settings"},
 		{"filter and search", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T, users: {filter: a, search: b}}\n", map[string]string{"T": "t"},
 			"CONFIG_FILE orgs[0] (acme): users has both filter and search: Okta takes a filter or a search expression, not both; keep one"},
 	}

@@ -148,7 +148,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	prov := provider.New(log.With().Str("component", "sync").Logger(), client, pcfg, m)
 	src := &statusSource{Provider: prov, notifier: notifier}
 	apiCfg := api.Config{EntitiesToken: cfg.EntitiesToken, AdminToken: cfg.AdminToken, WriteTimeout: writeTimeout, Observer: m}
-	if cfg.EventHookSecret != "" {
+	switch {
+	case cfg.EventHookSecret != "" && len(cfg.Orgs) > 0:
+		// Each org's hook at /hooks/okta/<name>, with the one secret.
+		apiCfg.EventHookSecret, apiCfg.OrgHooks = cfg.EventHookSecret, map[string]api.HookReceiver{}
+		src.orgHooks = map[string]*eventhook.Receiver{}
+		for _, o := range cfg.Orgs {
+			target, _ := prov.OrgHints(o.Name)
+			h := eventhook.NewReceiver(log.With().Str("component", "hooks").Str("org", o.Name).Logger(), target, m)
+			src.orgHooks[o.Name], apiCfg.OrgHooks[o.Name] = h, h
+		}
+	case cfg.EventHookSecret != "":
 		src.hooks = eventhook.NewReceiver(log.With().Str("component", "hooks").Logger(), prov, m)
 		apiCfg.EventHookSecret, apiCfg.Hooks = cfg.EventHookSecret, src.hooks
 	}

@@ -172,7 +172,7 @@ func (c *config) settings() []setting {
 		{env: "DEMO", section: sectionService, def: "false", value: boolValue{&c.Demo},
 			usage: "Serve the built-in demo org even when Okta settings are given."},
 		{env: "OKTA_EVENT_HOOK_SECRET", section: sectionPush, secret: true, value: stringValue{&c.EventHookSecret},
-			usage: "Enables `/hooks/okta` for an Okta event hook whose authentication field is `Authorization` and whose secret is this (at least 16 characters). Empty: the endpoint answers 404 and only the schedule syncs."},
+			usage: "Enables `/hooks/okta` for an Okta event hook whose authentication field is `Authorization` and whose secret is this (at least 16 characters); with the config file's `orgs`, `/hooks/okta/<name>` for each org, all with this secret. Empty: the endpoint answers 404 and only the schedule syncs."},
 		{env: "BACKSTAGE_URL", section: sectionPush, value: urlValue{&c.BackstageURL},
 			usage: "Backstage backend URL, e.g. `https://backstage.example.com`: after a changed snapshot the catalog is asked to re-read this service's location at once. Empty: the catalog reads at its own processing interval."},
 		{env: "BACKSTAGE_TOKEN", section: sectionPush, secret: true, value: stringValue{&c.BackstageToken},
