@@ -21,6 +21,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
@@ -164,13 +165,19 @@ type multiOrgFixture struct {
 
 func newMultiOrgFixture(t *testing.T, dir string) multiOrgFixture {
 	t.Helper()
+	return newMultiOrgFixtureWith(t, dir, oktafake.Options{})
+}
+
+// newMultiOrgFixtureWith is newMultiOrgFixture with the fakes' options.
+func newMultiOrgFixtureWith(t *testing.T, dir string, fopts oktafake.Options) multiOrgFixture {
+	t.Helper()
 	f := multiOrgFixture{fakes: map[string]*oktafake.Server{}}
 	for _, o := range []struct {
 		name   string
 		seed   int64
 		prefix string
 	}{{"acme", 11, ""}, {"globex", 12, "globex-"}, {"twin", 11, ""}} {
-		fake, client := fakeOrgOf(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 150, Groups: 15, Seed: o.seed}), oktafake.Options{},
+		fake, client := fakeOrgOf(t, oktafake.GenerateOrg(oktafake.OrgOptions{Users: 150, Groups: 15, Seed: o.seed}), fopts,
 			// An org that is down fails its sync within a second.
 			okta.Options{MaxConcurrency: 4, RetryBaseDelay: 10 * time.Millisecond})
 		opts := catalog.DefaultOptions()
@@ -460,4 +467,66 @@ func TestOrgWithoutStateHoldsTheFirstCatalog(t *testing.T) {
 	if msg := p.NotReady(); msg != "" {
 		t.Errorf("NotReady is %q once the catalog is served, want empty", msg)
 	}
+}
+
+func TestOrgHintsCheckTheirOrg(t *testing.T) {
+	t.Parallel()
+	// No System Log: a deletion is found only by a hint's check (the
+	// periodic check never comes in this test).
+	f := newMultiOrgFixtureWith(t, "", oktafake.Options{TokensWithoutLogs: []string{"token-without-logs"}})
+	gated := &gatedOkta{Client: f.orgs[0].Client.(*okta.Client)}
+	f.orgs[0].Client = gated
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs; c.DeletionCheckEvery = 1000 })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	mustSync(t, p, "first sync")
+	acme, ok := p.OrgHints("acme")
+	if _, none := p.OrgHints("initech"); !ok || none {
+		t.Fatalf("OrgHints: got %v for acme and %v for initech, want true and false", ok, none)
+	}
+	served := func() map[string]orgView {
+		return servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")
+	}
+
+	// acme fails once, then hangs. A user of it is deleted and its hook
+	// tells of it while its background sync hangs: the steps that cannot
+	// sync acme keep the hint, and once acme answers, a sync of it checks
+	// the deletion. twin, a copy of acme, has the same user and keeps it.
+	f.fakes["acme"].SetFaults(oktafake.Faults{Down: true})
+	mustSync(t, p, "acme down")
+	f.fakes["acme"].SetFaults(oktafake.Faults{})
+	gated.close()
+	mustSync(t, p, "acme hung")
+	victim := f.fakes["acme"].Org().Users()[0].ID
+	if _, ok := served()["twin"].Users[victim]; !ok {
+		t.Fatalf("twin does not serve %s, the copy of acme's user", victim)
+	}
+	if err := f.fakes["acme"].Org().DeleteUser(victim); err != nil {
+		t.Fatal(err)
+	}
+	acme.Hint(eventhook.Hint{Events: 1, DeletedUsers: []string{victim}})
+	for round := range 2 {
+		mustSync(t, p, fmt.Sprintf("round %d with acme hung", round))
+		if n := gated.waiting.Load(); n != 1 {
+			t.Fatalf("round %d: %d syncs of acme wait at its gate, want 1", round, n)
+		}
+	}
+	if _, ok := served()["acme"].Users[victim]; !ok {
+		t.Fatalf("acme's deleted user %s left the catalog while acme hangs", victim)
+	}
+	gated.open()
+	p.behind.Wait()
+	for round := 0; ; round++ {
+		mustSync(t, p, fmt.Sprintf("round %d with acme answering", round))
+		p.behind.Wait()
+		if _, ok := served()["acme"].Users[victim]; !ok {
+			break
+		}
+		if round == 3 {
+			t.Fatalf("acme's user %s, deleted and hinted while acme hung, is still served %d syncs after it answers", victim, round+1)
+		}
+	}
+	if _, ok := served()["twin"].Users[victim]; !ok {
+		t.Errorf("twin's user %s left the catalog with acme's hint", victim)
+	}
+	f.check(t, p, "after the hinted deletion")
 }
