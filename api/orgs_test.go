@@ -212,6 +212,16 @@ func TestOrgsPage(t *testing.T) {
 	if strings.Contains(got, `id="rate-limits"`) {
 		t.Error("the page of two orgs has the one org's rate-limit table, which is empty with orgs")
 	}
+	// Each rename's Okta id with its org: ids are unique within an org only.
+	renames := tableRows(got, "renames")
+	if len(renames) != len(st.Report.Renames)+1 || len(st.Report.Renames) == 0 {
+		t.Fatalf("renames table: got %d rows, want a header and the report's %d renames", len(renames), len(st.Report.Renames))
+	}
+	for i, r := range st.Report.Renames {
+		if got := renames[i+1][1]; got != r.Org+"/"+r.OktaID {
+			t.Errorf("rename %d: got Okta id %q, want %s/%s", i, got, r.Org, r.OktaID)
+		}
+	}
 
 	one := page(&fakeSource{snap: testSnapshot(10, 2, 0), status: testStatus(&catalog.Report{})})
 	if strings.Contains(one, `id="orgs"`) || strings.Contains(one, `id="rate-limits-`) {

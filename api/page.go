@@ -67,13 +67,13 @@ type statusView struct {
 		SkippedUsersByStatus                                map[string]int
 		SkippedUsersNotInGroup, SkippedEmptyGroups          int
 		SkippedGroupsByType                                 map[string]int
-		Renames                                             []struct{ Kind, OktaID, From, To, Reason string }
+		Renames                                             []struct{ Kind, OktaID, Org, From, To, Reason string }
 		RenamesTotal                                        int
-		DroppedRefs                                         []struct{ Kind, OktaID, Target, Reason string }
+		DroppedRefs                                         []struct{ Kind, OktaID, Org, Target, Reason string }
 		DroppedRefsTotal                                    int
-		BrokenHierarchy                                     []struct{ OktaID, Group, Parent, Reason string }
+		BrokenHierarchy                                     []struct{ OktaID, Org, Group, Parent, Reason string }
 		BrokenHierarchyTotal                                int
-		SkippedLabels                                       []struct{ Kind, OktaID, Key, Value, Reason string }
+		SkippedLabels                                       []struct{ Kind, OktaID, Org, Key, Value, Reason string }
 		SkippedLabelsTotal                                  int
 	} `json:"report"`
 	RateLimits         map[string]rateLimitView `json:"rateLimits"`
