@@ -55,9 +55,6 @@ func (c *config) orgsConflicts() error {
 	if name, given := c.given["DEMO"]; given && c.Demo {
 		lines = append(lines, fmt.Sprintf("%s is set with the orgs of CONFIG_FILE: the demo org is served alone; unset %s or remove orgs", name, name))
 	}
-	if c.DatabaseURL != "" {
-		lines = append(lines, "DATABASE_URL is set with the orgs of CONFIG_FILE: shared mode supports one Okta org today; unset DATABASE_URL to serve the orgs from one replica, or serve one org by the OKTA_ settings")
-	}
 	if c.hasOrgs && len(c.fileOrgs) == 0 {
 		lines = append(lines, "CONFIG_FILE orgs is empty: list the orgs to serve, or remove orgs to serve the one org of the OKTA_ settings")
 	}

@@ -79,8 +79,6 @@ func TestOrgsConfigErrors(t *testing.T) {
 			`CONFIG_FILE orgs[1] (acme): name "acme" is taken by orgs[0]: give each org a name of its own`},
 		{"single-org setting", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T}\n", map[string]string{"T": "t", "OKTA_ORG_URL": "https://x.okta.com"},
 			"OKTA_ORG_URL is set with the orgs of CONFIG_FILE: each org gives its own as url in its entry; unset OKTA_ORG_URL"},
-		{"shared mode", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T}\n", map[string]string{"T": "t", "DATABASE_URL": "postgres://u@h/db"},
-			"DATABASE_URL is set with the orgs of CONFIG_FILE: shared mode supports one Okta org today; unset DATABASE_URL to serve the orgs from one replica, or serve one org by the OKTA_ settings"},
 		{"filter and search", "orgs:\n  - {name: acme, url: https://a.okta.com, tokenEnv: T, users: {filter: a, search: b}}\n", map[string]string{"T": "t"},
 			"CONFIG_FILE orgs[0] (acme): users has both filter and search: Okta takes a filter or a search expression, not both; keep one"},
 	}

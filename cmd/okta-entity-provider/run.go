@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	statePaths := []string{statePath}
-	if len(cfg.Orgs) > 0 {
+	if len(cfg.Orgs) > 0 && shared == nil {
 		statePaths = statePaths[:0]
 		for _, o := range cfg.Orgs {
 			statePaths = append(statePaths, orgStatePath(cfg.DataDir, o.Name))
@@ -122,6 +122,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(cfg.Orgs) > 0 {
 		if pcfg.Orgs, err = cfg.providerOrgs(log, m); err != nil {
 			return err
+		}
+		if shared != nil {
+			for i := range pcfg.Orgs {
+				pcfg.Orgs[i].StatePath = "" // the state is in the database
+			}
 		}
 		log.Info().Int("orgs", len(pcfg.Orgs)).Msg("serving the orgs of CONFIG_FILE in one catalog")
 	} else {

@@ -111,10 +111,10 @@ const configFileDoc = "\n## Config file\n\n" +
 	"for that org. The settings of the one org (`OKTA_ORG_URL`, `OKTA_TOKEN`, the OAuth settings, the\n" +
 	"filters, `OKTA_APP_IDS`) must then be unset; the client settings (`OKTA_RATE_SHARE`,\n" +
 	"`OKTA_MAX_CONCURRENCY`, `OKTA_MAX_RETRIES`, `OKTA_REQUEST_TIMEOUT`) apply to each org's client.\n" +
-	"Each org keeps its state in `sync-state-<name>.bin` in `DATA_DIR`. `DATABASE_URL` supports one\n" +
-	"org today and is refused with `orgs:`. With `OKTA_EVENT_HOOK_SECRET`, each org's event hook\n" +
-	"calls `/hooks/okta/<name>` with that one secret. `preview` lists every org and compares the\n" +
-	"merged catalog, each entity's Okta id with its org.\n\n" +
+	"Each org keeps its state in `sync-state-<name>.bin` in `DATA_DIR` (with `DATABASE_URL`, in the\n" +
+	"database, by the org's name). With `OKTA_EVENT_HOOK_SECRET`, each org's event hook calls\n" +
+	"`/hooks/okta/<name>` with that one secret. `preview` lists every org and compares the merged\n" +
+	"catalog, each entity's Okta id with its org.\n\n" +
 	"```yaml\n" +
 	"naming:\n" +
 	"  group: kebab-case-name\n" +

@@ -68,13 +68,20 @@ func (p *Provider) forwardHints(ctx context.Context) {
 			continue
 		}
 		pd := p.takePending()
-		s := pd.of(0) // shared mode serves one org
-		stored, err := sh.store.ForwardHint(ctx, pgstore.Hint{Users: s.Users, Groups: s.Groups, Published: pd.published})
+		h := pgstore.Hint{Published: pd.published}
+		for i := range p.orgs {
+			h.Users = append(h.Users, p.hintIDs(i, pd.of(i).Users)...)
+			h.Groups = append(h.Groups, p.hintIDs(i, pd.of(i).Groups)...)
+		}
+		stored, err := sh.store.ForwardHint(ctx, h)
 		outcome := HintStored
 		switch {
 		case err != nil:
 			outcome = HintFailed
-			p.requeue(0, s, pd.published)
+			for i := range p.orgs {
+				p.requeue(i, pd.of(i), nil)
+			}
+			p.requeue(0, orgsync.Suspects{}, pd.published)
 			retry.Reset(pollEvery)
 			if ctx.Err() == nil {
 				p.log.Warn().Err(err).Msg("cannot forward an event hook's hint to the leader; retrying (the next scheduled sync takes the change anyway)")
@@ -104,7 +111,8 @@ func (p *Provider) drainHints(ctx context.Context, wake bool) {
 	if err != nil || n == 0 {
 		return // a failure is the database's, seen by its health
 	}
-	p.addPending(0, orgsync.Suspects{Users: h.Users, Groups: h.Groups}, h.Published)
+	p.addHintIDs(h.Users, h.Groups)
+	p.requeue(0, orgsync.Suspects{}, h.Published)
 	sh.mu.Lock()
 	sh.hints.Received += int64(n)
 	sh.mu.Unlock()

@@ -17,9 +17,6 @@ type generation struct {
 	states []*orgsync.State
 }
 
-// state is the state of a single-org generation (shared mode).
-func (g *generation) state() *orgsync.State { return g.states[0] }
-
 // generationFor returns the generation for sts: the served one with sts
 // as its states when nothing a catalog is built from changed since the
 // served states (no rebuild, no re-encoding), else a new build.

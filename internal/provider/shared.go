@@ -223,9 +223,9 @@ func (p *Provider) followLocked(ctx context.Context) error {
 		p.noteLoadFailure(err, fmt.Sprintf("cannot read generation %d from the database; still serving generation %d (a replica of another version wrote it: run one version)", rec.Generation, served))
 		return err
 	}
-	var st *orgsync.State
+	var sts []*orgsync.State
 	if role == RoleLeader {
-		if st, err = orgsync.Unmarshal(rec.State); err != nil {
+		if sts, err = p.unmarshalStates(rec.State); err != nil {
 			p.noteLoadFailure(err, "cannot read the sync state of the accepted generation")
 			return err
 		}
@@ -239,9 +239,8 @@ func (p *Provider) followLocked(ctx context.Context) error {
 		p.publish(&generation{snap: snap})
 	}
 	p.setHeld(held)
-	if st != nil {
-		p.orgs[0].latest = st
-		p.orgs[0].changes = p.changeTracking(st)
+	if sts != nil {
+		p.adoptStates(sts)
 	}
 	p.mu.Unlock()
 	sh.mu.Lock()
@@ -399,22 +398,21 @@ func (p *Provider) resumeLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var st *orgsync.State
+	sts := make([]*orgsync.State, len(p.orgs))
 	if data != nil {
-		if st, err = orgsync.Unmarshal(data); err != nil {
+		if sts, err = p.unmarshalStates(data); err != nil {
 			// The next sync is a full one, and overwrites it.
 			p.log.Warn().Err(err).Msg("ignoring the shared sync state; the first sync is a full one")
-			st = nil
+			sts = make([]*orgsync.State, len(p.orgs))
 		}
 	}
 	p.mu.Lock()
-	p.orgs[0].latest = st
-	p.orgs[0].changes = p.changeTracking(st)
+	p.adoptStates(sts)
 	p.mu.Unlock()
 	sh.mu.Lock()
 	sh.generation, sh.savedAt = gen, time.Now()
 	sh.mu.Unlock()
-	if st != nil {
+	if st := sts[0]; st != nil && !p.multiOrg() {
 		users, groups, _ := st.Watermarks()
 		p.log.Info().Int64("generation", gen).Time("usersWatermark", users).Time("groupsWatermark", groups).
 			Msg("resuming from the shared sync state; the next sync is incremental")
@@ -438,9 +436,9 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 	var err error
 	switch {
 	case ok && served != nil && served.snap.All.ETag == r.gen.snap.All.ETag && held == nil:
-		return p.shareState(ctx, epoch, base, r.gen.state(), r.changed())
+		return p.shareState(ctx, epoch, base, r.gen.states, r.changed())
 	case ok:
-		if rec.State, err = orgsync.Marshal(r.gen.state()); err != nil {
+		if rec.State, err = p.marshalStates(r.gen.states); err != nil {
 			return err
 		}
 		if rec.Snapshot, err = r.gen.snap.MarshalBinary(); err != nil {
@@ -454,7 +452,7 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 			since = held.heldAt
 		}
 		hr := &pgstore.Held{Since: since}
-		if hr.State, err = orgsync.Marshal(r.gen.state()); err != nil {
+		if hr.State, err = p.marshalStates(r.gen.states); err != nil {
 			return err
 		}
 		if hr.Snapshot, err = r.gen.snap.MarshalBinary(); err != nil {
@@ -484,7 +482,7 @@ func (p *Provider) share(ctx context.Context, r *syncResult, h HeldBack, ok bool
 
 // shareState writes the state alone when it changed or the written one is
 // getting old (as the state file is).
-func (p *Provider) shareState(ctx context.Context, epoch, base int64, st *orgsync.State, changed bool) error {
+func (p *Provider) shareState(ctx context.Context, epoch, base int64, sts []*orgsync.State, changed bool) error {
 	sh := p.shared
 	sh.mu.Lock()
 	savedAt := sh.savedAt
@@ -492,7 +490,7 @@ func (p *Provider) shareState(ctx context.Context, epoch, base int64, st *orgsyn
 	if !changed && time.Since(savedAt) < saveEvery {
 		return nil
 	}
-	data, err := orgsync.Marshal(st)
+	data, err := p.marshalStates(sts)
 	if err != nil {
 		return err
 	}

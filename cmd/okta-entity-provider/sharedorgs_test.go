@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/pgtest"
+)
+
+// TestRunSharedModeOrgs runs two replicas serving two orgs on one
+// PostgreSQL: the same bytes on both, each org's state shared so that a
+// new leader resumes every org incrementally, and an org's hint told to
+// the follower checked in that org by the leader.
+func TestRunSharedModeOrgs(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.Start(t)
+	dbURL := pg.CreateDatabase(t, "orgs")
+	gen := func() *oktafake.Org { return oktafake.GenerateOrg(oktafake.OrgOptions{Users: 30, Groups: 4, Seed: 41}) }
+	acme, globex := gen(), gen()
+	// No System Log: a deletion reaches the catalog through a hint's check.
+	opts := oktafake.Options{Latency: time.Millisecond, TokensWithoutLogs: []string{"demo-token"}}
+	_, acmeURL := startFake(t, acme, opts)
+	globexFake, globexURL := startFake(t, globex, opts)
+	config := filepath.Join(t.TempDir(), "orgs.yaml")
+	if err := os.WriteFile(config, []byte("orgs:\n"+
+		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
+		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namePrefix: gx-}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "shared-orgs-hook-secret"
+	var replicas []*service
+	for _, id := range []string{"a", "b"} {
+		replicas = append(replicas, startService(t, map[string]string{
+			"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token",
+			"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "DATABASE_URL": dbURL, "REPLICA_ID": id,
+			"HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret,
+		}))
+	}
+	for _, s := range replicas {
+		waitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	}
+	etag := converged(t, replicas, "")
+	leader, followers := leaderOf(t, replicas)
+	if st := leader.status(t); len(st.Orgs) != 2 || st.Snapshot == nil {
+		t.Fatalf("leader's status: got %d orgs, want 2", len(st.Orgs))
+	}
+
+	// globex deletes a user its twin in acme keeps; only globex's hook,
+	// told to the follower, says so.
+	victim := globex.Users()[0].ID
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := globexFake.RegisterEventHook(ctx, oktafake.EventHook{
+		URL: followers[0].base + "/hooks/okta/globex", AuthValue: secret,
+		Delay: oktafake.Duration(-1), DuplicateRate: -1, ReorderRate: -1,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	users := leader.status(t).Snapshot.Users
+	if err := globex.DeleteUser(victim); err != nil {
+		t.Fatal(err)
+	}
+	etag = convergedWithin(t, replicas, etag, 10*time.Second)
+	if got := leader.status(t).Snapshot.Users; got != users-1 {
+		t.Errorf("after globex's deletion told to the follower: got %d users, want %d (acme keeps its twin)", got, users-1)
+	}
+
+	// The leader shuts down: the follower takes over, and every org's
+	// next sync is incremental, from the shared state.
+	addUser(acme, "failover")
+	leader.cancel()
+	if err := <-leader.done; err != nil {
+		t.Errorf("the leader's run returned %v", err)
+	}
+	leader.done <- nil // for the cleanup
+	converged(t, followers, etag)
+	st := followers[0].status(t)
+	if st.HA == nil || st.HA.Role != "leader" {
+		t.Fatalf("the follower does not lead after the leader stopped: %+v", st.HA)
+	}
+	for _, o := range st.Orgs {
+		if o.LastSync == nil || o.LastSync.Mode != orgsync.ModeIncremental {
+			t.Errorf("org %s's sync on the new leader: got %+v, want incremental from the shared state", o.Name, o.LastSync)
+		}
+	}
+}
