@@ -10,6 +10,7 @@ import (
 
 	"github.com/okta-entity-provider/okta-entity-provider/internal/metrics"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
+	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 )
 
 func TestOrgsConfig(t *testing.T) {
@@ -98,4 +99,29 @@ func TestOrgsConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twinOrgs are two fake orgs, acme and globex, generated from one seed
+// (the same logins, names and Okta ids in both), and a config file that
+// lists them; env is the service's environment for it.
+type twinOrgs struct {
+	acme, globex         *oktafake.Org
+	acmeFake, globexFake *oktafake.Server
+	env                  map[string]string
+}
+
+// startTwinOrgs starts the fakes of two orgs made by gen with fopts and
+// writes the config file; globex's entry gets the keys globexKeys (such
+// as "namePrefix: gx-").
+func startTwinOrgs(t *testing.T, gen oktafake.OrgOptions, fopts oktafake.Options, globexKeys string) twinOrgs {
+	t.Helper()
+	o := twinOrgs{acme: oktafake.GenerateOrg(gen), globex: oktafake.GenerateOrg(gen)}
+	var acmeURL, globexURL string
+	o.acmeFake, acmeURL = startFake(t, o.acme, fopts)
+	o.globexFake, globexURL = startFake(t, o.globex, fopts)
+	config := writeFile(t, "orgs.yaml", "orgs:\n"+
+		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
+		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, "+globexKeys+"}\n")
+	o.env = map[string]string{"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token"}
+	return o
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,23 +18,13 @@ import (
 // Okta, and takes nothing of the other org's.
 func TestRunOrgsEventHooks(t *testing.T) {
 	t.Parallel()
-	gen := func() *oktafake.Org { return oktafake.GenerateOrg(oktafake.OrgOptions{Users: 40, Groups: 5, Seed: 31}) }
-	acme, globex := gen(), gen()
-	opts := oktafake.Options{TokensWithoutLogs: []string{"demo-token"}}
-	acmeFake, acmeURL := startFake(t, acme, opts)
-	globexFake, globexURL := startFake(t, globex, opts)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "orgs.yaml")
-	if err := os.WriteFile(config, []byte("orgs:\n"+
-		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
-		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namespace: globex}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	orgs := startTwinOrgs(t, oktafake.OrgOptions{Users: 40, Groups: 5, Seed: 31},
+		oktafake.Options{TokensWithoutLogs: []string{"demo-token"}}, "namespace: globex")
+	acme, globex, acmeFake, globexFake := orgs.acme, orgs.globex, orgs.acmeFake, orgs.globexFake
 	const secret = "orgs-hook-secret-orgs-hook-secret"
-	s := startService(t, map[string]string{
-		"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token",
-		"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "OKTA_EVENT_HOOK_SECRET": secret,
-	})
+	env := orgs.env
+	env["SYNC_INTERVAL"], env["DELETION_CHECK_EVERY"], env["OKTA_EVENT_HOOK_SECRET"] = "1h", "1000", secret
+	s := startService(t, env)
 	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	for _, h := range []struct {
 		fake *oktafake.Server

@@ -85,21 +85,11 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	pcfg := next.providerConfig("")
-	var client provider.Okta
-	if len(next.Orgs) > 0 {
-		if pcfg.Orgs, err = next.providerOrgs(log, nil); err != nil {
-			return err
-		}
-	} else {
-		orgURL, auth, stopDemo, err := next.oktaOrg(log)
-		if err != nil {
-			return err
-		}
-		defer stopDemo()
-		if client, err = next.oktaClient(orgURL, auth, log, nil); err != nil {
-			return err
-		}
+	client, stopDemo, err := next.oktaSources(log, nil, &pcfg)
+	if err != nil {
+		return err
 	}
+	defer stopDemo()
 	t0 := time.Now()
 	res, stats, err := provider.Preview(ctx, log.With().Str("component", "sync").Logger(), client, pcfg)
 	if err != nil {

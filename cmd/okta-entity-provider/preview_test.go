@@ -299,21 +299,11 @@ func TestPreviewHelp(t *testing.T) {
 // against the states it saved.
 func TestPreviewSeveralOrgs(t *testing.T) {
 	t.Parallel()
-	gen := func() *oktafake.Org {
-		return oktafake.GenerateOrg(oktafake.OrgOptions{Users: 120, Groups: 12, Seed: 23})
-	}
-	acme, globex := gen(), gen()
-	_, acmeURL := startFake(t, acme, oktafake.Options{})
-	_, globexURL := startFake(t, globex, oktafake.Options{})
-	dir := t.TempDir()
-	config := filepath.Join(dir, "orgs.yaml")
-	if err := os.WriteFile(config, []byte("orgs:\n"+
-		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
-		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namePrefix: gx-}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	orgs := startTwinOrgs(t, oktafake.OrgOptions{Users: 120, Groups: 12, Seed: 23}, oktafake.Options{}, "namePrefix: gx-")
+	acme, globex := orgs.acme, orgs.globex
 	dataDir := t.TempDir()
-	env := map[string]string{"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token", "DATA_DIR": dataDir}
+	env := orgs.env
+	env["DATA_DIR"] = dataDir
 	s := startService(t, maps.Clone(env))
 	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	waitFor(t, 10*time.Second, "both orgs' saved states", func() bool {

@@ -118,27 +118,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// With the orgs list, each org has its client in pcfg.Orgs and New
 	// takes none.
 	pcfg := cfg.providerConfig(statePath)
-	var client provider.Okta
+	client, stopDemo, err := cfg.oktaSources(log, m, &pcfg)
+	if err != nil {
+		return err
+	}
+	// Stopped last, after the sync that reads from it.
+	defer stopDemo()
 	if len(cfg.Orgs) > 0 {
-		if pcfg.Orgs, err = cfg.providerOrgs(log, m); err != nil {
-			return err
-		}
 		if shared != nil {
 			for i := range pcfg.Orgs {
 				pcfg.Orgs[i].StatePath = "" // the state is in the database
 			}
 		}
 		log.Info().Int("orgs", len(pcfg.Orgs)).Msg("serving the orgs of CONFIG_FILE in one catalog")
-	} else {
-		orgURL, auth, stopDemo, err := cfg.oktaOrg(log)
-		if err != nil {
-			return err
-		}
-		// Stopped last, after the sync that reads from it.
-		defer stopDemo()
-		if client, err = cfg.oktaClient(orgURL, auth, log, m); err != nil {
-			return err
-		}
 	}
 	var notifier *backstage.Notifier
 	pcfg.Shared = shared
@@ -323,6 +315,33 @@ func (c *config) oktaOrg(log zerolog.Logger) (string, okta.Authenticator, func()
 		return "", nil, nil, err
 	}
 	return c.OrgURL, auth, func() {}, nil
+}
+
+// oktaSources returns what the provider reads Okta through: with the
+// config file's orgs, each org's client in pcfg.Orgs and a nil client;
+// else the client of the one org (the demo org, started, when no Okta
+// settings are given), with the function that stops the demo org. m may
+// be nil.
+func (c *config) oktaSources(log zerolog.Logger, m *metrics.Metrics, pcfg *provider.Config) (provider.Okta, func(), error) {
+	if len(c.Orgs) > 0 {
+		orgs, err := c.providerOrgs(log, m)
+		pcfg.Orgs = orgs
+		return nil, func() {}, err
+	}
+	orgURL, auth, stopDemo, err := c.oktaOrg(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	var obs okta.Observer
+	if m != nil {
+		obs = m
+	}
+	client, err := c.oktaClient(orgURL, auth, log, obs)
+	if err != nil {
+		stopDemo()
+		return nil, nil, err
+	}
+	return client, stopDemo, nil
 }
 
 // oktaClient returns the Okta client for the org of OKTA_ORG_URL (or the

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,26 +20,17 @@ func TestRunSharedModeOrgs(t *testing.T) {
 	t.Parallel()
 	pg := pgtest.Start(t)
 	dbURL := pg.CreateDatabase(t, "orgs")
-	gen := func() *oktafake.Org { return oktafake.GenerateOrg(oktafake.OrgOptions{Users: 30, Groups: 4, Seed: 41}) }
-	acme, globex := gen(), gen()
 	// No System Log: a deletion reaches the catalog through a hint's check.
-	opts := oktafake.Options{Latency: time.Millisecond, TokensWithoutLogs: []string{"demo-token"}}
-	_, acmeURL := startFake(t, acme, opts)
-	globexFake, globexURL := startFake(t, globex, opts)
-	config := filepath.Join(t.TempDir(), "orgs.yaml")
-	if err := os.WriteFile(config, []byte("orgs:\n"+
-		"  - {name: acme, url: '"+acmeURL+"', tokenEnv: ACME_TOKEN}\n"+
-		"  - {name: globex, url: '"+globexURL+"', tokenEnv: GLOBEX_TOKEN, namePrefix: gx-}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	orgs := startTwinOrgs(t, oktafake.OrgOptions{Users: 30, Groups: 4, Seed: 41},
+		oktafake.Options{Latency: time.Millisecond, TokensWithoutLogs: []string{"demo-token"}}, "namePrefix: gx-")
+	acme, globex, globexFake := orgs.acme, orgs.globex, orgs.globexFake
 	const secret = "shared-orgs-hook-secret"
 	var replicas []*service
 	for _, id := range []string{"a", "b"} {
-		replicas = append(replicas, startService(t, map[string]string{
-			"CONFIG_FILE": config, "ACME_TOKEN": "demo-token", "GLOBEX_TOKEN": "demo-token",
-			"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "DATABASE_URL": dbURL, "REPLICA_ID": id,
-			"HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret,
-		}))
+		env := maps.Clone(orgs.env)
+		maps.Copy(env, map[string]string{"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "DATABASE_URL": dbURL,
+			"REPLICA_ID": id, "HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret})
+		replicas = append(replicas, startService(t, env))
 	}
 	for _, s := range replicas {
 		waitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
