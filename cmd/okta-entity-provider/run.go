@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		src.orgHooks = map[string]*eventhook.Receiver{}
 		for _, o := range cfg.Orgs {
 			target, _ := prov.OrgHints(o.Name)
-			h := eventhook.NewReceiver(log.With().Str("component", "hooks").Str("org", o.Name).Logger(), target, m)
+			h := eventhook.NewReceiver(log.With().Str("component", "hooks").Str("org", o.Name).Logger(), target, m.OrgHooks(o.Name))
 			src.orgHooks[o.Name], apiCfg.OrgHooks[o.Name] = h, h
 		}
 	case cfg.EventHookSecret != "":

@@ -127,11 +127,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		connsRefused: f.counter("http_connections_refused_total",
 			"HTTP connections closed unanswered because the connection limit was reached."),
 		hookDeliveries: f.counterVec("hook_deliveries_total",
-			"Okta event hook calls, by outcome (accepted, duplicate, ignored, malformed, unauthorized, too_large, rate_limited).",
-			"outcome"),
+			"Okta event hook calls, by org (empty for a single-org service) and outcome (accepted, duplicate, ignored, malformed, unauthorized, too_large, rate_limited).",
+			"org", "outcome"),
 		hookEvents: f.counterVec("hook_events_total",
-			"Events in accepted Okta event hook deliveries, by event type (types the service does not act on are counted as other).",
-			"type"),
+			"Events in accepted Okta event hook deliveries, by org and event type (types the service does not act on are counted as other).",
+			"org", "type"),
 		hookSyncs: f.counter("hook_syncs_total",
 			"Syncs started because an Okta event hook delivery asked for one."),
 		hintsForwarded: f.counterVec("hook_hints_forwarded_total",
@@ -168,10 +168,6 @@ func New(reg prometheus.Registerer) *Metrics {
 	// Every labelled series that counts exists from the start, at 0, so
 	// that rate() and increase() see its first events.
 	m.orgSeries("")
-	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
-		eventhook.OutcomeMalformed, eventhook.OutcomeUnauthorized, eventhook.OutcomeTooLarge, eventhook.OutcomeRateLimited} {
-		m.hookDeliveries.WithLabelValues(o)
-	}
 	for _, o := range []string{backstage.OutcomeOK, backstage.OutcomeFailed, backstage.OutcomeNoLocation} {
 		m.catalogRefreshes.WithLabelValues(o)
 	}
@@ -200,6 +196,10 @@ func (m *Metrics) orgSeries(org string) {
 		m.mismatches.WithLabelValues(org, k)
 	}
 	m.logReadError.WithLabelValues(org)
+	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
+		eventhook.OutcomeMalformed, eventhook.OutcomeUnauthorized, eventhook.OutcomeTooLarge, eventhook.OutcomeRateLimited} {
+		m.hookDeliveries.WithLabelValues(org, o)
+	}
 }
 
 // factory creates metrics in the service's namespace and registers each on
@@ -400,16 +400,27 @@ func (m *Metrics) ConnectionRefused() { m.connsRefused.Inc() }
 
 // HookDelivery records an Okta event hook call by outcome
 // (eventhook.Observer).
-func (m *Metrics) HookDelivery(outcome string) { m.hookDeliveries.WithLabelValues(outcome).Inc() }
+func (m *Metrics) HookDelivery(outcome string) { orgObserver{m, ""}.HookDelivery(outcome) }
 
 // HookEvent records one event of an accepted delivery
 // (eventhook.Observer). Types the service does not act on are counted as
 // "other", so that the label's values stay few.
-func (m *Metrics) HookEvent(eventType string) {
+func (m *Metrics) HookEvent(eventType string) { orgObserver{m, ""}.HookEvent(eventType) }
+
+// OrgHooks returns the eventhook.Observer of the event hook of the org of
+// several named name: it records its calls and events under org=name. The
+// org's series exist once Org has been called for it.
+func (m *Metrics) OrgHooks(name string) eventhook.Observer { return orgObserver{m, name} }
+
+func (o orgObserver) HookDelivery(outcome string) {
+	o.m.hookDeliveries.WithLabelValues(o.org, outcome).Inc()
+}
+
+func (o orgObserver) HookEvent(eventType string) {
 	if !eventhook.Relevant(eventType) {
 		eventType = "other"
 	}
-	m.hookEvents.WithLabelValues(eventType).Inc()
+	o.m.hookEvents.WithLabelValues(o.org, eventType).Inc()
 }
 
 // HookSync records a sync an event hook asked for (provider.Observer).

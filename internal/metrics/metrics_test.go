@@ -92,7 +92,7 @@ func TestSeriesAtZeroFromStart(t *testing.T) {
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/entities", "method": "GET", "code": "304"}, 0},
 		{"okta_entity_provider_http_requests_total", map[string]string{"route": "/status", "method": "GET", "code": "200"}, 0},
 		{"okta_entity_provider_http_response_bytes_total", map[string]string{"route": "/entities"}, 0},
-		{"okta_entity_provider_hook_deliveries_total", map[string]string{"outcome": "unauthorized"}, 0},
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"org": "", "outcome": "unauthorized"}, 0},
 		{"okta_entity_provider_catalog_refreshes_total", map[string]string{"outcome": "no_location"}, 0},
 	})
 	m.Served("/entities", "GET", 304, 0, time.Millisecond)
@@ -124,7 +124,15 @@ func TestOrgSeries(t *testing.T) {
 	m.SyncDone("initech", "incremental", "failed", time.Second, 1)
 	m.Mismatch("initech", "user", 4)
 	m.LogReadFailed("globex")
+	m.OrgHooks("globex").HookDelivery("accepted")
+	m.OrgHooks("globex").HookEvent("user.lifecycle.create")
+	m.HookDelivery("unauthorized")
 	checkSeries(t, reg, []series{
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"org": "globex", "outcome": "accepted"}, 1},
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"org": "initech", "outcome": "accepted"}, 0},
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"org": "", "outcome": "accepted"}, 0},
+		{"okta_entity_provider_hook_deliveries_total", map[string]string{"org": "", "outcome": "unauthorized"}, 1},
+		{"okta_entity_provider_hook_events_total", map[string]string{"org": "globex", "type": "user.lifecycle.create"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "globex", "bucket": "users", "outcome": "ok"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "initech", "bucket": "users", "outcome": "ok"}, 1},
 		{"okta_entity_provider_okta_requests_total", map[string]string{"org": "", "bucket": "users", "outcome": "ok"}, 0},
