@@ -6,9 +6,12 @@
 //
 //   - the sync loop (schedule.go): when syncs run, and their jitter;
 //   - event hook hints (hooks.go): the coalescing of hints into syncs and
-//     the deletions they ask a sync to check with Okta;
+//     the deletions they ask a sync to check with each org's Okta;
 //   - the sync step (sync.go): one sync from the served state, full or
 //     incremental, bounded by its timeout, and the snapshot built from it;
+//   - several orgs (org.go): each org's sync, state and failures, the orgs
+//     synced at once and merged into one catalog, and an org that keeps
+//     failing synced in the background so that it holds no other back;
 //   - the catalog's input (input.go): the state's users, groups and member
 //     lists as catalog.Map reads them, shared with the state, not copied;
 //   - the deletion guard (guard.go): which snapshots are held back, and an
@@ -18,8 +21,11 @@
 //   - shared mode (shared.go), when replicas share a PostgreSQL database
 //     (pgstore): leading (the lease, the syncs, each generation written
 //     fenced before it is served), following (serving the latest
-//     generation), acceptance through any replica, and the hints a
-//     follower forwards to the leader (forward.go);
+//     generation), acceptance through any replica, the orgs' states in
+//     the shared store (states.go), and the hints a follower forwards to
+//     the leader (forward.go);
+//   - preview (preview.go): what a first sync under other settings would
+//     serve, listed and mapped without serving or saving anything;
 //   - what is reported of all that (status.go, ready.go), and how far a
 //     running sync is, with its ETA from the rate budget (progress.go).
 //
