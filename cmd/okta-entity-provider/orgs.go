@@ -251,9 +251,9 @@ func orgStatePath(dataDir, org string) string {
 
 // providerOrgs returns the provider's orgs, each with its Okta client (the
 // client settings apply to every one), its metrics by m.Org (none when m
-// is nil) and its state file in DATA_DIR. It reports every org's problem
-// at once.
-func (c *config) providerOrgs(log zerolog.Logger, m *metrics.Metrics) ([]provider.Org, error) {
+// is nil) and its state file in stateDir ("" for none). It reports every
+// org's problem at once.
+func (c *config) providerOrgs(log zerolog.Logger, m *metrics.Metrics, stateDir string) ([]provider.Org, error) {
 	orgs := make([]provider.Org, 0, len(c.Orgs))
 	var lines []string
 	for i, o := range c.Orgs {
@@ -274,7 +274,7 @@ func (c *config) providerOrgs(log zerolog.Logger, m *metrics.Metrics) ([]provide
 			Catalog:       o.Catalog,
 			AppIDs:        o.AppIDs,
 			AppGroupsOnly: o.AppGroupsOnly,
-			StatePath:     orgStatePath(c.DataDir, o.Name),
+			StatePath:     orgStatePath(stateDir, o.Name),
 		})
 	}
 	if len(lines) > 0 {

@@ -38,7 +38,7 @@ orgs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, err := c.providerOrgs(zerolog.Nop(), metrics.New(prometheus.NewRegistry()))
+	orgs, err := c.providerOrgs(zerolog.Nop(), metrics.New(prometheus.NewRegistry()), c.DataDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	pcfg := next.providerConfig("")
-	client, stopDemo, err := next.oktaSources(log, nil, &pcfg)
+	client, stopDemo, err := next.oktaSources(log, nil, &pcfg, "")
 	if err != nil {
 		return err
 	}

@@ -83,30 +83,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Closed last, after the sync and the server that use it.
 		defer shared.Close()
 	}
-	statePath := ""
+	// In shared mode the state is in the database, not in DATA_DIR.
+	stateDir, statePath := "", ""
 	if shared == nil {
+		stateDir = cfg.DataDir
 		if statePath, err = stateFile(cfg.DataDir); err != nil {
 			return err
-		}
-	}
-	statePaths := []string{statePath}
-	if len(cfg.Orgs) > 0 && shared == nil {
-		statePaths = statePaths[:0]
-		for _, o := range cfg.Orgs {
-			statePaths = append(statePaths, orgStatePath(cfg.DataDir, o.Name))
-		}
-	}
-	for _, path := range statePaths {
-		if path == "" {
-			continue
-		}
-		// Before the provider reads the state: none of its saves runs yet.
-		removed, err := orgsync.RemoveTemporary(path)
-		if len(removed) > 0 {
-			log.Info().Strs("files", removed).Msg("removed temporary state files left by an earlier run that stopped while saving")
-		}
-		if err != nil {
-			log.Warn().Err(err).Msg("cannot remove temporary state files left by an earlier run; remove them by hand")
 		}
 	}
 
@@ -118,20 +100,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// With the orgs list, each org has its client in pcfg.Orgs and New
 	// takes none.
 	pcfg := cfg.providerConfig(statePath)
-	client, stopDemo, err := cfg.oktaSources(log, m, &pcfg)
+	client, stopDemo, err := cfg.oktaSources(log, m, &pcfg, stateDir)
 	if err != nil {
 		return err
 	}
 	// Stopped last, after the sync that reads from it.
 	defer stopDemo()
 	if len(cfg.Orgs) > 0 {
-		if shared != nil {
-			for i := range pcfg.Orgs {
-				pcfg.Orgs[i].StatePath = "" // the state is in the database
-			}
-		}
 		log.Info().Int("orgs", len(pcfg.Orgs)).Msg("serving the orgs of CONFIG_FILE in one catalog")
 	}
+	removeTemporary(log, &pcfg)
 	var notifier *backstage.Notifier
 	pcfg.Shared = shared
 	if cfg.BackstageURL != "" {
@@ -317,14 +295,39 @@ func (c *config) oktaOrg(log zerolog.Logger) (string, okta.Authenticator, func()
 	return c.OrgURL, auth, func() {}, nil
 }
 
+// removeTemporary removes the temporary state files an earlier run left
+// when it stopped while saving, of the one org or of each org in pcfg.
+// It runs before the provider reads the state: none of its saves runs yet.
+func removeTemporary(log zerolog.Logger, pcfg *provider.Config) {
+	paths := []string{pcfg.StatePath}
+	if len(pcfg.Orgs) > 0 {
+		paths = paths[:0]
+		for _, o := range pcfg.Orgs {
+			paths = append(paths, o.StatePath)
+		}
+	}
+	for _, path := range paths {
+		if path == "" {
+			continue
+		}
+		removed, err := orgsync.RemoveTemporary(path)
+		if len(removed) > 0 {
+			log.Info().Strs("files", removed).Msg("removed temporary state files left by an earlier run that stopped while saving")
+		}
+		if err != nil {
+			log.Warn().Err(err).Msg("cannot remove temporary state files left by an earlier run; remove them by hand")
+		}
+	}
+}
+
 // oktaSources returns what the provider reads Okta through: with the
-// config file's orgs, each org's client in pcfg.Orgs and a nil client;
-// else the client of the one org (the demo org, started, when no Okta
-// settings are given), with the function that stops the demo org. m may
-// be nil.
-func (c *config) oktaSources(log zerolog.Logger, m *metrics.Metrics, pcfg *provider.Config) (provider.Okta, func(), error) {
+// config file's orgs, each org's client in pcfg.Orgs, its state file in
+// stateDir ("" keeps none), and a nil client; else the client of the one
+// org (the demo org, started, when no Okta settings are given), with the
+// function that stops the demo org. m may be nil.
+func (c *config) oktaSources(log zerolog.Logger, m *metrics.Metrics, pcfg *provider.Config, stateDir string) (provider.Okta, func(), error) {
 	if len(c.Orgs) > 0 {
-		orgs, err := c.providerOrgs(log, m)
+		orgs, err := c.providerOrgs(log, m, stateDir)
 		pcfg.Orgs = orgs
 		return nil, func() {}, err
 	}
