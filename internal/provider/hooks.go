@@ -47,12 +47,11 @@ func (p *Provider) Hint(h eventhook.Hint) { p.hint(0, h) }
 // OrgHints returns the target of the event hook of the org named name,
 // and false when there is no such org.
 func (p *Provider) OrgHints(name string) (eventhook.Target, bool) {
-	for i, o := range p.orgs {
-		if o.Name == name {
-			return orgHints{p, i}, true
-		}
+	i := p.orgIndex(name)
+	if i < 0 {
+		return nil, false
 	}
-	return nil, false
+	return orgHints{p, i}, true
 }
 
 // orgHints takes the hints of one org's event hook.

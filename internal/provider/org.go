@@ -101,11 +101,10 @@ type orgResult struct {
 	start, finished time.Time
 	calls           int64
 	// late marks the part of an org whose sync, started by an earlier
-	// step at since, still runs: nothing of it is known yet, and the
-	// org's entities stay as they were (next is prev). earlier marks the
-	// result of such a sync, taken by a later step.
+	// step (at o.behindSince), still runs: nothing of it is known yet, and
+	// the org's entities stay as they were (next is prev). earlier marks
+	// the result of such a sync, taken by a later step.
 	late, earlier bool
-	since         time.Time
 	// suspects are the deletions the sync was asked to check.
 	suspects orgsync.Suspects
 }
@@ -142,7 +141,7 @@ func (p *Provider) startOrg(o *orgRun, start time.Time) *orgResult {
 // earlier step runs: its entities stay as they were.
 func (o *orgRun) stillRunning(start time.Time) *orgResult {
 	return &orgResult{o: o, prev: o.latest, next: o.latest, start: start, finished: start,
-		mode: orgsync.ModeIncremental, log: o.log, late: true, since: o.behindSince}
+		mode: orgsync.ModeIncremental, log: o.log, late: true}
 }
 
 // syncOrgs syncs every org of rs, at once when there are several, within

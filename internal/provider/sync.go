@@ -41,20 +41,20 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	start := p.cfg.Now()
 	hints := p.takePending()
 	r := p.syncStep(ctx, start, hints)
-	if r.err != nil {
+	failed := func() Outcome {
 		p.requeueStep(r, hints, false)
 		p.requeue(0, orgsync.Suspects{}, hints.published)
 		p.recordFailure(r)
 		return OutcomeFailed
 	}
+	if r.err != nil {
+		return failed()
+	}
 	before := p.snap.Load()
 	outcome, err := p.guardAndPublish(ctx, r)
 	if err != nil {
 		r.err = err
-		p.requeueStep(r, hints, false)
-		p.requeue(0, orgsync.Suspects{}, hints.published)
-		p.recordFailure(r)
-		return OutcomeFailed
+		return failed()
 	}
 	p.requeueStep(r, hints, true)
 	p.recordRecovery(r)
@@ -150,7 +150,7 @@ func (r *syncResult) info() *SyncInfo {
 			errs = append(errs, o.err.Error())
 		case o.late:
 			errs = append(errs, fmt.Sprintf("org %s: its sync started at %s, after %d failed, is still running",
-				o.o.Name, o.since.UTC().Format(time.RFC3339), o.o.failures))
+				o.o.Name, o.o.behindSince.UTC().Format(time.RFC3339), o.o.failures))
 		}
 	}
 	info.Reason = strings.Join(reasons, "; ")
