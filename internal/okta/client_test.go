@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 )
 
 func TestNewClientValidatesTheOrgURL(t *testing.T) {
@@ -191,9 +191,9 @@ func (ts *testServer) orgURL() string { return ts.URL + ts.prefix }
 
 // newTestClient returns a client of ts with fast retries and a logger
 // writing to the returned buffer at trace level.
-func newTestClient(t *testing.T, orgURL string, auth Authenticator, opts Options) (*Client, *syncBuffer) {
+func newTestClient(t *testing.T, orgURL string, auth Authenticator, opts Options) (*Client, *asynctest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &asynctest.Buffer{}
 	opts.Logger = zerolog.New(logs).Level(zerolog.TraceLevel)
 	if opts.RetryBaseDelay == 0 {
 		opts.RetryBaseDelay = time.Millisecond
@@ -207,27 +207,6 @@ func newTestClient(t *testing.T, orgURL string, auth Authenticator, opts Options
 	}
 	return c, logs
 }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// LogBuffer is syncBuffer for the tests of package okta_test.
-type LogBuffer = syncBuffer
 
 // NewTestClient is newTestClient for the tests of package okta_test.
 var NewTestClient = newTestClient

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 )
@@ -123,7 +124,7 @@ func (r *recorder) Remaining(string, int, int) { r.mu.Lock(); r.remains++; r.mu.
 // newClient returns a client of the fake with fast retries and a logger
 // writing to the returned buffer at trace level; a nil auth is the fake's
 // demo token.
-func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.Options) (*okta.Client, *okta.LogBuffer) {
+func newClient(t *testing.T, orgURL string, auth okta.Authenticator, opts okta.Options) (*okta.Client, *asynctest.Buffer) {
 	t.Helper()
 	if auth == nil {
 		auth = okta.NewTokenAuth("demo-token")
