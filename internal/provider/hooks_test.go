@@ -9,22 +9,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 )
-
-// waitFor polls cond every 20ms until it holds, failing t after limit (a
-// correctness timeout, not a measurement).
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestHintBurst sends 1,000 hints within a second, a few naming a deleted
 // user and others forged (naming users that exist), to a provider whose
@@ -49,7 +37,7 @@ func TestHintBurst(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	changed.Wait() // the first snapshot
 	// Its calls are reported after the snapshot is served.
-	waitFor(t, 30*time.Second, "the first sync's report", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "the first sync's report", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.outcomes) == 1
@@ -90,7 +78,7 @@ func TestHintBurst(t *testing.T) {
 	// Settle and the gap between hook syncs are 0.5s and 1s: every sync
 	// the burst asks for has started and finished long before this.
 	time.Sleep(3 * time.Second)
-	waitFor(t, 30*time.Second, "the hinted syncs' reports", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "the hinted syncs' reports", func() bool {
 		st := p.status()
 		rec.mu.Lock()
 		defer rec.mu.Unlock()

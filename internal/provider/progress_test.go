@@ -1,15 +1,14 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 )
@@ -61,7 +60,7 @@ func TestProgressWhileSyncing(t *testing.T) {
 	t.Parallel()
 	f := newFakeOkta(40, 8)
 	f.delay = 20 * time.Millisecond
-	logs := &syncBuffer{}
+	logs := &asynctest.Buffer{}
 	p := New(zerolog.New(logs), f, Config{Interval: time.Hour, Timeout: time.Minute, MaxDeleteShare: 0.1,
 		MemberConcurrency: 1, ProgressEvery: 30 * time.Millisecond}, nil)
 	if p.status().Progress != nil {
@@ -119,7 +118,7 @@ func TestNotReadySaysHowFar(t *testing.T) {
 func TestGuardLogsOncePerHeldSnapshot(t *testing.T) {
 	t.Parallel()
 	f := newFakeOkta(50, 5)
-	logs := &syncBuffer{}
+	logs := &asynctest.Buffer{}
 	p := New(zerolog.New(logs), f, Config{Interval: time.Hour, Timeout: time.Minute, MaxDeleteShare: 0.1}, nil)
 	ctx := context.Background()
 	p.SyncOnce(ctx)
@@ -137,23 +136,4 @@ func TestGuardLogsOncePerHeldSnapshot(t *testing.T) {
 	if n := strings.Count(logs.String(), "DELETION GUARD"); n != 2 {
 		t.Errorf("got %d DELETION GUARD lines after a second held snapshot, want 2", n)
 	}
-}
-
-// syncBuffer is a log buffer the sync and its progress logger may write
-// at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

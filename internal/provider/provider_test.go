@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
@@ -535,23 +536,8 @@ func TestRunStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	deadline := time.After(10 * time.Second)
-	for p.status().Syncs.Completed < 3 {
-		select {
-		case <-deadline:
-			t.Fatal("Run made fewer than 3 syncs in 10s")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run: got %v, want nil on cancel", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	asynctest.WaitFor(t, 10*time.Second, "Run's third sync", func() bool { return p.status().Syncs.Completed >= 3 })
+	asynctest.Stop(t, 10*time.Second, "Run", cancel, done)
 }
 
 func TestSyncTimeout(t *testing.T) {

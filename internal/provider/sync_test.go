@@ -6,12 +6,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
@@ -256,19 +258,15 @@ func TestBadStateFileMeansFullSync(t *testing.T) {
 			if err := os.WriteFile(path, content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var logs bytes.Buffer
-			var mu sync.Mutex
-			log := zerolog.New(zerolog.SyncWriter(&lockedWriter{&mu, &logs}))
+			logs := &asynctest.Buffer{}
+			log := zerolog.New(logs)
 			q := New(log, client, syncConfig(func(c *Config) { c.StatePath = path }), nil)
 			q.LoadState()
 			if q.Snapshot() != nil {
 				t.Fatal("a bad state file was served")
 			}
-			mu.Lock()
-			warned := bytes.Contains(logs.Bytes(), []byte(`"level":"warn"`))
-			mu.Unlock()
-			if !warned {
-				t.Errorf("no warning logged for a bad state file: %s", logs.String())
+			if !strings.Contains(logs.String(), `"level":"warn"`) {
+				t.Errorf("no warning logged for a bad state file: %s", logs)
 			}
 			if got := q.SyncOnce(context.Background()); got != OutcomeOK {
 				t.Fatalf("sync: got %s", got)
@@ -281,15 +279,4 @@ func TestBadStateFileMeansFullSync(t *testing.T) {
 			}
 		})
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
