@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 )
@@ -62,7 +63,7 @@ func TestRunSelectsByAppAssignment(t *testing.T) {
 		slices.Sort(refs)
 		return refs
 	}
-	waitFor(t, 20*time.Second, "the first snapshot", func() bool { return served() != nil })
+	asynctest.WaitFor(t, 20*time.Second, "the first snapshot", func() bool { return served() != nil })
 	if got, w := served(), want(); !slices.Equal(got, w) {
 		t.Fatalf("served users:\n%v\nwant the assigned ones:\n%v", got, w)
 	}
@@ -90,7 +91,7 @@ func TestRunSelectsByAppAssignment(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("PUT /_fake/apps/%s/users/%s: got %d, want 204", app, extra, resp.StatusCode)
 	}
-	waitFor(t, 20*time.Second, "the newly assigned user", func() bool {
+	asynctest.WaitFor(t, 20*time.Second, "the newly assigned user", func() bool {
 		return slices.Contains(served(), "user:default/"+strings.ToLower(extra)) && slices.Equal(served(), want())
 	})
 	if st := s.status(t); st.Report == nil || st.Report.SkippedUsersNotAssigned == 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
@@ -65,7 +66,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		"ADMIN_TOKEN":      adminToken,
 		"MAX_DELETE_SHARE": "0.2",
 	})
-	waitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	st := s.status(t)
 	if st.Report.RenamesTotal == 0 {
 		t.Fatal("the generated org brings no renames: the renames table cannot be checked; choose another seed or naming")
@@ -86,7 +87,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	// A mass deactivation through the fake's admin API: held back.
 	served := st.Snapshot.ETag
 	deactivated := deactivateUsers(t, orgURL, org, 3)
-	waitFor(t, 20*time.Second, "the deactivation to be held", func() bool { return s.status(t).HeldBack != nil })
+	asynctest.WaitFor(t, 20*time.Second, "the deactivation to be held", func() bool { return s.status(t).HeldBack != nil })
 	st = s.status(t)
 	held := st.HeldBack
 	if held.RemovedUsers != len(deactivated) || held.RemovedTotal != len(held.Removed) {
@@ -144,9 +145,9 @@ func TestOrgsStatusPageInBrowser(t *testing.T) {
 		"SYNC_INTERVAL":    "1s",
 		"OKTA_MAX_RETRIES": "1",
 	})
-	waitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	globex.SetFaults(oktafake.Faults{Down: true})
-	waitFor(t, 20*time.Second, "globex's sync to fail", func() bool {
+	asynctest.WaitFor(t, 20*time.Second, "globex's sync to fail", func() bool {
 		st := s.status(t)
 		return len(st.Orgs) == 2 && st.Orgs[1].FailuresInARow > 0 && st.Progress == nil
 	})
@@ -155,7 +156,7 @@ func TestOrgsStatusPageInBrowser(t *testing.T) {
 	// Syncs run every second: the page is compared with the status read
 	// before it when no sync finished while it loaded.
 	var st provider.Status
-	waitFor(t, 20*time.Second, "a page loaded between two syncs", func() bool {
+	asynctest.WaitFor(t, 20*time.Second, "a page loaded between two syncs", func() bool {
 		st = s.status(t)
 		b.do(chromedp.Navigate(s.base + "/"))
 		return s.status(t).Syncs == st.Syncs

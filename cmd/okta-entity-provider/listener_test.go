@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 )
 
 // connCounts is a connObserver that counts.
@@ -156,7 +158,7 @@ func TestRunLimitsConnections(t *testing.T) {
 		b, err := io.ReadAll(res.Body)
 		return res.StatusCode, string(b), err
 	}
-	waitFor(t, 10*time.Second, "an answer after a connection closed", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "an answer after a connection closed", func() bool {
 		status, _, err := get("/healthz")
 		return err == nil && status == http.StatusOK
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 )
@@ -25,7 +26,7 @@ func TestRunOrgsEventHooks(t *testing.T) {
 	env := orgs.env
 	env["SYNC_INTERVAL"], env["DELETION_CHECK_EVERY"], env["OKTA_EVENT_HOOK_SECRET"] = "1h", "1000", secret
 	s := startService(t, env)
-	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	for _, h := range []struct {
 		fake *oktafake.Server
 		org  string
@@ -70,13 +71,13 @@ func TestRunOrgsEventHooks(t *testing.T) {
 	if err := globex.DeleteUser(victim); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "globex's deletion, told by its hook", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "globex's deletion, told by its hook", func() bool {
 		got := served()[victim]
 		return len(got) == 1 && got[0] == "acme"
 	})
 
 	addUser(acme, "hooked")
-	waitFor(t, 10*time.Second, "acme's new user, told by its hook", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "acme's new user, told by its hook", func() bool {
 		for _, u := range acme.Users() {
 			if u.Profile.Login == "hooked@example.com" {
 				got := served()[u.ID]

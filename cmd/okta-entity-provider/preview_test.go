@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
@@ -103,8 +104,8 @@ func TestPreviewNarrowerSearch(t *testing.T) {
 		"DATA_DIR":             dataDir,
 	}
 	s := startService(t, maps.Clone(env))
-	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
-	waitFor(t, 10*time.Second, "the saved state", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 10*time.Second, "the saved state", func() bool {
 		_, err := os.Stat(filepath.Join(dataDir, stateFileName))
 		return err == nil
 	})
@@ -305,8 +306,8 @@ func TestPreviewSeveralOrgs(t *testing.T) {
 	env := orgs.env
 	env["DATA_DIR"] = dataDir
 	s := startService(t, maps.Clone(env))
-	waitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
-	waitFor(t, 10*time.Second, "both orgs' saved states", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 10*time.Second, "both orgs' saved states", func() bool {
 		for _, org := range []string{"acme", "globex"} {
 			if _, err := os.Stat(orgStatePath(dataDir, org)); err != nil {
 				return false

@@ -22,6 +22,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/provider"
@@ -156,18 +157,6 @@ func (s *service) status(t *testing.T) provider.Status {
 	return st
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // entityRefs parses a multi-document YAML body into kind:namespace/name refs.
 func entityRefs(t *testing.T, body []byte) []string {
 	t.Helper()
@@ -244,7 +233,7 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 	fake.SetFaults(oktafake.Faults{})
-	waitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 
 	r := s.get(t, "/entities")
 	etag := r.header.Get("ETag")
@@ -262,7 +251,7 @@ func TestRunEndToEnd(t *testing.T) {
 
 	// A sync that finds no change keeps the ETag.
 	completed := st.Syncs.Completed
-	waitFor(t, 10*time.Second, "another good sync", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "another good sync", func() bool {
 		st := s.status(t)
 		return st.Syncs.Completed > completed+1 && st.LastSync.Outcome == provider.OutcomeOK
 	})
@@ -280,7 +269,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := org.RenameGroup(groups[0].ID, "Renamed Platform Team"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the rename to be served", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "the rename to be served", func() bool {
 		return s.get(t, "/entities").header.Get("ETag") != etag
 	})
 	r = s.get(t, "/entities")
@@ -306,7 +295,7 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 	failed := s.status(t).Syncs.Failed
-	waitFor(t, 15*time.Second, "a failed sync", func() bool {
+	asynctest.WaitFor(t, 15*time.Second, "a failed sync", func() bool {
 		st := s.status(t)
 		return st.Syncs.Failed > failed && st.LastSync.Outcome == provider.OutcomeFailed
 	})
@@ -318,7 +307,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Error("a failed sync changed the served entities")
 	}
 	fake.SetFaults(oktafake.Faults{})
-	waitFor(t, 10*time.Second, "the change after the outage", func() bool {
+	asynctest.WaitFor(t, 10*time.Second, "the change after the outage", func() bool {
 		return bytes.Contains(s.get(t, "/entities").body, []byte("renamed-during-outage"))
 	})
 	r = s.get(t, "/entities")
@@ -332,7 +321,7 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 10*time.Second, "the shrunken snapshot to be held", func() bool { return s.status(t).HeldBack != nil })
+	asynctest.WaitFor(t, 10*time.Second, "the shrunken snapshot to be held", func() bool { return s.status(t).HeldBack != nil })
 	st = s.status(t)
 	if st.HeldBack.Users >= served || !strings.Contains(st.HeldBack.Reason, "users") {
 		t.Errorf("heldBack: got %+v, want fewer users than the %d served and a reason", st.HeldBack, served)
@@ -435,7 +424,7 @@ func TestRunLargeOrgMode(t *testing.T) {
 		"ENTITY_SHARDS":  "7",
 		"ENTITIES_TOKEN": "entities-secret",
 	})
-	waitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	asynctest.WaitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	st := s.status(t)
 
 	if r := s.get(t, "/entities"); r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {

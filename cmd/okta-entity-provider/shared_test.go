@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/pgtest"
@@ -55,7 +56,7 @@ func leaderOf(t *testing.T, replicas []*service) (leader *service, followers []*
 func converged(t *testing.T, replicas []*service, old string) string {
 	t.Helper()
 	var etag string
-	waitFor(t, 20*time.Second, "every replica to serve the same new generation", func() bool {
+	asynctest.WaitFor(t, 20*time.Second, "every replica to serve the same new generation", func() bool {
 		var body []byte
 		for i, s := range replicas {
 			r := s.get(t, "/entities")
@@ -96,7 +97,7 @@ func TestRunSharedMode(t *testing.T) {
 		replicas = append(replicas, startService(t, sharedEnv(orgURL, dbURL, id)))
 	}
 	for _, s := range replicas {
-		waitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	}
 	etag := converged(t, replicas, "")
 	leader, followers := leaderOf(t, replicas)
@@ -139,9 +140,9 @@ func TestRunSharedMode(t *testing.T) {
 		}
 	}
 	for _, s := range replicas {
-		waitFor(t, 20*time.Second, "the hold on every replica", func() bool { return s.status(t).HeldBack != nil })
+		asynctest.WaitFor(t, 20*time.Second, "the hold on every replica", func() bool { return s.status(t).HeldBack != nil })
 	}
-	waitFor(t, 30*time.Second, "the deletion accepted through a follower", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "the deletion accepted through a follower", func() bool {
 		if h := followers[0].status(t).HeldBack; h != nil {
 			// By the held snapshot's ETag, as the follower shows it; 412
 			// when another one was held meanwhile (then it is accepted
@@ -183,7 +184,7 @@ func TestRunSharedMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range followers {
-		waitFor(t, 10*time.Second, "the outage on /status", func() bool { return !s.status(t).HA.Database.Available })
+		asynctest.WaitFor(t, 10*time.Second, "the outage on /status", func() bool { return !s.status(t).HA.Database.Available })
 	}
 	for range 3 {
 		for _, s := range followers {
@@ -223,7 +224,7 @@ func TestRunSharedModePartition(t *testing.T) {
 	proxy := pgtest.NewProxy(t, pg.Addr())
 
 	a := startService(t, sharedEnv(orgURL, strings.Replace(dbURL, pg.Addr(), proxy.Addr(), 1), "a"))
-	waitFor(t, 30*time.Second, "a to lead", func() bool {
+	asynctest.WaitFor(t, 30*time.Second, "a to lead", func() bool {
 		st := a.status(t)
 		return st.HA.Role == provider.RoleLeader && st.Snapshot != nil
 	})
@@ -233,9 +234,9 @@ func TestRunSharedModePartition(t *testing.T) {
 	// A change, then the partition while a's sync of it runs.
 	addUser(org, "partition")
 	proxy.Partition(true)
-	waitFor(t, 20*time.Second, "b to lead", func() bool { return b.status(t).HA.Role == provider.RoleLeader })
+	asynctest.WaitFor(t, 20*time.Second, "b to lead", func() bool { return b.status(t).HA.Role == provider.RoleLeader })
 	etag = converged(t, []*service{b}, etag)
-	waitFor(t, 10*time.Second, "a to step down", func() bool { return a.status(t).HA.Role == provider.RoleFollower })
+	asynctest.WaitFor(t, 10*time.Second, "a to step down", func() bool { return a.status(t).HA.Role == provider.RoleFollower })
 	proxy.Partition(false)
 	converged(t, []*service{a, b}, "")
 

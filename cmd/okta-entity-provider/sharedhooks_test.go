@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/pgtest"
 )
@@ -32,7 +33,7 @@ func TestRunSharedModeHooksThroughFollowers(t *testing.T) {
 		replicas = append(replicas, startService(t, env))
 	}
 	for _, s := range replicas {
-		waitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	}
 	etag := converged(t, replicas, "")
 	leader, followers := leaderOf(t, replicas)
@@ -98,7 +99,7 @@ func TestRunSharedModeHooksThroughFollowers(t *testing.T) {
 func convergedWithin(t *testing.T, replicas []*service, old string, timeout time.Duration) string {
 	t.Helper()
 	var etag string
-	waitFor(t, timeout, "every replica to serve the change the hook told of", func() bool {
+	asynctest.WaitFor(t, timeout, "every replica to serve the change the hook told of", func() bool {
 		etag = ""
 		for _, s := range replicas {
 			r := s.get(t, "/entities")

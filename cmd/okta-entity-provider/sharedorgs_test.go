@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/oktafake"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/orgsync"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/pgtest"
@@ -33,7 +34,7 @@ func TestRunSharedModeOrgs(t *testing.T) {
 		replicas = append(replicas, startService(t, env))
 	}
 	for _, s := range replicas {
-		waitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	}
 	etag := converged(t, replicas, "")
 	leader, followers := leaderOf(t, replicas)
