@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 )
 
 func TestRunServesAndShutsDown(t *testing.T) {
@@ -53,7 +55,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 				t.Errorf("GET users with demo-token: got status %d, want 200", resp.StatusCode)
 			}
 
-			stopRun(t, cancel, done)
+			asynctest.Stop(t, 10*time.Second, "run", cancel, done)
 		})
 	}
 }
@@ -118,7 +120,7 @@ func TestRunFlagsSetClockAndFaults(t *testing.T) {
 		t.Errorf("GET /api/v1/logs: got %d %s, want 400 E0000053", resp.StatusCode, logErr.ErrorCode)
 	}
 
-	stopRun(t, cancel, done)
+	asynctest.Stop(t, 10*time.Second, "run", cancel, done)
 }
 
 // startRun starts run with args and returns the base URL it prints once
@@ -149,18 +151,4 @@ func startRun(ctx context.Context, t *testing.T, args []string) (string, <-chan 
 		t.Fatal("no listen address printed")
 	}
 	return "", nil
-}
-
-// stopRun cancels run's context and checks that run returns nil soon.
-func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error) {
-	t.Helper()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run after cancel: got %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
 }
