@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -29,10 +28,7 @@ func FuzzLoadState(f *testing.F) {
 		if err := Save(path, st); err != nil {
 			f.Fatalf("save: %v", err)
 		}
-		file, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+		file := readFile(f, path)
 		f.Add(file)
 		zr, err := gzip.NewReader(bytes.NewReader(file[headerSize:]))
 		if err != nil {

@@ -152,14 +152,8 @@ func TestSaveLoadSaveIsIdentical(t *testing.T) {
 			if err := Save(second, got); err != nil {
 				t.Fatalf("save the loaded state: %v", err)
 			}
-			a, err := os.ReadFile(first)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := os.ReadFile(second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := readFile(t, first)
+			b := readFile(t, second)
 			if !bytes.Equal(a, b) {
 				t.Errorf("the loaded state saves to %d bytes that differ from the %d saved", len(b), len(a))
 			}
@@ -300,6 +294,17 @@ func checkCorrupt(t *testing.T, path string, body []byte) {
 	}
 }
 
+// readFile returns the content of the file at path and fails the test if
+// it cannot be read.
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // saveTestState saves testState at path and fails the test if that fails.
 func saveTestState(t *testing.T, path string) {
 	t.Helper()
@@ -313,10 +318,7 @@ func TestLoadRejectsEveryDamage(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good")
 	saveTestState(t, good)
-	data, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readFile(t, good)
 	path := filepath.Join(dir, "damaged")
 	load := func(data []byte) (*State, error) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -365,10 +367,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	if err := Save(good, st); err != nil {
 		t.Fatalf("save: %v", err)
 	}
-	data, err := os.ReadFile(good)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readFile(t, good)
 	flip := func(i int) []byte {
 		b := append([]byte(nil), data...)
 		b[i] ^= 0xff
@@ -625,10 +624,7 @@ func TestSaveLoadKeepsAppAssignments(t *testing.T) {
 
 	// A file of the format before app assignments counts as incompatible:
 	// the next sync is full.
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readFile(t, path)
 	binary.BigEndian.PutUint32(data[len(fileMagic):], 2)
 	old := filepath.Join(t.TempDir(), "state-v2")
 	if err := os.WriteFile(old, data, 0o600); err != nil {
