@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -69,7 +70,7 @@ func entityTags(lines []string) (tags []listedTag, star, ok bool) {
 // prefersHTML reports whether an Accept field prefers text/html to JSON:
 // a browser's. Without Accept, or with */* alone, the answer is JSON.
 func prefersHTML(lines []string) bool {
-	qHTML, qJSON := weigh(lines, htmlRange, jsonRange)
+	qHTML, qJSON := weigh(lines, htmlMedia, jsonMedia)
 	return qHTML.q > 0 && qHTML.specificity == 3 && qHTML.q >= qJSON.q
 }
 
@@ -77,47 +78,38 @@ func prefersHTML(lines []string) bool {
 // YAML. Without Accept, or with */*, the answer is YAML, which is what
 // Backstage reads.
 func prefersJSON(lines []string) bool {
-	qJSON, qYAML := weigh(lines, jsonRange, yamlRange)
+	qJSON, qYAML := weigh(lines, jsonMedia, yamlMedia)
 	return qJSON.q > 0 && qJSON.q > qYAML.q
 }
 
-// A mediaRange says how specifically a media range (type and subtype, in
-// lower case) names one representation: 3 by its own name, 2 by its type
-// with a wildcard subtype, 1 by */*, 0 not at all.
-type mediaRange func(typ, sub string) int
-
-func htmlRange(typ, sub string) int {
-	switch {
-	case typ == "text" && sub == "html", typ == "application" && sub == "xhtml+xml":
-		return 3
-	case typ == "text" && sub == "*":
-		return 2
-	}
-	return anyRange(typ, sub)
+// A mediaType is one representation as the media ranges of an Accept field
+// name it: by one of its own names (type/subtype, in lower case), or by one
+// of its types with a wildcard subtype.
+type mediaType struct {
+	names []string
+	types []string
 }
 
-func jsonRange(typ, sub string) int {
-	switch {
-	case typ == "application" && sub == "json":
-		return 3
-	case typ == "application" && sub == "*":
-		return 2
+// The representations the API negotiates between.
+var (
+	htmlMedia = mediaType{names: []string{"text/html", "application/xhtml+xml"}, types: []string{"text"}}
+	jsonMedia = mediaType{names: []string{"application/json"}, types: []string{"application"}}
+	yamlMedia = mediaType{
+		names: []string{"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"},
+		types: []string{"application", "text"},
 	}
-	return anyRange(typ, sub)
-}
+)
 
-func yamlRange(typ, sub string) int {
+// specificity says how specifically the media range typ/sub (in lower
+// case) names m: 3 by one of its names, 2 by one of its types with a
+// wildcard subtype, 1 by */*, 0 not at all.
+func (m mediaType) specificity(typ, sub string) int {
 	switch {
-	case (typ == "application" || typ == "text") && (sub == "yaml" || sub == "x-yaml"):
+	case slices.Contains(m.names, typ+"/"+sub):
 		return 3
-	case (typ == "application" || typ == "text") && sub == "*":
+	case sub == "*" && slices.Contains(m.types, typ):
 		return 2
-	}
-	return anyRange(typ, sub)
-}
-
-func anyRange(typ, sub string) int {
-	if typ == "*" && sub == "*" {
+	case typ == "*" && sub == "*":
 		return 1
 	}
 	return 0
@@ -125,12 +117,12 @@ func anyRange(typ, sub string) int {
 
 // weigh returns the weights an Accept field gives two representations:
 // each the q of the most specific range that names it.
-func weigh(lines []string, a, b mediaRange) (wa, wb weight) {
+func weigh(lines []string, a, b mediaType) (wa, wb weight) {
 	eachMediaRange(lines, func(typ, sub string, q float64) {
-		if s := a(typ, sub); s > 0 {
+		if s := a.specificity(typ, sub); s > 0 {
 			wa.offer(q, s)
 		}
-		if s := b(typ, sub); s > 0 {
+		if s := b.specificity(typ, sub); s > 0 {
 			wb.offer(q, s)
 		}
 	})
