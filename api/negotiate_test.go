@@ -56,77 +56,99 @@ type headerCase struct {
 	want   bool
 }
 
-// testHeaderPredicate runs f over each case's header lines as a subtest
-// named by the header.
-func testHeaderPredicate(t *testing.T, name string, f func([]string) bool, tests []headerCase) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.header, func(t *testing.T) {
+// TestHeaderPredicates runs each negotiation predicate over header values,
+// each case a subtest named by the header.
+func TestHeaderPredicates(t *testing.T) {
+	t.Parallel()
+	predicates := []struct {
+		name  string
+		f     func([]string) bool
+		cases []headerCase
+	}{
+		{"prefersHTML", prefersHTML, []headerCase{
+			{"", false},
+			{"*/*", false},
+			{"text/html", true},
+			{"Text/HTML", true},
+			{"application/xhtml+xml", true},
+			{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+			{"text/*", false},
+			{"text/plain", false},
+			{"application/json", false},
+			{"text/html, application/json", true},
+			{"text/html;q=0.5, application/json", false},
+			{"application/json;q=0.5, text/html", true},
+			{"application/*, text/html;q=0.9", false},
+			{"text/html;q=0.9, */*", false},
+			{"text/html;q=0", false},
+		}},
+		{"prefersJSON", prefersJSON, []headerCase{
+			{"", false},
+			{"*/*", false},
+			{"application/json", true},
+			{"Application/JSON", true},
+			{"application/json; charset=utf-8", true},
+			{"application/yaml", false},
+			{"application/json, application/yaml", false},
+			{"application/json;q=0.9, application/yaml", false},
+			{"application/json;q=0.9, application/x-yaml", false},
+			{"application/json;q=0.9, text/yaml", false},
+			{"application/json, application/yaml;q=0.5", true},
+			{"application/json, */*;q=0.1", true},
+			{"application/json;q=0", false},
+			{"application/*", false},
+			{"text/html, application/json;q=0.9, */*;q=0.8", true},
+			{"text/*, application/json;q=0.5", false},
+			{"application/json;q=bogus", false},
+			{"application/json;q=2", false},
+			{"text/plain", false},
+		}},
+		{"acceptsGzip", acceptsGzip, []headerCase{
+			{"", false},
+			{"gzip", true},
+			{"GZIP", true},
+			{"x-gzip", true},
+			{"gzip, deflate, br", true},
+			{"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
+			{"deflate", false},
+			{"gzip;q=0", false},
+			{"*", true},
+			{"*;q=0", false},
+			{"gzip;q=0, *", false},
+			{"identity", false},
+			{"gzip ; q=0.5", true},
+			{"gzip;q=0.001", true},
+			{"gzip;q=1.000", true},
+			{"gzip;q=1.", true},
+			{"gzip;q=1.001", false},
+			{"gzip;q=0.0001", false},
+			{"gzip;q=.5", false},
+			{"gzip;q=1e0", false},
+			{"gzip;q=0x1p-1", false},
+			{"gzip;q=+1", false},
+			{"gzip;q=NaN", false},
+			{"gzip;q=nan, gzip", true},
+			{"gzip, gzip;q=nan", true},
+			{"gzip;q=inf", false},
+		}},
+	}
+	for _, p := range predicates {
+		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			var lines []string
-			if tt.header != "" {
-				lines = strings.Split(tt.header, "\n")
-			}
-			if got := f(lines); got != tt.want {
-				t.Errorf("%s(%q) = %v, want %v", name, tt.header, got, tt.want)
+			for _, tt := range p.cases {
+				t.Run(tt.header, func(t *testing.T) {
+					t.Parallel()
+					var lines []string
+					if tt.header != "" {
+						lines = strings.Split(tt.header, "\n")
+					}
+					if got := p.f(lines); got != tt.want {
+						t.Errorf("%s(%q) = %v, want %v", p.name, tt.header, got, tt.want)
+					}
+				})
 			}
 		})
 	}
-}
-
-func TestPrefersJSON(t *testing.T) {
-	t.Parallel()
-	testHeaderPredicate(t, "prefersJSON", prefersJSON, []headerCase{
-		{"", false},
-		{"*/*", false},
-		{"application/json", true},
-		{"Application/JSON", true},
-		{"application/json; charset=utf-8", true},
-		{"application/yaml", false},
-		{"application/json, application/yaml", false},
-		{"application/json;q=0.9, application/yaml", false},
-		{"application/json, application/yaml;q=0.5", true},
-		{"application/json, */*;q=0.1", true},
-		{"application/json;q=0", false},
-		{"application/*", false},
-		{"text/html, application/json;q=0.9, */*;q=0.8", true},
-		{"text/*, application/json;q=0.5", false},
-		{"application/json;q=bogus", false},
-		{"application/json;q=2", false},
-		{"text/plain", false},
-	})
-}
-
-func TestAcceptsGzip(t *testing.T) {
-	t.Parallel()
-	testHeaderPredicate(t, "acceptsGzip", acceptsGzip, []headerCase{
-		{"", false},
-		{"gzip", true},
-		{"GZIP", true},
-		{"x-gzip", true},
-		{"gzip, deflate, br", true},
-		{"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
-		{"deflate", false},
-		{"gzip;q=0", false},
-		{"*", true},
-		{"*;q=0", false},
-		{"gzip;q=0, *", false},
-		{"identity", false},
-		{"gzip ; q=0.5", true},
-		{"gzip;q=0.001", true},
-		{"gzip;q=1.000", true},
-		{"gzip;q=1.", true},
-		{"gzip;q=1.001", false},
-		{"gzip;q=0.0001", false},
-		{"gzip;q=.5", false},
-		{"gzip;q=1e0", false},
-		{"gzip;q=0x1p-1", false},
-		{"gzip;q=+1", false},
-		{"gzip;q=NaN", false},
-		{"gzip;q=nan, gzip", true},
-		{"gzip, gzip;q=nan", true},
-		{"gzip;q=inf", false},
-	})
 }
 
 func TestRedactQuery(t *testing.T) {
