@@ -87,6 +87,15 @@ const (
 	defaultMinWriteRate = 1 << 20
 )
 
+// orDefault returns v when it is above zero, and def for a setting left at
+// zero or below.
+func orDefault[T ~int64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
 // writeTimeout is how long an answer with a body of size bytes may take to
 // send.
 func (c Config) writeTimeout(size int64) time.Duration {
@@ -97,15 +106,9 @@ func (c Config) writeTimeout(size int64) time.Duration {
 // snapshots and the status, metrics serves GET /metrics (nil: 404), openapi is
 // served at GET /openapi.yaml. Request logs go to log, without secrets.
 func NewServer(log zerolog.Logger, src Source, metrics http.Handler, openapi []byte, cfg Config) http.Handler {
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = defaultRetryAfter
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = defaultWriteTimeout
-	}
-	if cfg.MinWriteRate <= 0 {
-		cfg.MinWriteRate = defaultMinWriteRate
-	}
+	cfg.RetryAfter = orDefault(cfg.RetryAfter, defaultRetryAfter)
+	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, defaultWriteTimeout)
+	cfg.MinWriteRate = orDefault(cfg.MinWriteRate, defaultMinWriteRate)
 	r := chi.NewRouter()
 	addRoutes(r, log, src, metrics, openapi, cfg)
 	if cfg.Observer != nil {
