@@ -90,7 +90,7 @@ func TestServer(t *testing.T) {
 		header map[string]string // "" asserts the header is absent
 		body   []byte            // nil: not compared
 	}
-	tests := []struct {
+	type test struct {
 		name    string
 		src     *fakeSource
 		cfg     Config
@@ -102,25 +102,10 @@ func TestServer(t *testing.T) {
 		// repeat sends the request this many times before the one checked.
 		repeat int
 		want   want
-	}{
-		// Before the first snapshot, and with an empty one: 503, never an
-		// empty 200.
-		{name: "no snapshot", src: &fakeSource{}, method: "GET", target: "/entities",
-			want: want{status: 503, header: map[string]string{"Retry-After": "30", "Etag": ""}}},
-		{name: "no snapshot users", src: &fakeSource{}, method: "GET", target: "/entities/users",
-			want: want{status: 503, header: map[string]string{"Retry-After": "30"}}},
-		{name: "no snapshot groups HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/groups",
-			want: want{status: 503, header: map[string]string{"Retry-After": "30"}, body: []byte{}}},
-		{name: "no snapshot shard", src: &fakeSource{}, method: "GET", target: "/entities/shards/0",
-			want: want{status: 503}},
-		{name: "no snapshot shard HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/shards/0",
-			want: want{status: 503}},
-		{name: "no snapshot HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities",
-			want: want{status: 503}},
-		{name: "no snapshot users HEAD", src: &fakeSource{}, method: "HEAD", target: "/entities/users",
-			want: want{status: 503}},
-		{name: "no snapshot groups", src: &fakeSource{}, method: "GET", target: "/entities/groups",
-			want: want{status: 503}},
+	}
+	tests := []test{
+		// Before the first snapshot (each entity endpoint's case is made
+		// below the table), and with an empty one: 503, never an empty 200.
 		{name: "retry after setting", src: &fakeSource{}, cfg: Config{RetryAfter: 1500 * 1e6}, method: "GET", target: "/entities",
 			want: want{status: 503, header: map[string]string{"Retry-After": "2"}}},
 		{name: "empty snapshot", src: &fakeSource{snap: empty}, method: "GET", target: "/entities",
@@ -199,16 +184,6 @@ func TestServer(t *testing.T) {
 		{name: "YAML tag does not match JSON", src: &fakeSource{snap: plain}, method: "GET", target: "/entities",
 			header: map[string]string{"If-None-Match": plain.All.ETag, "Accept": "application/json"},
 			want:   want{status: 200, body: plain.AllJSON.Data()}},
-		{name: "not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities",
-			header: map[string]string{"If-None-Match": plain.All.ETag}, want: want{status: 304, body: []byte{}}},
-		{name: "users not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/users",
-			header: map[string]string{"If-None-Match": plain.UsersYAML().ETag}, want: want{status: 304}},
-		{name: "users not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/users",
-			header: map[string]string{"If-None-Match": plain.UsersYAML().ETag}, want: want{status: 304}},
-		{name: "groups not modified", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/groups",
-			header: map[string]string{"If-None-Match": plain.GroupsYAML().ETag}, want: want{status: 304}},
-		{name: "groups not modified HEAD", src: &fakeSource{snap: plain}, method: "HEAD", target: "/entities/groups",
-			header: map[string]string{"If-None-Match": plain.GroupsYAML().ETag}, want: want{status: 304}},
 
 		// Large-org mode.
 		{name: "index", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
@@ -229,10 +204,6 @@ func TestServer(t *testing.T) {
 			want:   want{status: 200, body: sharded.Shards[1].Data(), header: map[string]string{"Content-Type": "application/yaml"}}},
 		{name: "shard HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
 			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": strconv.Itoa(len(sharded.Shards[2].Data()))}}},
-		{name: "shard not modified", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/2",
-			header: map[string]string{"If-None-Match": sharded.Shards[2].ETag}, want: want{status: 304}},
-		{name: "shard not modified HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
-			header: map[string]string{"If-None-Match": sharded.Shards[2].ETag}, want: want{status: 304}},
 		{name: "shard out of range", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/4",
 			want: want{status: 404}},
 		{name: "shard out of range HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/4",
@@ -246,9 +217,8 @@ func TestServer(t *testing.T) {
 		{name: "not sharded", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/shards/0",
 			want: want{status: 404}},
 
-		// The entities token.
-		{name: "token missing", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
-			want: want{status: 401, header: map[string]string{"Www-Authenticate": `Bearer realm="entities"`}}},
+		// The entities token (each entity endpoint's case without it is
+		// made below the table).
 		{name: "token missing before snapshot", src: &fakeSource{}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities",
 			want: want{status: 401}},
 		{name: "token wrong", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities?token=s3cre",
@@ -265,18 +235,6 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"Authorization": "Basic s3cret"}, want: want{status: 401}},
 		{name: "token shard query", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1?token=s3cret",
 			want: want{status: 200, body: sharded.Shards[1].Data()}},
-		{name: "token shard missing", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/shards/1",
-			want: want{status: 401}},
-		{name: "token shard missing HEAD", src: &fakeSource{snap: sharded}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/shards/1",
-			want: want{status: 401}},
-		{name: "token HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities",
-			want: want{status: 401}},
-		{name: "token users HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/users",
-			want: want{status: 401}},
-		{name: "token groups HEAD", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "HEAD", target: "/entities/groups",
-			want: want{status: 401}},
-		{name: "token users", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/entities/users",
-			want: want{status: 401}},
 		{name: "token not needed for health", src: &fakeSource{snap: plain}, cfg: Config{EntitiesToken: "s3cret"}, method: "GET", target: "/healthz",
 			want: want{status: 200}},
 
@@ -419,6 +377,33 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"Authorization": hookSecret}, body: strings.Repeat(" ", hookMaxBody+1), want: want{status: 413}},
 		{name: "hook delivery rate limited", src: &fakeSource{}, cfg: hookConfig(), method: "POST", target: "/hooks/okta",
 			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, repeat: hookRateBurst + 50, want: want{status: 429}},
+	}
+	// Every entity endpoint, by GET and by HEAD: 503 before the first
+	// snapshot, 304 for its own tag, 401 without the token.
+	for _, e := range []struct {
+		target string
+		snap   *snapshot.Snapshot // one that serves target
+		etag   string             // the ETag of target's YAML in snap
+	}{
+		{"/entities", plain, plain.All.ETag},
+		{"/entities/users", plain, plain.UsersYAML().ETag},
+		{"/entities/groups", plain, plain.GroupsYAML().ETag},
+		{"/entities/shards/2", sharded, sharded.Shards[2].ETag},
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			var emptyBody []byte // nil: not compared
+			if method == "HEAD" {
+				emptyBody = []byte{}
+			}
+			where := method + " " + e.target
+			tests = append(tests,
+				test{name: "no snapshot " + where, src: &fakeSource{}, method: method, target: e.target,
+					want: want{status: 503, header: map[string]string{"Retry-After": "30", "Etag": ""}, body: emptyBody}},
+				test{name: "not modified " + where, src: &fakeSource{snap: e.snap}, method: method, target: e.target,
+					header: map[string]string{"If-None-Match": e.etag}, want: want{status: 304, body: []byte{}, header: map[string]string{"Etag": e.etag}}},
+				test{name: "token missing " + where, src: &fakeSource{snap: e.snap}, cfg: Config{EntitiesToken: "s3cret"}, method: method, target: e.target,
+					want: want{status: 401, header: map[string]string{"Www-Authenticate": `Bearer realm="entities"`}}})
+		}
 	}
 	// The same calls to the hook of one org of several, and to a name that
 	// is no org's.
