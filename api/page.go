@@ -140,6 +140,29 @@ type pageData struct {
 	Error      string
 }
 
+// heldList is one of the held snapshot's lists of entity refs as the page
+// shows it: its first refs, and a link to all of them, paged.
+type heldList struct {
+	Name  string // "removed" or "added": in its table's id and its link's path
+	Title string
+	Total int
+	Refs  []string
+	Limit int // the page size of the link
+}
+
+// HeldLists returns the held snapshot's lists of the refs it would remove
+// and add; none when no snapshot is held.
+func (d *pageData) HeldLists() []heldList {
+	h := d.Status.HeldBack
+	if h == nil {
+		return nil
+	}
+	return []heldList{
+		{Name: "removed", Title: "Removed", Total: h.RemovedTotal, Refs: h.Removed, Limit: d.ListLimit},
+		{Name: "added", Title: "Added", Total: h.AddedTotal, Refs: h.Added, Limit: d.ListLimit},
+	}
+}
+
 // handlePage serves the status page to browsers (text/html preferred) and
 // the status as JSON to everything else, as GET /status does.
 func handlePage(src Source, cfg Config) http.Handler {
