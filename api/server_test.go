@@ -185,7 +185,8 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"If-None-Match": plain.All.ETag, "Accept": "application/json"},
 			want:   want{status: 200, body: plain.AllJSON.Data()}},
 
-		// Large-org mode.
+		// Large-org mode (the shard paths that name no shard are made
+		// below the table).
 		{name: "index", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
 			want: want{status: 200, body: sharded.Index.Data(), header: map[string]string{"Etag": sharded.Index.ETag}}},
 		{name: "index JSON is all entities", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities",
@@ -204,16 +205,6 @@ func TestServer(t *testing.T) {
 			want:   want{status: 200, body: sharded.Shards[1].Data(), header: map[string]string{"Content-Type": "application/yaml"}}},
 		{name: "shard HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/2",
 			want: want{status: 200, body: []byte{}, header: map[string]string{"Content-Length": strconv.Itoa(len(sharded.Shards[2].Data()))}}},
-		{name: "shard out of range", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/4",
-			want: want{status: 404}},
-		{name: "shard out of range HEAD", src: &fakeSource{snap: sharded}, method: "HEAD", target: "/entities/shards/4",
-			want: want{status: 404}},
-		{name: "shard negative", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/-1",
-			want: want{status: 404}},
-		{name: "shard leading zero", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/01",
-			want: want{status: 404}},
-		{name: "shard not a number", src: &fakeSource{snap: sharded}, method: "GET", target: "/entities/shards/x",
-			want: want{status: 404}},
 		{name: "not sharded", src: &fakeSource{snap: plain}, method: "GET", target: "/entities/shards/0",
 			want: want{status: 404}},
 
@@ -379,8 +370,9 @@ func TestServer(t *testing.T) {
 			header: map[string]string{"Authorization": hookSecret}, body: hookDelivery, repeat: hookRateBurst + 50, want: want{status: 429}},
 	}
 	// Every entity endpoint, by GET and by HEAD: 503 before the first
-	// snapshot, 304 for its own tag, 401 without the token.
-	for _, e := range []struct {
+	// snapshot, 304 for its own tag, 401 without the token. And a shard
+	// path that names no shard: 404.
+	endpoints := []struct {
 		target string
 		snap   *snapshot.Snapshot // one that serves target
 		etag   string             // the ETag of target's YAML in snap
@@ -389,12 +381,14 @@ func TestServer(t *testing.T) {
 		{"/entities/users", plain, plain.UsersYAML().ETag},
 		{"/entities/groups", plain, plain.GroupsYAML().ETag},
 		{"/entities/shards/2", sharded, sharded.Shards[2].ETag},
-	} {
-		for _, method := range []string{"GET", "HEAD"} {
-			var emptyBody []byte // nil: not compared
-			if method == "HEAD" {
-				emptyBody = []byte{}
-			}
+	}
+	noShards := []struct{ why, n string }{{"out of range", "4"}, {"negative", "-1"}, {"leading zero", "01"}, {"not a number", "x"}}
+	for _, method := range []string{"GET", "HEAD"} {
+		var emptyBody []byte // nil: not compared
+		if method == "HEAD" {
+			emptyBody = []byte{}
+		}
+		for _, e := range endpoints {
 			where := method + " " + e.target
 			tests = append(tests,
 				test{name: "no snapshot " + where, src: &fakeSource{}, method: method, target: e.target,
@@ -403,6 +397,10 @@ func TestServer(t *testing.T) {
 					header: map[string]string{"If-None-Match": e.etag}, want: want{status: 304, body: []byte{}, header: map[string]string{"Etag": e.etag}}},
 				test{name: "token missing " + where, src: &fakeSource{snap: e.snap}, cfg: Config{EntitiesToken: "s3cret"}, method: method, target: e.target,
 					want: want{status: 401, header: map[string]string{"Www-Authenticate": `Bearer realm="entities"`}}})
+		}
+		for _, no := range noShards {
+			tests = append(tests, test{name: "shard " + no.why + " " + method, src: &fakeSource{snap: sharded},
+				method: method, target: "/entities/shards/" + no.n, want: want{status: 404}})
 		}
 	}
 	// The same calls to the hook of one org of several, and to a name that
