@@ -19,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -99,25 +101,15 @@ func (h *helm) check(ctx context.Context, chart string, values, sets []string) (
 	return objs, checkRules(objs)
 }
 
-// newObject returns the API type of a manifest's apiVersion and kind.
-func newObject(apiVersion, kind string) (any, bool) {
-	switch apiVersion + " " + kind {
-	case "apps/v1 Deployment":
-		return &appsv1.Deployment{}, true
-	case "v1 Service":
-		return &corev1.Service{}, true
-	case "v1 ServiceAccount":
-		return &corev1.ServiceAccount{}, true
-	case "v1 PersistentVolumeClaim":
-		return &corev1.PersistentVolumeClaim{}, true
-	case "v1 ConfigMap":
-		return &corev1.ConfigMap{}, true
-	case "monitoring.coreos.com/v1 ServiceMonitor":
-		return &monitoringv1.ServiceMonitor{}, true
-	case "monitoring.coreos.com/v1 PrometheusRule":
-		return &monitoringv1.PrometheusRule{}, true
-	}
-	return nil, false
+// chartScheme returns a scheme of the API types the chart may render,
+// registered one by one so that any other kind is unexpected.
+func chartScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	s.AddKnownTypes(appsv1.SchemeGroupVersion, &appsv1.Deployment{})
+	s.AddKnownTypes(corev1.SchemeGroupVersion,
+		&corev1.Service{}, &corev1.ServiceAccount{}, &corev1.PersistentVolumeClaim{}, &corev1.ConfigMap{})
+	s.AddKnownTypes(monitoringv1.SchemeGroupVersion, &monitoringv1.ServiceMonitor{}, &monitoringv1.PrometheusRule{})
+	return s
 }
 
 var sourceLine = regexp.MustCompile(`(?m)^# Source: (\S+)`)
@@ -126,6 +118,7 @@ var sourceLine = regexp.MustCompile(`(?m)^# Source: (\S+)`)
 // decodes each strictly into its API type: an unknown or duplicated field
 // is an error, as is a kind the chart is not expected to render.
 func decodeManifests(out string) ([]object, error) {
+	scheme := chartScheme()
 	r := k8syaml.NewYAMLReader(bufio.NewReader(strings.NewReader(out)))
 	var objs []object
 	var errs []error
@@ -154,9 +147,9 @@ func decodeManifests(out string) ([]object, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", source, err))
 			continue
 		}
-		obj, ok := newObject(tm.APIVersion, tm.Kind)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: unexpected kind %q of apiVersion %q: add its API type to chartcheck's newObject", source, tm.Kind, tm.APIVersion))
+		obj, err := scheme.New(schema.FromAPIVersionAndKind(tm.APIVersion, tm.Kind))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: unexpected kind %q of apiVersion %q: add its API type to chartcheck's chartScheme", source, tm.Kind, tm.APIVersion))
 			continue
 		}
 		strict, err := sigsjson.UnmarshalStrict(js, obj, sigsjson.DisallowUnknownFields, sigsjson.DisallowDuplicateFields)
