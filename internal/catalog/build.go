@@ -410,75 +410,106 @@ func compareGroups(a, b *okta.Group) int {
 	)
 }
 
+// selectUsers marks the users to emit: those assigned to the app (when
+// only its assignments are kept), of a selected status and not excluded by
+// the transform. The report counts the others.
 func (b *builder) selectUsers() {
 	statuses := b.opts.UserStatuses
 	if len(statuses) == 0 {
 		statuses = defaultUserStatuses()
 	}
-	c := b.userShape()
-	var vals *attrValues
-	if c != nil && c.exclude != nil {
-		vals = newAttrValues()
-	}
+	ex := newExclusion(b.userShape(), &b.excludeSkipped)
 	for i := range b.users {
 		it := &b.users[i]
-		if b.in.AssignedUsers != nil && !b.in.AssignedUsers[it.u.ID] {
+		switch u := it.u; {
+		case !assigned(b.in.AssignedUsers, u.ID):
 			b.rep.SkippedUsersNotAssigned++
-			continue
-		}
-		if slices.Contains(statuses, it.u.Status) {
-			if vals != nil {
-				vals.setUser(it.u)
-				if excluded(c, vals, KindUser, it.u.ID, &b.excludeSkipped) {
-					b.rep.ExcludedUsers++
-					continue
-				}
-			}
+		case !slices.Contains(statuses, u.Status):
+			countSkipped(&b.rep.SkippedUsersByStatus, u.Status)
+		case ex.user(u):
+			b.rep.ExcludedUsers++
+		default:
 			it.emitted = true
-			continue
 		}
-		if b.rep.SkippedUsersByStatus == nil {
-			b.rep.SkippedUsersByStatus = make(map[string]int)
-		}
-		b.rep.SkippedUsersByStatus[it.u.Status]++
 	}
 }
 
+// selectGroups marks the groups to emit, as selectUsers does the users but
+// by group type, and sets each one's namespace.
 func (b *builder) selectGroups() {
 	exclude := b.opts.ExcludedGroupTypes()
 	include := b.opts.IncludeGroupTypes
-	c := b.groupShape()
-	var vals *attrValues
-	if c != nil && c.exclude != nil {
-		vals = newAttrValues()
+	selectedType := func(t string) bool {
+		return (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t)
 	}
+	ex := newExclusion(b.groupShape(), &b.excludeSkipped)
 	for i := range b.groups {
 		it := &b.groups[i]
-		if b.in.AssignedGroups != nil && !b.in.AssignedGroups[it.g.ID] {
+		switch g := it.g; {
+		case !assigned(b.in.AssignedGroups, g.ID):
 			b.rep.SkippedGroupsNotAssigned++
-			continue
-		}
-		t := it.g.Type
-		if (len(include) == 0 || slices.Contains(include, t)) && !slices.Contains(exclude, t) {
-			if vals != nil {
-				vals.setGroup(it.g)
-				if excluded(c, vals, KindGroup, it.g.ID, &b.excludeSkipped) {
-					b.rep.ExcludedGroups++
-					continue
-				}
-			}
+		case !selectedType(g.Type):
+			countSkipped(&b.rep.SkippedGroupsByType, g.Type)
+		case ex.group(g):
+			b.rep.ExcludedGroups++
+		default:
 			it.emitted = true
 			it.ns = b.opts.Namespace
-			if ns, ok := b.opts.GroupNamespaces[t]; ok {
+			if ns, ok := b.opts.GroupNamespaces[g.Type]; ok {
 				it.ns = ns
 			}
-			continue
 		}
-		if b.rep.SkippedGroupsByType == nil {
-			b.rep.SkippedGroupsByType = make(map[string]int)
-		}
-		b.rep.SkippedGroupsByType[t]++
 	}
+}
+
+// assigned reports whether the id is in the app's assignments, true for
+// every id when they are not kept (nil).
+func assigned(assignments map[string]bool, id string) bool {
+	return assignments == nil || assignments[id]
+}
+
+// countSkipped counts one more entity left out for key in *counts, making
+// the map on first use.
+func countSkipped(counts *map[string]int, key string) {
+	if *counts == nil {
+		*counts = make(map[string]int)
+	}
+	(*counts)[key]++
+}
+
+// exclusion runs one kind's exclude expression over the selection. A nil
+// exclusion excludes nothing.
+type exclusion struct {
+	c       *compiledTransform
+	v       attrValues
+	skipped *[]SkippedLabel
+}
+
+// newExclusion returns the exclusion of c, nil when c has no exclude
+// expression; an expression that fails is reported in skipped.
+func newExclusion(c *compiledTransform, skipped *[]SkippedLabel) *exclusion {
+	if c == nil || c.exclude == nil {
+		return nil
+	}
+	return &exclusion{c: c, skipped: skipped}
+}
+
+// user reports whether the exclude expression drops u.
+func (e *exclusion) user(u *okta.User) bool {
+	if e == nil {
+		return false
+	}
+	e.v.setUser(u)
+	return excluded(e.c, &e.v, KindUser, u.ID, e.skipped)
+}
+
+// group reports whether the exclude expression drops g.
+func (e *exclusion) group(g *okta.Group) bool {
+	if e == nil {
+		return false
+	}
+	e.v.setGroup(g)
+	return excluded(e.c, &e.v, KindGroup, g.ID, e.skipped)
 }
 
 // linkMembers records the memberships between selected groups and
