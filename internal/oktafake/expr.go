@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -373,21 +374,41 @@ var userFilterSchema = schema{
 	}),
 }
 
-var userSearchSchema = schema{
-	name:     "search",
-	allowNot: true,
-	rule: func(a string) (attrRule, bool) {
-		switch a {
-		case "id", "status", "type.id":
-			return attrRule{kindExact, "eq sw pr"}, true
-		case "created", "activated", "statusChanged", "lastUpdated":
-			return attrRule{kindDate, dateOps + " pr"}, true
-		case "profile.firstName", "profile.lastName", "profile.email", "profile.login":
-			return attrRule{kindString, "eq sw co pr"}, true
-		}
-		return customSearchRule(a)
-	},
+// searchAttrs names the attributes a users or groups search takes, by kind.
+type searchAttrs struct {
+	exact, dates, texts []string
+	// refused reports the attributes that Okta refuses to search.
+	refused func(a string) bool
 }
+
+// searchSchema is the schema of a users or groups search: each kind of
+// attribute takes the operators Okta's search allows for it, and a profile
+// attribute that attrs does not name takes the custom rule.
+func searchSchema(attrs searchAttrs) schema {
+	return schema{
+		name:     "search",
+		allowNot: true,
+		rule: func(a string) (attrRule, bool) {
+			switch {
+			case slices.Contains(attrs.exact, a):
+				return attrRule{kindExact, "eq sw pr"}, true
+			case slices.Contains(attrs.dates, a):
+				return attrRule{kindDate, dateOps + " pr"}, true
+			case slices.Contains(attrs.texts, a):
+				return attrRule{kindString, "eq sw co pr"}, true
+			case attrs.refused != nil && attrs.refused(a):
+				return attrRule{kind: kindNotAllowed}, true
+			}
+			return customSearchRule(a)
+		},
+	}
+}
+
+var userSearchSchema = searchSchema(searchAttrs{
+	exact: []string{"id", "status", "type.id"},
+	dates: []string{"created", "activated", "statusChanged", "lastUpdated"},
+	texts: []string{"profile.firstName", "profile.lastName", "profile.email", "profile.login"},
+})
 
 var groupFilterSchema = schema{
 	name: "filter",
@@ -399,26 +420,14 @@ var groupFilterSchema = schema{
 	}),
 }
 
-var groupSearchSchema = schema{
-	name:     "search",
-	allowNot: true,
-	rule: func(a string) (attrRule, bool) {
-		switch a {
-		case "id", "type", "source.id":
-			return attrRule{kindExact, "eq sw pr"}, true
-		case "created", "lastUpdated", "lastMembershipUpdated":
-			return attrRule{kindDate, dateOps + " pr"}, true
-		case "profile.name", "profile.description":
-			return attrRule{kindString, "eq sw co pr"}, true
-		case "objectClass":
-			return attrRule{kind: kindNotAllowed}, true
-		}
-		if strings.HasPrefix(a, "_embedded") || strings.HasPrefix(a, "_links") {
-			return attrRule{kind: kindNotAllowed}, true
-		}
-		return customSearchRule(a)
+var groupSearchSchema = searchSchema(searchAttrs{
+	exact: []string{"id", "type", "source.id"},
+	dates: []string{"created", "lastUpdated", "lastMembershipUpdated"},
+	texts: []string{"profile.name", "profile.description"},
+	refused: func(a string) bool {
+		return a == "objectClass" || strings.HasPrefix(a, "_embedded") || strings.HasPrefix(a, "_links")
 	},
-}
+})
 
 var logFilterSchema = schema{
 	name:     "filter",
