@@ -606,6 +606,10 @@ func badLogTime(w http.ResponseWriter, param string) {
 		param+": "+unrecognized, param+": "+invalid)
 }
 
+// dateAttr is the value of a date attribute held as Unix milliseconds: a
+// dateMS, absent when ms is 0 (never set).
+func dateAttr(ms int64) (any, bool) { return dateMS(ms), ms != 0 }
+
 // get is the accessor of user expressions.
 func (u *userRec) get(a string) (any, bool) {
 	switch a {
@@ -616,17 +620,17 @@ func (u *userRec) get(a string) (any, bool) {
 	case "type.id":
 		return exactString(u.typeID), u.typeID != ""
 	case "created":
-		return dateMS(u.created), u.created != 0
+		return dateAttr(u.created)
 	case "activated":
-		return dateMS(u.activated), u.activated != 0
+		return dateAttr(u.activated)
 	case "statusChanged":
-		return dateMS(u.statusChanged), u.statusChanged != 0
+		return dateAttr(u.statusChanged)
 	case "lastUpdated":
-		return dateMS(u.lastUpdated), u.lastUpdated != 0
+		return dateAttr(u.lastUpdated)
 	case "lastLogin":
-		return dateMS(u.lastLogin), u.lastLogin != 0
+		return dateAttr(u.lastLogin)
 	case "passwordChanged":
-		return dateMS(u.passwordChanged), u.passwordChanged != 0
+		return dateAttr(u.passwordChanged)
 	}
 	name, ok := strings.CutPrefix(a, "profile.")
 	if !ok {
@@ -691,11 +695,11 @@ func (g *groupRec) get(a string) (any, bool) {
 	case "source.id":
 		return exactString(g.sourceID), g.sourceID != ""
 	case "created":
-		return dateMS(g.created), g.created != 0
+		return dateAttr(g.created)
 	case "lastUpdated":
-		return dateMS(g.lastUpdated), g.lastUpdated != 0
+		return dateAttr(g.lastUpdated)
 	case "lastMembershipUpdated":
-		return dateMS(g.lastMembershipUpdated), g.lastMembershipUpdated != 0
+		return dateAttr(g.lastMembershipUpdated)
 	case "profile.name":
 		return g.name, g.name != ""
 	case "profile.description":
