@@ -263,33 +263,29 @@ func (o *Org) insertUser(rec userRec) int32 {
 // change. lastUpdated is bumped (and statusChanged when the status changed),
 // and a user.account.update_profile event is logged.
 func (o *Org) UpdateUser(id string, f func(*okta.User)) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	slot, err := o.userSlot(id)
-	if err != nil {
-		return err
-	}
-	u := o.users[slot].okta()
-	f(&u)
-	u.ID = id
-	now := o.stamp()
-	rec := userFromOkta(u)
-	old := &o.users[slot]
-	rec.created, rec.activated, rec.lastLogin, rec.passwordChanged = old.created, old.activated, old.lastLogin, old.passwordChanged
-	rec.statusChanged = old.statusChanged
-	if rec.typeID == "" {
-		rec.typeID = old.typeID
-	}
-	if rec.status == "" {
-		rec.status = old.status
-	}
-	if rec.status != old.status {
-		rec.statusChanged = now
-	}
-	rec.lastUpdated = now
-	*old = rec
-	o.log(now, "user.account.update_profile", o.userTarget(slot))
-	return nil
+	return o.edit(o.userSlot, id, func(slot int32) error {
+		u := o.users[slot].okta()
+		f(&u)
+		u.ID = id
+		now := o.stamp()
+		rec := userFromOkta(u)
+		old := &o.users[slot]
+		rec.created, rec.activated, rec.lastLogin, rec.passwordChanged = old.created, old.activated, old.lastLogin, old.passwordChanged
+		rec.statusChanged = old.statusChanged
+		if rec.typeID == "" {
+			rec.typeID = old.typeID
+		}
+		if rec.status == "" {
+			rec.status = old.status
+		}
+		if rec.status != old.status {
+			rec.statusChanged = now
+		}
+		rec.lastUpdated = now
+		*old = rec
+		o.log(now, "user.account.update_profile", o.userTarget(slot))
+		return nil
+	})
 }
 
 // SetUserStatus changes a user's status, bumping statusChanged and
@@ -300,14 +296,10 @@ func (o *Org) SetUserStatus(id, status string) error {
 	if !validUserStatus(status) {
 		return fmt.Errorf("user status %q: not an Okta user status", status)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	slot, err := o.userSlot(id)
-	if err != nil {
-		return err
-	}
-	o.setStatus(slot, status)
-	return nil
+	return o.edit(o.userSlot, id, func(slot int32) error {
+		o.setStatus(slot, status)
+		return nil
+	})
 }
 
 // setStatus changes the status of the user in slot as SetUserStatus does.
@@ -366,30 +358,26 @@ func validUserStatus(s string) bool {
 // then deleted (user.lifecycle.delete.initiated). The user leaves every
 // group, which bumps those groups' lastMembershipUpdated.
 func (o *Org) DeleteUser(id string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	slot, err := o.userSlot(id)
-	if err != nil {
-		return err
-	}
-	target := o.userTarget(slot)
-	o.setStatus(slot, okta.StatusDeprovisioned)
-	now := o.stamp()
-	o.reassign(now, o.appsWithUser(slot), func() {
-		for _, gslot := range o.groupOrder {
-			g := &o.groups[gslot]
-			if i, found := o.memberIndex(g, slot); found {
-				g.members = slices.Delete(g.members, i, i+1)
-				g.lastMembershipUpdated = now
+	return o.edit(o.userSlot, id, func(slot int32) error {
+		target := o.userTarget(slot)
+		o.setStatus(slot, okta.StatusDeprovisioned)
+		now := o.stamp()
+		o.reassign(now, o.appsWithUser(slot), func() {
+			for _, gslot := range o.groupOrder {
+				g := &o.groups[gslot]
+				if i, found := o.memberIndex(g, slot); found {
+					g.members = slices.Delete(g.members, i, i+1)
+					g.lastMembershipUpdated = now
+				}
 			}
-		}
-		for i := range o.apps {
-			delete(o.apps[i].users, slot)
-		}
+			for i := range o.apps {
+				delete(o.apps[i].users, slot)
+			}
+		})
+		o.removeUser(slot)
+		o.log(now, "user.lifecycle.delete.initiated", target)
+		return nil
 	})
-	o.removeUser(slot)
-	o.log(now, "user.lifecycle.delete.initiated", target)
-	return nil
 }
 
 // removeUser drops a user from the indexes, leaving a tombstone slot.
@@ -447,49 +435,41 @@ func (o *Org) RenameGroup(id, name string) error {
 // the profile is taken from it (Okta lets nothing else change). lastUpdated
 // is bumped and group.profile.update logged.
 func (o *Org) UpdateGroup(id string, f func(*okta.Group)) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	slot, err := o.groupSlot(id)
-	if err != nil {
-		return err
-	}
-	g := o.groups[slot].okta()
-	f(&g)
-	upd := groupFromOkta(g)
-	now := o.stamp()
-	rec := &o.groups[slot]
-	rec.name, rec.description, rec.custom = upd.name, upd.description, upd.custom
-	rec.lastUpdated = now
-	o.log(now, "group.profile.update", o.groupTarget(slot))
-	return nil
+	return o.edit(o.groupSlot, id, func(slot int32) error {
+		g := o.groups[slot].okta()
+		f(&g)
+		upd := groupFromOkta(g)
+		now := o.stamp()
+		rec := &o.groups[slot]
+		rec.name, rec.description, rec.custom = upd.name, upd.description, upd.custom
+		rec.lastUpdated = now
+		o.log(now, "group.profile.update", o.groupTarget(slot))
+		return nil
+	})
 }
 
 // DeleteGroup deletes a group and logs group.lifecycle.delete. The BUILT_IN
 // Everyone group cannot be deleted (ErrForbidden).
 func (o *Org) DeleteGroup(id string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	slot, err := o.groupSlot(id)
-	if err != nil {
-		return err
-	}
-	if o.groups[slot].typ == okta.GroupTypeBuiltIn {
-		return fmt.Errorf("group %s is BUILT_IN: %w", id, ErrForbidden)
-	}
-	now := o.stamp()
-	target := o.groupTarget(slot)
-	apps := o.appsWithGroup(slot)
-	for _, aslot := range apps {
-		o.log(now, "group.application_assignment.remove", target, o.appTarget(aslot))
-	}
-	o.reassign(now, apps, func() {
-		for _, aslot := range apps {
-			delete(o.apps[aslot].groups, slot)
+	return o.edit(o.groupSlot, id, func(slot int32) error {
+		if o.groups[slot].typ == okta.GroupTypeBuiltIn {
+			return fmt.Errorf("group %s is BUILT_IN: %w", id, ErrForbidden)
 		}
+		now := o.stamp()
+		target := o.groupTarget(slot)
+		apps := o.appsWithGroup(slot)
+		for _, aslot := range apps {
+			o.log(now, "group.application_assignment.remove", target, o.appTarget(aslot))
+		}
+		o.reassign(now, apps, func() {
+			for _, aslot := range apps {
+				delete(o.apps[aslot].groups, slot)
+			}
+		})
+		o.removeGroup(slot)
+		o.log(now, "group.lifecycle.delete", target)
+		return nil
 	})
-	o.removeGroup(slot)
-	o.log(now, "group.lifecycle.delete", target)
-	return nil
 }
 
 // dropOrdered removes slot from order, a list of slots sorted by id, where
@@ -555,6 +535,19 @@ func (o *Org) RemoveMember(groupID, userID string) error {
 		g.lastMembershipUpdated = now
 	})
 	return nil
+}
+
+// edit runs change on the slot that slotOf (userSlot or groupSlot) finds
+// for id, holding o.mu for writing. It returns slotOf's error
+// (ErrNotFound), else change's.
+func (o *Org) edit(slotOf func(id string) (int32, error), id string, change func(slot int32) error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	slot, err := slotOf(id)
+	if err != nil {
+		return err
+	}
+	return change(slot)
 }
 
 func (o *Org) lookupMembership(groupID, userID string) (int32, int32, error) {
