@@ -270,10 +270,11 @@ func appUserID(appID, userID string) string {
 // (def by default, at most maxLimit) and the cursor, and calls page with the
 // app under the org's read lock for the items after the cursor (at most
 // limit) and whether more follow. It answers a bad request or an unknown app
-// itself. Each item is written by write, given the app's URL; id is an
-// item's id, the cursor of the next page.
-func appListing[T any](s *Server, w http.ResponseWriter, r *http.Request, def, maxLimit int,
-	page func(a *appRec, after string, limit int) ([]T, bool), id func(*T) string, write func(b []byte, it *T, appURL string) []byte) {
+// itself. Each item is written by write, up to the empty profile and the
+// links to the app and to the item, which kind ("user" or "group") and id
+// (an item's id, also the cursor of the next page) name.
+func appListing[T any](s *Server, w http.ResponseWriter, r *http.Request, def, maxLimit int, kind string,
+	page func(a *appRec, after string, limit int) ([]T, bool), id func(*T) string, write func(b []byte, it *T) []byte) {
 	q := r.URL.Query()
 	limit, after, ok := pageCursor(w, q, def, maxLimit)
 	if !ok {
@@ -298,10 +299,14 @@ func appListing[T any](s *Server, w http.ResponseWriter, r *http.Request, def, m
 		return
 	}
 	s.setLinks(w, r, next)
-	appURL := s.baseURL(r) + "/api/v1/apps/" + appID
+	base := s.baseURL(r)
+	appURL := base + "/api/v1/apps/" + appID
 	pw := newPageWriter(w)
 	for i := range items {
-		pw.done(write(pw.next(), &items[i], appURL))
+		b := write(pw.next(), &items[i])
+		b = appendStringAt(b, `,"profile":{},"_links":{"app":{"href":`, appURL)
+		b = appendStringAt(b, `},"`+kind+`":{"href":`, base+"/api/v1/"+kind+"s/"+id(&items[i]))
+		pw.done(append(b, `}}}`...))
 	}
 	pw.close()
 }
@@ -316,8 +321,7 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 		at    int64
 	}
 	o := s.org
-	base := s.baseURL(r)
-	appListing(s, w, r, appUserPageDefault, appUserPageMax, func(a *appRec, after string, limit int) ([]appUser, bool) {
+	appListing(s, w, r, appUserPageDefault, appUserPageMax, "user", func(a *appRec, after string, limit int) ([]appUser, bool) {
 		assigned := o.assigned(a)
 		slots := slices.Collect(maps.Keys(assigned))
 		slices.SortFunc(slots, func(x, y int32) int { return strings.Compare(o.users[x].id, o.users[y].id) })
@@ -338,16 +342,14 @@ func (s *Server) handleAppUsers(w http.ResponseWriter, r *http.Request) {
 			page = append(page, appUser{o.users[u], assigned[u], at})
 		}
 		return page, more
-	}, func(p *appUser) string { return p.u.id }, func(b []byte, p *appUser, appURL string) []byte {
+	}, func(p *appUser) string { return p.u.id }, func(b []byte, p *appUser) []byte {
 		b = openObject(b, "id", p.u.id)
 		b = appendTimeAt(b, `,"externalId":null,"created":`, p.at)
 		b = appendTimeAt(b, `,"lastUpdated":`, p.at)
 		b = appendStringAt(b, `,"scope":`, p.scope)
 		b = appendTimeAt(b, `,"status":"ACTIVE","statusChanged":`, p.at)
 		b = appendStringAt(b, `,"passwordChanged":null,"syncState":"DISABLED","credentials":{"userName":`, p.u.profile.Login)
-		b = appendStringAt(b, `},"profile":{},"_links":{"app":{"href":`, appURL)
-		b = appendStringAt(b, `},"user":{"href":`, base+"/api/v1/users/"+p.u.id)
-		return append(b, `}}}`...)
+		return append(b, '}')
 	})
 }
 
@@ -360,8 +362,7 @@ func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
 		priority int
 	}
 	o := s.org
-	base := s.baseURL(r)
-	appListing(s, w, r, appGroupPageDefault, appGroupPageMax, func(a *appRec, after string, limit int) ([]appGroup, bool) {
+	appListing(s, w, r, appGroupPageDefault, appGroupPageMax, "group", func(a *appRec, after string, limit int) ([]appGroup, bool) {
 		var all []appGroup
 		for g, at := range a.groups {
 			all = append(all, appGroup{id: o.groups[g].id, at: at})
@@ -373,13 +374,10 @@ func (s *Server) handleAppGroups(w http.ResponseWriter, r *http.Request) {
 		}
 		slices.SortFunc(all, func(x, y appGroup) int { return strings.Compare(x.id, y.id) })
 		return pageAfter(all, func(g appGroup) string { return g.id }, after, limit)
-	}, func(g *appGroup) string { return g.id }, func(b []byte, g *appGroup, appURL string) []byte {
+	}, func(g *appGroup) string { return g.id }, func(b []byte, g *appGroup) []byte {
 		b = openObject(b, "id", g.id)
 		b = appendTimeAt(b, `,"lastUpdated":`, g.at)
 		b = append(b, `,"priority":`...)
-		b = strconv.AppendInt(b, int64(g.priority), 10)
-		b = appendStringAt(b, `,"profile":{},"_links":{"app":{"href":`, appURL)
-		b = appendStringAt(b, `},"group":{"href":`, base+"/api/v1/groups/"+g.id)
-		return append(b, `}}}`...)
+		return strconv.AppendInt(b, int64(g.priority), 10)
 	})
 }
