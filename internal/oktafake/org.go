@@ -254,8 +254,7 @@ func (o *Org) insertUser(rec userRec) int32 {
 	}
 	o.users = append(o.users, rec)
 	o.userByID[rec.id] = slot
-	i := sort.Search(len(o.userOrder), func(i int) bool { return o.users[o.userOrder[i]].id >= rec.id })
-	o.userOrder = slices.Insert(o.userOrder, i, slot)
+	o.userOrder = insertOrdered(o.userOrder, slot, rec.id, func(s int32) string { return o.users[s].id })
 	return slot
 }
 
@@ -417,8 +416,7 @@ func (o *Org) insertGroup(rec groupRec) int32 {
 	slot := int32(len(o.groups))
 	o.groups = append(o.groups, rec)
 	o.groupByID[rec.id] = slot
-	i := sort.Search(len(o.groupOrder), func(i int) bool { return o.groups[o.groupOrder[i]].id >= rec.id })
-	o.groupOrder = slices.Insert(o.groupOrder, i, slot)
+	o.groupOrder = insertOrdered(o.groupOrder, slot, rec.id, func(s int32) string { return o.groups[s].id })
 	if rec.typ == okta.GroupTypeBuiltIn && rec.name == "Everyone" {
 		o.everyone = slot
 	}
@@ -470,6 +468,13 @@ func (o *Org) DeleteGroup(id string) error {
 		o.log(now, "group.lifecycle.delete", target)
 		return nil
 	})
+}
+
+// insertOrdered inserts slot into order, a list of slots sorted by id,
+// where id is the slot's id and idOf gives the id of a slot.
+func insertOrdered(order []int32, slot int32, id string, idOf func(int32) string) []int32 {
+	i := sort.Search(len(order), func(i int) bool { return idOf(order[i]) >= id })
+	return slices.Insert(order, i, slot)
 }
 
 // dropOrdered removes slot from order, a list of slots sorted by id, where
