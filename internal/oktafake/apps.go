@@ -85,42 +85,31 @@ func (o *Org) changeAssignment(appID, userID, groupID string, assign bool) error
 		return fmt.Errorf("app %s: %w", appID, ErrNotFound)
 	}
 	a := &o.apps[aslot]
-	if userID != "" {
-		uslot, err := o.userSlot(userID)
-		if err != nil {
-			return err
-		}
-		if _, has := a.users[uslot]; has == assign {
-			return nil
-		}
-		now := o.stamp()
-		o.reassign(now, []int32{aslot}, func() {
-			if assign {
-				a.users[uslot] = now
-			} else {
-				delete(a.users, uslot)
-			}
-		})
-		return nil
+	// A user's assignment is in a.users, a group's in a.groups.
+	assignments, slotOf, id := a.users, o.userSlot, userID
+	if userID == "" {
+		assignments, slotOf, id = a.groups, o.groupSlot, groupID
 	}
-	gslot, err := o.groupSlot(groupID)
+	slot, err := slotOf(id)
 	if err != nil {
 		return err
 	}
-	if _, has := a.groups[gslot]; has == assign {
+	if _, has := assignments[slot]; has == assign {
 		return nil
 	}
 	now := o.stamp()
-	eventType := "group.application_assignment.remove"
-	if assign {
-		eventType = "group.application_assignment.add"
+	if userID == "" {
+		eventType := "group.application_assignment.remove"
+		if assign {
+			eventType = "group.application_assignment.add"
+		}
+		o.log(now, eventType, o.groupTarget(slot), o.appTarget(aslot))
 	}
-	o.log(now, eventType, o.groupTarget(gslot), o.appTarget(aslot))
 	o.reassign(now, []int32{aslot}, func() {
 		if assign {
-			a.groups[gslot] = now
+			assignments[slot] = now
 		} else {
-			delete(a.groups, gslot)
+			delete(assignments, slot)
 		}
 	})
 	return nil
