@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/okta-entity-provider/okta-entity-provider/internal/asynctest"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/catalog"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/eventhook"
 	"github.com/okta-entity-provider/okta-entity-provider/internal/okta"
@@ -438,6 +439,82 @@ func TestHungOrgDoesNotHoldOthersBack(t *testing.T) {
 	p.behind.Wait()
 	mustSync(t, p, "acme answering again")
 	f.check(t, p, "acme answering again")
+}
+
+// TestFirstHangDoesNotHoldOthersBack hangs an org that was syncing well:
+// the step stops waiting for it once its patience is out and serves the
+// other orgs' changes, and its sync, once it answers, asks for the step
+// that serves its changes.
+func TestFirstHangDoesNotHoldOthersBack(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	acme := &gatedOkta{Client: f.orgs[0].Client.(*okta.Client)}
+	f.orgs[0].Client = acme
+	cfg := syncConfig(func(c *Config) { c.Orgs = f.orgs; c.OrgPatience = 200 * time.Millisecond })
+	p := New(zerolog.Nop(), nil, cfg, nil)
+	mustSync(t, p, "first sync")
+	mustSync(t, p, "a second, incremental sync")
+
+	acme.close()
+	if _, err := f.fakes["acme"].Org().ApplyChanges(oktafake.Changes{Seed: 5, UserAdds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.fakes["globex"].Org().ApplyChanges(oktafake.Changes{Seed: 6, UserAdds: 1, MemberAdds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	acmeServed := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"]
+	mustSync(t, p, "acme hung for the first time")
+	if n := acme.waiting.Load(); n != 1 {
+		t.Fatalf("%d syncs of acme wait at its gate after the step, want 1 (the step waited for it)", n)
+	}
+	served := servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")
+	if diff := cmp.Diff(truthView(f.fakes["globex"].Org()), served["globex"]); diff != "" {
+		t.Fatalf("globex's change is not served while acme hangs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(acmeServed, served["acme"]); diff != "" {
+		t.Fatalf("acme's served entities changed while it hangs (-before +now):\n%s", diff)
+	}
+	st := p.status()
+	if e := st.LastSync.Error; !strings.Contains(e, "org acme: its sync started at") || !strings.Contains(e, "longer than it usually takes") {
+		t.Errorf("the last sync's error is %q, want it to say acme's sync is still running", e)
+	}
+	for _, o := range st.Orgs {
+		if o.Name == "acme" && o.Progress == nil {
+			t.Error("/status shows no sync of acme in progress")
+		}
+	}
+	select {
+	case <-p.caughtUp:
+		t.Fatal("a sync was asked for while acme's still hangs")
+	default:
+	}
+
+	// The schedule runs (its first step finds acme's sync still running),
+	// then acme answers: its sync succeeds and asks for a step at once,
+	// which serves acme's changes though the interval is an hour.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	completed := st.Syncs.Completed
+	asynctest.WaitFor(t, 30*time.Second, "the schedule's first step", func() bool { return p.status().Syncs.Completed > completed })
+	if n := acme.waiting.Load(); n != 1 {
+		t.Fatalf("%d syncs of acme wait at its gate, want 1", n)
+	}
+	acme.open()
+	acmeTruth := truthView(f.fakes["acme"].Org())
+	asynctest.WaitFor(t, 30*time.Second, "acme's changes served", func() bool {
+		return cmp.Equal(acmeTruth, servedByOrg(t, p.Snapshot().All.Data(), "acme", "globex", "twin")["acme"])
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, p, "acme's sync taken")
+	for _, o := range p.status().Orgs {
+		if o.Name == "acme" && o.LastSync.Outcome != OutcomeOK {
+			t.Errorf("acme's last sync: %s, want ok", o.LastSync.Outcome)
+		}
+	}
 }
 
 func TestOrgWithoutStateHoldsTheFirstCatalog(t *testing.T) {

@@ -39,6 +39,11 @@ type orgRun struct {
 	// none runs. Guarded by syncSlot.
 	behind      chan *orgResult
 	behindSince time.Time
+	// outlasted marks a sync in the background that no step waits for
+	// any more; guarded by the provider's mu. took is how long the org's
+	// last good sync of each mode took (see patience).
+	outlasted bool
+	took      map[orgsync.Mode]time.Duration
 
 	// Guarded by the provider's mu: the org's sync in progress (nil when
 	// none), its last sync, when it last succeeded, and what its last
@@ -56,7 +61,8 @@ func newOrgRun(log zerolog.Logger, o Org, cfg *Config) *orgRun {
 	if o.Name != "" {
 		log = log.With().Str("org", o.Name).Logger()
 	}
-	return &orgRun{Org: o, syncer: orgsync.New(o.Client, opts, log), progress: progress, log: log}
+	return &orgRun{Org: o, syncer: orgsync.New(o.Client, opts, log), progress: progress, log: log,
+		took: make(map[orgsync.Mode]time.Duration)}
 }
 
 // singleOrg is the one org of a provider without Config.Orgs: client,
@@ -147,62 +153,148 @@ func (o *orgRun) stillRunning(start time.Time) *orgResult {
 // syncOrgs syncs every org of rs, at once when there are several, within
 // sctx (ctx with the sync timeout), each checking its suspects.
 //
-// An org whose last sync failed, and that has entities to keep serving,
-// does not hold the others back: the step waits for its sync only while
-// the others' run. One not done by then goes on in the background with a
-// timeout of its own, the org's entities staying as they were, and the
-// first step after it is done takes its result. So an org that is down
-// costs the others its retries once, when it first fails, not at every
-// sync. When every org is failing, the step waits for them all.
+// The step waits for every org that has no state yet: no catalog leaves
+// one out. An org that has a state does not hold the others back for
+// long. Its sync runs in the background with a timeout of its own, and
+// once the orgs without a state are done, the step waits for it only
+// while it stays within its patience: twice its last good sync of that
+// mode, and at least Config.OrgPatience. An org whose last sync failed
+// has no patience left: the step waits for it only while the others run.
+// A sync the step stops waiting for goes on, the org's entities staying
+// as they were, and the first step after it is done takes its result; one
+// that succeeds asks for that step at once (caughtUp). So an org that
+// goes down costs the others its patience when it first fails, and
+// nothing at the syncs after. When every org is failing, the step waits
+// for them all.
 func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	if len(rs) == 1 {
 		p.syncOrg(ctx, sctx, rs[0])
 		return
 	}
+	began := time.Now()
 	var wg sync.WaitGroup
-	var late []int
+	// waiting holds the orgs the step may stop waiting for: each one's
+	// patience ends at its deadline, the zero time for one with none.
+	waiting := make(map[int]time.Time)
 	for i, r := range rs {
 		switch {
 		case r.late:
-			late = append(late, i)
-		case r.o.failures > 0 && r.prev != nil:
+			waiting[i] = time.Time{}
+		case r.prev != nil:
+			waiting[i] = time.Time{}
+			if r.o.failures == 0 {
+				waiting[i] = began.Add(p.patience(r))
+			}
 			p.syncBehind(ctx, r)
-			late = append(late, i)
 		default:
 			wg.Go(func() { p.syncOrg(ctx, sctx, r) })
 		}
 	}
 	others := make(chan struct{})
 	go func() { wg.Wait(); close(others) }()
-	waitAll := len(late) == len(rs)
-	for _, i := range late {
-		o := rs[i].o
-		var done *orgResult
-		if waitAll {
-			done = <-o.behind
-		} else {
-			select {
-			case done = <-o.behind:
-			case <-others:
-				select {
-				case done = <-o.behind:
-				default:
-				}
+	waitAll := len(waiting) == len(rs) && !anyPatient(waiting)
+	othersDone := false
+	for {
+		for i := range waiting {
+			if p.takeBehind(rs, i, false) {
+				delete(waiting, i)
 			}
 		}
-		if done == nil {
-			rs[i] = o.stillRunning(rs[i].start)
-			continue
+		var next time.Time
+		if othersDone && !waitAll {
+			now := time.Now()
+			for i, d := range waiting {
+				switch {
+				case d.IsZero():
+				case now.Before(d):
+					if next.IsZero() || d.Before(next) {
+						next = d
+					}
+				default:
+					p.takeBehind(rs, i, true)
+					delete(waiting, i)
+				}
+			}
+			if !anyPatient(waiting) {
+				for i := range waiting {
+					p.takeBehind(rs, i, true)
+				}
+				clear(waiting)
+			}
 		}
-		done.earlier = done.start != rs[i].start
-		o.behind, rs[i] = nil, done
+		if len(waiting) == 0 {
+			break
+		}
+		var wake <-chan time.Time
+		var t *time.Timer
+		if !next.IsZero() {
+			t = time.NewTimer(time.Until(next))
+			wake = t.C
+		}
+		select {
+		case <-others:
+			othersDone = true
+		case <-p.behindDone:
+		case <-wake:
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if othersDone {
+			others = nil // closed: no more news from it
+		}
 	}
-	<-others
+	if !othersDone {
+		<-others
+	}
+}
+
+// defaultOrgPatience is Config.OrgPatience's default.
+const defaultOrgPatience = 5 * time.Second
+
+// anyPatient reports whether any of the orgs waited for has patience.
+func anyPatient(waiting map[int]time.Time) bool {
+	for _, d := range waiting {
+		if !d.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// patience is how long the step that starts r waits for it once the orgs
+// without a state are done: twice the org's last good sync of r's mode,
+// and at least Config.OrgPatience.
+func (p *Provider) patience(r *orgResult) time.Duration {
+	return max(p.cfg.OrgPatience, 2*r.o.took[r.mode])
+}
+
+// takeBehind takes the result of rs[i]'s sync in the background into rs
+// when it is done, and reports whether it was. When it is not and stop
+// is true, the step stops waiting for it: rs[i] becomes the org's part
+// of a step whose sync still runs, and the sync, once done, asks for the
+// step that takes its result (caughtUp).
+func (p *Provider) takeBehind(rs []*orgResult, i int, stop bool) bool {
+	o := rs[i].o
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case done := <-o.behind:
+		done.earlier = done.start != rs[i].start
+		o.behind, o.outlasted, rs[i] = nil, false, done
+		return true
+	default:
+	}
+	if stop {
+		o.outlasted = true
+		rs[i] = o.stillRunning(rs[i].start)
+	}
+	return false
 }
 
 // syncBehind runs r's sync in the background, within ctx and a timeout
 // of its own, so that it can outlast the step; its result comes on
-// r.o.behind, which the steps after take it from.
+// r.o.behind, which the step or one after takes it from (takeBehind).
 func (p *Provider) syncBehind(ctx context.Context, r *orgResult) {
 	done := make(chan *orgResult, 1)
 	r.o.behind, r.o.behindSince = done, r.start
@@ -213,9 +305,27 @@ func (p *Provider) syncBehind(ctx context.Context, r *orgResult) {
 		}
 		defer cancel()
 		p.syncOrg(ctx, bctx, r)
-		p.setRunning(r.o, nil)
+		p.mu.Lock()
 		done <- r
+		outlasted := r.o.outlasted
+		if outlasted {
+			r.o.run = nil // no step clears it: none is waiting
+		}
+		p.mu.Unlock()
+		poke(p.behindDone)
+		if outlasted && r.err == nil && ctx.Err() == nil {
+			poke(p.caughtUp)
+		}
 	})
+}
+
+// poke signals ch without blocking: a signal already pending stands for
+// this one.
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 // syncOrg brings r's org up to date. On failure r.next is the state the

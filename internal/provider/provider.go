@@ -126,6 +126,10 @@ type Config struct {
 	// ProgressEvery is how often a running sync's progress is logged;
 	// default 30 s.
 	ProgressEvery time.Duration
+	// OrgPatience is, with several orgs, the least time a step waits for
+	// an org that has a state once the others are done (see syncOrgs);
+	// default 5 s.
+	OrgPatience time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Orgs, when not empty, are the Okta orgs to sync into one merged
@@ -243,8 +247,14 @@ type Provider struct {
 	// trigger asks Run for a hook-triggered sync; pend holds what the
 	// hints asked for, guarded by pendMu.
 	trigger chan struct{}
-	pendMu  sync.Mutex
-	pend    pending
+	// caughtUp asks Run for a sync that serves an org's sync that
+	// outlasted its step and succeeded.
+	caughtUp chan struct{}
+	// behindDone is signalled when an org's sync in the background is
+	// done, for the step waiting on it.
+	behindDone chan struct{}
+	pendMu     sync.Mutex
+	pend       pending
 }
 
 type heldSnapshot struct {
@@ -279,6 +289,9 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = defaultProgressEvery
 	}
+	if cfg.OrgPatience <= 0 {
+		cfg.OrgPatience = defaultOrgPatience
+	}
 	orgs := cfg.Orgs
 	if len(orgs) == 0 {
 		orgs = []Org{cfg.singleOrg(client)}
@@ -298,8 +311,10 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 		cfg:    cfg,
 		obs:    obs,
 
-		syncSlot: make(chan struct{}, 1),
-		trigger:  make(chan struct{}, 1),
+		syncSlot:   make(chan struct{}, 1),
+		trigger:    make(chan struct{}, 1),
+		caughtUp:   make(chan struct{}, 1),
+		behindDone: make(chan struct{}, 1),
 	}
 	p.store = fileStore{p}
 	if shared != nil {

@@ -40,6 +40,8 @@ func (p *Provider) schedule(ctx context.Context, notify <-chan struct{}, onNotif
 		case <-t.C:
 			p.SyncOnce(ctx)
 			t.Reset(jitter(p.cfg.Interval))
+		case <-p.caughtUp:
+			p.SyncOnce(ctx)
 		case <-p.trigger:
 			if !p.waitForHints(ctx, lastHookSync) {
 				return

@@ -148,9 +148,12 @@ func (r *syncResult) info() *SyncInfo {
 		case r.err != nil:
 		case o.err != nil:
 			errs = append(errs, o.err.Error())
-		case o.late:
+		case o.late && o.o.failures > 0:
 			errs = append(errs, fmt.Sprintf("org %s: its sync started at %s, after %d failed, is still running",
 				o.o.Name, o.o.behindSince.UTC().Format(time.RFC3339), o.o.failures))
+		case o.late:
+			errs = append(errs, fmt.Sprintf("org %s: its sync started at %s is still running, longer than it usually takes",
+				o.o.Name, o.o.behindSince.UTC().Format(time.RFC3339)))
 		}
 	}
 	info.Reason = strings.Join(reasons, "; ")
@@ -311,6 +314,9 @@ func (p *Provider) recordOrgs(r *syncResult, outcome Outcome) {
 			oc = OutcomeOK // its sync went well; another org's did not
 		}
 		took := o.finished.Sub(o.start)
+		if o.err == nil {
+			o.o.took[o.mode] = took
+		}
 		if len(r.orgs) == 1 {
 			took = r.took() // the build included, as for the snapshot
 		}
