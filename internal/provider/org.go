@@ -250,7 +250,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 }
 
 // defaultOrgPatience is Config.OrgPatience's default.
-const defaultOrgPatience = 5 * time.Second
+const defaultOrgPatience = 2 * time.Second
 
 // anyPatient reports whether any of the orgs waited for has patience.
 func anyPatient(waiting map[int]time.Time) bool {

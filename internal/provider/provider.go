@@ -128,7 +128,7 @@ type Config struct {
 	ProgressEvery time.Duration
 	// OrgPatience is, with several orgs, the least time a step waits for
 	// an org that has a state once the others are done (see syncOrgs);
-	// default 5 s.
+	// default 2 s.
 	OrgPatience time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
