@@ -63,12 +63,12 @@ func (p *Provider) SyncOnce(ctx context.Context) Outcome {
 	} else {
 		p.requeue(0, orgsync.Suspects{}, hints.published)
 	}
+	p.recordDone(r, outcome)
 	if r.changed() {
 		// Building and saving left garbage of about the state's size: give
 		// it back before the service idles until the next sync.
 		debug.FreeOSMemory()
 	}
-	p.recordDone(r, outcome)
 	return outcome
 }
 
