@@ -31,6 +31,21 @@ func sharedEnv(orgURL, dbURL, id string) map[string]string {
 	}
 }
 
+// startReplicas starts a replica of each id, with the environment env
+// gives for it, and waits until every one is ready and all serve the same
+// generation, whose ETag it returns.
+func startReplicas(t *testing.T, env func(id string) map[string]string, ids ...string) ([]*service, string) {
+	t.Helper()
+	var replicas []*service
+	for _, id := range ids {
+		replicas = append(replicas, startService(t, env(id)))
+	}
+	for _, s := range replicas {
+		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
+	}
+	return replicas, converged(t, replicas, "")
+}
+
 // leaderOf returns the replicas' leader and followers, failing unless
 // exactly one leads.
 func leaderOf(t *testing.T, replicas []*service) (leader *service, followers []*service) {
@@ -92,14 +107,7 @@ func TestRunSharedMode(t *testing.T) {
 	org := oktafake.GenerateOrg(oktafake.OrgOptions{Users: 60, Groups: 8, Seed: 5})
 	fake, orgURL := startFake(t, org, oktafake.Options{Latency: time.Millisecond})
 
-	var replicas []*service
-	for _, id := range []string{"a", "b", "c"} {
-		replicas = append(replicas, startService(t, sharedEnv(orgURL, dbURL, id)))
-	}
-	for _, s := range replicas {
-		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
-	}
-	etag := converged(t, replicas, "")
+	replicas, etag := startReplicas(t, func(id string) map[string]string { return sharedEnv(orgURL, dbURL, id) }, "a", "b", "c")
 	leader, followers := leaderOf(t, replicas)
 
 	// One full sync for all three: the Okta calls are the leader's first

@@ -25,17 +25,12 @@ func TestRunSharedModeHooksThroughFollowers(t *testing.T) {
 	// catalog through a hint's check with Okta, or a full sync.
 	fake, orgURL := startFake(t, org, oktafake.Options{Latency: time.Millisecond, TokensWithoutLogs: []string{"demo-token"}})
 	const secret = "hook-secret-hook-secret"
-	var replicas []*service
-	for _, id := range []string{"a", "b", "c"} {
+	replicas, etag := startReplicas(t, func(id string) map[string]string {
 		env := sharedEnv(orgURL, dbURL, id)
 		env["SYNC_INTERVAL"] = "1h"
 		env["OKTA_EVENT_HOOK_SECRET"] = secret
-		replicas = append(replicas, startService(t, env))
-	}
-	for _, s := range replicas {
-		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
-	}
-	etag := converged(t, replicas, "")
+		return env
+	}, "a", "b", "c")
 	leader, followers := leaderOf(t, replicas)
 	register := func(s *service) {
 		t.Helper()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"maps"
-	"net/http"
 	"testing"
 	"time"
 
@@ -26,17 +25,12 @@ func TestRunSharedModeOrgs(t *testing.T) {
 		oktafake.Options{Latency: time.Millisecond, TokensWithoutLogs: []string{"demo-token"}}, "namePrefix: gx-")
 	acme, globex, globexFake := orgs.acme, orgs.globex, orgs.globexFake
 	const secret = "shared-orgs-hook-secret"
-	var replicas []*service
-	for _, id := range []string{"a", "b"} {
+	replicas, etag := startReplicas(t, func(id string) map[string]string {
 		env := maps.Clone(orgs.env)
 		maps.Copy(env, map[string]string{"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "DATABASE_URL": dbURL,
 			"REPLICA_ID": id, "HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret})
-		replicas = append(replicas, startService(t, env))
-	}
-	for _, s := range replicas {
-		asynctest.WaitFor(t, 30*time.Second, "every replica ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
-	}
-	etag := converged(t, replicas, "")
+		return env
+	}, "a", "b")
 	leader, followers := leaderOf(t, replicas)
 	if st := leader.status(t); len(st.Orgs) != 2 || st.Snapshot == nil {
 		t.Fatalf("leader's status: got %d orgs, want 2", len(st.Orgs))
@@ -71,6 +65,16 @@ func TestRunSharedModeOrgs(t *testing.T) {
 	}
 	leader.done <- nil // for the cleanup
 	converged(t, followers, etag)
+	// The new leader serves its first generation a moment before it
+	// records its orgs' part of that sync.
+	asynctest.WaitFor(t, 10*time.Second, "the new leader's orgs' syncs on /status", func() bool {
+		for _, o := range followers[0].status(t).Orgs {
+			if o.LastSync == nil {
+				return false
+			}
+		}
+		return true
+	})
 	st := followers[0].status(t)
 	if st.HA == nil || st.HA.Role != "leader" {
 		t.Fatalf("the follower does not lead after the leader stopped: %+v", st.HA)
