@@ -269,6 +269,15 @@ type heldSnapshot struct {
 	removed, added []string
 }
 
+// positiveOr returns d when it is above zero, and def for a duration left
+// at zero or below.
+func positiveOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // New returns a provider; it does nothing until Run. obs may be nil.
 // client is the one org's, unless cfg.Orgs lists the orgs (then it is not
 // used, and may be nil). Shared mode (cfg.Shared) and event hooks serve a
@@ -280,18 +289,10 @@ func New(log zerolog.Logger, client Okta, cfg Config, obs Observer) *Provider {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	if cfg.HookSettle <= 0 {
-		cfg.HookSettle = defaultHookSettle
-	}
-	if cfg.HookMinGap <= 0 {
-		cfg.HookMinGap = defaultHookMinGap
-	}
-	if cfg.ProgressEvery <= 0 {
-		cfg.ProgressEvery = defaultProgressEvery
-	}
-	if cfg.OrgPatience <= 0 {
-		cfg.OrgPatience = defaultOrgPatience
-	}
+	cfg.HookSettle = positiveOr(cfg.HookSettle, defaultHookSettle)
+	cfg.HookMinGap = positiveOr(cfg.HookMinGap, defaultHookMinGap)
+	cfg.ProgressEvery = positiveOr(cfg.ProgressEvery, defaultProgressEvery)
+	cfg.OrgPatience = positiveOr(cfg.OrgPatience, defaultOrgPatience)
 	orgs := cfg.Orgs
 	if len(orgs) == 0 {
 		orgs = []Org{cfg.singleOrg(client)}
