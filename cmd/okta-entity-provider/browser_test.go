@@ -64,7 +64,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 		"OKTA_TOKEN":       "demo-token",
 		"SYNC_INTERVAL":    "1s",
 		"ADMIN_TOKEN":      adminToken,
-		"MAX_DELETE_SHARE": "0.2",
+		// Every removal is held: a sync that runs while the users below
+		// are deactivated one by one holds the part it sees, and the
+		// syncs after hold them all.
+		"MAX_DELETE_SHARE": "0",
 	})
 	asynctest.WaitFor(t, 20*time.Second, "ready", func() bool { return s.get(t, "/readyz").status == http.StatusOK })
 	st := s.status(t)
@@ -87,7 +90,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 	// A mass deactivation through the fake's admin API: held back.
 	served := st.Snapshot.ETag
 	deactivated := deactivateUsers(t, orgURL, org, 3)
-	asynctest.WaitFor(t, 20*time.Second, "the deactivation to be held", func() bool { return s.status(t).HeldBack != nil })
+	asynctest.WaitFor(t, 20*time.Second, "the whole deactivation to be held", func() bool {
+		h := s.status(t).HeldBack
+		return h != nil && h.RemovedUsers == len(deactivated)
+	})
 	st = s.status(t)
 	held := st.HeldBack
 	if held.RemovedUsers != len(deactivated) || held.RemovedTotal != len(held.Removed) {
