@@ -60,10 +60,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 	_, orgURL := startFake(t, org, oktafake.Options{})
 	const adminToken = "browser-admin-secret"
 	s := startService(t, map[string]string{
-		"OKTA_ORG_URL":     orgURL,
-		"OKTA_TOKEN":       "demo-token",
-		"SYNC_INTERVAL":    "1s",
-		"ADMIN_TOKEN":      adminToken,
+		"OKTA_ORG_URL":  orgURL,
+		"OKTA_TOKEN":    "demo-token",
+		"SYNC_INTERVAL": "1s",
+		"ADMIN_TOKEN":   adminToken,
 		// Every removal is held: a sync that runs while the users below
 		// are deactivated one by one holds the part it sees, and the
 		// syncs after hold them all.
