@@ -607,3 +607,44 @@ func TestOrgHintsCheckTheirOrg(t *testing.T) {
 	}
 	f.check(t, p, "after the hinted deletion")
 }
+
+// TestLateResultMeasuredAgainstServed takes the result of an org's sync
+// in the background that started from a state no longer served (a new
+// leader's term adopted the shared generation meanwhile, or a held
+// snapshot was accepted): a failed one keeps what is served, not the
+// state it started from, and either is measured against what is served.
+func TestLateResultMeasuredAgainstServed(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
+	mustSync(t, p, "first sync")
+	o := p.orgs[0]
+	served, started := o.latest, p.orgs[1].latest // two distinct states
+	for _, failed := range []bool{true, false} {
+		r := &orgResult{o: o, prev: started, next: started, start: time.Unix(1, 0)}
+		if failed {
+			r.err = errors.New("okta unavailable")
+		} else {
+			r.next = p.orgs[2].latest
+		}
+		o.behind = make(chan *orgResult, 1)
+		o.behind <- r
+		rs := []*orgResult{o.stillRunning(time.Unix(2, 0))}
+		if !p.takeBehind(rs, 0, false) {
+			t.Fatal("takeBehind: the result waiting on the channel was not taken")
+		}
+		got := rs[0]
+		if got.prev != served {
+			t.Errorf("failed=%v: the result is measured against the state it started from, want the served one", failed)
+		}
+		switch {
+		case failed && got.next != served:
+			t.Error("a failed sync that started from a state no longer served would serve that state again")
+		case !failed && got.next != p.orgs[2].latest:
+			t.Error("a good sync's result was replaced")
+		}
+		if !got.earlier || o.behind != nil {
+			t.Errorf("the result is not marked as an earlier step's (earlier %v) or the org still waits for one", got.earlier)
+		}
+	}
+}

@@ -281,6 +281,14 @@ func (p *Provider) takeBehind(rs []*orgResult, i int, stop bool) bool {
 	select {
 	case done := <-o.behind:
 		done.earlier = done.start != rs[i].start
+		// What is served of the org may have changed since the sync
+		// started (a held snapshot accepted, a shared generation adopted
+		// by a new leader's term): the result is measured against it, and
+		// a failed sync keeps it, not the state the sync started from.
+		done.prev = o.latest
+		if done.err != nil {
+			done.next = o.latest
+		}
 		o.behind, o.outlasted, rs[i] = nil, false, done
 		return true
 	default:
