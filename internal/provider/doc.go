@@ -10,8 +10,9 @@
 //   - the sync step (sync.go): one sync from the served state, full or
 //     incremental, bounded by its timeout, and the snapshot built from it;
 //   - several orgs (org.go): each org's sync, state and failures, the orgs
-//     synced at once and merged into one catalog, and an org that keeps
-//     failing synced in the background so that it holds no other back;
+//     synced at once and merged into one catalog, and each org with a
+//     state synced in the background so that a slow, hung or failing one
+//     holds the others back for its patience at most;
 //   - the catalog's input (input.go): the state's users, groups and member
 //     lists as catalog.Map reads them, shared with the state, not copied;
 //   - the deletion guard (guard.go): which snapshots are held back, and an
