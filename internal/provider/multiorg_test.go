@@ -648,3 +648,36 @@ func TestLateResultMeasuredAgainstServed(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgPatience(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
+	o := p.orgs[0]
+	for _, tc := range []struct {
+		mode orgsync.Mode
+		took time.Duration // of the org's last good sync of mode; 0: none yet
+		want time.Duration
+	}{
+		{orgsync.ModeIncremental, 0, defaultOrgPatience},
+		{orgsync.ModeIncremental, 300 * time.Millisecond, defaultOrgPatience},
+		{orgsync.ModeIncremental, 4 * time.Second, 8 * time.Second},
+		{orgsync.ModeFull, 3 * time.Minute, maxOrgPatience},
+	} {
+		clear(o.took)
+		if tc.took > 0 {
+			o.took[tc.mode] = tc.took
+		}
+		o.took[otherMode(tc.mode)] = time.Hour // another mode's does not count
+		if got := p.patience(&orgResult{o: o, mode: tc.mode}); got != tc.want {
+			t.Errorf("%s sync, last one took %s: patience %s, want %s", tc.mode, tc.took, got, tc.want)
+		}
+	}
+}
+
+func otherMode(m orgsync.Mode) orgsync.Mode {
+	if m == orgsync.ModeFull {
+		return orgsync.ModeIncremental
+	}
+	return orgsync.ModeFull
+}

@@ -158,8 +158,9 @@ func (o *orgRun) stillRunning(start time.Time) *orgResult {
 // long. Its sync runs in the background with a timeout of its own, and
 // once the orgs without a state are done, the step waits for it only
 // while it stays within its patience: twice its last good sync of that
-// mode, and at least Config.OrgPatience. An org whose last sync failed
-// has no patience left: the step waits for it only while the others run.
+// mode, at most 30 s, and at least Config.OrgPatience. An org whose last
+// sync failed has no patience left: the step waits for it only while the
+// others run.
 // A sync the step stops waiting for goes on, the org's entities staying
 // as they were, and the first step after it is done takes its result; one
 // that succeeds asks for that step at once (caughtUp). So an org that
@@ -262,11 +263,16 @@ func anyPatient(waiting map[int]time.Time) bool {
 	return false
 }
 
+// maxOrgPatience bounds an org's patience: a sync that takes longer, even
+// as long as it usually does (a large org's full sync), is served by the
+// step its end asks for, not by holding the other orgs' changes back.
+const maxOrgPatience = 30 * time.Second
+
 // patience is how long the step that starts r waits for it once the orgs
 // without a state are done: twice the org's last good sync of r's mode,
-// and at least Config.OrgPatience.
+// at most maxOrgPatience, and at least Config.OrgPatience.
 func (p *Provider) patience(r *orgResult) time.Duration {
-	return max(p.cfg.OrgPatience, 2*r.o.took[r.mode])
+	return max(p.cfg.OrgPatience, min(2*r.o.took[r.mode], maxOrgPatience))
 }
 
 // takeBehind takes the result of rs[i]'s sync in the background into rs
