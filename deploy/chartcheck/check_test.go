@@ -161,7 +161,7 @@ metrics:
 						}
 					}
 				}
-				want := "OktaEntityProviderSyncStale OktaEntityProviderNoSnapshot OktaEntityProviderSnapshotHeldBack OktaEntityProviderReconcileMismatch OktaEntityProviderStateSaveErrors"
+				want := "OktaEntityProviderSyncStale OktaEntityProviderOrgSyncStale OktaEntityProviderNoSnapshot OktaEntityProviderSnapshotHeldBack OktaEntityProviderReconcileMismatch OktaEntityProviderStateSaveErrors"
 				if got := strings.Join(alerts, " "); got != want {
 					t.Errorf("alerts: got %s, want %s", got, want)
 				}
