@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/prometheus/prometheus/promql/parser"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -177,6 +178,7 @@ func checkRules(objs []object) error {
 		deploys  []*appsv1.Deployment
 		services []*corev1.Service
 		monitors []*monitoringv1.ServiceMonitor
+		rules    []*monitoringv1.PrometheusRule
 		maps     = map[string]bool{}
 	)
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -188,6 +190,8 @@ func checkRules(objs []object) error {
 			services = append(services, v)
 		case *monitoringv1.ServiceMonitor:
 			monitors = append(monitors, v)
+		case *monitoringv1.PrometheusRule:
+			rules = append(rules, v)
 		case *corev1.ConfigMap:
 			maps[v.Name] = true
 		}
@@ -309,6 +313,33 @@ func checkRules(objs []object) error {
 		for _, e := range m.Spec.Endpoints {
 			if e.Path != "/metrics" {
 				fail("ServiceMonitor %s: scrapes %s, want /metrics", m.Name, e.Path)
+			}
+		}
+	}
+	for _, r := range rules {
+		for _, g := range r.Spec.Groups {
+			for _, rule := range g.Rules {
+				if err := checkExpr(rule.Expr.String()); err != nil {
+					fail("PrometheusRule %s: alert %s: %v", r.Name, rule.Alert, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkExpr parses a rule's PromQL expression as Prometheus does, and
+// holds each series it selects to the service's metrics.
+func checkExpr(expr string) error {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		return fmt.Errorf("expression %q: %w", expr, err)
+	}
+	var errs []error
+	for _, vs := range parser.ExtractSelectors(e) {
+		for _, m := range vs {
+			if m.Name == "__name__" && !strings.HasPrefix(m.Value, "okta_entity_provider_") {
+				errs = append(errs, fmt.Errorf("expression %q selects %s, which is not the service's", expr, m.Value))
 			}
 		}
 	}
