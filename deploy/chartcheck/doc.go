@@ -6,7 +6,8 @@
 // type fails the check instead of being dropped by the API server. On top
 // of the types it holds the chart to what the service needs: a non-root
 // container with a read-only root file system, probes on /healthz and
-// /readyz, resources, and DATA_DIR on a volume.
+// /readyz, resources, and DATA_DIR on a volume; and it parses each alert's
+// expression with Prometheus's PromQL parser.
 //
 // Usage (from this directory):
 //
