@@ -681,3 +681,30 @@ func otherMode(m orgsync.Mode) orgsync.Mode {
 	}
 	return orgsync.ModeFull
 }
+
+// TestDropBehindGivesHintsBack ends a leader's term with an org's sync in
+// the background that was checking hints: its result is dropped, and its
+// hints are given back and asked to be forwarded.
+func TestDropBehindGivesHintsBack(t *testing.T) {
+	t.Parallel()
+	f := newMultiOrgFixture(t, "")
+	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
+	mustSync(t, p, "first sync")
+	o := p.orgs[1]
+	hint := orgsync.Suspects{Users: []string{"00uHINTED"}}
+	o.behind = make(chan *orgResult, 1)
+	o.behind <- &orgResult{o: o, prev: o.latest, next: o.latest, suspects: hint, err: context.Canceled}
+	p.dropBehind()
+	if o.behind != nil {
+		t.Fatal("the org still waits for a sync of the ended term")
+	}
+	pd := p.takePending()
+	if got := pd.of(1).Users; !slices.Equal(got, hint.Users) {
+		t.Errorf("hints of org 1 after the term: got %v, want %v given back", got, hint.Users)
+	}
+	select {
+	case <-p.trigger:
+	default:
+		t.Error("the hints given back were not asked to be forwarded")
+	}
+}

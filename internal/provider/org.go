@@ -333,6 +333,32 @@ func (p *Provider) syncBehind(ctx context.Context, r *orgResult) {
 	})
 }
 
+// dropBehind waits for the orgs' syncs in the background, which the end
+// of the context they run in (a leader's term) ends, and drops their
+// results: the next term starts from the shared generation, not from what
+// they started from. The hints they were checking are given back and
+// forwarded to the leader. Called once this replica follows.
+func (p *Provider) dropBehind() {
+	p.behind.Wait()
+	p.syncSlot <- struct{}{}
+	defer func() { <-p.syncSlot }()
+	hinted := false
+	for i, o := range p.orgs {
+		if o.behind == nil {
+			continue
+		}
+		r := <-o.behind // there: the sync has ended
+		p.requeue(i, r.suspects, nil)
+		hinted = hinted || !r.suspects.Empty()
+		p.mu.Lock()
+		o.behind, o.outlasted, o.run = nil, false, nil
+		p.mu.Unlock()
+	}
+	if hinted {
+		p.wake() // a follower by now: forwarded to the leader
+	}
+}
+
 // poke signals ch without blocking: a signal already pending stands for
 // this one.
 func poke(ch chan struct{}) {

@@ -301,6 +301,7 @@ func (p *Provider) lead(ctx context.Context, l pgstore.Lease) {
 		sh.role, sh.stepDown = RoleFollower, nil
 		sh.changedAt = time.Now()
 		sh.mu.Unlock()
+		p.dropBehind()
 		if ctx.Err() != nil {
 			if err := sh.store.Release(context.WithoutCancel(ctx), l.Epoch); err == nil {
 				p.log.Info().Msg("released the lease: another replica takes over")
