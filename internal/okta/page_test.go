@@ -3,6 +3,7 @@ package okta
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -64,15 +65,27 @@ func BenchmarkDecodeUserPage(b *testing.B) {
 
 func TestDecodePageAllocatesAsJSON(t *testing.T) {
 	page := userPage(t, 200)
-	plain := testing.AllocsPerRun(20, func() {
+	plain := leastAllocs(20, func() {
 		var users []User
 		_ = json.Unmarshal(page, &users)
 	})
-	checked := testing.AllocsPerRun(20, func() {
+	checked := leastAllocs(20, func() {
 		var users []User
 		_ = decodePage(page, &users, checkUser, "users")
 	})
 	if checked > plain {
 		t.Errorf("decodePage makes %.0f allocations per page, json.Unmarshal %.0f: the checks allocate", checked, plain)
 	}
+}
+
+// leastAllocs is testing.AllocsPerRun's average over runs calls of f, the
+// least of five measurements. AllocsPerRun counts the whole process's
+// allocations, so a goroutine left running by another test adds to a
+// measurement and never takes from it: the least is f's own.
+func leastAllocs(runs int, f func()) float64 {
+	least := math.Inf(1)
+	for range 5 {
+		least = min(least, testing.AllocsPerRun(runs, f))
+	}
+	return least
 }
