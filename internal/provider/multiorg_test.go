@@ -608,6 +608,16 @@ func TestOrgHintsCheckTheirOrg(t *testing.T) {
 	f.check(t, p, "after the hinted deletion")
 }
 
+// syncedOrgs returns a provider of the multi-org fixture's orgs after its
+// first sync.
+func syncedOrgs(t *testing.T) *Provider {
+	t.Helper()
+	f := newMultiOrgFixture(t, "")
+	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
+	mustSync(t, p, "first sync")
+	return p
+}
+
 // TestLateResultMeasuredAgainstServed takes the result of an org's sync
 // in the background that started from a state no longer served (a new
 // leader's term adopted the shared generation meanwhile, or a held
@@ -615,9 +625,7 @@ func TestOrgHintsCheckTheirOrg(t *testing.T) {
 // state it started from, and either is measured against what is served.
 func TestLateResultMeasuredAgainstServed(t *testing.T) {
 	t.Parallel()
-	f := newMultiOrgFixture(t, "")
-	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
-	mustSync(t, p, "first sync")
+	p := syncedOrgs(t)
 	o := p.orgs[0]
 	served, started := o.latest, p.orgs[1].latest // two distinct states
 	for _, failed := range []bool{true, false} {
@@ -687,9 +695,7 @@ func otherMode(m orgsync.Mode) orgsync.Mode {
 // hints are given back and asked to be forwarded.
 func TestDropBehindGivesHintsBack(t *testing.T) {
 	t.Parallel()
-	f := newMultiOrgFixture(t, "")
-	p := New(zerolog.Nop(), nil, syncConfig(func(c *Config) { c.Orgs = f.orgs }), nil)
-	mustSync(t, p, "first sync")
+	p := syncedOrgs(t)
 	o := p.orgs[1]
 	hint := orgsync.Suspects{Users: []string{"00uHINTED"}}
 	o.behind = make(chan *orgResult, 1)
