@@ -80,10 +80,7 @@ func (p *Provider) wake() {
 			ch = sh.forward
 		}
 	}
-	select {
-	case ch <- struct{}{}:
-	default: // a sync is asked for already; this hint joins it
-	}
+	poke(ch) // a sync asked for already takes this hint too
 }
 
 // addPending adds suspects of the org of index org and publication times

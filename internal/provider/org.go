@@ -160,13 +160,12 @@ func (o *orgRun) stillRunning(start time.Time) *orgResult {
 // while it stays within its patience: twice its last good sync of that
 // mode, at most 30 s, and at least Config.OrgPatience. An org whose last
 // sync failed has no patience left: the step waits for it only while the
-// others run.
-// A sync the step stops waiting for goes on, the org's entities staying
-// as they were, and the first step after it is done takes its result; one
-// that succeeds asks for that step at once (caughtUp). So an org that
-// goes down costs the others its patience when it first fails, and
-// nothing at the syncs after. When every org is failing, the step waits
-// for them all.
+// others run. A sync the step stops waiting for goes on, the org's
+// entities staying as they were, and the first step after it is done
+// takes its result; one that succeeds asks for that step at once
+// (caughtUp). So an org that goes down costs the others its patience when
+// it first fails, and nothing at the syncs after. When every org is
+// failing, the step waits for them all.
 func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	if len(rs) == 1 {
 		p.syncOrg(ctx, sctx, rs[0])
@@ -177,6 +176,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	// waiting holds the orgs the step may stop waiting for: each one's
 	// patience ends at its deadline, the zero time for one with none.
 	waiting := make(map[int]time.Time)
+	patient := false
 	for i, r := range rs {
 		switch {
 		case r.late:
@@ -184,7 +184,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 		case r.prev != nil:
 			waiting[i] = time.Time{}
 			if r.o.failures == 0 {
-				waiting[i] = began.Add(p.patience(r))
+				waiting[i], patient = began.Add(p.patience(r)), true
 			}
 			p.syncBehind(ctx, r)
 		default:
@@ -193,7 +193,7 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	}
 	others := make(chan struct{})
 	go func() { wg.Wait(); close(others) }()
-	waitAll := len(waiting) == len(rs) && !anyPatient(waiting)
+	waitAll := len(waiting) == len(rs) && !patient
 	othersDone := false
 	for {
 		for i := range waiting {
@@ -201,48 +201,20 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 				delete(waiting, i)
 			}
 		}
-		var next time.Time
+		var wake <-chan time.Time
 		if othersDone && !waitAll {
-			now := time.Now()
-			for i, d := range waiting {
-				switch {
-				case d.IsZero():
-				case now.Before(d):
-					if next.IsZero() || d.Before(next) {
-						next = d
-					}
-				default:
-					p.takeBehind(rs, i, true)
-					delete(waiting, i)
-				}
-			}
-			if !anyPatient(waiting) {
-				for i := range waiting {
-					p.takeBehind(rs, i, true)
-				}
-				clear(waiting)
+			if next := p.stopWaiting(rs, waiting); !next.IsZero() {
+				wake = time.After(time.Until(next))
 			}
 		}
 		if len(waiting) == 0 {
 			break
 		}
-		var wake <-chan time.Time
-		var t *time.Timer
-		if !next.IsZero() {
-			t = time.NewTimer(time.Until(next))
-			wake = t.C
-		}
 		select {
 		case <-others:
-			othersDone = true
+			othersDone, others = true, nil // closed: no more news from it
 		case <-p.behindDone:
 		case <-wake:
-		}
-		if t != nil {
-			t.Stop()
-		}
-		if othersDone {
-			others = nil // closed: no more news from it
 		}
 	}
 	if !othersDone {
@@ -250,18 +222,35 @@ func (p *Provider) syncOrgs(ctx, sctx context.Context, rs []*orgResult) {
 	}
 }
 
-// defaultOrgPatience is Config.OrgPatience's default.
-const defaultOrgPatience = 2 * time.Second
-
-// anyPatient reports whether any of the orgs waited for has patience.
-func anyPatient(waiting map[int]time.Time) bool {
-	for _, d := range waiting {
-		if !d.IsZero() {
-			return true
+// stopWaiting stops the step waiting for the orgs of waiting whose
+// patience is out, then, when none with patience is left, for the others.
+// It returns when the next patience ends; the zero time when none is left.
+func (p *Provider) stopWaiting(rs []*orgResult, waiting map[int]time.Time) time.Time {
+	now := time.Now()
+	var next time.Time
+	for i, d := range waiting {
+		switch {
+		case d.IsZero():
+		case now.Before(d):
+			if next.IsZero() || d.Before(next) {
+				next = d
+			}
+		default:
+			p.takeBehind(rs, i, true)
+			delete(waiting, i)
 		}
 	}
-	return false
+	if next.IsZero() {
+		for i := range waiting {
+			p.takeBehind(rs, i, true)
+		}
+		clear(waiting)
+	}
+	return next
 }
+
+// defaultOrgPatience is Config.OrgPatience's default.
+const defaultOrgPatience = 2 * time.Second
 
 // maxOrgPatience bounds an org's patience: a sync that takes longer, even
 // as long as it usually does (a large org's full sync), is served by the
