@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -51,36 +53,83 @@ type fileListing struct {
 	Search string `yaml:"search"`
 }
 
-// fileMapping holds the config file's mapping and selection keys. A key
-// not given leaves the option as it was.
+// fileMapping holds the config file's mapping and selection keys. Each
+// key's option tag names the catalog.Options field it sets; a key not given
+// leaves the option as it was, and a list or map given replaces the one in
+// the options whole.
 type fileMapping struct {
 	Naming struct {
-		User            string            `yaml:"user"`
-		Group           string            `yaml:"group"`
-		Namespace       *string           `yaml:"namespace"`
-		GroupNamespaces map[string]string `yaml:"groupNamespaces"`
+		User            string            `yaml:"user" option:"UserNaming"`
+		Group           string            `yaml:"group" option:"GroupNaming"`
+		Namespace       *string           `yaml:"namespace" option:"Namespace"`
+		GroupNamespaces map[string]string `yaml:"groupNamespaces" option:"GroupNamespaces"`
 	} `yaml:"naming"`
 	Hierarchy struct {
-		Key       string `yaml:"key"`
-		ParentKey string `yaml:"parentKey"`
+		Key       string `yaml:"key" option:"HierarchyKey"`
+		ParentKey string `yaml:"parentKey" option:"HierarchyParentKey"`
 	} `yaml:"hierarchy"`
 	Selection struct {
-		IncludeGroupTypes  []string `yaml:"includeGroupTypes"`
-		ExcludeGroupTypes  []string `yaml:"excludeGroupTypes"`
-		IncludeEmptyGroups *bool    `yaml:"includeEmptyGroups"`
-		UserStatuses       []string `yaml:"userStatuses"`
-		UsersFromGroups    *bool    `yaml:"usersFromGroups"`
-		GroupMembers       *bool    `yaml:"groupMembers"`
+		IncludeGroupTypes  []string `yaml:"includeGroupTypes" option:"IncludeGroupTypes"`
+		ExcludeGroupTypes  []string `yaml:"excludeGroupTypes" option:"ExcludeGroupTypes"`
+		IncludeEmptyGroups *bool    `yaml:"includeEmptyGroups" option:"IncludeEmptyGroups"`
+		UserStatuses       []string `yaml:"userStatuses" option:"UserStatuses"`
+		UsersFromGroups    *bool    `yaml:"usersFromGroups" option:"UsersFromGroups"`
+		GroupMembers       *bool    `yaml:"groupMembers" option:"IncludeMembers"`
 	} `yaml:"selection"`
-	GroupTypes       map[string]string          `yaml:"groupTypes"`
-	UserAnnotations  []string                   `yaml:"userAnnotations"`
-	GroupAnnotations []string                   `yaml:"groupAnnotations"`
-	UserMappings     []catalog.AttributeMapping `yaml:"userMappings"`
-	GroupMappings    []catalog.AttributeMapping `yaml:"groupMappings"`
+	GroupTypes       map[string]string          `yaml:"groupTypes" option:"GroupTypes"`
+	UserAnnotations  []string                   `yaml:"userAnnotations" option:"UserAnnotations"`
+	GroupAnnotations []string                   `yaml:"groupAnnotations" option:"GroupAnnotations"`
+	UserMappings     []catalog.AttributeMapping `yaml:"userMappings" option:"UserMappings"`
+	GroupMappings    []catalog.AttributeMapping `yaml:"groupMappings" option:"GroupMappings"`
 	Transform        struct {
-		User  *catalog.Transform `yaml:"user"`
-		Group *catalog.Transform `yaml:"group"`
+		User  *catalog.Transform `yaml:"user" option:"UserTransform"`
+		Group *catalog.Transform `yaml:"group" option:"GroupTransform"`
 	} `yaml:"transform"`
+}
+
+// fileOption is one key of fileMapping: where it is in the struct, and the
+// catalog.Options field it sets.
+type fileOption struct {
+	key    string // dotted, e.g. naming.user
+	index  []int  // in fileMapping
+	option string
+}
+
+// fileOptions are fileMapping's keys, read from its tags once.
+var fileOptions = tagOptions(reflect.TypeFor[fileMapping](), nil, "")
+
+// tagOptions returns the keys of the struct t (at index in fileMapping,
+// under the dotted prefix) that carry an option tag. A key must be a string,
+// pointer, list or map, whose zero value means not given. A key of another
+// kind, or a tag that names no catalog.Options field or one of another type,
+// panics: it is a mistake in fileMapping, found by any test of the package.
+func tagOptions(t reflect.Type, index []int, prefix string) []fileOption {
+	var opts []fileOption
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := prefix + f.Tag.Get("yaml")
+		at := append(slices.Clone(index), i)
+		name, ok := f.Tag.Lookup("option")
+		if !ok {
+			if f.Type.Kind() == reflect.Struct {
+				opts = append(opts, tagOptions(f.Type, at, key+".")...)
+			}
+			continue
+		}
+		typ := f.Type
+		switch typ.Kind() {
+		case reflect.Pointer:
+			typ = typ.Elem()
+		case reflect.String, reflect.Slice, reflect.Map:
+		default:
+			panic(fmt.Sprintf("config file key %s: a %s cannot tell a key not given; make it a pointer", key, typ))
+		}
+		if of, ok := reflect.TypeFor[catalog.Options]().FieldByName(name); !ok || of.Type != typ {
+			panic(fmt.Sprintf("config file key %s: option %s is not a catalog.Options field of type %s", key, name, typ))
+		}
+		opts = append(opts, fileOption{key: key, index: at, option: name})
+	}
+	return opts
 }
 
 var yamlUnknownField = regexp.MustCompile(`field (\S+) not found in type .*`)
@@ -113,107 +162,37 @@ func (c *config) loadFile(path string) error {
 	return nil
 }
 
-// apply sets the options f gives in o. A list or map given replaces the
-// one in o whole.
+// apply sets the options f gives in o: an empty string or a nil pointer,
+// list or map is a key not given.
 func (f *fileMapping) apply(o *catalog.Options) {
-	setStr := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
+	from, to := reflect.ValueOf(f).Elem(), reflect.ValueOf(o).Elem()
+	for _, fo := range fileOptions {
+		v := from.FieldByIndex(fo.index)
+		if v.IsZero() {
+			continue
 		}
-	}
-	setList := func(dst *[]string, v []string) {
-		if v != nil {
-			*dst = v
+		if v.Kind() == reflect.Pointer {
+			v = v.Elem()
 		}
-	}
-	setBool := func(dst *bool, v *bool) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setStr(&o.UserNaming, f.Naming.User)
-	setStr(&o.GroupNaming, f.Naming.Group)
-	if f.Naming.Namespace != nil {
-		o.Namespace = *f.Naming.Namespace
-	}
-	if f.Naming.GroupNamespaces != nil {
-		o.GroupNamespaces = f.Naming.GroupNamespaces
-	}
-	setStr(&o.HierarchyKey, f.Hierarchy.Key)
-	setStr(&o.HierarchyParentKey, f.Hierarchy.ParentKey)
-	setList(&o.IncludeGroupTypes, f.Selection.IncludeGroupTypes)
-	setList(&o.ExcludeGroupTypes, f.Selection.ExcludeGroupTypes)
-	setBool(&o.IncludeEmptyGroups, f.Selection.IncludeEmptyGroups)
-	setList(&o.UserStatuses, f.Selection.UserStatuses)
-	setBool(&o.UsersFromGroups, f.Selection.UsersFromGroups)
-	setBool(&o.IncludeMembers, f.Selection.GroupMembers)
-	if f.GroupTypes != nil {
-		o.GroupTypes = f.GroupTypes
-	}
-	setList(&o.UserAnnotations, f.UserAnnotations)
-	setList(&o.GroupAnnotations, f.GroupAnnotations)
-	if f.UserMappings != nil {
-		o.UserMappings = f.UserMappings
-	}
-	if f.GroupMappings != nil {
-		o.GroupMappings = f.GroupMappings
-	}
-	if f.Transform.User != nil {
-		o.UserTransform = *f.Transform.User
-	}
-	if f.Transform.Group != nil {
-		o.GroupTransform = *f.Transform.Group
+		to.FieldByName(fo.option).Set(v)
 	}
 }
 
 // fileKey is the config file's key of a catalog.Options field. A
-// transform's field is named with its key inside the transform: "UserTransform.picture" is transform.user.picture.
+// transform's field is named with its key inside the transform:
+// "UserTransform.picture" is transform.user.picture.
 func fileKey(field string) string {
 	field, sub, nested := strings.Cut(field, ".")
 	key := field
 	switch field {
-	case "UserNaming":
-		key = "naming.user"
-	case "GroupNaming":
-		key = "naming.group"
-	case "Namespace":
-		key = "naming.namespace"
 	case "NamePrefix":
-		key = "namePrefix"
-	case "HierarchyKey":
-		key = "hierarchy.key"
-	case "HierarchyParentKey":
-		key = "hierarchy.parentKey"
-	case "GroupTypes":
-		key = "groupTypes"
-	case "IncludeGroupTypes":
-		key = "selection.includeGroupTypes"
-	case "ExcludeGroupTypes":
-		key = "selection.excludeGroupTypes"
-	case "IncludeEmptyGroups":
-		key = "selection.includeEmptyGroups"
-	case "UserStatuses":
-		key = "selection.userStatuses"
-	case "UsersFromGroups":
-		key = "selection.usersFromGroups"
-	case "IncludeMembers":
-		key = "selection.groupMembers"
-	case "UserAnnotations":
-		key = "userAnnotations"
-	case "GroupAnnotations":
-		key = "groupAnnotations"
-	case "UserMappings":
-		key = "userMappings"
-	case "GroupMappings":
-		key = "groupMappings"
-	case "GroupNamespaces":
-		key = "naming.groupNamespaces"
-	case "UserTransform":
-		key = "transform.user"
-	case "GroupTransform":
-		key = "transform.group"
+		key = "namePrefix" // an org entry's key
 	case "Shape":
 		key = "transform" // compiled from it at start
+	default:
+		if i := slices.IndexFunc(fileOptions, func(fo fileOption) bool { return fo.option == field }); i >= 0 {
+			key = fileOptions[i].key
+		}
 	}
 	if nested {
 		key += "." + sub
