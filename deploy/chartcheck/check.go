@@ -69,6 +69,9 @@ func (h *helm) run(ctx context.Context, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// releaseNamespace is the namespace the chart is rendered in.
+const releaseNamespace = "backstage"
+
 // object is one rendered manifest, decoded into its API type.
 type object struct {
 	source string // the template it came from
@@ -91,7 +94,7 @@ func (h *helm) check(ctx context.Context, chart string, values, sets []string) (
 	if _, err := h.run(ctx, append([]string{"lint", "--strict", chart}, args...)...); err != nil {
 		return nil, err
 	}
-	out, err := h.run(ctx, append([]string{"template", "okta-entity-provider", chart, "--namespace", "backstage"}, args...)...)
+	out, err := h.run(ctx, append([]string{"template", "okta-entity-provider", chart, "--namespace", releaseNamespace}, args...)...)
 	if err != nil {
 		return nil, err
 	}
