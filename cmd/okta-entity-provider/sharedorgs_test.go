@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"maps"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +30,7 @@ func TestRunSharedModeOrgs(t *testing.T) {
 	replicas, etag := startReplicas(t, func(id string) map[string]string {
 		env := maps.Clone(orgs.env)
 		maps.Copy(env, map[string]string{"SYNC_INTERVAL": "1h", "DELETION_CHECK_EVERY": "1000", "DATABASE_URL": dbURL,
-			"REPLICA_ID": id, "HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret})
+			"REPLICA_ID": id, "HA_LEASE_TTL": "2s", "OKTA_EVENT_HOOK_SECRET": secret, "OKTA_MAX_RETRIES": "1"})
 		return env
 	}, "a", "b")
 	leader, followers := leaderOf(t, replicas)
@@ -57,7 +59,14 @@ func TestRunSharedModeOrgs(t *testing.T) {
 	}
 
 	// The leader shuts down: the follower takes over, and every org's
-	// next sync is incremental, from the shared state.
+	// next sync is incremental, from the shared state. globex answers 503
+	// from then on: its age, which the org alert watches, counts from the
+	// takeover, not from no success at all.
+	if got := orgLastSuccess(t, followers[0], "globex"); got != 0 {
+		t.Errorf("the follower's globex last success: got %v, want 0 (it syncs nothing)", got)
+	}
+	takeover := float64(time.Now().Unix())
+	globexFake.SetFaults(oktafake.Faults{FailPathPrefix: "/api/v1/"})
 	addUser(acme, "failover")
 	leader.cancel()
 	if err := <-leader.done; err != nil {
@@ -83,5 +92,29 @@ func TestRunSharedModeOrgs(t *testing.T) {
 		if o.LastSync == nil || o.LastSync.Mode != orgsync.ModeIncremental {
 			t.Errorf("org %s's sync on the new leader: got %+v, want incremental from the shared state", o.Name, o.LastSync)
 		}
+		if o.Name == "globex" && o.LastSync != nil && o.LastSync.Outcome != "failed" {
+			t.Errorf("globex's sync on the new leader: got %s, want failed (it answers 503)", o.LastSync.Outcome)
+		}
 	}
+	if got := orgLastSuccess(t, followers[0], "globex"); got < takeover {
+		t.Errorf("the new leader's globex last success: got %v, want the takeover's time (%v) or later", got, takeover)
+	}
+}
+
+// orgLastSuccess is the org's okta_entity_provider_org_last_successful_sync_timestamp_seconds
+// on r's /metrics.
+func orgLastSuccess(t *testing.T, r *service, org string) float64 {
+	t.Helper()
+	prefix := `okta_entity_provider_org_last_successful_sync_timestamp_seconds{org="` + org + `"} `
+	for line := range strings.Lines(string(r.get(t, "/metrics").body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics: %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s series", prefix)
+	return 0
 }

@@ -111,7 +111,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		lastSuccess: f.gauge("last_successful_sync_timestamp_seconds",
 			"When a sync last published a snapshot, as a Unix time."),
 		orgSuccess: f.gaugeVec("org_last_successful_sync_timestamp_seconds",
-			"When each org's sync last succeeded, as a Unix time (0 before its first success since the start): an org whose syncs fail keeps its last good entities served while this ages.",
+			"When each org's sync last succeeded, or this process resumed the org from a saved or shared state, as a Unix time (0 before either): an org whose syncs fail keeps its last good entities served while this ages.",
 			"org"),
 		heldBack: f.gauge("snapshot_held_back",
 			"1 while the deletion guard holds back a snapshot awaiting acceptance, else 0."),
@@ -196,7 +196,7 @@ func (m *Metrics) orgSeries(org string) {
 		m.mismatches.WithLabelValues(org, k)
 	}
 	m.logReadError.WithLabelValues(org)
-	m.orgSuccess.WithLabelValues(org) // 0: no success yet, which an alert sees age
+	m.orgSuccess.WithLabelValues(org) // 0: nothing of the org served yet
 	for _, o := range []string{eventhook.OutcomeAccepted, eventhook.OutcomeDuplicate, eventhook.OutcomeIgnored,
 		eventhook.OutcomeMalformed, eventhook.OutcomeUnauthorized, eventhook.OutcomeTooLarge, eventhook.OutcomeRateLimited} {
 		m.hookDeliveries.WithLabelValues(org, o)
@@ -335,6 +335,11 @@ func (m *Metrics) SyncDone(org string, mode orgsync.Mode, outcome provider.Outco
 		m.orgSuccess.WithLabelValues(org).SetToCurrentTime()
 	}
 }
+
+// Resumed records an org resumed from a state this process did not sync
+// (provider.Observer): its age counts from now, as the service's does from
+// the snapshot a restart serves.
+func (m *Metrics) Resumed(org string) { m.orgSuccess.WithLabelValues(org).SetToCurrentTime() }
 
 // Published records a snapshot now being served (provider.Observer).
 func (m *Metrics) Published(users, groups int, builtAt time.Time) {

@@ -150,6 +150,11 @@ func TestOrgSeries(t *testing.T) {
 	if got := value(t, reg, "okta_entity_provider_org_last_successful_sync_timestamp_seconds", map[string]string{"org": "initech"}); got != 0 {
 		t.Errorf("initech, whose only sync failed, has a last success time %v, want 0 (none yet)", got)
 	}
+	// Resumed from a saved or shared state, initech ages from now.
+	m.Resumed("initech")
+	if got := value(t, reg, "okta_entity_provider_org_last_successful_sync_timestamp_seconds", map[string]string{"org": "initech"}); got < 1.7e9 {
+		t.Errorf("initech resumed from a state: got %v, want a current Unix time", got)
+	}
 }
 
 func TestNewTwiceOnOneRegistryPanics(t *testing.T) {

@@ -247,10 +247,15 @@ func TestOrgsMergeExactly(t *testing.T) {
 	// A new provider from the saved states serves the same bytes before
 	// any sync.
 	before := p.Snapshot().All.Data()
-	q := New(zerolog.Nop(), nil, cfg, nil)
+	rec := &recorder{}
+	q := New(zerolog.Nop(), nil, cfg, rec)
 	q.LoadState()
 	if q.Snapshot() == nil || !bytes.Equal(q.Snapshot().All.Data(), before) {
 		t.Fatalf("a provider started from the saved states does not serve what the last one served")
+	}
+	// Each org's age, for the alert on one failing org, counts from now.
+	if want := []string{"acme", "globex", "twin"}; !slices.Equal(rec.resumed, want) {
+		t.Errorf("orgs resumed from their saved states: got %v, want %v", rec.resumed, want)
 	}
 }
 

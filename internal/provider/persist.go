@@ -74,6 +74,9 @@ func (p *Provider) LoadState() {
 	for i, o := range p.orgs {
 		sts[i] = p.loadState(o)
 		all = all && sts[i] != nil
+		if sts[i] != nil {
+			p.obs.Resumed(o.Name)
+		}
 	}
 	if !all {
 		for i, o := range p.orgs {

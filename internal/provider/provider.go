@@ -32,6 +32,11 @@ type Observer interface {
 	SyncDone(org string, mode orgsync.Mode, outcome Outcome, d time.Duration, oktaCalls int64)
 	// Published reports a snapshot now being served.
 	Published(users, groups int, builtAt time.Time)
+	// Resumed reports an org this process now syncs from a state it did
+	// not sync itself: the saved one at the start, or the shared one as a
+	// term as the leader begins. Its entities are served from that state
+	// until its next successful sync.
+	Resumed(org string)
 	// Held reports whether a snapshot is held back by the deletion guard.
 	Held(held bool)
 	// Mismatch reports n differences of one kind (user, group, membership, app)
@@ -332,6 +337,7 @@ type nopObserver struct{}
 
 func (nopObserver) SyncDone(string, orgsync.Mode, Outcome, time.Duration, int64) {}
 func (nopObserver) Published(int, int, time.Time)                                {}
+func (nopObserver) Resumed(string)                                               {}
 func (nopObserver) Held(bool)                                                    {}
 func (nopObserver) Mismatch(string, string, int)                                 {}
 func (nopObserver) StateSaveFailed()                                             {}

@@ -265,7 +265,8 @@ type recorder struct {
 	users     int
 	hookSyncs int
 	latencies []time.Duration
-	calls     int64 // Okta requests of the finished syncs
+	calls     int64    // Okta requests of the finished syncs
+	resumed   []string // the orgs resumed from a state, in order
 }
 
 func (r *recorder) SyncDone(_ string, mode orgsync.Mode, outcome Outcome, _ time.Duration, calls int64) {
@@ -275,13 +276,18 @@ func (r *recorder) SyncDone(_ string, mode orgsync.Mode, outcome Outcome, _ time
 	r.calls += calls
 }
 func (r *recorder) Published(users, _ int, _ time.Time) { r.mu.Lock(); r.users = users; r.mu.Unlock() }
-func (r *recorder) Held(h bool)                         { r.mu.Lock(); r.held = h; r.mu.Unlock() }
-func (r *recorder) Mismatch(string, string, int)        {}
-func (r *recorder) StateSaveFailed()                    {}
-func (r *recorder) LogReadFailed(string)                {}
-func (r *recorder) HookSync()                           { r.mu.Lock(); r.hookSyncs++; r.mu.Unlock() }
-func (r *recorder) HintForwarded(string)                {}
-func (r *recorder) HintsReceived(int)                   {}
+func (r *recorder) Resumed(org string) {
+	r.mu.Lock()
+	r.resumed = append(r.resumed, org)
+	r.mu.Unlock()
+}
+func (r *recorder) Held(h bool)                  { r.mu.Lock(); r.held = h; r.mu.Unlock() }
+func (r *recorder) Mismatch(string, string, int) {}
+func (r *recorder) StateSaveFailed()             {}
+func (r *recorder) LogReadFailed(string)         {}
+func (r *recorder) HookSync()                    { r.mu.Lock(); r.hookSyncs++; r.mu.Unlock() }
+func (r *recorder) HintForwarded(string)         {}
+func (r *recorder) HintsReceived(int)            {}
 func (r *recorder) ChangeLatency(d time.Duration) {
 	r.mu.Lock()
 	r.latencies = append(r.latencies, d)

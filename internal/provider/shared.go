@@ -386,7 +386,15 @@ func (p *Provider) resumeOnce(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-p.syncSlot }()
-	return p.resumeLocked(ctx)
+	if err := p.resumeLocked(ctx); err != nil {
+		return err
+	}
+	for _, o := range p.orgs {
+		if o.latest != nil {
+			p.obs.Resumed(o.Name)
+		}
+	}
+	return nil
 }
 
 // resumeLocked is resumeOnce with syncSlot held.
