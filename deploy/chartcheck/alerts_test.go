@@ -122,9 +122,11 @@ type replica struct {
 	// the orgs. Default: never.
 	heldBack series
 	// orgs are org_last_successful_sync_timestamp_seconds by org name,
-	// set by each of the org's syncs that did not fail, 0 before its first.
-	// A follower runs no syncs: its orgs stay 0. With named orgs, org "" is
-	// there too, at 0, as metrics.New makes it. Default: a service without
+	// set by each of the org's syncs that did not fail, and when the
+	// replica resumes the org from a state it did not sync: the saved one
+	// at the start, the shared one as its term as the leader begins; 0
+	// before either. A follower runs no syncs: its orgs stay 0. With named
+	// orgs, org "" is there too, at 0, as metrics.New makes it. Default: a service without
 	// orgs, whose one org "" succeeds with each lastSuccess.
 	orgs map[string]series
 	// mismatches are reconcile_mismatches_total by org and kind; each
@@ -317,11 +319,11 @@ func TestAlerts(t *testing.T) {
 			}},
 		},
 		{
-			name: "acme syncing, globex without a success since the start: OrgSyncStale fires for globex only, 5m after the start (its 0 is older than any staleAfterSeconds)",
+			name: "restart serving the saved states, acme syncing, no sync of globex succeeds: OrgSyncStale fires for globex only, 3600s and 5m after the restart",
 			replicas: []replica{{
-				orgs: map[string]series{"acme": syncing, "globex": never},
+				orgs: map[string]series{"acme": syncing, "globex": setAt(0)},
 			}},
-			fire: []firing{{"OktaEntityProviderOrgSyncStale", `{org="globex"}`, 5}},
+			fire: []firing{{"OktaEntityProviderOrgSyncStale", `{org="globex"}`, 66}},
 		},
 		{
 			name: "acme syncing, globex failing from 20m: OrgSyncStale fires for globex only, at 86m",
@@ -355,15 +357,15 @@ func TestAlerts(t *testing.T) {
 			},
 		},
 		{
-			name: "shared mode: the leader's pod goes at 40m, the new leader's globex syncs fail: OrgSyncStale fires for globex 5m later (45m), as its 0 counts as no success ever",
+			name: "shared mode: the leader's pod goes at 40m, the new leader resumes both orgs then and globex's syncs fail: OrgSyncStale fires for globex 3600s and 5m after the takeover",
 			replicas: []replica{
 				{gone: 40, orgs: map[string]series{"acme": syncing, "globex": syncing}},
 				{
 					lastSuccess: then(setAt(0), 40, syncing), snapshotBuilt: setAt(0),
-					orgs: map[string]series{"acme": then(never, 40, syncing), "globex": never},
+					orgs: map[string]series{"acme": then(never, 40, syncing), "globex": setAt(40)},
 				},
 			},
-			fire: []firing{{"OktaEntityProviderOrgSyncStale", `{org="globex"}`, 45}},
+			fire: []firing{{"OktaEntityProviderOrgSyncStale", `{org="globex"}`, 106}},
 		},
 		{
 			name: "shared mode: the leader's syncs fail from 20m: each stale alert fires once for the service, not per replica",
